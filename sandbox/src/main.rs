@@ -1,0 +1,2 @@
+//! `mozci-sandbox`: the local Mozilla CI (being built in issue 7).
+fn main() {}

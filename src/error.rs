@@ -1,0 +1,194 @@
+//! Typed errors: each says what failed and what the user can do about it.
+
+use std::fmt;
+
+/// Everything that can go wrong talking to CI services or reading their data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// 401: credentials missing, wrong or expired.
+    #[error("{url} answered 401 Unauthorized: log in (check your credentials for this service)")]
+    Unauthorized { url: String },
+    /// 403: the credentials are fine but lack access.
+    #[error("{url} answered 403 Forbidden: this account has no access{}", detail_suffix(.detail))]
+    Forbidden { url: String, detail: String },
+    /// 404.
+    #[error("{url} answered 404 Not Found{}", detail_suffix(.detail))]
+    NotFound { url: String, detail: String },
+    /// Any other non-success status.
+    #[error("{url} answered HTTP {status}{}", detail_suffix(.detail))]
+    Status {
+        url: String,
+        status: u16,
+        detail: String,
+    },
+    /// No answer in time. For a trigger this means "unknown": check before retrying.
+    #[error("{url} did not answer within {after_ms} ms")]
+    Timeout { url: String, after_ms: u64 },
+    /// The connection failed (refused, reset, DNS, CORS in a browser).
+    #[error("could not reach {url}: {message}")]
+    Network { url: String, message: String },
+    /// A payload did not have the shape we depend on.
+    #[error("could not read {source_name}: {message}{}", field_suffix(.field))]
+    Parse {
+        source_name: String,
+        field: Option<String>,
+        message: String,
+    },
+    /// Input given to us (by the user or a caller) is not acceptable.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// Something needed is not configured (e.g. credentials).
+    #[error("not configured: {0}")]
+    Config(String),
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
+}
+
+fn field_suffix(field: &Option<String>) -> String {
+    match field {
+        Some(f) => format!(" (field `{f}`)"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// A parse error about a whole payload.
+    pub fn parse(source_name: impl fmt::Display, message: impl fmt::Display) -> Self {
+        Error::Parse {
+            source_name: source_name.to_string(),
+            field: None,
+            message: message.to_string(),
+        }
+    }
+
+    /// A parse error about one field of a payload.
+    pub fn parse_field(
+        source_name: impl fmt::Display,
+        field: impl fmt::Display,
+        message: impl fmt::Display,
+    ) -> Self {
+        Error::Parse {
+            source_name: source_name.to_string(),
+            field: Some(field.to_string()),
+            message: message.to_string(),
+        }
+    }
+
+    /// From a serde_json error while reading `source_name`.
+    pub fn json(source_name: impl fmt::Display, err: &serde_json::Error) -> Self {
+        Error::parse(source_name, err)
+    }
+
+    /// Map an HTTP status that is not a success into the matching error.
+    pub fn from_status(url: &str, status: u16, body: &[u8]) -> Self {
+        let detail = excerpt(body);
+        match status {
+            401 => Error::Unauthorized {
+                url: url.to_string(),
+            },
+            403 => Error::Forbidden {
+                url: url.to_string(),
+                detail,
+            },
+            404 => Error::NotFound {
+                url: url.to_string(),
+                detail,
+            },
+            _ => Error::Status {
+                url: url.to_string(),
+                status,
+                detail,
+            },
+        }
+    }
+
+    /// Whether an idempotent read may be tried again after this error.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::Network { .. } => true,
+            Error::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+}
+
+/// The first line of a response body, bounded, for error messages.
+/// JSON bodies with a `msg`/`message`/`detail` field give that field.
+pub fn excerpt(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        for key in ["msg", "message", "detail", "error"] {
+            if let Some(s) = v.get(key).and_then(|m| m.as_str()) {
+                return bounded(s);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    bounded(
+        text.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or(""),
+    )
+}
+
+fn bounded(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(MAX).collect();
+        out.push('…');
+        out
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_actionable_errors() {
+        let e = Error::from_status("https://x/api", 401, b"");
+        assert!(e.to_string().contains("log in"), "{e}");
+        let e = Error::from_status("https://x/api", 403, b"ACCESS DENIED!");
+        assert_eq!(
+            e.to_string(),
+            "https://x/api answered 403 Forbidden: this account has no access: ACCESS DENIED!"
+        );
+        let e = Error::from_status(
+            "u",
+            404,
+            br#"{"msg":"Revision abc not found on branch b","status":"FAILED"}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "u answered 404 Not Found: Revision abc not found on branch b"
+        );
+        assert!(Error::from_status("u", 503, b"").is_transient());
+        assert!(!Error::from_status("u", 400, b"").is_transient());
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let long = "x".repeat(1000);
+        assert_eq!(excerpt(long.as_bytes()).chars().count(), 201);
+        assert_eq!(excerpt(b"\n\n  first line \nsecond"), "first line");
+    }
+
+    #[test]
+    fn parse_errors_name_the_field() {
+        let e = Error::parse_field("pushlog", "pushes.12.date", "expected an integer");
+        assert_eq!(
+            e.to_string(),
+            "could not read pushlog: expected an integer (field `pushes.12.date`)"
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! The single I/O seam: an async HTTP client trait with a browser
+//! implementation (fetch, in wasm) and a native one (reqwest).
+//!
+//! Sources build [`HttpRequest`]s and parse [`HttpResponse`] bodies; only the
+//! drivers (`ci/`, the CLI, the add-on background) send them. Retries with
+//! backoff are offered for idempotent reads only: a trigger is never resent
+//! blindly, because a lost answer does not mean the trigger was not done.
+
+use crate::error::{Error, Result};
+use async_trait::async_trait;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+
+#[cfg(target_arch = "wasm32")]
+pub use browser::BrowserClient;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativeClient;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Reads may be repeated safely; anything else may have had an effect.
+    pub fn is_idempotent_read(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
+}
+
+/// A request as data, so that it can be built and inspected without I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Give up after this long; `None` uses the client's default.
+    pub timeout_ms: Option<u64>,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        HttpRequest {
+            method: Method::Get,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: None,
+        }
+    }
+
+    pub fn post(url: impl Into<String>, content_type: &str, body: Vec<u8>) -> Self {
+        HttpRequest {
+            method: Method::Post,
+            url: url.into(),
+            headers: vec![("Content-Type".to_string(), content_type.to_string())],
+            body: Some(body),
+            timeout_ms: None,
+        }
+    }
+
+    /// A POST of `application/x-www-form-urlencoded` pairs (BuildAPI's format).
+    pub fn post_form(url: impl Into<String>, pairs: &[(&str, &str)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        Self::post(url, "application/x-www-form-urlencoded", body.into_bytes())
+    }
+
+    /// A POST of a JSON document.
+    pub fn post_json(url: impl Into<String>, value: &serde_json::Value) -> Self {
+        Self::post(url, "application/json", value.to_string().into_bytes())
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn timeout_ms(mut self, ms: u64) -> Self {
+        self.timeout_ms = Some(ms);
+        self
+    }
+
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// This response if its status is 2xx (or 304 Not Modified), else the typed error.
+    pub fn ok(self) -> Result<Self> {
+        if self.is_success() || self.status == 304 {
+            Ok(self)
+        } else {
+            Err(Error::from_status(&self.url, self.status, &self.body))
+        }
+    }
+}
+
+/// Sends one request. Implementations map transport failures to
+/// [`Error::Network`] / [`Error::Timeout`] and return every HTTP status as a
+/// response (callers decide with [`HttpResponse::ok`]).
+#[async_trait(?Send)]
+pub trait HttpClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
+}
+
+/// How idempotent reads are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// Delay before the second attempt; doubled for each further one.
+    pub initial_backoff_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            initial_backoff_ms: 250,
+        }
+    }
+}
+
+impl RetryPolicy {
+    pub fn none() -> Self {
+        RetryPolicy {
+            attempts: 1,
+            initial_backoff_ms: 0,
+        }
+    }
+
+    /// The delay before attempt number `attempt` (1-based; attempt 1 has none).
+    pub fn backoff_before(&self, attempt: u32) -> u64 {
+        if attempt <= 1 {
+            0
+        } else {
+            self.initial_backoff_ms
+                .saturating_mul(1u64 << (attempt - 2).min(16))
+        }
+    }
+}
+
+/// Send `request`, retrying transient failures of idempotent reads under
+/// `policy`, and turn non-success statuses into typed errors. Requests that
+/// are not reads are sent exactly once whatever the policy says.
+pub async fn send_checked(
+    client: &dyn HttpClient,
+    request: HttpRequest,
+    policy: RetryPolicy,
+) -> Result<HttpResponse> {
+    let attempts = if request.method.is_idempotent_read() {
+        policy.attempts.max(1)
+    } else {
+        1
+    };
+    let mut attempt = 1;
+    loop {
+        let result = client
+            .send(request.clone())
+            .await
+            .and_then(HttpResponse::ok);
+        match result {
+            Err(e) if attempt < attempts && e.is_transient() => {
+                attempt += 1;
+                sleep_ms(policy.backoff_before(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// GET `url` and parse its JSON body (with retries for transient failures).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &dyn HttpClient,
+    url: &str,
+    source_name: &str,
+) -> Result<T> {
+    let response = send_checked(
+        client,
+        HttpRequest::get(url).header("Accept", "application/json"),
+        RetryPolicy::default(),
+    )
+    .await?;
+    serde_json::from_slice(&response.body).map_err(|e| Error::json(source_name, &e))
+}
+
+/// Wait without blocking the event loop (browser) or the runtime (native).
+pub async fn sleep_ms(ms: u64) {
+    if ms == 0 {
+        return;
+    }
+    #[cfg(target_arch = "wasm32")]
+    gloo_timers::future::TimeoutFuture::new(ms.min(u32::MAX as u64) as u32).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Answers from a script, recording what was sent.
+    struct Scripted {
+        answers: RefCell<Vec<Result<HttpResponse>>>,
+        sent: RefCell<Vec<HttpRequest>>,
+    }
+
+    #[async_trait(?Send)]
+    impl HttpClient for Scripted {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+            self.sent.borrow_mut().push(request);
+            self.answers.borrow_mut().remove(0)
+        }
+    }
+
+    fn status(code: u16) -> Result<HttpResponse> {
+        Ok(HttpResponse {
+            status: code,
+            url: "http://h/x".into(),
+            headers: vec![],
+            body: vec![],
+        })
+    }
+
+    fn scripted(answers: Vec<Result<HttpResponse>>) -> Scripted {
+        Scripted {
+            answers: RefCell::new(answers),
+            sent: RefCell::new(vec![]),
+        }
+    }
+
+    fn quick() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 3,
+            initial_backoff_ms: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_on_transient_errors() {
+        let c = scripted(vec![
+            status(503),
+            Err(Error::Timeout {
+                url: "u".into(),
+                after_ms: 5,
+            }),
+            status(200),
+        ]);
+        let r = send_checked(&c, HttpRequest::get("http://h/x"), quick()).await;
+        assert_eq!(r.map(|r| r.status), Ok(200));
+        assert_eq!(c.sent.borrow().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn triggers_are_never_retried() {
+        let c = scripted(vec![status(503), status(202)]);
+        let r = send_checked(
+            &c,
+            HttpRequest::post_form("http://h/x", &[("count", "1")]),
+            quick(),
+        )
+        .await;
+        assert!(matches!(r, Err(Error::Status { status: 503, .. })));
+        assert_eq!(c.sent.borrow().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn auth_errors_are_not_retried() {
+        let c = scripted(vec![status(401), status(200)]);
+        let r = send_checked(&c, HttpRequest::get("http://h/x"), quick()).await;
+        assert!(matches!(r, Err(Error::Unauthorized { .. })));
+        assert_eq!(c.sent.borrow().len(), 1);
+    }
+
+    #[test]
+    fn backoff_doubles() {
+        let p = RetryPolicy {
+            attempts: 5,
+            initial_backoff_ms: 100,
+        };
+        assert_eq!(
+            (1..=4).map(|a| p.backoff_before(a)).collect::<Vec<_>>(),
+            vec![0, 100, 200, 400]
+        );
+    }
+
+    #[test]
+    fn form_bodies_are_urlencoded() {
+        let r = HttpRequest::post_form(
+            "http://h/b",
+            &[("properties", r#"{"branch":"x y"}"#), ("count", "2")],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(r.body.as_deref().unwrap_or_default()),
+            "properties=%7B%22branch%22%3A%22x+y%22%7D&count=2"
+        );
+        assert_eq!(
+            r.header_value("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! # mozci — the core of mozci for Treeherder
+//!
+//! Answers "did this push break the job, or is it intermittent, and which push
+//! did it?" for Mozilla's CI. The same crate runs natively (the `mozci` CLI,
+//! the sandbox's tests, benchmarks) and in Firefox as WebAssembly (the add-on).
+//!
+//! Layers, data flowing downward (nothing below imports from above):
+//! - [`plan`]: pure decisions over data already fetched (no I/O);
+//! - [`ci`]: the Job abstraction, one trait over Buildbot and Taskcluster;
+//! - [`sources`]: one module per wire format, URL building and parsing only;
+//! - [`model`]: pushes, jobs, states, results;
+//! - [`http`]: the single I/O seam.
+//!
+//! `wasm` (wasm32 only) is the JavaScript-facing API used by the add-on.
+
+pub mod ci;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod plan;
+pub mod sources;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+pub use error::{Error, Result};

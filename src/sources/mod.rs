@@ -1,0 +1,7 @@
+//! One module per wire format: URL building and parsing, no I/O.
+//!
+//! Functions are named after the endpoints they build or read
+//! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
+//! them up in the services' own documentation.
+
+pub mod treeherder_page;
