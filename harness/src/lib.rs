@@ -1,1 +1,31 @@
-//! harness
+//! # mozci-harness — real-browser end-to-end tests for the add-on
+//!
+//! Starts geckodriver and headless Firefox ESR with the unpacked add-on
+//! installed as a temporary add-on, serves local pages (or starts the
+//! `mozci-sandbox`), and on failure leaves a screenshot and the browser
+//! console under `artifacts/<test name>/`. Used by the root crate's browser
+//! tests and by `mozci-demo`, the README's first command.
+
+pub mod artifacts;
+pub mod firefox;
+pub mod ports;
+pub mod sandbox;
+pub mod site;
+
+pub use artifacts::run_browser_test;
+pub use firefox::{Browser, BrowserOptions};
+pub use sandbox::Sandbox;
+pub use site::StaticSite;
+
+use std::path::PathBuf;
+
+/// The repository root (where manifest.json lives): the unpacked add-on.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Whether the built wasm core is present; browser tests need
+/// `scripts/build-addon` to have run first.
+pub fn addon_is_built() -> bool {
+    repo_root().join("pkg/mozci_bg.wasm").is_file() && repo_root().join("pkg/mozci.js").is_file()
+}

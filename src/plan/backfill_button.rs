@@ -39,7 +39,7 @@ pub fn backfill_button_state(selection: Option<&JobViewSelection>) -> ButtonStat
     ButtonState {
         enabled: true,
         title: format!(
-            "Backfill {job} on {}: run it on earlier pushes back to the last good one (b)",
+            "Backfill {job} on {}: run it on earlier pushes back to the last good one",
             sel.repo
         ),
     }
@@ -58,7 +58,7 @@ mod tests {
     fn enabled_for_a_selected_job_on_an_integration_repo() {
         let s = state("https://treeherder.mozilla.org/jobs?repo=autoland&selectedTaskRun=ZBK4oDL4TnK1EjT-UY-o2A.1");
         assert!(s.enabled);
-        assert_eq!(s.title, "Backfill task ZBK4oDL4TnK1EjT-UY-o2A run 1 on autoland: run it on earlier pushes back to the last good one (b)");
+        assert_eq!(s.title, "Backfill task ZBK4oDL4TnK1EjT-UY-o2A run 1 on autoland: run it on earlier pushes back to the last good one");
     }
 
     #[test]

@@ -1,0 +1,59 @@
+//! Running a browser test so that a failure leaves evidence: a screenshot
+//! and the browser console, under `artifacts/<test name>/`.
+
+use crate::firefox::{Browser, BrowserOptions};
+use anyhow::{anyhow, Result};
+use std::path::PathBuf;
+
+/// `artifacts/<name>` under the repository root (or `$MOZCI_ARTIFACTS`).
+pub fn artifacts_dir(name: &str) -> PathBuf {
+    let base = std::env::var_os("MOZCI_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("artifacts"));
+    base.join(name)
+}
+
+/// Launch Firefox with the add-on installed, run `body`, and close the
+/// browser. If `body` fails, save a screenshot and point at the console log
+/// in the returned error.
+pub async fn run_browser_test<F>(name: &str, body: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Browser) -> Result<()>,
+{
+    if !crate::addon_is_built() {
+        return Err(anyhow!(
+            "the add-on's wasm core is not built: run scripts/build-addon first"
+        ));
+    }
+    let dir = artifacts_dir(name);
+    let browser = Browser::launch(&BrowserOptions::default(), &dir).await?;
+    let outcome = match browser.install_addon(&crate::repo_root()).await {
+        Ok(_) => body(&browser).await,
+        Err(e) => Err(e),
+    };
+    let result = match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let shot = match browser.screenshot("failure").await {
+                Ok(p) => p.display().to_string(),
+                Err(se) => format!("(no screenshot: {se})"),
+            };
+            let console = browser.console_log();
+            let tail: Vec<&str> = console
+                .lines()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            Err(e.context(format!(
+                "browser test `{name}` failed; screenshot: {shot}; console log: {}\n--- last console lines ---\n{}",
+                browser.console_log_path().display(),
+                tail.join("\n")
+            )))
+        }
+    };
+    let closed = browser.close().await;
+    result.and(closed)
+}

@@ -1,0 +1,304 @@
+//! geckodriver + Firefox ESR under WebDriver, with the unpacked add-on
+//! installed as a temporary add-on.
+//!
+//! Firefox's console (pages, content scripts and the add-on's background) is
+//! routed to stdout by preferences and captured with geckodriver's output in
+//! a log file, so a failing test can show what the browser said.
+
+use anyhow::{anyhow, bail, Context, Result};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// How to start the browser.
+#[derive(Debug, Clone)]
+pub struct BrowserOptions {
+    /// Run without a window (the default where there is no display).
+    pub headless: bool,
+    /// Window size, which is also the screenshot size.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Default for BrowserOptions {
+    fn default() -> Self {
+        let no_display =
+            std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+        let headed = std::env::var("MOZCI_HEADED").is_ok_and(|v| v == "1");
+        BrowserOptions {
+            headless: no_display || !headed,
+            width: 1400,
+            height: 900,
+        }
+    }
+}
+
+/// The Firefox binary: `$MOZCI_FIREFOX`, else `firefox-esr` or `firefox` on PATH.
+pub fn firefox_binary() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("MOZCI_FIREFOX") {
+        return Ok(PathBuf::from(p));
+    }
+    for name in ["firefox-esr", "firefox"] {
+        if let Some(p) = which(name) {
+            return Ok(p);
+        }
+    }
+    bail!("Firefox is not installed: run scripts/setup (installs firefox-esr)")
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A running geckodriver, killed when dropped.
+struct Geckodriver {
+    child: Child,
+    port: u16,
+    log_path: PathBuf,
+}
+
+impl Geckodriver {
+    async fn start(log_path: &Path) -> Result<Geckodriver> {
+        let bin =
+            which("geckodriver").context("geckodriver is not installed: run scripts/setup")?;
+        let port = crate::ports::free_port()?;
+        let log = std::fs::File::create(log_path)
+            .with_context(|| format!("creating {}", log_path.display()))?;
+        let child = Command::new(bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--host",
+                "127.0.0.1",
+                "--log",
+                "info",
+            ])
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting geckodriver")?;
+        let driver = Geckodriver {
+            child,
+            port,
+            log_path: log_path.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!(
+                    "geckodriver did not listen on port {port} within 20 s; its log: {}",
+                    driver.log_path.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(driver)
+    }
+}
+
+/// geckodriver's extension command to install an add-on from a path.
+#[derive(Debug)]
+struct InstallAddon {
+    path: String,
+}
+
+impl WebDriverCompatibleCommand for InstallAddon {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/moz/addon/install",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "path": self.path, "temporary": true }).to_string()),
+        )
+    }
+}
+
+/// A WebDriver session on Firefox with its geckodriver.
+pub struct Browser {
+    pub client: Client,
+    driver: Geckodriver,
+    /// Where screenshots and the console log go.
+    pub artifacts_dir: PathBuf,
+}
+
+impl Browser {
+    /// Start geckodriver and Firefox. `artifacts_dir` receives the
+    /// geckodriver/console log now, and screenshots on demand.
+    pub async fn launch(options: &BrowserOptions, artifacts_dir: &Path) -> Result<Browser> {
+        std::fs::create_dir_all(artifacts_dir)
+            .with_context(|| format!("creating {}", artifacts_dir.display()))?;
+        let driver = Geckodriver::start(&artifacts_dir.join("browser-console.log")).await?;
+        let mut args = vec![
+            format!("--width={}", options.width),
+            format!("--height={}", options.height),
+        ];
+        if options.headless {
+            args.push("-headless".to_string());
+        }
+        let caps = json!({
+            "moz:firefoxOptions": {
+                "binary": firefox_binary()?.to_string_lossy(),
+                "args": args,
+                "prefs": {
+                    // Console messages of pages, content scripts and the add-on go to stdout → our log.
+                    "devtools.console.stdout.content": true,
+                    "devtools.console.stdout.chrome": true,
+                    // No network beyond 127.0.0.1 here: keep Firefox from trying.
+                    "app.update.disabledForTesting": true,
+                    "browser.shell.checkDefaultBrowser": false,
+                    "datareporting.policy.dataSubmissionEnabled": false,
+                    "extensions.update.enabled": false,
+                    "network.captive-portal-service.enabled": false,
+                    "network.connectivity-service.enabled": false,
+                    "browser.safebrowsing.update.enabled": false,
+                    "browser.newtabpage.enabled": false,
+                    // Notifications and the add-on's popups must work in tests.
+                    "dom.webnotifications.enabled": true,
+                },
+            }
+        });
+        let Value::Object(caps) = caps else {
+            bail!("capabilities are an object")
+        };
+        // geckodriver speaks plain HTTP on loopback: no TLS stack needed.
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps);
+        let client = builder
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .with_context(|| {
+                format!(
+                    "starting Firefox through geckodriver (log: {})",
+                    driver.log_path.display()
+                )
+            })?;
+        Ok(Browser {
+            client,
+            driver,
+            artifacts_dir: artifacts_dir.to_path_buf(),
+        })
+    }
+
+    /// Install an unpacked add-on directory (the repository root) as a temporary add-on; returns its id.
+    pub async fn install_addon(&self, dir: &Path) -> Result<String> {
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("add-on directory {}", dir.display()))?;
+        let answer = self
+            .client
+            .issue_cmd(InstallAddon {
+                path: dir.to_string_lossy().into_owned(),
+            })
+            .await
+            .map_err(|e| anyhow!("installing the add-on from {}: {e}", dir.display()))?;
+        answer
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("geckodriver answered the add-on install with {answer}"))
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.client
+            .goto(url)
+            .await
+            .with_context(|| format!("opening {url}"))
+    }
+
+    /// Wait until `css` matches an element, or fail after `timeout`.
+    pub async fn wait_for(
+        &self,
+        css: &str,
+        timeout: Duration,
+    ) -> Result<fantoccini::elements::Element> {
+        self.client
+            .wait()
+            .at_most(timeout)
+            .every(Duration::from_millis(20))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element matched `{css}` within {timeout:?}"))
+    }
+
+    /// Poll a JavaScript expression until it returns a truthy value; returns that value.
+    pub async fn wait_for_js(&self, expression: &str, timeout: Duration) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let script = format!("return ({expression});");
+        loop {
+            let value = self
+                .client
+                .execute(&script, vec![])
+                .await
+                .with_context(|| format!("evaluating `{expression}`"))?;
+            let truthy = !matches!(value, Value::Null | Value::Bool(false))
+                && value != json!(0)
+                && value != json!("");
+            if truthy {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!("`{expression}` was still {value} after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Run a script in the page and return its value.
+    pub async fn js(&self, script: &str) -> Result<Value> {
+        self.client
+            .execute(script, vec![])
+            .await
+            .with_context(|| format!("running script: {script}"))
+    }
+
+    /// Save a PNG screenshot of the viewport under the artifacts directory.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        let path = self.artifacts_dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Everything the browser console and geckodriver said so far.
+    pub fn console_log(&self) -> String {
+        std::fs::read_to_string(&self.driver.log_path).unwrap_or_default()
+    }
+
+    pub fn console_log_path(&self) -> &Path {
+        &self.driver.log_path
+    }
+
+    /// End the session (Firefox quits) and stop geckodriver.
+    pub async fn close(self) -> Result<()> {
+        let Browser {
+            client, mut driver, ..
+        } = self;
+        let closed = client.close().await;
+        let _ = driver.child.kill().await;
+        closed.context("closing the WebDriver session")
+    }
+}
