@@ -307,7 +307,8 @@
     const changedPushIds = new Set();
     for (const job of jobs) {
       const known = state.jobs.get(job.id);
-      if (known && String(known.last_modified || "") > String(job.last_modified || "")) continue;
+      // Unchanged or older copies (polls may repeat a job) cause no re-render.
+      if (known && known.last_modified && String(known.last_modified) >= String(job.last_modified || "")) continue;
       state.jobs.set(job.id, known ? { ...known, ...job } : job);
       changedPushIds.add(job.push_id);
       if (typeof job.last_modified === "string" && job.last_modified > state.newestLastModified) {
