@@ -990,6 +990,8 @@
     // Legacy `selectedJob=` URLs are rewritten to `selectedTaskRun=`.
     const rewrite = where.taskRun === null && jobTaskRun(job) ? "replace" : "none";
     if (job.id !== state.selectedJobId || options.force) selectJob(job.id, { updateUrl: rewrite });
+    const button = document.querySelector(`#push-list .job-btn[data-job-id="${job.id}"]`);
+    if (button) button.scrollIntoView({ block: "center" });
   }
 
   async function start() {
@@ -1035,6 +1037,8 @@
     await Promise.all(state.pushes.map(loadJobsOfPush));
     selectFromLocation({ force: true });
     setInterval(poll, POLL_INTERVAL_MS);
+    // Scripted tests wait for this: pushes and their jobs are on the page.
+    document.body.setAttribute("data-th-ready", "true");
     // Lets scripted tests trigger the 60-second poll at once.
     window.thSandboxPage = { poll };
   }

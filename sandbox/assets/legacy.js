@@ -521,6 +521,8 @@
     window.addEventListener("hashchange", onHashChange);
     if (route.jobId !== null) selectJob(route.jobId);
     setInterval(poll, POLL_INTERVAL_MS);
+    // Scripted tests wait for this: pushes and their jobs are on the page.
+    document.body.setAttribute("data-th-ready", "true");
     // Lets scripted tests trigger the 60-second poll at once.
     window.thSandboxPage = { poll };
   }
