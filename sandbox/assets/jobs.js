@@ -128,6 +128,16 @@
     return svg;
   }
 
+  /** The URL if it is http(s), else null: API strings never become javascript: links. */
+  function safeHttpUrl(value) {
+    try {
+      const url = new URL(String(value), location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
@@ -568,7 +578,7 @@
 
   function rawLogOf(details) {
     const preferred = ["live_backing_log", "builds-4h", "buildbot_text"];
-    const logs = details.logs.filter((log) => log && typeof log.url === "string");
+    const logs = details.logs.filter((log) => log && safeHttpUrl(log.url));
     return logs.find((log) => preferred.includes(log.name)) || logs[0] || null;
   }
 
@@ -583,7 +593,7 @@
       : { class: "logviewer-btn disabled", title: "No logs available for this job", "aria-disabled": "true" };
     items.push(navItem(el("a", logViewerAttrs, icon("list-check"))));
     const rawAttrs = rawLog
-      ? { class: "logviewer-btn rawlog-btn", title: "Open the raw log in a new window", target: "_blank", rel: "noopener noreferrer", href: rawLog.url }
+      ? { class: "logviewer-btn rawlog-btn", title: "Open the raw log in a new window", target: "_blank", rel: "noopener noreferrer", href: safeHttpUrl(rawLog.url) }
       : { class: "logviewer-btn rawlog-btn disabled", title: "No logs available for this job", "aria-disabled": "true" };
     items.push(navItem(el("a", rawAttrs, icon("file-lines"))));
     items.push(navItem(navButton("pin-job-btn", "Add this job to the pinboard", "thumbtack", NAV_BUTTON_CLASS, () => pinJob(job))));
@@ -690,7 +700,8 @@
     }
     if (job.task_id) {
       const taskRun = jobTaskRun(job) || job.task_id;
-      rows.push(infoRow("Task", taskRun, tcRootUrl() ? `${tcRootUrl()}/tasks/${encodeURIComponent(job.task_id)}` : null));
+      const taskHref = tcRootUrl() ? safeHttpUrl(`${tcRootUrl()}/tasks/${encodeURIComponent(job.task_id)}`) : null;
+      rows.push(infoRow("Task", taskRun, taskHref));
     }
     if (details.taskExpired) rows.push(el("li", { class: "task-expired", text: "Taskcluster task expired" }));
     if (job.build_system_type) rows.push(infoRow("Build system", job.build_system_type));

@@ -78,6 +78,16 @@
     return `/api/project/${encodeURIComponent(state.repoName)}/${rest}`;
   }
 
+  /** The URL if it is http(s), else null: API strings never become javascript: links. */
+  function safeHttpUrl(value) {
+    try {
+      const url = new URL(String(value), location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
   function notify(message, severity) {
     const level = severity || "info";
     const close = el("button", { type: "button", class: "btn-close", title: "Dismiss", text: "×" });
@@ -307,7 +317,7 @@
     const artifact = Array.isArray(buildapi) ? buildapi.find((a) => a && a.blob && a.blob.request_id !== undefined) : null;
     return {
       job: { ...(detail && typeof detail === "object" ? detail : {}), ...job },
-      logs: Array.isArray(logs) ? logs.filter((l) => l && typeof l.url === "string") : [],
+      logs: Array.isArray(logs) ? logs.filter((l) => l && safeHttpUrl(l.url)) : [],
       notes: Array.isArray(notes) ? notes : [],
       bugs: Array.isArray(bugs) ? bugs : [],
       requestId: artifact ? String(artifact.blob.request_id) : "",
@@ -357,7 +367,7 @@
 
     const log = details.logs[0];
     setLink(document.getElementById("logviewer-link"), log ? `/logviewer?${new URLSearchParams({ job_id: String(job.id), repo: state.repoName })}` : "");
-    setLink(document.getElementById("rawlog-link"), log ? log.url : "");
+    setLink(document.getElementById("rawlog-link"), log ? safeHttpUrl(log.url) : "");
     setHidden(document.getElementById("cancel-job-item"), !(job.state === "pending" || job.state === "running"));
 
     const summary = document.getElementById("failure-summary");
