@@ -5,6 +5,7 @@
 use crate::http::{get_json, BrowserClient};
 use crate::plan::backfill_button::backfill_button_state;
 use crate::sources::treeherder_page::parse_job_view_url;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(start)]
@@ -21,7 +22,7 @@ pub fn core_version() -> String {
 /// What a Treeherder job view URL selects (`null` when it is not a job view).
 #[wasm_bindgen(js_name = jobViewSelection)]
 pub fn job_view_selection(page_url: &str) -> Result<JsValue, JsError> {
-    Ok(serde_wasm_bindgen::to_value(&parse_job_view_url(page_url))?)
+    to_js(&parse_job_view_url(page_url))
 }
 
 /// `{enabled, title}` for the Backfill button on the page at `page_url`.
@@ -41,7 +42,10 @@ pub async fn fetch_json(url: String, timeout_ms: u32) -> Result<JsValue, JsError
     let value: serde_json::Value = get_json(&client, &url, &url)
         .await
         .map_err(|e| JsError::new(&e.to_string()))?;
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    to_js(&value)
 }
 
-use serde::Serialize;
+/// Plain JSON-shaped JS values: objects (not `Map`s), `null` for `None`.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+}

@@ -5,6 +5,8 @@ use crate::firefox::{Browser, BrowserOptions};
 use anyhow::{anyhow, Result};
 use std::path::PathBuf;
 
+static BROWSER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// `artifacts/<name>` under the repository root (or `$MOZCI_ARTIFACTS`).
 pub fn artifacts_dir(name: &str) -> PathBuf {
     let base = std::env::var_os("MOZCI_ARTIFACTS")
@@ -20,6 +22,9 @@ pub async fn run_browser_test<F>(name: &str, body: F) -> Result<()>
 where
     F: AsyncFnOnce(&Browser) -> Result<()>,
 {
+    // One Firefox at a time: browser tests in one binary would otherwise start
+    // several browsers at once on a 2-core machine and time out.
+    let _one_at_a_time = BROWSER_LOCK.lock().await;
     if !crate::addon_is_built() {
         return Err(anyhow!(
             "the add-on's wasm core is not built: run scripts/build-addon first"

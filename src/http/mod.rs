@@ -238,7 +238,8 @@ pub async fn sleep_ms(ms: u64) {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
-#[cfg(test)]
+// Native only: these tests run on tokio (wasm-pack builds every test target).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use std::cell::RefCell;

@@ -1,4 +1,21 @@
 //! Pure decisions over data already fetched: no I/O, no clock of their own
 //! (time is passed in), so they behave the same natively and in the browser.
+//!
+//! - [`trigger`]: N runs of a job type on each push of a range;
+//! - [`backfill`]: back to the last good push;
+//! - [`merges`]: following a merge into its source repository;
+//! - [`monitor`]: reactions while triggered work runs;
+//! - [`verdict`]: the answer once the runs are in;
+//! - [`backfill_button`]: whether the add-on's button applies.
 
+pub mod backfill;
 pub mod backfill_button;
+pub mod merges;
+pub mod monitor;
+pub mod trigger;
+pub mod verdict;
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;

@@ -176,19 +176,6 @@ pub enum JobState {
 }
 
 impl JobState {
-    /// Does this job count towards "N jobs wanted on this push"?
-    /// Pending, running and finished (success or failure) jobs do; coalesced,
-    /// unknown, cancelled and infrastructure-failed ones do not.
-    pub fn counts_as_potential(self) -> bool {
-        match self {
-            JobState::Pending | JobState::Running => true,
-            JobState::Completed(r) => {
-                r == JobResult::Success || matches!(r, JobResult::TestFailed | JobResult::Busted)
-            }
-            JobState::Coalesced | JobState::Unknown => false,
-        }
-    }
-
     pub fn is_finished(self) -> bool {
         matches!(
             self,
@@ -230,3 +217,6 @@ pub struct Job {
     pub ids: JobIds,
     pub state: JobState,
 }
+
+mod history;
+pub use history::{BuildStatus, JobCounts, PushHistory};

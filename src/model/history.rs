@@ -1,0 +1,115 @@
+//! What is known about one push for one job type: the input of every
+//! trigger and backfill decision.
+//!
+//! The `ci/` layer fills these from the CI systems; decisions only read them.
+
+use super::{Job, JobResult, JobState, Push};
+use serde::{Deserialize, Serialize};
+
+/// Whether the job type can run on this push now, as far as builds go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum BuildStatus {
+    /// A build job type, or a CI system that schedules builds itself
+    /// (Taskcluster's `add-new-jobs` pulls in dependencies).
+    NotNeeded,
+    /// A finished build; `files` are what a test job needs from it
+    /// (Buildbot: packageUrl and testsUrl).
+    Ready { build: Job, files: Vec<String> },
+    /// A build is pending or running: wait for it, do not start another.
+    InProgress { build: Job },
+    /// The build ran and failed (or was cancelled): it must be rebuilt.
+    Failed { build: Job },
+    /// No build of the upstream builder exists on this push.
+    Missing { build_name: String },
+}
+
+/// One push, the runs of the job type on it, and the build situation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushHistory {
+    pub push: Push,
+    /// Runs of the job type on this push (all states).
+    pub jobs: Vec<Job>,
+    pub build: BuildStatus,
+    /// Jobs this tool already asked for that the CI system does not show yet
+    /// (from the trigger ledger). They count as pending, so that running the
+    /// same command twice does not ask twice.
+    pub requested_not_yet_visible: u32,
+}
+
+impl PushHistory {
+    pub fn new(push: Push, jobs: Vec<Job>) -> Self {
+        PushHistory {
+            push,
+            jobs,
+            build: BuildStatus::NotNeeded,
+            requested_not_yet_visible: 0,
+        }
+    }
+
+    pub fn counts(&self) -> JobCounts {
+        JobCounts::of(&self.jobs, self.requested_not_yet_visible)
+    }
+
+    /// A run of this job type on this push passed.
+    pub fn has_success(&self) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| j.state == JobState::Completed(JobResult::Success))
+    }
+}
+
+/// How the runs on one push stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCounts {
+    pub pending: u32,
+    pub running: u32,
+    pub succeeded: u32,
+    /// testfailed and busted: the code's fault, as far as anyone can tell.
+    pub failed: u32,
+    /// exception and retry: the infrastructure's fault, to be run again.
+    pub infra_failed: u32,
+    pub coalesced: u32,
+    /// cancelled, superseded, skipped, unknown.
+    pub other: u32,
+}
+
+impl JobCounts {
+    pub fn of(jobs: &[Job], requested_not_yet_visible: u32) -> Self {
+        let mut c = JobCounts {
+            pending: requested_not_yet_visible,
+            ..JobCounts::default()
+        };
+        for job in jobs {
+            match job.state {
+                JobState::Pending => c.pending += 1,
+                JobState::Running => c.running += 1,
+                JobState::Coalesced => c.coalesced += 1,
+                JobState::Unknown => c.other += 1,
+                JobState::Completed(JobResult::Success) => c.succeeded += 1,
+                JobState::Completed(JobResult::TestFailed | JobResult::Busted) => c.failed += 1,
+                JobState::Completed(JobResult::Exception | JobResult::Retry) => c.infra_failed += 1,
+                JobState::Completed(
+                    JobResult::UserCancel | JobResult::Superseded | JobResult::Skipped,
+                ) => c.other += 1,
+            }
+        }
+        c
+    }
+
+    /// Jobs that count towards "N wanted on this push": pending, running and
+    /// finished with a verdict on the code. Coalesced runs did not run here;
+    /// infrastructure failures and cancellations said nothing.
+    pub fn potential(&self) -> u32 {
+        self.pending + self.running + self.succeeded + self.failed
+    }
+
+    /// Runs that finished with a verdict on the code.
+    pub fn finished(&self) -> u32 {
+        self.succeeded + self.failed
+    }
+
+    pub fn in_progress(&self) -> u32 {
+        self.pending + self.running
+    }
+}

@@ -1,0 +1,154 @@
+//! Reactions while triggered work runs: trigger tests once a needed build
+//! finishes, re-run coalesced or infrastructure-failed jobs within a budget,
+//! and say when a push's expectations are met or cannot be.
+//!
+//! Pure: the driver (CLI watcher, add-on background) fetches a fresh
+//! [`PushHistory`], asks [`react`], and carries out the answer.
+
+use super::trigger::retrigger_candidate;
+use crate::model::Job;
+use crate::model::{BuildStatus, PushHistory};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The job type needs a build that has not finished yet.
+    WaitingForBuild,
+    /// Runs of the job type are wanted or under way.
+    Running,
+    /// Every wanted run finished with a verdict.
+    Done,
+    /// Expectations cannot be met (build keeps failing, budget spent).
+    GaveUp,
+}
+
+/// One push's watched work; persisted by the driver between polls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchItem {
+    pub push_id: u64,
+    pub job_name: String,
+    /// Runs wanted on the push in total.
+    pub wanted: u32,
+    pub stage: Stage,
+    /// Extra runs (coalesced / infra-failed re-runs, rebuilds) still allowed.
+    pub rerun_budget: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RerunReason {
+    Coalesced,
+    InfrastructureFailure,
+    BuildFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reaction", rename_all = "snake_case")]
+pub enum Reaction {
+    /// Nothing to do yet.
+    Wait,
+    /// The build finished: start the test runs with its files.
+    TriggerTests { count: u32, files: Vec<String> },
+    /// Rebuild (the build failed), then tests.
+    Rebuild { build_name: String },
+    /// Run an existing job again to replace runs that said nothing.
+    Rerun {
+        job: Box<Job>,
+        count: u32,
+        reason: RerunReason,
+    },
+    /// All wanted runs finished.
+    Done,
+    /// Tell the user: expectations are not met and will not be.
+    GiveUp { reason: String },
+}
+
+/// Decide the next step for `item` given the push's current history;
+/// returns the reaction and the item's next state.
+pub fn react(item: &WatchItem, history: &PushHistory) -> (Reaction, WatchItem) {
+    let mut next = item.clone();
+    match item.stage {
+        Stage::Done | Stage::GaveUp => (Reaction::Wait, next),
+        Stage::WaitingForBuild => match &history.build {
+            BuildStatus::Ready { files, .. } => {
+                let missing = item.wanted.saturating_sub(history.counts().potential());
+                next.stage = Stage::Running;
+                if missing == 0 {
+                    (Reaction::Wait, next)
+                } else {
+                    (
+                        Reaction::TriggerTests {
+                            count: missing,
+                            files: files.clone(),
+                        },
+                        next,
+                    )
+                }
+            }
+            BuildStatus::NotNeeded => {
+                next.stage = Stage::Running;
+                (Reaction::Wait, next)
+            }
+            // A build we asked for may take a poll or two to show up.
+            BuildStatus::InProgress { .. } | BuildStatus::Missing { .. } => (Reaction::Wait, next),
+            BuildStatus::Failed { build } => {
+                if item.rerun_budget > 0 {
+                    next.rerun_budget -= 1;
+                    (
+                        Reaction::Rebuild {
+                            build_name: build.name.clone(),
+                        },
+                        next,
+                    )
+                } else {
+                    next.stage = Stage::GaveUp;
+                    let reason = format!(
+                        "the {} build failed on push {} and the rebuild budget is spent",
+                        build.name, item.push_id
+                    );
+                    (Reaction::GiveUp { reason }, next)
+                }
+            }
+        },
+        Stage::Running => {
+            let counts = history.counts();
+            let shortfall = item.wanted.saturating_sub(counts.potential());
+            if shortfall == 0 {
+                if counts.in_progress() == 0 {
+                    next.stage = Stage::Done;
+                    return (Reaction::Done, next);
+                }
+                return (Reaction::Wait, next);
+            }
+            // Runs are missing: some were coalesced, infra-failed or cancelled.
+            let reason = if counts.coalesced > 0 {
+                RerunReason::Coalesced
+            } else {
+                RerunReason::InfrastructureFailure
+            };
+            match retrigger_candidate(&history.jobs) {
+                Some(job) if item.rerun_budget > 0 => {
+                    let count = shortfall.min(item.rerun_budget);
+                    next.rerun_budget -= count;
+                    (
+                        Reaction::Rerun {
+                            job: Box::new(job.clone()),
+                            count,
+                            reason,
+                        },
+                        next,
+                    )
+                }
+                _ => {
+                    next.stage = Stage::GaveUp;
+                    let reason = format!(
+                        "{} of {} wanted run(s) of {} on push {} did not run (coalesced {}, infrastructure failures {}, other {}) and the re-run budget is spent",
+                        shortfall, item.wanted, item.job_name, item.push_id, counts.coalesced, counts.infra_failed, counts.other
+                    );
+                    (Reaction::GiveUp { reason }, next)
+                }
+            }
+        }
+    }
+}

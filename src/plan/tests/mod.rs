@@ -1,0 +1,7 @@
+//! Decision tests over hand-made histories (see `test_support`).
+
+mod backfill;
+mod merges;
+mod monitor;
+mod trigger;
+mod verdict;

@@ -1,0 +1,196 @@
+//! "N jobs of this type on each push of a range": what to trigger where.
+//!
+//! `times` is the total wanted on a push. Pending, running and finished runs
+//! count; coalesced ones do not. An existing run is retriggered where there
+//! is one (Buildbot: the request's `count`), otherwise new ones are
+//! triggered; a test whose build is missing gets the build first.
+
+use crate::model::{BuildStatus, JobCounts, PushHistory};
+use crate::model::{Job, JobResult, JobState, Revision};
+use serde::{Deserialize, Serialize};
+
+/// What to do on one push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PushAction {
+    /// Enough runs exist or are on their way.
+    Nothing,
+    /// Run an existing job again `count` times.
+    Retrigger { job: Box<Job>, count: u32 },
+    /// Schedule `count` new runs; `files` are the build's artifacts a test
+    /// needs where the CI system wants them passed (Buildbot).
+    Trigger { count: u32, files: Vec<String> },
+    /// Trigger the build (once), then `then_tests` runs when it finishes.
+    BuildFirst { build_name: String, then_tests: u32 },
+    /// A build is already on its way: wait for it, then `then_tests` runs.
+    WaitForBuild { build: Box<Job>, then_tests: u32 },
+}
+
+impl PushAction {
+    /// New CI jobs this action starts now (builds included).
+    pub fn jobs_started_now(&self) -> u32 {
+        match self {
+            PushAction::Nothing | PushAction::WaitForBuild { .. } => 0,
+            PushAction::Retrigger { count, .. } | PushAction::Trigger { count, .. } => *count,
+            PushAction::BuildFirst { .. } => 1,
+        }
+    }
+
+    /// Test (or build) runs of the requested job type this action leads to.
+    pub fn runs_of_job_type(&self) -> u32 {
+        match self {
+            PushAction::Nothing => 0,
+            PushAction::Retrigger { count, .. } | PushAction::Trigger { count, .. } => *count,
+            PushAction::BuildFirst { then_tests, .. }
+            | PushAction::WaitForBuild { then_tests, .. } => *then_tests,
+        }
+    }
+}
+
+/// The decision for one push, with what it was based on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushPlan {
+    pub push_id: u64,
+    pub revision: Revision,
+    pub counts: JobCounts,
+    pub wanted: u32,
+    pub action: PushAction,
+    /// One sentence a person can check.
+    pub reason: String,
+}
+
+/// Decide what one push needs so that `times` runs of the job type exist.
+pub fn push_plan(history: &PushHistory, times: u32) -> PushPlan {
+    let counts = history.counts();
+    let potential = counts.potential();
+    let missing = times.saturating_sub(potential);
+    let (action, reason) = if missing == 0 {
+        (
+            PushAction::Nothing,
+            format!("{potential} run(s) already count towards the {times} wanted"),
+        )
+    } else {
+        decide_missing(history, &counts, missing)
+    };
+    PushPlan {
+        push_id: history.push.id,
+        revision: history.push.revision.clone(),
+        counts,
+        wanted: times,
+        action,
+        reason,
+    }
+}
+
+fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (PushAction, String) {
+    let have = counts.potential();
+    match &history.build {
+        BuildStatus::Missing { build_name } => (
+            PushAction::BuildFirst {
+                build_name: build_name.clone(),
+                then_tests: missing,
+            },
+            format!("no {build_name} build on this push: build first, then {missing} run(s)"),
+        ),
+        BuildStatus::Failed { build } => (
+            PushAction::BuildFirst {
+                build_name: build.name.clone(),
+                then_tests: missing,
+            },
+            format!(
+                "the {} build failed on this push: rebuild, then {missing} run(s)",
+                build.name
+            ),
+        ),
+        BuildStatus::InProgress { build } => (
+            PushAction::WaitForBuild {
+                build: Box::new(build.clone()),
+                then_tests: missing,
+            },
+            format!(
+                "the {} build is {}: {missing} run(s) once it finishes",
+                build.name,
+                describe(build.state)
+            ),
+        ),
+        BuildStatus::Ready { files, .. } => match retrigger_candidate(&history.jobs) {
+            Some(job) => (
+                PushAction::Retrigger {
+                    job: Box::new(job.clone()),
+                    count: missing,
+                },
+                format!(
+                    "{have} of {} wanted: retrigger an existing run {missing} time(s)",
+                    have + missing
+                ),
+            ),
+            None => (
+                PushAction::Trigger {
+                    count: missing,
+                    files: files.clone(),
+                },
+                format!(
+                    "{have} of {} wanted: {missing} new run(s) with the push's build",
+                    have + missing
+                ),
+            ),
+        },
+        BuildStatus::NotNeeded => match retrigger_candidate(&history.jobs) {
+            Some(job) => (
+                PushAction::Retrigger {
+                    job: Box::new(job.clone()),
+                    count: missing,
+                },
+                format!(
+                    "{have} of {} wanted: retrigger an existing run {missing} time(s)",
+                    have + missing
+                ),
+            ),
+            None => (
+                PushAction::Trigger {
+                    count: missing,
+                    files: Vec::new(),
+                },
+                format!("{have} of {} wanted: {missing} new run(s)", have + missing),
+            ),
+        },
+    }
+}
+
+fn describe(state: JobState) -> &'static str {
+    match state {
+        JobState::Pending => "pending",
+        JobState::Running => "running",
+        _ => "in progress",
+    }
+}
+
+/// The run to retrigger: one that ran on this push and finished with a
+/// verdict; else an infrastructure failure, a cancelled or an unfinished run.
+/// Coalesced runs are retriggerable too (their request exists), but last.
+pub fn retrigger_candidate(jobs: &[Job]) -> Option<&Job> {
+    let identifiable = |j: &&Job| {
+        j.ids.task_id.is_some()
+            || !j.ids.request_ids.is_empty()
+            || j.ids.build_id.is_some()
+            || j.ids.job_id.is_some()
+    };
+    let rank = |j: &Job| match j.state {
+        JobState::Completed(r)
+            if r == JobResult::Success || r.is_failure() && !r.is_infrastructure() =>
+        {
+            0
+        }
+        JobState::Completed(r) if r.is_infrastructure() => 1,
+        JobState::Completed(_) => 2,
+        JobState::Running | JobState::Pending => 3,
+        JobState::Unknown => 4,
+        JobState::Coalesced => 5,
+    };
+    jobs.iter().filter(identifiable).min_by_key(|j| rank(j))
+}
+
+/// Plan every push of a range (given newest first); the plan keeps that order.
+pub fn trigger_range_plan(histories: &[PushHistory], times: u32) -> Vec<PushPlan> {
+    histories.iter().map(|h| push_plan(h, times)).collect()
+}
