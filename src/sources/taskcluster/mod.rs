@@ -5,13 +5,13 @@
 //! Like every source, this builds URLs and requests and parses answers; it
 //! never sends anything and never reads a clock (times are parameters).
 
-//pub mod action_schema;
-//pub mod actions;
+pub mod action_schema;
+pub mod actions;
 pub mod credentials;
 pub mod hawk_auth;
-//pub mod hooks;
-//pub mod index;
-//pub mod queue;
+pub mod hooks;
+pub mod index;
+pub mod queue;
 pub mod timestamp;
 
 use crate::error::{Error, Result};
