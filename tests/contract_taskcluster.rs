@@ -532,3 +532,93 @@ fn truncated_fixtures_fail_without_panicking() {
     assert!(parse_actions_json(TEST_TASK).is_err());
     assert!(parse_action_entry(BUILD_TASK).is_err());
 }
+
+/// Every value of `document`, one at a time, replaced by each of `replacements`.
+fn structural_mutations(document: &Value) -> Vec<Value> {
+    fn walk(node: &Value, pointer: String, out: &mut Vec<String>) {
+        out.push(pointer.clone());
+        match node {
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    walk(
+                        v,
+                        format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    )
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{pointer}/{i}"), out)
+                }
+            }
+            _ => {}
+        }
+    }
+    let replacements = [
+        Value::Null,
+        json!(-1),
+        json!(1.5e300),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!(true),
+    ];
+    let mut pointers = Vec::new();
+    walk(document, String::new(), &mut pointers);
+    let mut mutants = Vec::new();
+    for pointer in pointers {
+        for replacement in &replacements {
+            let mut mutant = document.clone();
+            if let Some(slot) = mutant.pointer_mut(&pointer) {
+                *slot = replacement.clone();
+                mutants.push(mutant);
+            }
+        }
+    }
+    mutants
+}
+
+#[test]
+fn structurally_mutated_fixtures_never_panic() {
+    let mut accepted = 0usize;
+    let mut refused = 0usize;
+    let mut count = |ok: bool| if ok { accepted += 1 } else { refused += 1 };
+    let backfill: Value = serde_json::from_slice(BACKFILL_ACTION).expect("fixture is JSON");
+    // The whole actions.json is 17 actions alike; one of them in the file's
+    // envelope keeps this test fast in debug builds.
+    let small_actions_json = json!({"version": 1, "variables": {}, "actions": [backfill]});
+    let mut documents = vec![small_actions_json, backfill];
+    for fixture in [BUILD_TASK, TEST_TASK] {
+        documents.push(serde_json::from_slice(fixture).expect("fixture is JSON"));
+    }
+    for document in documents {
+        for mutant in structural_mutations(&document) {
+            let bytes = mutant.to_string().into_bytes();
+            count(parse_task(&bytes).is_ok());
+            count(parse_action_entry(&bytes).is_ok());
+            if let Ok(file) = parse_actions_json(&bytes) {
+                // Whatever survived parsing must also survive input checking
+                // and rendering (errors allowed, panics not).
+                for action in file.actions.iter().filter(|a| a.name == "backfill") {
+                    for input in [None, Some(json!({"depth": 3})), Some(json!([1]))] {
+                        if let Ok(prepared) = prepare_action_input(action, input) {
+                            let call = ActionCall {
+                                action,
+                                variables: &file.variables,
+                                decision_task_id: DECISION_TASK_ID,
+                                task_id: Some(TEST_TASK_ID),
+                                input: None,
+                            };
+                            count(render_hook_payload(&call, &prepared).is_ok());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
+}
