@@ -294,7 +294,6 @@ fn render(
         variables: &file.variables,
         decision_task_id: DECISION_TASK_ID,
         task_id,
-        input: None,
     };
     render_hook_payload(&call, &prepared).expect("the recorded hookPayload renders")
 }
@@ -415,11 +414,17 @@ fn trigger_request_for_a_backfill_is_signed_and_verifiable() {
         variables: &file.variables,
         decision_task_id: DECISION_TASK_ID,
         task_id: Some(TEST_TASK_ID),
-        input: Some(json!({"depth": 5})),
     };
     let now = 1_583_900_000;
-    let request =
-        trigger_action_request(&root, &call, &credentials, now, "nonce1").expect("request");
+    let request = trigger_action_request(
+        &root,
+        &call,
+        Some(json!({"depth": 5})),
+        &credentials,
+        now,
+        "nonce1",
+    )
+    .expect("request");
     assert_eq!(
         request.url,
         "https://firefox-ci-tc.services.mozilla.com/api/hooks/v1/hooks/project-gecko/\
@@ -608,7 +613,6 @@ fn structurally_mutated_fixtures_never_panic() {
                                 variables: &file.variables,
                                 decision_task_id: DECISION_TASK_ID,
                                 task_id: Some(TEST_TASK_ID),
-                                input: None,
                             };
                             count(render_hook_payload(&call, &prepared).is_ok());
                         }

@@ -22,8 +22,6 @@ pub struct ActionCall<'a> {
     pub decision_task_id: &'a str,
     /// The task acted on; `None` for a push-level action.
     pub task_id: Option<&'a str>,
-    /// The user's input; `None` means "all defaults".
-    pub input: Option<Value>,
 }
 
 /// The input as the action will receive it: checked against the action's
@@ -118,17 +116,19 @@ pub fn trigger_hook_request(
     sign_request(request, credentials, ts_secs, nonce)
 }
 
-/// The whole trigger of `call`: input checked and completed, payload
-/// rendered, request built and signed.
+/// The whole trigger of `call` with the user's `input` (`None`: all
+/// defaults): input checked and completed, payload rendered, request built
+/// and signed.
 pub fn trigger_action_request(
     root: &RootUrl,
     call: &ActionCall<'_>,
+    input: Option<Value>,
     credentials: &TaskclusterCredentials,
     ts_secs: u64,
     nonce: &str,
 ) -> Result<HttpRequest> {
     let (hook_group_id, hook_id, _) = call.action.hook()?;
-    let input = prepare_action_input(call.action, call.input.clone())?;
+    let input = prepare_action_input(call.action, input)?;
     let payload = render_hook_payload(call, &input)?;
     trigger_hook_request(
         root,
@@ -226,7 +226,6 @@ mod tests {
             variables: &variables,
             decision_task_id: "D",
             task_id: Some("T"),
-            input: None,
         };
         let input = prepare_action_input(&act, None).unwrap();
         assert_eq!(input, json!({"times": 1}));
@@ -252,7 +251,6 @@ mod tests {
             variables: &variables,
             decision_task_id: "D",
             task_id: None,
-            input: None,
         };
         let e = render_hook_payload(&call, &Value::Null).unwrap_err();
         assert!(e.to_string().contains("backfill.hookPayload"), "{e}");
@@ -268,10 +266,9 @@ mod tests {
             variables: &variables,
             decision_task_id: "D",
             task_id: None,
-            input: None,
         };
         let request =
-            trigger_action_request(&root, &call, &credentials(), 1_700_000_000, "n").unwrap();
+            trigger_action_request(&root, &call, None, &credentials(), 1_700_000_000, "n").unwrap();
         assert_eq!(request.method, Method::Post);
         assert_eq!(
             request.url,
