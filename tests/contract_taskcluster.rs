@@ -626,3 +626,21 @@ fn structurally_mutated_fixtures_never_panic() {
         "accepted {accepted}, refused {refused}"
     );
 }
+
+/// The same paths in WebAssembly, where `SystemTime::now()` panics: signing
+/// takes its time as an argument and JSON-e reads the clock through JavaScript.
+#[cfg(target_arch = "wasm32")]
+mod in_wasm {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn backfill_trigger_is_rendered_signed_and_verifiable() {
+        trigger_request_for_a_backfill_is_signed_and_verifiable();
+    }
+
+    #[wasm_bindgen_test]
+    fn recorded_payloads_render() {
+        every_recorded_hook_payload_renders();
+    }
+}
