@@ -2,6 +2,7 @@
 //! payload in `shared/fixtures/taskcluster/` (a real autoland decision task's
 //! `actions.json`, one action entry on its own, and Queue task definitions).
 
+use mozci::model::{JobResult, JobState};
 use mozci::sources::taskcluster::actions::{
     parse_action_entry, parse_actions_json, Action, ActionKind, ActionsJson,
 };
@@ -10,7 +11,9 @@ use mozci::sources::taskcluster::hawk_auth::{verify_hawk_request, HawkPayload, H
 use mozci::sources::taskcluster::hooks::{
     prepare_action_input, render_hook_payload, trigger_action_request, ActionCall,
 };
-use mozci::sources::taskcluster::queue::{parse_task, TaskDefinition};
+use mozci::sources::taskcluster::queue::{
+    parse_task, parse_task_group_list, QueueState, TaskDefinition,
+};
 use mozci::sources::taskcluster::timestamp::parse_iso8601_ms;
 use mozci::sources::taskcluster::RootUrl;
 use mozci::Error;
@@ -503,6 +506,67 @@ fn task_definitions_give_labels_tags_and_times() {
     assert_eq!(build.owner, "aklotz@mozilla.com");
 }
 
+/// A task-group page as the Queue lists it, built around the recorded
+/// definitions (no listing was recorded).
+fn task_group_page(continuation: Option<&str>) -> Vec<u8> {
+    let raptor: Value = serde_json::from_slice(TEST_TASK).expect("JSON");
+    let build: Value = serde_json::from_slice(BUILD_TASK).expect("JSON");
+    let status = |task_id: &str, state: &str, runs: Value| {
+        json!({"taskId": task_id, "provisionerId": "p", "workerType": "w", "schedulerId": "gecko-level-3",
+               "taskGroupId": DECISION_TASK_ID, "deadline": "2020-03-11T04:40:43.718Z",
+               "expires": "2021-03-10T04:40:43.718Z", "retriesLeft": 5, "state": state, "runs": runs})
+    };
+    let mut page = json!({
+        "taskGroupId": DECISION_TASK_ID,
+        "tasks": [
+            {"status": status(TEST_TASK_ID, "failed", json!([
+                {"runId": 0, "state": "failed", "reasonCreated": "scheduled", "reasonResolved": "failed",
+                 "scheduled": "2020-03-10T04:41:00.000Z", "started": "2020-03-10T04:42:00.000Z",
+                 "resolved": "2020-03-10T05:00:00.000Z", "workerGroup": "mdc1", "workerId": "t-linux-1"}
+            ])), "task": raptor},
+            {"status": status("I_IyXrxGSMOAWRTfK6dK1w", "unscheduled", json!([])), "task": build}
+        ]
+    });
+    if let Some(token) = continuation {
+        page["continuationToken"] = json!(token);
+    }
+    page.to_string().into_bytes()
+}
+
+#[test]
+fn task_group_pages_pair_statuses_with_definitions() {
+    let page = parse_task_group_list(&task_group_page(Some("page-2"))).expect("page parses");
+    assert_eq!(page.task_group_id, DECISION_TASK_ID);
+    assert_eq!(page.continuation_token.as_deref(), Some("page-2"));
+    let labels: Vec<&str> = page.tasks.iter().map(|t| t.task.label()).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "test-linux64-shippable-qr/opt-raptor-assorted-dom-firefox-e10s",
+            "build-android-api-16/debug"
+        ]
+    );
+    let raptor = &page.tasks[0].status;
+    assert_eq!(raptor.task_id, TEST_TASK_ID);
+    assert_eq!(raptor.state, QueueState::Failed);
+    assert_eq!(raptor.runs[0].reason_resolved.as_deref(), Some("failed"));
+    assert_eq!(
+        raptor.job_state(),
+        JobState::Completed(JobResult::TestFailed)
+    );
+    assert_eq!(page.tasks[1].status.job_state(), JobState::Pending);
+    let last = parse_task_group_list(&task_group_page(None)).expect("page parses");
+    assert_eq!(last.continuation_token, None);
+    let mut broken: Value = serde_json::from_slice(&task_group_page(None)).expect("JSON");
+    broken["tasks"][1]["task"]["metadata"] = json!({});
+    match parse_task_group_list(broken.to_string().as_bytes()) {
+        Err(Error::Parse {
+            field: Some(field), ..
+        }) => assert_eq!(field, "tasks[1].task.metadata.name"),
+        other => panic!("a task without name gave {other:?}"),
+    }
+}
+
 #[test]
 fn expired_tasks_are_detected_from_their_expiry() {
     let raptor = test_task();
@@ -597,11 +661,22 @@ fn structurally_mutated_fixtures_never_panic() {
     for fixture in [BUILD_TASK, TEST_TASK] {
         documents.push(serde_json::from_slice(fixture).expect("fixture is JSON"));
     }
+    // The task definitions are mutated above; slimmed here to keep the run short.
+    let mut group_page: Value =
+        serde_json::from_slice(&task_group_page(Some("next"))).expect("JSON");
+    for entry in group_page["tasks"].as_array_mut().into_iter().flatten() {
+        entry["task"]["payload"] = json!({"env": {"GECKO_HEAD_REV": "c7766d0b"}});
+        entry["task"]["scopes"] = json!([]);
+        entry["task"]["routes"] = json!([]);
+        entry["task"]["dependencies"] = json!(["a"]);
+    }
+    documents.push(group_page);
     for document in documents {
         for mutant in structural_mutations(&document) {
             let bytes = mutant.to_string().into_bytes();
             count(parse_task(&bytes).is_ok());
             count(parse_action_entry(&bytes).is_ok());
+            count(parse_task_group_list(&bytes).is_ok());
             if let Ok(file) = parse_actions_json(&bytes) {
                 // Whatever survived parsing must also survive input checking
                 // and rendering (errors allowed, panics not).
