@@ -142,7 +142,7 @@ pub fn trigger_action_request(
 }
 
 /// What `triggerHook` answered: the id of the task it created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TriggeredHook {
     pub task_id: String,
     /// The new task's queue state (`unscheduled`, `pending`, …) when reported.

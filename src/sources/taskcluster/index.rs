@@ -46,7 +46,7 @@ pub fn decision_task_index_url(root: &RootUrl, repo: &str, revision: &str) -> Re
 }
 
 /// An indexed task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IndexedTask {
     pub namespace: String,
     pub task_id: String,

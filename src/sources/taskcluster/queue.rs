@@ -6,6 +6,7 @@ use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
 use crate::model::{JobResult, JobState};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -100,7 +101,7 @@ pub fn run_artifact_url(root: &RootUrl, task_id: &str, run_id: u32, name: &str) 
 }
 
 /// Treeherder's view of a task, from `extra.treeherder`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct TreeherderInfo {
     pub symbol: Option<String>,
     pub group_symbol: Option<String>,
@@ -112,7 +113,7 @@ pub struct TreeherderInfo {
 }
 
 /// The parts of a task definition this project reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskDefinition {
     pub task_group_id: String,
     pub scheduler_id: String,
@@ -265,7 +266,8 @@ fn task_definition_from(task: &Value, source: &str, prefix: &str) -> Result<Task
 }
 
 /// A task's or a run's state in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum QueueState {
     /// Waiting for its dependencies.
     Unscheduled,
@@ -291,7 +293,7 @@ impl QueueState {
 }
 
 /// One run (attempt) of a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskRun {
     pub run_id: u32,
     pub state: QueueState,
@@ -307,7 +309,7 @@ pub struct TaskRun {
 }
 
 /// A task's status (`/task/<id>/status`, and each entry of a task-group list).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskStatus {
     pub task_id: String,
     pub task_group_id: String,
@@ -446,14 +448,14 @@ fn run_from(run: &Value, source: &str, prefix: &str) -> Result<TaskRun> {
 }
 
 /// One task of a task-group listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskGroupEntry {
     pub status: TaskStatus,
     pub task: TaskDefinition,
 }
 
 /// One page of a task-group listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskGroupPage {
     pub task_group_id: String,
     pub tasks: Vec<TaskGroupEntry>,
@@ -498,7 +500,7 @@ fn continuation_token(answer: &Value) -> Option<String> {
 }
 
 /// One artifact of a task run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Artifact {
     /// `public/logs/live_backing.log`, `public/actions.json`, …
     pub name: String,
@@ -509,7 +511,7 @@ pub struct Artifact {
 }
 
 /// One page of an artifact listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArtifactsPage {
     pub artifacts: Vec<Artifact>,
     pub continuation_token: Option<String>,
@@ -594,6 +596,22 @@ mod tests {
             format!("{base}/task/..%2Fx%3Fy"),
             "ids cannot escape their path segment"
         );
+    }
+
+    #[test]
+    fn queue_states_keep_the_queue_spelling() {
+        for name in [
+            "unscheduled",
+            "pending",
+            "running",
+            "completed",
+            "failed",
+            "exception",
+        ] {
+            let state = QueueState::parse(name).unwrap();
+            assert_eq!(serde_json::to_value(state).unwrap(), json!(name));
+        }
+        assert_eq!(QueueState::parse("Completed"), None);
     }
 
     fn run(state: QueueState, reason: Option<&str>) -> TaskRun {
