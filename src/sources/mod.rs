@@ -4,4 +4,5 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
+pub mod taskcluster;
 pub mod treeherder_page;
