@@ -5,3 +5,6 @@
 //! them up in the services' own documentation.
 
 pub mod treeherder_page;
+pub mod mozlog;
+pub mod test_failures;
+pub mod unstructured_log;
