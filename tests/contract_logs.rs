@@ -1,0 +1,411 @@
+//! Contract tests: the log parsers over every recorded log in
+//! shared/fixtures/logs/, fed whole and in chunks, plus malformed input.
+
+use mozci::sources::mozlog::{
+    parse_errorsummary_log, parse_raw_structured_log, read_errorsummary_log,
+    read_raw_structured_log, MozlogParser,
+};
+use mozci::sources::test_failures::{
+    job_failures, ErrorLine, FailureSource, FetchedLogs, JobFailures,
+};
+use mozci::sources::unstructured_log::{
+    failures_from_text_log_errors, parse_text_log, read_text_log, TextLogParser,
+};
+use std::fs::File;
+use std::io::Read;
+
+const LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/logs");
+
+fn fixture_path(name: &str) -> String {
+    format!("{LOGS}/{name}")
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap()
+}
+
+fn gunzip(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(File::open(fixture_path(name)).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn raw_log_failures() -> JobFailures {
+    read_raw_structured_log(File::open(fixture_path("mochitest-plain-chunked.raw.log.gz")).unwrap())
+        .unwrap()
+}
+
+fn text_log_failures() -> JobFailures {
+    read_text_log(File::open(fixture_path("mochitest-fail.log.gz")).unwrap()).unwrap()
+}
+
+/// The error lines Treeherder extracted from mochitest-fail.log.gz.
+fn logview_lines() -> Vec<ErrorLine> {
+    let logview: serde_json::Value =
+        serde_json::from_slice(&fixture_bytes("mochitest-fail.logview.json")).unwrap();
+    logview["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| ErrorLine {
+            line_number: e["linenumber"].as_u64().unwrap(),
+            line: e["line"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+const SANITY_TEST: &str = "testing/mochitest/tests/Harness_sanity/test_sanity.html";
+const NETWORK_TEST: &str =
+    "devtools/client/webconsole/test/browser/browser_console_enable_network_monitoring.js";
+
+#[test]
+fn every_log_fixture_is_covered_here() {
+    let mut names: Vec<String> = std::fs::read_dir(LOGS)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "mochitest-browser-chrome.errorsummary.log",
+            "mochitest-fail.log.gz",
+            "mochitest-fail.logview.json",
+            "mochitest-plain-chunked.errorsummary.log",
+            "mochitest-plain-chunked.raw.log.gz",
+        ],
+        "a new log fixture needs assertions in this file"
+    );
+}
+
+#[test]
+fn raw_structured_log_has_three_unexpected_sanity_failures() {
+    let result = raw_log_failures();
+    assert_eq!(result.source, FailureSource::Structured);
+    assert_eq!(result.lines_read, 15_911);
+    assert_eq!(result.malformed_lines, 0);
+    assert_eq!(result.oversized_lines, 0);
+    assert_eq!(result.crashes, []);
+    let found: Vec<(&str, &str, &str, Option<u64>)> = result
+        .failures
+        .iter()
+        .map(|f| {
+            assert_eq!(f.test, SANITY_TEST);
+            assert_eq!(f.expected.as_deref(), Some("PASS"));
+            assert!(!f.known_intermittent);
+            (
+                f.subtest.as_deref().unwrap(),
+                f.status.as_str(),
+                f.message.as_deref().unwrap(),
+                f.line_number,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "0 must not be true",
+                "FAIL",
+                "didn't expect 0, but got it",
+                Some(14_710)
+            ),
+            (
+                "sendChar should work",
+                "FAIL",
+                "got z, expected x",
+                Some(14_718)
+            ),
+            (
+                "sendChar should dispatch keyPress",
+                "FAIL",
+                "got true, expected false",
+                Some(14_719)
+            ),
+        ]
+    );
+    assert_eq!(result.failed_tests(), [SANITY_TEST]);
+    assert!(result.has_failures());
+}
+
+#[test]
+fn browser_chrome_errorsummary() {
+    let result = parse_errorsummary_log(&fixture_bytes("mochitest-browser-chrome.errorsummary.log"));
+    assert_eq!(result.source, FailureSource::ErrorSummary);
+    assert_eq!(result.lines_read, 35);
+    assert_eq!(result.malformed_lines, 0);
+    assert_eq!(result.failures.len(), 5);
+    assert!(result
+        .failures
+        .iter()
+        .all(|f| f.status == "FAIL" && f.expected.as_deref() == Some("PASS")));
+    let lines: Vec<Option<u64>> = result.failures.iter().map(|f| f.line_number).collect();
+    assert_eq!(
+        lines,
+        [Some(4167), Some(4172), Some(4269), Some(4271), Some(4275)]
+    );
+    assert_eq!(
+        result.failed_tests(),
+        [
+            "toolkit/components/pictureinpicture/tests/browser_fullscreen.js",
+            "toolkit/components/pictureinpicture/tests/browser_videoSelection.js",
+        ]
+    );
+    let first = &result.failures[0];
+    assert_eq!(first.subtest.as_deref(), Some("Uncaught exception"));
+    assert_eq!(
+        first.message.as_deref(),
+        Some("undefined - timed out after 50 tries.")
+    );
+    assert_eq!(
+        first.group.as_deref(),
+        Some("toolkit/components/pictureinpicture/tests/browser.ini")
+    );
+    // An empty message is no message.
+    assert_eq!(result.failures[1].message, None);
+    assert_eq!(result.group_results.len(), 29);
+    let errored: Vec<&str> = result
+        .group_results
+        .iter()
+        .filter(|g| g.status == "ERROR")
+        .map(|g| g.group.as_str())
+        .collect();
+    assert_eq!(
+        errored,
+        [
+            "dom/workers/test/browser.ini",
+            "browser/components/preferences/tests/browser.ini",
+            "toolkit/components/pictureinpicture/tests/browser.ini",
+        ]
+    );
+}
+
+#[test]
+fn plain_chunked_errorsummary() {
+    let result = read_errorsummary_log(
+        File::open(fixture_path("mochitest-plain-chunked.errorsummary.log")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result.failures.len(), 1);
+    let failure = &result.failures[0];
+    assert_eq!(
+        failure.test,
+        "toolkit/content/tests/widgets/test_videocontrols_video_direction.html"
+    );
+    assert_eq!(failure.subtest.as_deref(), Some("Test timed out."));
+    assert_eq!(failure.status, "FAIL");
+    assert_eq!(failure.message, None);
+    assert_eq!(failure.line_number, Some(3116));
+}
+
+#[test]
+fn text_log_yields_exactly_the_lines_treeherder_extracts() {
+    let result = text_log_failures();
+    assert_eq!(result.source, FailureSource::TextLog);
+    assert_eq!(result.error_lines, logview_lines());
+    assert_eq!(result.failures.len(), 1);
+    let failure = &result.failures[0];
+    assert_eq!(failure.test, NETWORK_TEST);
+    assert_eq!(failure.status, "FAIL");
+    assert_eq!(failure.line_number, Some(9093));
+    assert!(failure
+        .message
+        .as_deref()
+        .unwrap()
+        .starts_with("A promise chain failed to handle a rejection: Protocol error (Error)"));
+    assert_eq!(result.crashes, []);
+    assert_eq!(result.task_timeout, None);
+    // Universal line ends: two lone `\r`s add two lines to the 9,896 `\n`s.
+    assert_eq!(result.lines_read, 9_898);
+}
+
+#[test]
+fn text_log_errors_give_the_same_failure_as_the_text_log() {
+    let from_api = failures_from_text_log_errors(&logview_lines());
+    let from_log = text_log_failures();
+    assert_eq!(from_api.source, FailureSource::TextLogErrors);
+    assert_eq!(from_api.other_error_lines, 0);
+    assert_eq!(from_api.failures.len(), 1);
+    let (api, log) = (&from_api.failures[0], &from_log.failures[0]);
+    assert_eq!(
+        (&api.test, &api.status, &api.message, api.line_number),
+        (&log.test, &log.status, &log.message, log.line_number)
+    );
+}
+
+/// Feed `log` to a fresh parser `chunk` bytes at a time.
+fn in_chunks(log: &[u8], chunk: usize, parse: fn(&[&[u8]]) -> JobFailures) -> JobFailures {
+    let chunks: Vec<&[u8]> = log.chunks(chunk).collect();
+    parse(&chunks)
+}
+
+fn raw_parser_over(chunks: &[&[u8]]) -> JobFailures {
+    let mut parser = MozlogParser::raw_structured();
+    chunks.iter().for_each(|c| parser.push(c));
+    parser.finish()
+}
+
+fn errorsummary_parser_over(chunks: &[&[u8]]) -> JobFailures {
+    let mut parser = MozlogParser::errorsummary();
+    chunks.iter().for_each(|c| parser.push(c));
+    parser.finish()
+}
+
+fn text_parser_over(chunks: &[&[u8]]) -> JobFailures {
+    let mut parser = TextLogParser::new();
+    chunks.iter().for_each(|c| parser.push(c));
+    parser.finish()
+}
+
+#[test]
+fn chunk_boundaries_do_not_change_raw_log_results() {
+    let log = gunzip("mochitest-plain-chunked.raw.log.gz");
+    let whole = parse_raw_structured_log(&log);
+    assert_eq!(whole, raw_log_failures());
+    for size in [1, 7, 4096] {
+        assert_eq!(
+            in_chunks(&log, size, raw_parser_over),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn chunk_boundaries_do_not_change_errorsummary_results() {
+    let log = fixture_bytes("mochitest-browser-chrome.errorsummary.log");
+    let whole = parse_errorsummary_log(&log);
+    for size in [1, 7, 4096] {
+        assert_eq!(
+            in_chunks(&log, size, errorsummary_parser_over),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn chunk_boundaries_do_not_change_text_log_results() {
+    let log = gunzip("mochitest-fail.log.gz");
+    let whole = parse_text_log(&log);
+    assert_eq!(whole, text_log_failures());
+    for size in [1, 7, 4096] {
+        assert_eq!(
+            in_chunks(&log, size, text_parser_over),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn split_utf8_characters_survive_chunking() {
+    let line = "TEST-UNEXPECTED-FAIL | dom/tést_ünïcode.html | attendu « ok », reçu « échec »\n";
+    let log = format!("{line}{line}");
+    let whole = parse_text_log(log.as_bytes());
+    assert_eq!(whole.failures[0].test, "dom/tést_ünïcode.html");
+    for size in 1..8 {
+        assert_eq!(
+            in_chunks(log.as_bytes(), size, text_parser_over),
+            whole,
+            "chunks of {size}"
+        );
+    }
+}
+
+#[test]
+fn best_source_is_chosen_from_what_was_fetched() {
+    let raw = fixture_bytes("mochitest-plain-chunked.raw.log.gz");
+    let summary = fixture_bytes("mochitest-plain-chunked.errorsummary.log");
+    let text = fixture_bytes("mochitest-fail.log.gz");
+    let errors = logview_lines();
+    let mut fetched = FetchedLogs {
+        raw_structured_log: Some(&raw),
+        errorsummary_log: Some(&summary),
+        text_log_errors: Some(&errors),
+        text_log: Some(&text),
+    };
+    let pick = |f: &FetchedLogs<'_>| job_failures(f).unwrap().source;
+    assert_eq!(pick(&fetched), FailureSource::Structured);
+    // An HTML error page where the raw log should be is not a raw log.
+    let html = b"<html><body>404 Not Found</body></html>\n".to_vec();
+    fetched.raw_structured_log = Some(&html);
+    assert_eq!(pick(&fetched), FailureSource::ErrorSummary);
+    fetched.errorsummary_log = None;
+    assert_eq!(pick(&fetched), FailureSource::TextLogErrors);
+    fetched.text_log_errors = None;
+    let from_text = job_failures(&fetched).unwrap();
+    assert_eq!(from_text.source, FailureSource::TextLog);
+    assert_eq!(from_text.failed_tests(), [NETWORK_TEST]);
+    // A corrupt gzip body is passed over, and reported when nothing else is left.
+    let corrupt = text.get(..text.len() / 2).unwrap().to_vec();
+    fetched.text_log = Some(&corrupt);
+    let err = job_failures(&fetched).expect_err("a cut gzip stream is an error");
+    assert!(err.to_string().contains("log stream"), "{err}");
+}
+
+#[test]
+fn job_failures_serialize_for_the_add_on() {
+    let result = raw_log_failures();
+    let json = serde_json::to_value(&result).unwrap();
+    assert_eq!(json["source"], "structured");
+    assert_eq!(json["failures"][0]["test"], SANITY_TEST);
+    assert_eq!(json["failures"][0]["subtest"], "0 must not be true");
+    assert!(json.get("error_lines").is_none(), "empty lists are omitted");
+    let back: JobFailures = serde_json::from_value(json).unwrap();
+    assert_eq!(back, result);
+}
+
+/// A deterministic byte soup: xorshift, biased towards the characters the
+/// parsers look at.
+fn soup(len: usize, mut state: u64) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"{}[]\":,\\| \n\r-TESUNXPCDFAIL0123456789actionstestatus\xc3\xa9\xff";
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ALPHABET[(state % ALPHABET.len() as u64) as usize]
+        })
+        .collect()
+}
+
+#[test]
+fn malformed_input_is_counted_never_fatal() {
+    for seed in 1..40u64 {
+        let bytes = soup(4000, seed);
+        let raw = parse_raw_structured_log(&bytes);
+        assert_eq!(raw.failures.len() + raw.crashes.len(), 0, "seed {seed}");
+        assert!(
+            raw.malformed_lines > 0,
+            "seed {seed}: soup lines are malformed"
+        );
+        parse_errorsummary_log(&bytes);
+        parse_text_log(&bytes);
+    }
+    // Structured lines cut in the middle, with invalid UTF-8 inside strings.
+    let log = gunzip("mochitest-plain-chunked.raw.log.gz");
+    let mut damaged = Vec::new();
+    for (i, line) in log.split(|b| *b == b'\n').take(2000).enumerate() {
+        let keep = if i % 3 == 0 { line.len() / 2 } else { line.len() };
+        damaged.extend_from_slice(line.get(..keep).unwrap());
+        if i % 5 == 0 {
+            damaged.extend_from_slice(b"\"\xff\xfe\"");
+        }
+        damaged.push(b'\n');
+    }
+    let result = parse_raw_structured_log(&damaged);
+    assert!(result.malformed_lines >= 667, "{}", result.malformed_lines);
+    assert_eq!(result.lines_read, 2000);
+}
+
+#[test]
+fn truncated_gzip_is_an_error_from_readers() {
+    let gz = fixture_bytes("mochitest-plain-chunked.raw.log.gz");
+    let cut = gz.get(..gz.len() / 3).unwrap();
+    let err = read_raw_structured_log(cut).expect_err("cut gzip");
+    assert!(err.to_string().contains("log stream"), "{err}");
+    assert!(read_text_log(cut).is_err());
+}
