@@ -14,46 +14,55 @@ use mozci::sources::unstructured_log::{
 use std::fs::File;
 use std::io::Read;
 
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
 const LOGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/logs");
 
 fn fixture_path(name: &str) -> String {
     format!("{LOGS}/{name}")
 }
 
-fn fixture_bytes(name: &str) -> Vec<u8> {
-    std::fs::read(fixture_path(name)).unwrap()
+fn fixture_bytes(name: &str) -> std::io::Result<Vec<u8>> {
+    std::fs::read(fixture_path(name))
 }
 
-fn gunzip(name: &str) -> Vec<u8> {
+fn gunzip(name: &str) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    flate2::read::GzDecoder::new(File::open(fixture_path(name)).unwrap())
-        .read_to_end(&mut out)
-        .unwrap();
-    out
+    flate2::read::GzDecoder::new(File::open(fixture_path(name))?).read_to_end(&mut out)?;
+    Ok(out)
 }
 
-fn raw_log_failures() -> JobFailures {
-    read_raw_structured_log(File::open(fixture_path("mochitest-plain-chunked.raw.log.gz")).unwrap())
-        .unwrap()
+fn raw_log_failures() -> Result<JobFailures, Box<dyn std::error::Error>> {
+    let file = File::open(fixture_path("mochitest-plain-chunked.raw.log.gz"))?;
+    Ok(read_raw_structured_log(file)?)
 }
 
-fn text_log_failures() -> JobFailures {
-    read_text_log(File::open(fixture_path("mochitest-fail.log.gz")).unwrap()).unwrap()
+fn text_log_failures() -> Result<JobFailures, Box<dyn std::error::Error>> {
+    Ok(read_text_log(File::open(fixture_path(
+        "mochitest-fail.log.gz",
+    ))?)?)
 }
 
 /// The error lines Treeherder extracted from mochitest-fail.log.gz.
-fn logview_lines() -> Vec<ErrorLine> {
-    let logview: serde_json::Value =
-        serde_json::from_slice(&fixture_bytes("mochitest-fail.logview.json")).unwrap();
-    logview["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
+fn logview_lines() -> Result<Vec<ErrorLine>, Box<dyn std::error::Error>> {
+    #[derive(serde::Deserialize)]
+    struct Logview {
+        errors: Vec<LogviewError>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LogviewError {
+        linenumber: u64,
+        line: String,
+    }
+    let logview: Logview = serde_json::from_slice(&fixture_bytes("mochitest-fail.logview.json")?)?;
+    Ok(logview
+        .errors
+        .into_iter()
         .map(|e| ErrorLine {
-            line_number: e["linenumber"].as_u64().unwrap(),
-            line: e["line"].as_str().unwrap().to_string(),
+            line_number: e.linenumber,
+            line: e.line,
         })
-        .collect()
+        .collect())
 }
 
 const SANITY_TEST: &str = "testing/mochitest/tests/Harness_sanity/test_sanity.html";
@@ -61,11 +70,11 @@ const NETWORK_TEST: &str =
     "devtools/client/webconsole/test/browser/browser_console_enable_network_monitoring.js";
 
 #[test]
-fn every_log_fixture_is_covered_here() {
-    let mut names: Vec<String> = std::fs::read_dir(LOGS)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+fn every_log_fixture_is_covered_here() -> TestResult {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(LOGS)? {
+        names.push(entry?.file_name().to_string_lossy().into_owned());
+    }
     names.sort();
     assert_eq!(
         names,
@@ -78,17 +87,21 @@ fn every_log_fixture_is_covered_here() {
         ],
         "a new log fixture needs assertions in this file"
     );
+    Ok(())
 }
 
+/// subtest, status, message, line number.
+type FailureRow<'a> = (Option<&'a str>, &'a str, Option<&'a str>, Option<u64>);
+
 #[test]
-fn raw_structured_log_has_three_unexpected_sanity_failures() {
-    let result = raw_log_failures();
+fn raw_structured_log_has_three_unexpected_sanity_failures() -> TestResult {
+    let result = raw_log_failures()?;
     assert_eq!(result.source, FailureSource::Structured);
     assert_eq!(result.lines_read, 15_911);
     assert_eq!(result.malformed_lines, 0);
     assert_eq!(result.oversized_lines, 0);
     assert_eq!(result.crashes, []);
-    let found: Vec<(&str, &str, &str, Option<u64>)> = result
+    let found: Vec<FailureRow<'_>> = result
         .failures
         .iter()
         .map(|f| {
@@ -96,9 +109,9 @@ fn raw_structured_log_has_three_unexpected_sanity_failures() {
             assert_eq!(f.expected.as_deref(), Some("PASS"));
             assert!(!f.known_intermittent);
             (
-                f.subtest.as_deref().unwrap(),
+                f.subtest.as_deref(),
                 f.status.as_str(),
-                f.message.as_deref().unwrap(),
+                f.message.as_deref(),
                 f.line_number,
             )
         })
@@ -107,32 +120,34 @@ fn raw_structured_log_has_three_unexpected_sanity_failures() {
         found,
         [
             (
-                "0 must not be true",
+                Some("0 must not be true"),
                 "FAIL",
-                "didn't expect 0, but got it",
+                Some("didn't expect 0, but got it"),
                 Some(14_710)
             ),
             (
-                "sendChar should work",
+                Some("sendChar should work"),
                 "FAIL",
-                "got z, expected x",
+                Some("got z, expected x"),
                 Some(14_718)
             ),
             (
-                "sendChar should dispatch keyPress",
+                Some("sendChar should dispatch keyPress"),
                 "FAIL",
-                "got true, expected false",
+                Some("got true, expected false"),
                 Some(14_719)
             ),
         ]
     );
     assert_eq!(result.failed_tests(), [SANITY_TEST]);
     assert!(result.has_failures());
+    Ok(())
 }
 
 #[test]
-fn browser_chrome_errorsummary() {
-    let result = parse_errorsummary_log(&fixture_bytes("mochitest-browser-chrome.errorsummary.log"));
+fn browser_chrome_errorsummary() -> TestResult {
+    let result =
+        parse_errorsummary_log(&fixture_bytes("mochitest-browser-chrome.errorsummary.log")?);
     assert_eq!(result.source, FailureSource::ErrorSummary);
     assert_eq!(result.lines_read, 35);
     assert_eq!(result.malformed_lines, 0);
@@ -180,14 +195,14 @@ fn browser_chrome_errorsummary() {
             "toolkit/components/pictureinpicture/tests/browser.ini",
         ]
     );
+    Ok(())
 }
 
 #[test]
-fn plain_chunked_errorsummary() {
-    let result = read_errorsummary_log(
-        File::open(fixture_path("mochitest-plain-chunked.errorsummary.log")).unwrap(),
-    )
-    .unwrap();
+fn plain_chunked_errorsummary() -> TestResult {
+    let result = read_errorsummary_log(File::open(fixture_path(
+        "mochitest-plain-chunked.errorsummary.log",
+    ))?)?;
     assert_eq!(result.failures.len(), 1);
     let failure = &result.failures[0];
     assert_eq!(
@@ -198,33 +213,35 @@ fn plain_chunked_errorsummary() {
     assert_eq!(failure.status, "FAIL");
     assert_eq!(failure.message, None);
     assert_eq!(failure.line_number, Some(3116));
+    Ok(())
 }
 
 #[test]
-fn text_log_yields_exactly_the_lines_treeherder_extracts() {
-    let result = text_log_failures();
+fn text_log_yields_exactly_the_lines_treeherder_extracts() -> TestResult {
+    let result = text_log_failures()?;
     assert_eq!(result.source, FailureSource::TextLog);
-    assert_eq!(result.error_lines, logview_lines());
+    assert_eq!(result.error_lines, logview_lines()?);
     assert_eq!(result.failures.len(), 1);
     let failure = &result.failures[0];
     assert_eq!(failure.test, NETWORK_TEST);
     assert_eq!(failure.status, "FAIL");
     assert_eq!(failure.line_number, Some(9093));
-    assert!(failure
-        .message
-        .as_deref()
-        .unwrap()
-        .starts_with("A promise chain failed to handle a rejection: Protocol error (Error)"));
+    let message = failure.message.as_deref().unwrap_or_default();
+    assert!(
+        message.starts_with("A promise chain failed to handle a rejection: Protocol error (Error)"),
+        "{message}"
+    );
     assert_eq!(result.crashes, []);
     assert_eq!(result.task_timeout, None);
     // Universal line ends: two lone `\r`s add two lines to the 9,896 `\n`s.
     assert_eq!(result.lines_read, 9_898);
+    Ok(())
 }
 
 #[test]
-fn text_log_errors_give_the_same_failure_as_the_text_log() {
-    let from_api = failures_from_text_log_errors(&logview_lines());
-    let from_log = text_log_failures();
+fn text_log_errors_give_the_same_failure_as_the_text_log() -> TestResult {
+    let from_api = failures_from_text_log_errors(&logview_lines()?);
+    let from_log = text_log_failures()?;
     assert_eq!(from_api.source, FailureSource::TextLogErrors);
     assert_eq!(from_api.other_error_lines, 0);
     assert_eq!(from_api.failures.len(), 1);
@@ -233,6 +250,7 @@ fn text_log_errors_give_the_same_failure_as_the_text_log() {
         (&api.test, &api.status, &api.message, api.line_number),
         (&log.test, &log.status, &log.message, log.line_number)
     );
+    Ok(())
 }
 
 /// Feed `log` to a fresh parser `chunk` bytes at a time.
@@ -260,10 +278,10 @@ fn text_parser_over(chunks: &[&[u8]]) -> JobFailures {
 }
 
 #[test]
-fn chunk_boundaries_do_not_change_raw_log_results() {
-    let log = gunzip("mochitest-plain-chunked.raw.log.gz");
+fn chunk_boundaries_do_not_change_raw_log_results() -> TestResult {
+    let log = gunzip("mochitest-plain-chunked.raw.log.gz")?;
     let whole = parse_raw_structured_log(&log);
-    assert_eq!(whole, raw_log_failures());
+    assert_eq!(whole, raw_log_failures()?);
     for size in [1, 7, 4096] {
         assert_eq!(
             in_chunks(&log, size, raw_parser_over),
@@ -271,11 +289,12 @@ fn chunk_boundaries_do_not_change_raw_log_results() {
             "chunks of {size}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn chunk_boundaries_do_not_change_errorsummary_results() {
-    let log = fixture_bytes("mochitest-browser-chrome.errorsummary.log");
+fn chunk_boundaries_do_not_change_errorsummary_results() -> TestResult {
+    let log = fixture_bytes("mochitest-browser-chrome.errorsummary.log")?;
     let whole = parse_errorsummary_log(&log);
     for size in [1, 7, 4096] {
         assert_eq!(
@@ -284,13 +303,14 @@ fn chunk_boundaries_do_not_change_errorsummary_results() {
             "chunks of {size}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn chunk_boundaries_do_not_change_text_log_results() {
-    let log = gunzip("mochitest-fail.log.gz");
+fn chunk_boundaries_do_not_change_text_log_results() -> TestResult {
+    let log = gunzip("mochitest-fail.log.gz")?;
     let whole = parse_text_log(&log);
-    assert_eq!(whole, text_log_failures());
+    assert_eq!(whole, text_log_failures()?);
     for size in [1, 7, 4096] {
         assert_eq!(
             in_chunks(&log, size, text_parser_over),
@@ -298,10 +318,11 @@ fn chunk_boundaries_do_not_change_text_log_results() {
             "chunks of {size}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn split_utf8_characters_survive_chunking() {
+fn split_utf8_characters_survive_chunking() -> TestResult {
     let line = "TEST-UNEXPECTED-FAIL | dom/tést_ünïcode.html | attendu « ok », reçu « échec »\n";
     let log = format!("{line}{line}");
     let whole = parse_text_log(log.as_bytes());
@@ -313,49 +334,51 @@ fn split_utf8_characters_survive_chunking() {
             "chunks of {size}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn best_source_is_chosen_from_what_was_fetched() {
-    let raw = fixture_bytes("mochitest-plain-chunked.raw.log.gz");
-    let summary = fixture_bytes("mochitest-plain-chunked.errorsummary.log");
-    let text = fixture_bytes("mochitest-fail.log.gz");
-    let errors = logview_lines();
+fn best_source_is_chosen_from_what_was_fetched() -> TestResult {
+    let raw = fixture_bytes("mochitest-plain-chunked.raw.log.gz")?;
+    let summary = fixture_bytes("mochitest-plain-chunked.errorsummary.log")?;
+    let text = fixture_bytes("mochitest-fail.log.gz")?;
+    let errors = logview_lines()?;
     let mut fetched = FetchedLogs {
         raw_structured_log: Some(&raw),
         errorsummary_log: Some(&summary),
         text_log_errors: Some(&errors),
         text_log: Some(&text),
     };
-    let pick = |f: &FetchedLogs<'_>| job_failures(f).unwrap().source;
-    assert_eq!(pick(&fetched), FailureSource::Structured);
+    assert_eq!(job_failures(&fetched)?.source, FailureSource::Structured);
     // An HTML error page where the raw log should be is not a raw log.
     let html = b"<html><body>404 Not Found</body></html>\n".to_vec();
     fetched.raw_structured_log = Some(&html);
-    assert_eq!(pick(&fetched), FailureSource::ErrorSummary);
+    assert_eq!(job_failures(&fetched)?.source, FailureSource::ErrorSummary);
     fetched.errorsummary_log = None;
-    assert_eq!(pick(&fetched), FailureSource::TextLogErrors);
+    assert_eq!(job_failures(&fetched)?.source, FailureSource::TextLogErrors);
     fetched.text_log_errors = None;
-    let from_text = job_failures(&fetched).unwrap();
+    let from_text = job_failures(&fetched)?;
     assert_eq!(from_text.source, FailureSource::TextLog);
     assert_eq!(from_text.failed_tests(), [NETWORK_TEST]);
     // A corrupt gzip body is passed over, and reported when nothing else is left.
-    let corrupt = text.get(..text.len() / 2).unwrap().to_vec();
+    let corrupt = text.get(..text.len() / 2).unwrap_or_default().to_vec();
     fetched.text_log = Some(&corrupt);
     let err = job_failures(&fetched).expect_err("a cut gzip stream is an error");
     assert!(err.to_string().contains("log stream"), "{err}");
+    Ok(())
 }
 
 #[test]
-fn job_failures_serialize_for_the_add_on() {
-    let result = raw_log_failures();
-    let json = serde_json::to_value(&result).unwrap();
+fn job_failures_serialize_for_the_add_on() -> TestResult {
+    let result = raw_log_failures()?;
+    let json = serde_json::to_value(&result)?;
     assert_eq!(json["source"], "structured");
     assert_eq!(json["failures"][0]["test"], SANITY_TEST);
     assert_eq!(json["failures"][0]["subtest"], "0 must not be true");
     assert!(json.get("error_lines").is_none(), "empty lists are omitted");
-    let back: JobFailures = serde_json::from_value(json).unwrap();
+    let back: JobFailures = serde_json::from_value(json)?;
     assert_eq!(back, result);
+    Ok(())
 }
 
 /// A deterministic byte soup: xorshift, biased towards the characters the
@@ -373,7 +396,7 @@ fn soup(len: usize, mut state: u64) -> Vec<u8> {
 }
 
 #[test]
-fn malformed_input_is_counted_never_fatal() {
+fn malformed_input_is_counted_never_fatal() -> TestResult {
     for seed in 1..40u64 {
         let bytes = soup(4000, seed);
         let raw = parse_raw_structured_log(&bytes);
@@ -386,11 +409,15 @@ fn malformed_input_is_counted_never_fatal() {
         parse_text_log(&bytes);
     }
     // Structured lines cut in the middle, with invalid UTF-8 inside strings.
-    let log = gunzip("mochitest-plain-chunked.raw.log.gz");
+    let log = gunzip("mochitest-plain-chunked.raw.log.gz")?;
     let mut damaged = Vec::new();
     for (i, line) in log.split(|b| *b == b'\n').take(2000).enumerate() {
-        let keep = if i % 3 == 0 { line.len() / 2 } else { line.len() };
-        damaged.extend_from_slice(line.get(..keep).unwrap());
+        let keep = if i % 3 == 0 {
+            line.len() / 2
+        } else {
+            line.len()
+        };
+        damaged.extend_from_slice(line.get(..keep).unwrap_or_default());
         if i % 5 == 0 {
             damaged.extend_from_slice(b"\"\xff\xfe\"");
         }
@@ -399,13 +426,15 @@ fn malformed_input_is_counted_never_fatal() {
     let result = parse_raw_structured_log(&damaged);
     assert!(result.malformed_lines >= 667, "{}", result.malformed_lines);
     assert_eq!(result.lines_read, 2000);
+    Ok(())
 }
 
 #[test]
-fn truncated_gzip_is_an_error_from_readers() {
-    let gz = fixture_bytes("mochitest-plain-chunked.raw.log.gz");
-    let cut = gz.get(..gz.len() / 3).unwrap();
+fn truncated_gzip_is_an_error_from_readers() -> TestResult {
+    let gz = fixture_bytes("mochitest-plain-chunked.raw.log.gz")?;
+    let cut = gz.get(..gz.len() / 3).unwrap_or_default();
     let err = read_raw_structured_log(cut).expect_err("cut gzip");
     assert!(err.to_string().contains("log stream"), "{err}");
     assert!(read_text_log(cut).is_err());
+    Ok(())
 }

@@ -347,7 +347,10 @@ mod tests {
         let mut log = br#"{"action": "test_end", "test": "a\u00e9\"b", "status": "FAIL", "expected": "PASS"}"#.to_vec();
         log.push(b'\n');
         log.extend_from_slice(br#"{"action": "log", "message": ""#);
-        log.extend(std::iter::repeat_n(b'x', crate::sources::test_failures::MAX_LINE_BYTES));
+        log.extend(std::iter::repeat_n(
+            b'x',
+            crate::sources::test_failures::MAX_LINE_BYTES,
+        ));
         log.extend_from_slice(b"\"}\n");
         let result = parse_raw_structured_log(&log);
         assert_eq!(result.failures[0].test, "a\u{e9}\"b");

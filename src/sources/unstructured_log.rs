@@ -9,6 +9,7 @@ use super::test_failures::{
 };
 use crate::error::Result;
 use std::io::Read;
+use std::sync::OnceLock;
 
 const UNEXPECTED_MARKER: &str = "TEST-UNEXPECTED-";
 const KNOWN_INTERMITTENT_MARKER: &str = "TEST-KNOWN-INTERMITTENT-";
@@ -207,8 +208,7 @@ impl TextLogParser {
     /// End of input: read a last unterminated line and return the failures.
     pub fn finish(mut self) -> JobFailures {
         let collector = &mut self.collector;
-        self.splitter
-            .finish(|line| read_log_line(collector, &line));
+        self.splitter.finish(|line| read_log_line(collector, &line));
         let lines = self.splitter.lines();
         let mut result = self.collector.finish();
         result.lines_read = lines;
@@ -217,24 +217,34 @@ impl TextLogParser {
 }
 
 fn read_log_line(collector: &mut FailureCollector, line: &SplitLine<'_>) {
-    // Every marker holds a `-` or a `:`; most log lines hold neither past
-    // their prefix, but all have one in the prefix, so look for the markers
-    // themselves before paying for UTF-8 decoding.
-    let bytes = line.bytes;
-    let has_marker = [
-        UNEXPECTED_MARKER,
-        KNOWN_INTERMITTENT_MARKER,
-        CRASH_MARKER,
-        TASK_TIMEOUT_MARKER,
-        COMMAND_TIMEOUT_MARKER,
-    ]
-    .iter()
-    .any(|m| memchr::memmem::find(bytes, m.as_bytes()).is_some());
+    // Nearly every line of a task log reports nothing: look for the markers
+    // in the bytes before paying for UTF-8 decoding and field splitting.
+    let has_marker = marker_finders()
+        .iter()
+        .any(|finder| finder.find(line.bytes).is_some());
     if !has_marker {
         return;
     }
-    let text = String::from_utf8_lossy(bytes);
+    let text = String::from_utf8_lossy(line.bytes);
     record_line(collector, &text, line.number);
+}
+
+/// Searchers for every marker, built once (building one per line would cost
+/// more than the search itself).
+fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
+    static FINDERS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        [
+            UNEXPECTED_MARKER,
+            KNOWN_INTERMITTENT_MARKER,
+            CRASH_MARKER,
+            TASK_TIMEOUT_MARKER,
+            COMMAND_TIMEOUT_MARKER,
+        ]
+        .iter()
+        .map(|marker| memchr::memmem::Finder::new(marker.as_bytes()).into_owned())
+        .collect()
+    })
 }
 
 /// Add what `line` reports to `collector`; `false` if it reports nothing.
@@ -339,8 +349,7 @@ mod tests {
             panic!("known intermittent line not read");
         };
         assert!(f.known_intermittent);
-        let Some(LineFailure::Test(f)) = parse_failure_line("TEST-UNEXPECTED-ERROR | x.js")
-        else {
+        let Some(LineFailure::Test(f)) = parse_failure_line("TEST-UNEXPECTED-ERROR | x.js") else {
             panic!("line without message not read");
         };
         assert_eq!((f.test, f.status, f.message), ("x.js", "ERROR", None));
