@@ -395,6 +395,46 @@ fn soup(len: usize, mut state: u64) -> Vec<u8> {
         .collect()
 }
 
+/// `log` cut at pseudo-random points (1 to 17 bytes apart).
+fn random_chunks(log: &[u8], seed: u64) -> Vec<&[u8]> {
+    let sizes = soup(log.len() / 2 + 1, seed);
+    let mut chunks = Vec::new();
+    let mut rest = log;
+    for size in sizes.iter().map(|b| usize::from(*b % 17) + 1) {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at(size.min(rest.len()));
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+#[test]
+fn random_chunking_of_malformed_input_matches_whole_input() {
+    for seed in 1..30u64 {
+        let bytes = soup(3000, seed);
+        let chunks = random_chunks(&bytes, seed + 100);
+        assert_eq!(chunks.concat(), bytes);
+        assert_eq!(
+            raw_parser_over(&chunks),
+            parse_raw_structured_log(&bytes),
+            "seed {seed}"
+        );
+        assert_eq!(
+            errorsummary_parser_over(&chunks),
+            parse_errorsummary_log(&bytes),
+            "seed {seed}"
+        );
+        assert_eq!(
+            text_parser_over(&chunks),
+            parse_text_log(&bytes),
+            "seed {seed}"
+        );
+    }
+}
+
 #[test]
 fn malformed_input_is_counted_never_fatal() -> TestResult {
     for seed in 1..40u64 {

@@ -11,10 +11,16 @@ use crate::error::Result;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::io::Read;
+use std::sync::OnceLock;
 
 /// A push parser for mozlog JSON lines: feed it chunks of any size (lines
 /// and UTF-8 characters may straddle chunks), then [`finish`](Self::finish).
 /// It keeps the failures found and at most one partial line.
+///
+/// Lines naming a result, crash, group result or an ERROR/CRITICAL level are
+/// parsed as JSON; the others (nearly all of a raw log) are only checked to
+/// be an object with an `action` key. A line failing either check is counted
+/// in `malformed_lines` and skipped.
 #[derive(Debug)]
 pub struct MozlogParser {
     splitter: LineSplitter,
@@ -139,6 +145,37 @@ fn bounded(field: &Option<Text<'_>>) -> Option<String> {
     text(field).map(bounded_field)
 }
 
+/// Whether a line names an action or level that can report a failure.
+/// mozlog writes ASCII names unescaped, so a line that can report one holds
+/// one of these byte strings.
+fn may_report_failure(line: &[u8]) -> bool {
+    static FINDERS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+    FINDERS
+        .get_or_init(|| {
+            [
+                "test_status",
+                "test_end",
+                "test_result",
+                "\"crash\"",
+                "group_result",
+                "\"ERROR\"",
+                "\"CRITICAL\"",
+            ]
+            .iter()
+            .map(|needle| memchr::memmem::Finder::new(needle.as_bytes()).into_owned())
+            .collect()
+        })
+        .iter()
+        .any(|finder| finder.find(line).is_some())
+}
+
+/// The shape of a mozlog line: a JSON object with an `action` key.
+fn looks_like_action(line: &[u8]) -> bool {
+    line.starts_with(b"{")
+        && line.ends_with(b"}")
+        && memchr::memmem::find(line, b"\"action\"").is_some()
+}
+
 /// Turns one line into failures, crashes or group results.
 #[derive(Debug)]
 struct ActionReader {
@@ -152,10 +189,22 @@ impl ActionReader {
             self.collector.result_mut().oversized_lines += 1;
             return;
         }
-        if line.bytes.iter().all(u8::is_ascii_whitespace) {
+        let bytes = line.bytes.trim_ascii();
+        if bytes.is_empty() {
             return;
         }
-        let action: Action<'_> = match serde_json::from_slice(line.bytes) {
+        if !may_report_failure(bytes) {
+            // Most lines (`log` at INFO, `test_start`, `process_output`)
+            // cannot report a failure: checking their shape is enough to
+            // count them, and a full JSON parse would triple the cost.
+            if looks_like_action(bytes) {
+                self.valid_lines += 1;
+            } else {
+                self.collector.result_mut().malformed_lines += 1;
+            }
+            return;
+        }
+        let action: Action<'_> = match serde_json::from_slice(bytes) {
             Ok(action) => action,
             Err(_) => {
                 self.collector.result_mut().malformed_lines += 1;
