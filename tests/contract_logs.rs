@@ -356,6 +356,16 @@ fn best_source_is_chosen_from_what_was_fetched() -> TestResult {
     assert_eq!(job_failures(&fetched)?.source, FailureSource::ErrorSummary);
     fetched.errorsummary_log = None;
     assert_eq!(job_failures(&fetched)?.source, FailureSource::TextLogErrors);
+    // An empty text_log_errors may mean "not parsed yet": the log decides.
+    fetched.text_log_errors = Some(&[]);
+    assert_eq!(job_failures(&fetched)?.source, FailureSource::TextLog);
+    let only_errors = FetchedLogs {
+        text_log_errors: Some(&[]),
+        ..FetchedLogs::default()
+    };
+    let nothing_failed = job_failures(&only_errors)?;
+    assert_eq!(nothing_failed.source, FailureSource::TextLogErrors);
+    assert!(!nothing_failed.has_failures());
     fetched.text_log_errors = None;
     let from_text = job_failures(&fetched)?;
     assert_eq!(from_text.source, FailureSource::TextLog);

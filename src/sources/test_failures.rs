@@ -208,7 +208,8 @@ pub struct FetchedLogs<'a> {
 /// The failures of one job from the best source fetched: the raw structured
 /// log, else the error summary, else Treeherder's `text_log_errors`, else the
 /// plain text log. A structured source counts only if at least one of its
-/// lines is a mozlog object (an HTML error page is not an error summary); a
+/// lines is a mozlog object (an HTML error page is not an error summary); an
+/// empty `text_log_errors` gives way to the text log when there is one; a
 /// source that cannot be read (bad gzip) is passed over for the next one.
 pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
     let mut last_error = None;
@@ -228,7 +229,12 @@ pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
             Err(e) => last_error = Some(e),
         }
     }
-    if let Some(lines) = fetched.text_log_errors {
+    // Treeherder answers an empty list both when the log has no error and
+    // when it has not parsed the log yet: with the log at hand, read it.
+    let text_log_errors = fetched
+        .text_log_errors
+        .filter(|lines| !lines.is_empty() || fetched.text_log.is_none());
+    if let Some(lines) = text_log_errors {
         return Ok(unstructured_log::failures_from_text_log_errors(lines));
     }
     if let Some(body) = fetched.text_log.filter(|b| !b.is_empty()) {
