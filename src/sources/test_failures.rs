@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Read;
 
-use super::{mozlog, unstructured_log};
+use super::mozlog::MozlogParser;
+use super::unstructured_log;
 
 /// At most this many distinct failures are stored per job; the rest are only
 /// counted (`failures_not_stored`). A broken build can fail every test of a
@@ -213,16 +214,13 @@ pub struct FetchedLogs<'a> {
 /// source that cannot be read (bad gzip) is passed over for the next one.
 pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
     let mut last_error = None;
-    let structured = [
-        (fetched.raw_structured_log, FailureSource::Structured),
-        (fetched.errorsummary_log, FailureSource::ErrorSummary),
+    let structured: [(Option<&[u8]>, fn() -> MozlogParser); 2] = [
+        (fetched.raw_structured_log, MozlogParser::raw_structured),
+        (fetched.errorsummary_log, MozlogParser::errorsummary),
     ];
-    for (body, source) in structured {
+    for (body, new_parser) in structured {
         let Some(body) = body else { continue };
-        let mut parser = match source {
-            FailureSource::ErrorSummary => mozlog::MozlogParser::errorsummary(),
-            _ => mozlog::MozlogParser::raw_structured(),
-        };
+        let mut parser = new_parser();
         match feed_reader(body, |chunk| parser.push(chunk)) {
             Ok(()) if parser.valid_lines() > 0 => return Ok(parser.finish()),
             Ok(()) => {}
