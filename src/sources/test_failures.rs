@@ -214,13 +214,15 @@ pub struct FetchedLogs<'a> {
 /// source that cannot be read (bad gzip) is passed over for the next one.
 pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
     let mut last_error = None;
-    let structured: [(Option<&[u8]>, fn() -> MozlogParser); 2] = [
-        (fetched.raw_structured_log, MozlogParser::raw_structured),
-        (fetched.errorsummary_log, MozlogParser::errorsummary),
+    let structured = [
+        fetched
+            .raw_structured_log
+            .map(|body| (body, MozlogParser::raw_structured())),
+        fetched
+            .errorsummary_log
+            .map(|body| (body, MozlogParser::errorsummary())),
     ];
-    for (body, new_parser) in structured {
-        let Some(body) = body else { continue };
-        let mut parser = new_parser();
+    for (body, mut parser) in structured.into_iter().flatten() {
         match feed_reader(body, |chunk| parser.push(chunk)) {
             Ok(()) if parser.valid_lines() > 0 => return Ok(parser.finish()),
             Ok(()) => {}
