@@ -4,5 +4,8 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
+pub mod mozlog;
 pub mod taskcluster;
+pub mod test_failures;
 pub mod treeherder_page;
+pub mod unstructured_log;
