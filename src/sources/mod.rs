@@ -5,3 +5,5 @@
 //! them up in the services' own documentation.
 
 pub mod treeherder_page;
+pub mod pushlog;
+pub mod treeherder;
