@@ -224,7 +224,10 @@ fn every_truncation_is_a_parse_error() {
         "json-pushes-2015.json",
     ] {
         let body = fixture(name);
-        let end = body.iter().rposition(|b| !b.is_ascii_whitespace()).expect("non-empty");
+        let end = body
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .expect("non-empty");
         for cut in 0..end {
             match parse_json_pushes(&body[..cut], "r") {
                 Err(Error::Parse { .. }) => {}

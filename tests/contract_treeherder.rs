@@ -41,8 +41,14 @@ fn repositories() {
     let autoland = &repos[2];
     assert_eq!(autoland.id, Some(77));
     assert_eq!(autoland.url, "https://hg.mozilla.org/integration/autoland");
-    assert_eq!(autoland.repo_path().as_deref(), Some("integration/autoland"));
-    assert_eq!(autoland.hg_origin().as_deref(), Some("https://hg.mozilla.org"));
+    assert_eq!(
+        autoland.repo_path().as_deref(),
+        Some("integration/autoland")
+    );
+    assert_eq!(
+        autoland.hg_origin().as_deref(),
+        Some("https://hg.mozilla.org")
+    );
     assert_eq!(
         autoland.tc_root_url.as_deref(),
         Some("https://firefox-ci-tc.services.mozilla.com")
@@ -62,7 +68,10 @@ fn push_list_newest_first_with_truncated_revisions() {
     let ids: Vec<u64> = list.pushes.iter().map(|p| p.id).collect();
     assert_eq!(ids, (511129..=511138).rev().collect::<Vec<_>>());
     let newest = &list.pushes[0];
-    assert_eq!(newest.revision.0, "ba9c692786e95143b8df3f4b3e9b504dfbc589a0");
+    assert_eq!(
+        newest.revision.0,
+        "ba9c692786e95143b8df3f4b3e9b504dfbc589a0"
+    );
     assert_eq!(newest.author, "jarilvalenciano@gmail.com");
     assert_eq!(newest.push_timestamp, 1562867957);
     assert_eq!(newest.repository_id, Some(4));
@@ -149,7 +158,10 @@ fn resultset_list_2015() {
         .collect();
     assert_eq!(
         summary,
-        [(1, "acf46fe8b054", 1424272815), (2, "b1cc2dd3e35c", 1424272126)]
+        [
+            (1, "acf46fe8b054", 1424272815),
+            (2, "b1cc2dd3e35c", 1424272126)
+        ]
     );
     assert_eq!(
         list.pushes[0].revisions[0].desc,
@@ -165,10 +177,7 @@ fn jobs_list_maps_columns_by_name() {
     let page = parse_jobs_list(&fixture("treeherder/jobs-list.json")).expect("parses");
     assert_eq!((page.count, page.next.as_deref()), (Some(13), None));
     let ids: Vec<u64> = page.jobs.iter().map(|j| j.id).collect();
-    assert_eq!(
-        ids,
-        [259537193, 259537372, 259537375, 259539664, 259539665]
-    );
+    assert_eq!(ids, [259537193, 259537372, 259537375, 259539664, 259539665]);
     let push_revision = Revision::from("ff7eec7be698cd21d92755d709e08897100fa9c8");
     let model: Vec<_> = page
         .jobs
@@ -239,7 +248,10 @@ fn jobs_list_pagination_follows_next() {
     let next = th
         .resolve_next_url(first.next.as_deref().expect("next"))
         .expect("resolves");
-    assert_eq!(next, "http://127.0.0.1:8100/api/jobs/?push_id=526443&page=2");
+    assert_eq!(
+        next,
+        "http://127.0.0.1:8100/api/jobs/?push_id=526443&page=2"
+    );
     // The link asks for what our own builder would ask for page 2.
     let page_two = JobsListFilter {
         push_id: Some(526443),
@@ -330,7 +342,9 @@ fn job_log_urls() {
             (492067872, 303550427, "errorsummary_json", Some("parsed")),
         ]
     );
-    assert!(logs[1].url.ends_with("mochitest-devtools-chrome_errorsummary.log"));
+    assert!(logs[1]
+        .url
+        .ends_with("mochitest-devtools-chrome_errorsummary.log"));
 }
 
 #[test]
@@ -339,10 +353,7 @@ fn bug_suggestions() {
         parse_bug_suggestions(&fixture("treeherder/bug-suggestions.json")).expect("parses");
     assert_eq!(suggestions.len(), 6);
     let first = &suggestions[0];
-    assert_eq!(
-        first.search_terms,
-        ["browser_net_har_copy_all_as_har.js"]
-    );
+    assert_eq!(first.search_terms, ["browser_net_har_copy_all_as_har.js"]);
     assert_eq!(
         first.path_end.as_deref(),
         Some("devtools/client/netmonitor/src/har/test/browser_net_har_copy_all_as_har.js")
@@ -361,7 +372,10 @@ fn bug_suggestions() {
     assert_eq!(second.line_number, Some(2618));
     let others: Vec<u64> = second.all_others.iter().map(|b| b.id).collect();
     assert_eq!(others, [1725755, 1573505]);
-    assert_eq!(second.all_others[0].resolution.as_deref(), Some("DUPLICATE"));
+    assert_eq!(
+        second.all_others[0].resolution.as_deref(),
+        Some("DUPLICATE")
+    );
     let third = &suggestions[2];
     assert_eq!(third.search, "Return code: 1");
     assert_eq!(third.path_end, None);
@@ -406,10 +420,16 @@ fn jobs_2015_realigned_rows() {
         running.job_guid.as_deref(),
         Some("effdbbfd128cbe4a29e8d418230d708eea165c94")
     );
-    assert_eq!(running.ref_data_name.as_deref(), Some("Linux mozilla-inbound build"));
+    assert_eq!(
+        running.ref_data_name.as_deref(),
+        Some("Linux mozilla-inbound build")
+    );
     assert_eq!(running.job_coalesced_to_guid, None);
     assert_eq!(running.failure_classification_id, Some(1));
-    assert_eq!(running.last_modified.as_deref(), Some("2015-01-18T15:06:03"));
+    assert_eq!(
+        running.last_modified.as_deref(),
+        Some("2015-01-18T15:06:03")
+    );
     assert_eq!(running.build_system_type, None);
 
     let rev = Revision::from("acf46fe8b054");
@@ -424,7 +444,9 @@ fn jobs_2015_realigned_rows() {
     assert_eq!(model[0].state, JobState::Running);
     assert_eq!(model[1].state, JobState::Completed(JobResult::Success));
     assert_eq!(model[1].name, "Linux mozilla-inbound leak test build");
-    assert!(model.iter().all(|j| j.kind == JobKind::Build && j.ci == CiSystem::Buildbot));
+    assert!(model
+        .iter()
+        .all(|j| j.kind == JobKind::Build && j.ci == CiSystem::Buildbot));
     assert_eq!(
         model[1].ids.guid.as_deref(),
         Some("c63409cac418eb147286dfde9f773de6b2ad14b0")
@@ -457,7 +479,10 @@ fn dict_form_is_the_same_job_as_list_form() {
                 .map(|(n, v)| (n.as_str().expect("name").to_string(), v.clone()))
                 .collect();
             obj.insert("build_system_type".into(), Value::from("taskcluster"));
-            obj.insert("unexpected_future_field".into(), serde_json::json!({"x": [1]}));
+            obj.insert(
+                "unexpected_future_field".into(),
+                serde_json::json!({"x": [1]}),
+            );
             Value::Object(obj)
         })
         .collect();
@@ -507,19 +532,28 @@ fn wrong_types_give_the_field_path() {
     let mut detail = fixture_json("treeherder/job-detail.json");
     detail["taskcluster_metadata"]["retry_id"] = Value::from(-1);
     assert_eq!(
-        field_of(parse_job_detail(&serde_json::to_vec(&detail).expect("json"))).as_deref(),
+        field_of(parse_job_detail(
+            &serde_json::to_vec(&detail).expect("json")
+        ))
+        .as_deref(),
         Some("taskcluster_metadata.retry_id")
     );
     let mut repos = fixture_json("treeherder/repositories.json");
     repos[1]["tc_root_url"] = Value::from(4);
     assert_eq!(
-        field_of(parse_repositories(&serde_json::to_vec(&repos).expect("json"))).as_deref(),
+        field_of(parse_repositories(
+            &serde_json::to_vec(&repos).expect("json")
+        ))
+        .as_deref(),
         Some("1.tc_root_url")
     );
     let mut bugs = fixture_json("treeherder/bug-suggestions.json");
     bugs[1]["bugs"]["all_others"][1]["id"] = Value::from("1573505");
     assert_eq!(
-        field_of(parse_bug_suggestions(&serde_json::to_vec(&bugs).expect("json"))).as_deref(),
+        field_of(parse_bug_suggestions(
+            &serde_json::to_vec(&bugs).expect("json")
+        ))
+        .as_deref(),
         Some("1.bugs.all_others.1.id")
     );
     // A top-level shape mismatch names no field.
@@ -530,17 +564,39 @@ fn wrong_types_give_the_field_path() {
 type Parser = fn(&[u8]) -> Result<(), Error>;
 
 const ALL: [(&str, Parser); 11] = [
-    ("treeherder/repositories.json", |b| parse_repositories(b).map(drop)),
-    ("treeherder/push-list.json", |b| parse_push_list(b).map(drop)),
-    ("treeherder/push-list-fromchange.json", |b| parse_push_list(b).map(drop)),
-    ("treeherder/push-data-2025.json", |b| parse_push_list(b).map(drop)),
-    ("treeherder-2015/resultset-list.json", |b| parse_push_list(b).map(drop)),
-    ("treeherder/jobs-list.json", |b| parse_jobs_list(b).map(drop)),
-    ("treeherder/jobs-list-page-1.json", |b| parse_jobs_list(b).map(drop)),
-    ("treeherder/jobs-list-page-2.json", |b| parse_jobs_list(b).map(drop)),
-    ("treeherder/job-detail.json", |b| parse_job_detail(b).map(drop)),
-    ("treeherder/job-log-urls.json", |b| parse_job_log_urls(b).map(drop)),
-    ("treeherder/bug-suggestions.json", |b| parse_bug_suggestions(b).map(drop)),
+    ("treeherder/repositories.json", |b| {
+        parse_repositories(b).map(drop)
+    }),
+    ("treeherder/push-list.json", |b| {
+        parse_push_list(b).map(drop)
+    }),
+    ("treeherder/push-list-fromchange.json", |b| {
+        parse_push_list(b).map(drop)
+    }),
+    ("treeherder/push-data-2025.json", |b| {
+        parse_push_list(b).map(drop)
+    }),
+    ("treeherder-2015/resultset-list.json", |b| {
+        parse_push_list(b).map(drop)
+    }),
+    ("treeherder/jobs-list.json", |b| {
+        parse_jobs_list(b).map(drop)
+    }),
+    ("treeherder/jobs-list-page-1.json", |b| {
+        parse_jobs_list(b).map(drop)
+    }),
+    ("treeherder/jobs-list-page-2.json", |b| {
+        parse_jobs_list(b).map(drop)
+    }),
+    ("treeherder/job-detail.json", |b| {
+        parse_job_detail(b).map(drop)
+    }),
+    ("treeherder/job-log-urls.json", |b| {
+        parse_job_log_urls(b).map(drop)
+    }),
+    ("treeherder/bug-suggestions.json", |b| {
+        parse_bug_suggestions(b).map(drop)
+    }),
 ];
 
 #[test]
@@ -548,7 +604,10 @@ fn truncated_bodies_are_parse_errors() {
     for (name, parser) in ALL {
         let body = fixture(name);
         parser(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let end = body.iter().rposition(|b| !b.is_ascii_whitespace()).expect("non-empty");
+        let end = body
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .expect("non-empty");
         // Every cut in the first and last 200 bytes, every 7th in between.
         let cuts = (0..end).filter(|&c| c < 200 || c + 200 > end || c % 7 == 0);
         for cut in cuts {
@@ -597,8 +656,15 @@ fn for_each_leaf_variant(doc: &Value, check: &mut dyn FnMut(&Value)) {
 
 fn collect_leaf_paths(value: &Value, prefix: &mut Vec<String>, out: &mut Vec<String>) {
     let children: Vec<(String, &Value)> = match value {
-        Value::Object(map) => map.iter().map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         _ => {
             out.push(prefix.iter().map(|p| format!("/{p}")).collect());
             return;

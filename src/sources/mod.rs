@@ -4,6 +4,6 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
-pub mod treeherder_page;
 pub mod pushlog;
 pub mod treeherder;
+pub mod treeherder_page;

@@ -347,7 +347,9 @@ mod tests {
 
     #[test]
     fn id_range_is_sent_with_an_exclusive_start() {
-        let q = JsonPushesQuery::id_range_inclusive(10, 12).unwrap().with_full();
+        let q = JsonPushesQuery::id_range_inclusive(10, 12)
+            .unwrap()
+            .with_full();
         assert_eq!(
             autoland().json_pushes_url(&q),
             "https://hg.mozilla.org/integration/autoland/json-pushes?version=2&full=1&startID=9&endID=12"

@@ -85,9 +85,9 @@ fn parse_bug_suggestion(item: &serde_json::Value, path: &str) -> Result<BugSugge
         .iter()
         .enumerate()
         .map(|(i, term)| {
-            term.as_str().map(str::to_string).ok_or_else(|| {
-                suggestion.error(&format!("search_terms.{i}"), "expected a string")
-            })
+            term.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| suggestion.error(&format!("search_terms.{i}"), "expected a string"))
         })
         .collect::<Result<Vec<_>>>()?;
     let (open_recent, all_others) = match suggestion.get("bugs") {
@@ -158,7 +158,10 @@ mod tests {
     #[test]
     fn bug_suggestion_errors_name_nested_fields() {
         for (body, field) in [
-            (&br#"[{"search": "s", "search_terms": [1]}]"#[..], "0.search_terms.0"),
+            (
+                &br#"[{"search": "s", "search_terms": [1]}]"#[..],
+                "0.search_terms.0",
+            ),
             (
                 br#"[{"search": "s", "bugs": {"open_recent": [{"id": 1}]}}]"#,
                 "0.bugs.open_recent.0.summary",

@@ -127,9 +127,7 @@ impl<'a> Record<'a> {
     pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
         let value = match &self.lookup {
             Lookup::Object(obj) => obj.get(key),
-            Lookup::Row { columns, row } => {
-                columns.positions.get(key).and_then(|&i| row.get(i))
-            }
+            Lookup::Row { columns, row } => columns.positions.get(key).and_then(|&i| row.get(i)),
         };
         value.filter(|v| !v.is_null())
     }
@@ -159,7 +157,10 @@ impl<'a> Record<'a> {
 
     pub(super) fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
         self.get(key)
-            .map(|v| v.as_str().ok_or_else(|| self.error(key, "expected a string")))
+            .map(|v| {
+                v.as_str()
+                    .ok_or_else(|| self.error(key, "expected a string"))
+            })
             .transpose()
     }
 
@@ -190,7 +191,10 @@ impl<'a> Record<'a> {
 
     pub(super) fn opt_i64(&self, key: &str) -> Result<Option<i64>> {
         self.get(key)
-            .map(|v| v.as_i64().ok_or_else(|| self.error(key, "expected an integer")))
+            .map(|v| {
+                v.as_i64()
+                    .ok_or_else(|| self.error(key, "expected an integer"))
+            })
             .transpose()
     }
 
@@ -202,7 +206,10 @@ impl<'a> Record<'a> {
 
     pub(super) fn opt_bool(&self, key: &str) -> Result<Option<bool>> {
         self.get(key)
-            .map(|v| v.as_bool().ok_or_else(|| self.error(key, "expected true or false")))
+            .map(|v| {
+                v.as_bool()
+                    .ok_or_else(|| self.error(key, "expected true or false"))
+            })
             .transpose()
     }
 

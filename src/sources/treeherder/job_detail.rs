@@ -126,7 +126,10 @@ mod tests {
             "logs": [{"name": "buildbot_text", "url": "http://ftp/log.txt.gz"}]}"#;
         let detail = parse_job_detail(body).unwrap();
         assert_eq!(detail.taskcluster, None);
-        assert_eq!(detail.log_url("buildbot_text"), Some("http://ftp/log.txt.gz"));
+        assert_eq!(
+            detail.log_url("buildbot_text"),
+            Some("http://ftp/log.txt.gz")
+        );
         assert_eq!(detail.log_url("live_backing_log"), None);
         assert_eq!(detail.job.job_name(), "Linux mozilla-inbound build");
     }
@@ -135,7 +138,10 @@ mod tests {
     fn log_errors_name_the_field() {
         for (body, field) in [
             (&br#"[{"id": 1, "job_id": 2, "name": "n"}]"#[..], "0.url"),
-            (br#"[{"id": 1, "job_id": -2, "name": "n", "url": "u"}]"#, "0.job_id"),
+            (
+                br#"[{"id": 1, "job_id": -2, "name": "n", "url": "u"}]"#,
+                "0.job_id",
+            ),
         ] {
             match parse_job_log_urls(body) {
                 Err(Error::Parse { field: got, .. }) => assert_eq!(got.as_deref(), Some(field)),

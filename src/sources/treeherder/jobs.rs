@@ -313,10 +313,7 @@ mod tests {
             base.extend(extra.clone());
         }
         let body = json!({"results": [base]}).to_string();
-        parse_project_jobs(body.as_bytes())
-            .unwrap()
-            .jobs
-            .remove(0)
+        parse_project_jobs(body.as_bytes()).unwrap().jobs.remove(0)
     }
 
     #[test]
@@ -337,7 +334,10 @@ mod tests {
             job(json!({"result": "busted"})).job_state(),
             JobState::Completed(JobResult::Busted)
         );
-        assert_eq!(job(json!({"result": "unknown"})).job_state(), JobState::Unknown);
+        assert_eq!(
+            job(json!({"result": "unknown"})).job_state(),
+            JobState::Unknown
+        );
         assert_eq!(
             job(json!({"job_coalesced_to_guid": "f00"})).job_state(),
             JobState::Coalesced
@@ -371,10 +371,7 @@ mod tests {
     fn model_job_needs_a_revision_from_somewhere() {
         let without = job(json!({"push_revision": null, "result_set_id": 4}));
         assert_eq!(without.push_id, Some(4));
-        assert!(matches!(
-            without.to_model_job(None),
-            Err(Error::Invalid(_))
-        ));
+        assert!(matches!(without.to_model_job(None), Err(Error::Invalid(_))));
         let given = Revision::from("0123456789ab");
         let model = without.to_model_job(Some(&given)).unwrap();
         assert_eq!(model.revision, given);

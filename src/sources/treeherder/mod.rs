@@ -2,8 +2,8 @@
 //! add-on reads (repositories, pushes, jobs in list and dict form, a job's
 //! detail, logs and failure lines), from 2015's API to today's.
 
-mod fields;
 mod failure_lines;
+mod fields;
 mod job_detail;
 mod jobs;
 mod pushes;
@@ -18,6 +18,6 @@ pub use jobs::{parse_jobs_list, parse_project_jobs, JobsPage, TreeherderJob, Tre
 pub use pushes::{parse_decision_tasks, parse_push_list, DecisionTask, PushList, TreeherderPush};
 pub use repositories::{parse_repositories, Repository};
 pub use urls::{
-    JobsListFilter, PushFilter, TreeherderApi, TreeherderProject, MAX_JOBS_COUNT,
-    MAX_PUSH_COUNT, PRODUCTION_ROOT,
+    JobsListFilter, PushFilter, TreeherderApi, TreeherderProject, MAX_JOBS_COUNT, MAX_PUSH_COUNT,
+    PRODUCTION_ROOT,
 };

@@ -95,7 +95,11 @@ pub fn parse_push_list(body: &[u8]) -> Result<PushList> {
                 None | Some(serde_json::Value::Null) => None,
                 Some(meta) => Some(Record::object(meta, PUSH_LIST, "meta")?),
             };
-            (meta, expect_array(results, PUSH_LIST, "results")?, "results.")
+            (
+                meta,
+                expect_array(results, PUSH_LIST, "results")?,
+                "results.",
+            )
         }
     };
     let (count, repository) = match &meta {

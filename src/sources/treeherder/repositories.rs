@@ -40,7 +40,9 @@ impl Repository {
     /// The hg server's origin (`https://hg.mozilla.org`).
     pub fn hg_origin(&self) -> Option<String> {
         let parsed = url::Url::parse(&self.url).ok()?;
-        parsed.has_host().then(|| parsed.origin().ascii_serialization())
+        parsed
+            .has_host()
+            .then(|| parsed.origin().ascii_serialization())
     }
 }
 
@@ -102,7 +104,10 @@ mod tests {
     fn errors_name_the_field() {
         for (body, field) in [
             (&br#"[{"url": "u"}]"#[..], "0.name"),
-            (br#"[{"name": "a", "url": "u"}, {"name": "b", "url": 3}]"#, "1.url"),
+            (
+                br#"[{"name": "a", "url": "u"}, {"name": "b", "url": 3}]"#,
+                "1.url",
+            ),
             (
                 br#"[{"name": "a", "url": "u", "is_try_repo": "yes"}]"#,
                 "0.is_try_repo",

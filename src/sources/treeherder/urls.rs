@@ -152,7 +152,9 @@ impl TreeherderApi {
             return if matches!(absolute.scheme(), "http" | "https") {
                 Ok(absolute.to_string())
             } else {
-                Err(Error::Invalid(format!("`next` link `{next}` is not http(s)")))
+                Err(Error::Invalid(format!(
+                    "`next` link `{next}` is not http(s)"
+                )))
             };
         }
         let Some(relative) = next.strip_prefix('/') else {
@@ -289,10 +291,7 @@ fn push_query(filter: &PushFilter) -> Vec<(&'static str, String)> {
 }
 
 fn join_ids(ids: &[u64]) -> String {
-    ids.iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]
