@@ -35,6 +35,9 @@ fn large_pushlog() -> BenchResult<Vec<u8>> {
         .ok_or("pushes is not an object")?
         .values()
         .collect();
+    if samples.is_empty() {
+        return Err("the pushlog fixture has no pushes".into());
+    }
     let mut pushes = Map::new();
     for id in 1..=PUSHES {
         let mut push = samples[(id as usize) % samples.len()].clone();
@@ -62,6 +65,9 @@ fn large_jobs_list() -> BenchResult<Vec<u8>> {
         .as_array()
         .ok_or("results is not an array")?
         .clone();
+    if samples.is_empty() {
+        return Err("the jobs fixture has no rows".into());
+    }
     let rows: Vec<Value> = (0..JOB_ROWS)
         .map(|n| {
             let mut row = samples[(n as usize) % samples.len()].clone();

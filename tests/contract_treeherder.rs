@@ -1,13 +1,12 @@
 //! Contract tests: the Treeherder REST API parsers against recorded payloads
 //! (shared/fixtures/treeherder/ and treeherder-2015/), plus variants derived
-//! from them in code. text-log-summary.json is an artifact blob, not one of
-//! the endpoints parsed here, so it is not read.
+//! from them in code.
 
 use mozci::model::{CiSystem, JobKind, JobResult, JobState, Revision};
 use mozci::sources::treeherder::{
-    parse_bug_suggestions, parse_job_detail, parse_job_log_urls, parse_jobs_list,
-    parse_project_jobs, parse_push_list, parse_repositories, JobsListFilter, JobsPage,
-    TreeherderApi, TreeherderState,
+    parse_bug_suggestions, parse_job_artifacts, parse_job_detail, parse_job_log_urls,
+    parse_jobs_list, parse_project_jobs, parse_push_list, parse_repositories, JobsListFilter,
+    JobsPage, TreeherderApi, TreeherderState,
 };
 use mozci::Error;
 use serde_json::Value;
@@ -382,6 +381,33 @@ fn bug_suggestions() {
     assert!(third.search_terms.is_empty() && third.open_recent.is_empty());
 }
 
+#[test]
+fn text_log_summary_artifact() {
+    let artifacts =
+        parse_job_artifacts(&fixture("treeherder/text-log-summary.json")).expect("parses");
+    assert_eq!(artifacts.len(), 1);
+    let artifact = &artifacts[0];
+    assert_eq!(
+        (artifact.id, artifact.job_id, artifact.name.as_str()),
+        (Some(8217463), 1330578, "text_log_summary")
+    );
+    assert_eq!(artifact.artifact_type.as_deref(), Some("json"));
+    assert_eq!(artifact.buildapi_request_id(), None);
+    let summary = artifact
+        .text_log_summary()
+        .expect("a text log summary")
+        .expect("in the expected shape");
+    let numbers: Vec<u64> = summary.errors.iter().map(|e| e.line_number).collect();
+    assert_eq!(numbers, [8151, 8152, 8156, 8157]);
+    assert!(summary.errors.iter().all(|e| e
+        .line
+        .contains("TEST-UNEXPECTED-FAIL | dom/indexedDB/test/test_transaction_lifetimes.html")));
+    assert_eq!(
+        summary.log_url.as_deref(),
+        Some("https://firefox-ci-tc.services.mozilla.com/api/queue/v1/task/YxJCaWl3Shu4FBJrKG2K1Q/runs/0/artifacts/public/logs/live_backing.log.gz")
+    );
+}
+
 /// The 2015 mock's rows hold 33 values for 32 `job_property_names`: read by
 /// name, the values would land on the wrong names (a `job_type_symbol` of 1,
 /// `job_coalesced_to_guid` "fill me"), so the page is refused.
@@ -563,7 +589,7 @@ fn wrong_types_give_the_field_path() {
 
 type Parser = fn(&[u8]) -> Result<(), Error>;
 
-const ALL: [(&str, Parser); 11] = [
+const ALL: [(&str, Parser); 12] = [
     ("treeherder/repositories.json", |b| {
         parse_repositories(b).map(drop)
     }),
@@ -596,6 +622,13 @@ const ALL: [(&str, Parser); 11] = [
     }),
     ("treeherder/bug-suggestions.json", |b| {
         parse_bug_suggestions(b).map(drop)
+    }),
+    ("treeherder/text-log-summary.json", |b| {
+        parse_job_artifacts(b)?
+            .iter()
+            .filter_map(|a| a.text_log_summary())
+            .collect::<Result<Vec<_>, _>>()
+            .map(drop)
     }),
 ];
 

@@ -1,7 +1,8 @@
 //! Treeherder's REST API: URL builders and parsers for the endpoints the
 //! add-on reads (repositories, pushes, jobs in list and dict form, a job's
-//! detail, logs and failure lines), from 2015's API to today's.
+//! detail, logs, failure lines and artifacts), from 2015's API to today's.
 
+mod artifacts;
 mod failure_lines;
 mod fields;
 mod job_detail;
@@ -10,6 +11,10 @@ mod pushes;
 mod repositories;
 mod urls;
 
+pub use artifacts::{
+    buildapi_request_ids, parse_job_artifacts, parse_text_log_summary, JobArtifact, SummaryError,
+    TextLogSummary,
+};
 pub use failure_lines::{
     parse_bug_suggestions, parse_text_log_errors, BugSuggestion, SuggestedBug, TextLogError,
 };

@@ -243,6 +243,19 @@ impl TreeherderProject {
         self.project_url(&["jobs", &job_id.to_string(), "bug_suggestions"], &[])
     }
 
+    /// `GET /api/project/{repo}/artifact/?name=…&type=json&job_id__in=…`
+    /// (2015: `name=buildapi` gives the jobs' Buildbot request ids).
+    pub fn artifacts_url(&self, name: &str, job_ids: &[u64]) -> String {
+        self.project_url(
+            &["artifact"],
+            &[
+                ("name", name.to_string()),
+                ("type", "json".to_string()),
+                ("job_id__in", join_ids(job_ids)),
+            ],
+        )
+    }
+
     fn project_url(&self, segments: &[&str], query: &[(&str, String)]) -> String {
         let mut all = Vec::with_capacity(segments.len() + 2);
         all.extend(["project", self.repo.as_str()]);
@@ -330,6 +343,10 @@ mod tests {
         assert_eq!(
             try_repo.project_jobs_url(511138, 2000, 5000),
             "https://treeherder.mozilla.org/api/project/try/jobs/?push_id=511138&offset=2000&count=2000"
+        );
+        assert_eq!(
+            try_repo.artifacts_url("buildapi", &[2123473, 2123474]),
+            "https://treeherder.mozilla.org/api/project/try/artifact/?name=buildapi&type=json&job_id__in=2123473%2C2123474"
         );
         // Lists of ids are comma-joined; the comma is percent-encoded in a query value.
         assert_eq!(
