@@ -5,7 +5,9 @@
 //! them up in the services' own documentation.
 
 pub mod mozlog;
+pub mod pushlog;
 pub mod taskcluster;
 pub mod test_failures;
+pub mod treeherder;
 pub mod treeherder_page;
 pub mod unstructured_log;
