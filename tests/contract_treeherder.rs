@@ -486,7 +486,14 @@ fn jobs_2015_realigned_rows() {
     doc["results"][1][coalesced_at] = Value::from("effdbbfd128cbe4a29e8d418230d708eea165c94");
     let page = parse_project_jobs(&serde_json::to_vec(&doc).expect("serialise")).expect("parses");
     assert_eq!(page.jobs[1].job_state(), JobState::Coalesced);
-    assert!(!page.jobs[1].job_state().counts_as_potential());
+    let rev = mozci::model::Revision("a".repeat(40));
+    let job = page.jobs[1].to_model_job(Some(&rev)).expect("model job");
+    let counts = mozci::model::JobCounts::of(&[job], 0);
+    assert_eq!(
+        (counts.coalesced, counts.potential()),
+        (1, 0),
+        "a coalesced run does not count"
+    );
 }
 
 #[test]
