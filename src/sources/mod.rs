@@ -5,3 +5,7 @@
 //! them up in the services' own documentation.
 
 pub mod treeherder_page;
+pub mod allthethings;
+pub mod buildapi;
+pub mod buildjson;
+pub mod trychooser;
