@@ -9,6 +9,7 @@
 //! allthethings does not describe.
 
 use crate::error::{Error, Result};
+use crate::sources::buildapi::expect_json_object;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -58,6 +59,7 @@ pub struct SchedulerInfo {
 }
 
 pub fn parse_allthethings(body: &[u8]) -> Result<AllTheThings> {
+    expect_json_object(body, SOURCE)?;
     serde_json::from_slice(body).map_err(|e| Error::json(SOURCE, &e))
 }
 

@@ -564,7 +564,18 @@ impl SelfServeJob {
 }
 
 pub fn parse_job(body: &[u8]) -> Result<SelfServeJob> {
-    serde_json::from_slice(body).map_err(|e| Error::json("Self-Serve /jobs/", &e))
+    const JOB_SOURCE: &str = "Self-Serve /jobs/";
+    expect_json_object(body, JOB_SOURCE)?;
+    serde_json::from_slice(body).map_err(|e| Error::json(JOB_SOURCE, &e))
+}
+
+/// serde's derived structs also accept JSON arrays (fields by position);
+/// documents that must be objects are checked first.
+pub(crate) fn expect_json_object(body: &[u8], source: &str) -> Result<()> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(Error::parse(source, "expected a JSON object")),
+    }
 }
 
 /// One branch of `/branches`.
