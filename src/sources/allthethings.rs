@@ -124,8 +124,10 @@ impl BuilderMetadata {
 
 /// Branches whose only builds are PGO builds although their names say just "build".
 fn is_release_branch(repo_name: &str) -> bool {
-    matches!(repo_name, "mozilla-aurora" | "mozilla-beta" | "mozilla-release")
-        || repo_name.starts_with("mozilla-esr")
+    matches!(
+        repo_name,
+        "mozilla-aurora" | "mozilla-beta" | "mozilla-release"
+    ) || repo_name.starts_with("mozilla-esr")
         || repo_name == "esr"
 }
 
@@ -159,7 +161,11 @@ impl AllTheThings {
         // Talos builders name their build's platform in `stage_platform`.
         let platform = if is_talos {
             props.stage_platform.as_deref().ok_or_else(|| {
-                Error::parse_field(SOURCE, field("stage_platform"), "missing for a talos builder")
+                Error::parse_field(
+                    SOURCE,
+                    field("stage_platform"),
+                    "missing for a talos builder",
+                )
             })?
         } else {
             props
@@ -379,7 +385,11 @@ impl BuildPlatform {
     }
 
     /// (platform words, build words) around the branch in the build builder name.
-    fn build_name_parts(self, build_type: BuildType, branch: &str) -> Option<(&'static str, &'static str)> {
+    fn build_name_parts(
+        self,
+        build_type: BuildType,
+        branch: &str,
+    ) -> Option<(&'static str, &'static str)> {
         use BuildType::{Debug, Opt, Pgo};
         let desktop_suffix = match build_type {
             Opt => "build",
@@ -506,21 +516,65 @@ mod tests {
             "Rev7 MacOSX Yosemite 10.10.5 mozilla-beta talos other-e10s": {"properties": {
                 "platform": "yosemite", "stage_platform": "macosx64", "branch": "mozilla-beta", "slavebuilddir": "test"}, "shortname": "z"},
         }}));
-        let m = t.builder_metadata("WINNT 5.2 mozilla-inbound build").unwrap();
-        assert_eq!((m.build_type, m.job_type, m.platform_name.as_str(), m.downstream), (BuildType::Opt, BuilderJobType::Build, "win32", false));
+        let m = t
+            .builder_metadata("WINNT 5.2 mozilla-inbound build")
+            .unwrap();
+        assert_eq!(
+            (
+                m.build_type,
+                m.job_type,
+                m.platform_name.as_str(),
+                m.downstream
+            ),
+            (BuildType::Opt, BuilderJobType::Build, "win32", false)
+        );
         assert_eq!(m.repo_name.as_deref(), Some("mozilla-inbound"));
         assert_eq!(m.suite_name, None);
-        let m = t.builder_metadata("WINNT 5.2 mozilla-inbound leak test build").unwrap();
-        assert_eq!((m.build_type, m.platform_name.as_str()), (BuildType::Debug, "win32"));
-        assert_eq!(t.builder_metadata("WINNT 5.2 mozilla-beta build").unwrap().build_type, BuildType::Pgo);
-        assert_eq!(t.builder_metadata("WINNT 5.2 mozilla-esr45 build").unwrap().build_type, BuildType::Pgo);
-        let m = t.builder_metadata("Windows 7 32-bit mozilla-inbound debug test mochitest-1").unwrap();
-        assert_eq!((m.build_type, m.job_type, m.suite_name.as_deref()), (BuildType::Debug, BuilderJobType::Test, Some("mochitest-1")));
+        let m = t
+            .builder_metadata("WINNT 5.2 mozilla-inbound leak test build")
+            .unwrap();
+        assert_eq!(
+            (m.build_type, m.platform_name.as_str()),
+            (BuildType::Debug, "win32")
+        );
+        assert_eq!(
+            t.builder_metadata("WINNT 5.2 mozilla-beta build")
+                .unwrap()
+                .build_type,
+            BuildType::Pgo
+        );
+        assert_eq!(
+            t.builder_metadata("WINNT 5.2 mozilla-esr45 build")
+                .unwrap()
+                .build_type,
+            BuildType::Pgo
+        );
+        let m = t
+            .builder_metadata("Windows 7 32-bit mozilla-inbound debug test mochitest-1")
+            .unwrap();
+        assert_eq!(
+            (m.build_type, m.job_type, m.suite_name.as_deref()),
+            (BuildType::Debug, BuilderJobType::Test, Some("mochitest-1"))
+        );
         assert!(m.is_test());
-        let m = t.builder_metadata("Windows 7 32-bit mozilla-inbound pgo talos chromez").unwrap();
-        assert_eq!((m.build_type, m.job_type, m.platform_name.as_str()), (BuildType::Pgo, BuilderJobType::Talos, "win32"));
-        let m = t.builder_metadata("Rev7 MacOSX Yosemite 10.10.5 mozilla-beta talos other-e10s").unwrap();
-        assert_eq!((m.build_type, m.platform_name.as_str(), m.suite_name.as_deref()), (BuildType::Opt, "macosx64", Some("other-e10s")));
+        let m = t
+            .builder_metadata("Windows 7 32-bit mozilla-inbound pgo talos chromez")
+            .unwrap();
+        assert_eq!(
+            (m.build_type, m.job_type, m.platform_name.as_str()),
+            (BuildType::Pgo, BuilderJobType::Talos, "win32")
+        );
+        let m = t
+            .builder_metadata("Rev7 MacOSX Yosemite 10.10.5 mozilla-beta talos other-e10s")
+            .unwrap();
+        assert_eq!(
+            (
+                m.build_type,
+                m.platform_name.as_str(),
+                m.suite_name.as_deref()
+            ),
+            (BuildType::Opt, "macosx64", Some("other-e10s"))
+        );
         assert!(matches!(t.builder_metadata("nope"), Err(Error::Invalid(_))));
     }
 
@@ -575,12 +629,32 @@ mod tests {
         }));
         let index = t.upstream_index();
         let up = |n: &str| index.upstream_builder(n);
-        assert_eq!(up("Ubuntu VM 12.04 x64 mozilla-inbound opt test a"), Some("Linux x86-64 mozilla-inbound build"));
-        assert_eq!(up("ubuntu vm 12.04 x64 mozilla-inbound opt test a"), Some("Linux x86-64 mozilla-inbound build"), "case-insensitive");
-        assert_eq!(up("Ubuntu VM 12.04 x64 mozilla-inbound pgo test a"), Some("Linux x86-64 mozilla-inbound pgo-build"));
-        assert_eq!(up("Ubuntu VM 12.04 x64 mozilla-release pgo test a"), Some("Linux x86-64 mozilla-release build"));
-        assert_eq!(up("b2g_ubuntu64_vm mozilla-inbound opt test b"), Some("B2G emulator mozilla-inbound build"));
-        assert_eq!(up("Linux x86-64 mozilla-inbound build"), Some("Linux x86-64 mozilla-inbound build"), "a build is its own upstream");
+        assert_eq!(
+            up("Ubuntu VM 12.04 x64 mozilla-inbound opt test a"),
+            Some("Linux x86-64 mozilla-inbound build")
+        );
+        assert_eq!(
+            up("ubuntu vm 12.04 x64 mozilla-inbound opt test a"),
+            Some("Linux x86-64 mozilla-inbound build"),
+            "case-insensitive"
+        );
+        assert_eq!(
+            up("Ubuntu VM 12.04 x64 mozilla-inbound pgo test a"),
+            Some("Linux x86-64 mozilla-inbound pgo-build")
+        );
+        assert_eq!(
+            up("Ubuntu VM 12.04 x64 mozilla-release pgo test a"),
+            Some("Linux x86-64 mozilla-release build")
+        );
+        assert_eq!(
+            up("b2g_ubuntu64_vm mozilla-inbound opt test b"),
+            Some("B2G emulator mozilla-inbound build")
+        );
+        assert_eq!(
+            up("Linux x86-64 mozilla-inbound build"),
+            Some("Linux x86-64 mozilla-inbound build"),
+            "a build is its own upstream"
+        );
         assert_eq!(up("Orphan mozilla-inbound opt test c"), None);
         assert_eq!(up("x"), None);
         assert_eq!(up("unknown"), None);
@@ -589,13 +663,34 @@ mod tests {
     #[test]
     fn name_fallback_examples() {
         let cases = [
-            ("Windows 7 32-bit mozilla-inbound pgo test mochitest-1", Some("WINNT 5.2 mozilla-inbound pgo-build")),
-            ("Windows 8 64-bit mozilla-beta pgo talos chromez", Some("WINNT 6.1 x86-64 mozilla-beta build")),
-            ("Ubuntu VM 12.04 comm-central debug test xpcshell", Some("TB Linux comm-central leak test build")),
-            ("TB Rev5 MacOSX Mountain Lion 10.8 comm-beta opt test xpcshell", Some("TB OS X 10.7 comm-beta build")),
-            ("Rev5 MacOSX Yosemite 10.10 try debug test mochitest-4", Some("OS X 10.7 64-bit try leak test build")),
-            ("Android 4.0 Panda mozilla-release debug test plain-reftest-3", Some("Android 2.3 Debug mozilla-release build")),
-            ("Ubuntu HW 12.04 x64 fx-team talos g1", Some("Linux x86-64 fx-team build")),
+            (
+                "Windows 7 32-bit mozilla-inbound pgo test mochitest-1",
+                Some("WINNT 5.2 mozilla-inbound pgo-build"),
+            ),
+            (
+                "Windows 8 64-bit mozilla-beta pgo talos chromez",
+                Some("WINNT 6.1 x86-64 mozilla-beta build"),
+            ),
+            (
+                "Ubuntu VM 12.04 comm-central debug test xpcshell",
+                Some("TB Linux comm-central leak test build"),
+            ),
+            (
+                "TB Rev5 MacOSX Mountain Lion 10.8 comm-beta opt test xpcshell",
+                Some("TB OS X 10.7 comm-beta build"),
+            ),
+            (
+                "Rev5 MacOSX Yosemite 10.10 try debug test mochitest-4",
+                Some("OS X 10.7 64-bit try leak test build"),
+            ),
+            (
+                "Android 4.0 Panda mozilla-release debug test plain-reftest-3",
+                Some("Android 2.3 Debug mozilla-release build"),
+            ),
+            (
+                "Ubuntu HW 12.04 x64 fx-team talos g1",
+                Some("Linux x86-64 fx-team build"),
+            ),
             ("Linux x86-64 mozilla-inbound build", None),
             ("Rev5 MacOSX Yosemite 10.10 try pgo test a", None),
             ("Unknown Platform try opt test a", None),
@@ -618,9 +713,21 @@ mod tests {
         }}));
         let seta = t.seta_intervals();
         assert_eq!(seta.len(), 2);
-        assert_eq!(seta["a"], SetaInterval { pushes: 7, seconds: 3600 });
+        assert_eq!(
+            seta["a"],
+            SetaInterval {
+                pushes: 7,
+                seconds: 3600
+            }
+        );
         let parsed = parse_seta_intervals(br#"{"x": [8, 3600]}"#).unwrap();
-        assert_eq!(parsed["x"], SetaInterval { pushes: 8, seconds: 3600 });
+        assert_eq!(
+            parsed["x"],
+            SetaInterval {
+                pushes: 8,
+                seconds: 3600
+            }
+        );
         assert_eq!(serde_json::to_string(&parsed).unwrap(), r#"{"x":[8,3600]}"#);
         for bad in [&b"{\"x\": [8]}"[..], b"{\"x\": [-1, 3]}", b"[]"] {
             assert!(parse_seta_intervals(bad).is_err());
@@ -629,7 +736,13 @@ mod tests {
 
     #[test]
     fn malformed_allthethings_is_an_error() {
-        for bad in [&b""[..], b"[]", b"{\"builders\": []}", b"{\"builders\": {\"a\": {\"properties\": {\"platform\": 3}}}}", b"{\"schedulers\": {\"s\": {\"downstream\": \"x\"}}}"] {
+        for bad in [
+            &b""[..],
+            b"[]",
+            b"{\"builders\": []}",
+            b"{\"builders\": {\"a\": {\"properties\": {\"platform\": 3}}}}",
+            b"{\"schedulers\": {\"s\": {\"downstream\": \"x\"}}}",
+        ] {
             assert!(matches!(parse_allthethings(bad), Err(Error::Parse { .. })));
         }
         assert_eq!(parse_allthethings(b"{}").unwrap(), AllTheThings::default());

@@ -10,7 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// Production Self-Serve base URL.
-pub const DEFAULT_SELF_SERVE_BASE: &str = "https://secure.pub.build.mozilla.org/buildapi/self-serve";
+pub const DEFAULT_SELF_SERVE_BASE: &str =
+    "https://secure.pub.build.mozilla.org/buildapi/self-serve";
 
 const SOURCE: &str = "Self-Serve BuildAPI";
 
@@ -48,8 +49,7 @@ impl BasicCredentials {
 
 /// Standard base64 (RFC 4648, with padding), all that Basic auth needs.
 fn base64_encode(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
         let b0 = chunk.first().copied().unwrap_or(0);
@@ -148,7 +148,12 @@ impl SelfServeApi {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty();
-            if self.base.path().trim_end_matches('/').ends_with("/self-serve") {
+            if self
+                .base
+                .path()
+                .trim_end_matches('/')
+                .ends_with("/self-serve")
+            {
                 path.pop();
             }
             path.push("pending");
@@ -387,8 +392,8 @@ pub fn parse_self_serve_response(response: &HttpResponse) -> Result<SelfServeAcc
             &response.body,
         ));
     }
-    let body: StatusBody = serde_json::from_slice(&response.body)
-        .map_err(|e| Error::json(SOURCE, &e))?;
+    let body: StatusBody =
+        serde_json::from_slice(&response.body).map_err(|e| Error::json(SOURCE, &e))?;
     let msg = match body.msg {
         Some(serde_json::Value::String(s)) => s,
         Some(other) => other.to_string(),
@@ -555,11 +560,7 @@ pub struct SelfServeJob {
 impl SelfServeJob {
     /// Done, and BuildAPI recorded no error.
     pub fn succeeded(&self) -> bool {
-        self.completed_at.is_some()
-            && self
-                .complete_data
-                .as_ref()
-                .is_some_and(|c| !c.body.errors)
+        self.completed_at.is_some() && self.complete_data.as_ref().is_some_and(|c| !c.body.errors)
     }
 }
 
@@ -700,7 +701,12 @@ mod tests {
         };
         options.properties.insert("who".into(), "me".into());
         let r = api()
-            .trigger_builder("try", "Linux try opt test mochitest-1", &Revision::from(REV), &options)
+            .trigger_builder(
+                "try",
+                "Linux try opt test mochitest-1",
+                &Revision::from(REV),
+                &options,
+            )
             .unwrap();
         assert_eq!(r.method, Method::Post);
         assert_eq!(
@@ -726,7 +732,12 @@ mod tests {
     #[test]
     fn trigger_builder_without_files_sends_only_properties() {
         let r = api()
-            .trigger_builder("mozilla-inbound", "WINNT 5.2 mozilla-inbound build", &Revision::from(REV), &TriggerOptions::default())
+            .trigger_builder(
+                "mozilla-inbound",
+                "WINNT 5.2 mozilla-inbound build",
+                &Revision::from(REV),
+                &TriggerOptions::default(),
+            )
             .unwrap();
         assert_eq!(
             body(&r),
@@ -748,22 +759,51 @@ mod tests {
     fn trigger_inputs_are_validated() {
         let opts = TriggerOptions::default();
         let short = Revision::from("45f8637cb9f7");
-        assert!(matches!(api().trigger_builder("try", "b", &short, &opts), Err(Error::Invalid(_))));
+        assert!(matches!(
+            api().trigger_builder("try", "b", &short, &opts),
+            Err(Error::Invalid(_))
+        ));
         let not_hex = Revision::from(&*"g".repeat(40));
-        assert!(matches!(api().trigger_builder("try", "b", &not_hex, &opts), Err(Error::Invalid(_))));
+        assert!(matches!(
+            api().trigger_builder("try", "b", &not_hex, &opts),
+            Err(Error::Invalid(_))
+        ));
         let rev = Revision::from(REV);
-        assert!(matches!(api().trigger_builder("try", "  ", &rev, &opts), Err(Error::Invalid(_))));
-        assert!(matches!(api().trigger_builder("", "b", &rev, &opts), Err(Error::Invalid(_))));
-        assert!(matches!(api().trigger_builder("../x", "b", &rev, &opts), Err(Error::Invalid(_))));
-        assert!(matches!(api().retrigger_request("try", 5, 0, None), Err(Error::Invalid(_))));
-        assert!(matches!(api().rebuild_build("try", 5, 0, None), Err(Error::Invalid(_))));
-        assert!(matches!(api().rev("try", &Revision::from("abc")), Err(Error::Invalid(_))));
+        assert!(matches!(
+            api().trigger_builder("try", "  ", &rev, &opts),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            api().trigger_builder("", "b", &rev, &opts),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            api().trigger_builder("../x", "b", &rev, &opts),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            api().retrigger_request("try", 5, 0, None),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            api().rebuild_build("try", 5, 0, None),
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            api().rev("try", &Revision::from("abc")),
+            Err(Error::Invalid(_))
+        ));
     }
 
     #[test]
     fn retrigger_and_rebuild_forms() {
-        let r = api().retrigger_request("mozilla-inbound", 28006530, 3, None).unwrap();
-        assert_eq!(r.url, "http://127.0.0.1:8300/buildapi/self-serve/mozilla-inbound/request");
+        let r = api()
+            .retrigger_request("mozilla-inbound", 28006530, 3, None)
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:8300/buildapi/self-serve/mozilla-inbound/request"
+        );
         assert_eq!(body(&r), "request_id=28006530&count=3");
         let r = api().rebuild_build("try", 26553075, 1, Some(1)).unwrap();
         assert_eq!(r.url, "http://127.0.0.1:8300/buildapi/self-serve/try/build");
@@ -774,14 +814,34 @@ mod tests {
     #[test]
     fn cancels_as_delete_or_post_override() {
         let rev = Revision::from(REV);
-        let r = api().cancel_request("try", 7, CancelMethod::Delete).unwrap();
-        assert_eq!((r.method, r.url.as_str(), r.body.is_none()), (Method::Delete, "http://127.0.0.1:8300/buildapi/self-serve/try/request/7", true));
+        let r = api()
+            .cancel_request("try", 7, CancelMethod::Delete)
+            .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str(), r.body.is_none()),
+            (
+                Method::Delete,
+                "http://127.0.0.1:8300/buildapi/self-serve/try/request/7",
+                true
+            )
+        );
         assert!(r.header_value("authorization").is_some());
-        let r = api().cancel_build("try", 8, CancelMethod::PostOverride).unwrap();
-        assert_eq!((r.method, r.url.as_str()), (Method::Post, "http://127.0.0.1:8300/buildapi/self-serve/try/build/8"));
+        let r = api()
+            .cancel_build("try", 8, CancelMethod::PostOverride)
+            .unwrap();
+        assert_eq!(
+            (r.method, r.url.as_str()),
+            (
+                Method::Post,
+                "http://127.0.0.1:8300/buildapi/self-serve/try/build/8"
+            )
+        );
         assert_eq!(body(&r), "_method=DELETE");
         let r = api().cancel_rev("try", &rev, CancelMethod::Delete).unwrap();
-        assert_eq!(r.url, format!("http://127.0.0.1:8300/buildapi/self-serve/try/rev/{REV}"));
+        assert_eq!(
+            r.url,
+            format!("http://127.0.0.1:8300/buildapi/self-serve/try/rev/{REV}")
+        );
     }
 
     #[test]
@@ -791,39 +851,105 @@ mod tests {
             a.rev("try", &Revision::from("45f8637cb9f7")).unwrap().url,
             "http://127.0.0.1:8300/buildapi/self-serve/try/rev/45f8637cb9f7?format=json"
         );
-        assert_eq!(a.job(123).url, "http://127.0.0.1:8300/buildapi/self-serve/jobs/123?format=json");
-        assert_eq!(a.branches().url, "http://127.0.0.1:8300/buildapi/self-serve/branches?format=json");
-        assert_eq!(a.pending().url, "http://127.0.0.1:8300/buildapi/pending?format=json");
+        assert_eq!(
+            a.job(123).url,
+            "http://127.0.0.1:8300/buildapi/self-serve/jobs/123?format=json"
+        );
+        assert_eq!(
+            a.branches().url,
+            "http://127.0.0.1:8300/buildapi/self-serve/branches?format=json"
+        );
+        assert_eq!(
+            a.pending().url,
+            "http://127.0.0.1:8300/buildapi/pending?format=json"
+        );
         assert_eq!(a.pending().method, Method::Get);
         let prod = SelfServeApi::new(DEFAULT_SELF_SERVE_BASE).unwrap();
         assert_eq!(
             prod.branches_url(),
             "https://secure.pub.build.mozilla.org/buildapi/self-serve/branches?format=json"
         );
-        assert_eq!(prod.pending_url(), "https://secure.pub.build.mozilla.org/buildapi/pending?format=json");
+        assert_eq!(
+            prod.pending_url(),
+            "https://secure.pub.build.mozilla.org/buildapi/pending?format=json"
+        );
         assert!(prod.branches().header_value("authorization").is_none());
-        assert!(matches!(SelfServeApi::new("not a url"), Err(Error::Config(_))));
-        assert!(matches!(SelfServeApi::new("mailto:x@y"), Err(Error::Config(_))));
+        assert!(matches!(
+            SelfServeApi::new("not a url"),
+            Err(Error::Config(_))
+        ));
+        assert!(matches!(
+            SelfServeApi::new("mailto:x@y"),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]
     fn accepted_and_failed_answers() {
-        let ok = parse_self_serve_response(&response(202, r#"{"status":"OK","msg":"Rebuilt","request_id":1234}"#)).unwrap();
-        assert_eq!(ok, SelfServeAccepted { request_id: 1234, msg: "Rebuilt".into() });
+        let ok = parse_self_serve_response(&response(
+            202,
+            r#"{"status":"OK","msg":"Rebuilt","request_id":1234}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            ok,
+            SelfServeAccepted {
+                request_id: 1234,
+                msg: "Rebuilt".into()
+            }
+        );
 
-        let e = parse_self_serve_response(&response(503, r#"{"status":"FAILED","msg":"Server busy"}"#)).unwrap_err();
-        assert!(matches!(&e, Error::Status { status: 503, detail, .. } if detail == "Server busy"), "{e:?}");
-        let e = parse_self_serve_response(&response(404, r#"{"msg":"Revision X not found on branch Y","status":"FAILED"}"#)).unwrap_err();
-        assert!(matches!(&e, Error::NotFound { detail, .. } if detail == "Revision X not found on branch Y"), "{e:?}");
-        let e = parse_self_serve_response(&response(400, r#"{"status":"FAILED","msg":"Bad request_id"}"#)).unwrap_err();
-        assert!(matches!(&e, Error::Status { status: 400, detail, .. } if detail == "Bad request_id"), "{e:?}");
-        let e = parse_self_serve_response(&response(200, r#"{"status":"FAILED","msg":"nope"}"#)).unwrap_err();
-        assert!(matches!(&e, Error::Status { status: 200, detail, .. } if detail == "nope"), "{e:?}");
-        assert!(matches!(parse_self_serve_response(&response(401, "")), Err(Error::Unauthorized { .. })));
-        assert!(matches!(parse_self_serve_response(&response(403, "ACCESS DENIED!")), Err(Error::Forbidden { .. })));
-        assert!(matches!(parse_self_serve_response(&response(202, r#"{"status":"OK"}"#)), Err(Error::Parse { .. })));
-        assert!(matches!(parse_self_serve_response(&response(202, "<html>")), Err(Error::Parse { .. })));
-        assert!(matches!(parse_self_serve_response(&response(202, r#"{"status":"MAYBE"}"#)), Err(Error::Parse { .. })));
+        let e =
+            parse_self_serve_response(&response(503, r#"{"status":"FAILED","msg":"Server busy"}"#))
+                .unwrap_err();
+        assert!(
+            matches!(&e, Error::Status { status: 503, detail, .. } if detail == "Server busy"),
+            "{e:?}"
+        );
+        let e = parse_self_serve_response(&response(
+            404,
+            r#"{"msg":"Revision X not found on branch Y","status":"FAILED"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::NotFound { detail, .. } if detail == "Revision X not found on branch Y"),
+            "{e:?}"
+        );
+        let e = parse_self_serve_response(&response(
+            400,
+            r#"{"status":"FAILED","msg":"Bad request_id"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::Status { status: 400, detail, .. } if detail == "Bad request_id"),
+            "{e:?}"
+        );
+        let e = parse_self_serve_response(&response(200, r#"{"status":"FAILED","msg":"nope"}"#))
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Status { status: 200, detail, .. } if detail == "nope"),
+            "{e:?}"
+        );
+        assert!(matches!(
+            parse_self_serve_response(&response(401, "")),
+            Err(Error::Unauthorized { .. })
+        ));
+        assert!(matches!(
+            parse_self_serve_response(&response(403, "ACCESS DENIED!")),
+            Err(Error::Forbidden { .. })
+        ));
+        assert!(matches!(
+            parse_self_serve_response(&response(202, r#"{"status":"OK"}"#)),
+            Err(Error::Parse { .. })
+        ));
+        assert!(matches!(
+            parse_self_serve_response(&response(202, "<html>")),
+            Err(Error::Parse { .. })
+        ));
+        assert!(matches!(
+            parse_self_serve_response(&response(202, r#"{"status":"MAYBE"}"#)),
+            Err(Error::Parse { .. })
+        ));
     }
 
     const REV_BODY: &str = r#"[
@@ -847,14 +973,23 @@ mod tests {
     fn rev_items_are_builds_or_pending_requests() {
         let items = parse_rev(REV_BODY.as_bytes()).unwrap();
         assert_eq!(items.len(), 3);
-        let RevItem::Build(merged) = &items[0] else { panic!("first is a build: {:?}", items[0]) };
+        let RevItem::Build(merged) = &items[0] else {
+            panic!("first is a build: {:?}", items[0])
+        };
         assert_eq!(merged.status, BuildStatus::Result(0));
         assert_eq!(items[0].request_ids(), vec![28005220, 28006065]);
         assert_eq!(merged.requests[1].revision, "aaaaaaaaaaaa");
         assert_eq!(merged.requests[0].complete_at, Some(1376425000));
-        let RevItem::Build(running) = &items[1] else { panic!("second is a build") };
-        assert_eq!((running.status, running.endtime), (BuildStatus::NoResult, None));
-        let RevItem::Pending(pending) = &items[2] else { panic!("third is pending") };
+        let RevItem::Build(running) = &items[1] else {
+            panic!("second is a build")
+        };
+        assert_eq!(
+            (running.status, running.endtime),
+            (BuildStatus::NoResult, None)
+        );
+        let RevItem::Pending(pending) = &items[2] else {
+            panic!("third is pending")
+        };
         assert_eq!(pending.request_id, 28009999);
         assert_eq!(items[2].buildername(), "WINNT 5.2 mozilla-inbound build");
         assert_eq!(items[2].revision(), "45f8637cb9f7");
@@ -862,8 +997,18 @@ mod tests {
 
     #[test]
     fn malformed_rev_bodies_are_errors() {
-        for bad in ["", "{}", "[1]", r#"[{"build_id": "x", "status": 0}]"#, r#"[{"status": "done"}]"#, "[{"] {
-            assert!(matches!(parse_rev(bad.as_bytes()), Err(Error::Parse { .. })), "{bad}");
+        for bad in [
+            "",
+            "{}",
+            "[1]",
+            r#"[{"build_id": "x", "status": 0}]"#,
+            r#"[{"status": "done"}]"#,
+            "[{",
+        ] {
+            assert!(
+                matches!(parse_rev(bad.as_bytes()), Err(Error::Parse { .. })),
+                "{bad}"
+            );
         }
         assert_eq!(parse_rev(b"[]").unwrap(), vec![]);
     }
@@ -874,7 +1019,10 @@ mod tests {
             "completed_at": 1440000005, "complete_data": {"body": {"errors": false, "msg": "Ok"}, "request_id": 77},
             "what": {"builder_name": "Linux try build", "revision": "abc"}}"#).unwrap();
         assert!(job.succeeded());
-        assert_eq!(job.complete_data.as_ref().and_then(|c| c.request_id), Some(77));
+        assert_eq!(
+            job.complete_data.as_ref().and_then(|c| c.request_id),
+            Some(77)
+        );
         assert_eq!(job.what["builder_name"], "Linux try build");
         let not_done = parse_job(br#"{"action": "x", "who": "a", "when": 1, "completed_at": null, "complete_data": null, "what": null}"#).unwrap();
         assert!(!not_done.succeeded());
@@ -887,10 +1035,16 @@ mod tests {
         assert_eq!(branches["ash"].repo, "https://hg.mozilla.org/projects/ash");
         assert_eq!(branches["ash"].graph_branches, vec!["Ash".to_string()]);
         let pending = parse_pending(br#"{"pending": {"try": {"45f8637cb9f7": [{"submitted_at": 1369304814, "id": 24575179, "buildername": "WINNT 6.2 try debug test mochitest-4"}]}}}"#).unwrap();
-        assert_eq!(pending, vec![QueuedRequest {
-            branch: "try".into(), revision: "45f8637cb9f7".into(), request_id: 24575179,
-            buildername: "WINNT 6.2 try debug test mochitest-4".into(), submitted_at: Some(1369304814)
-        }]);
+        assert_eq!(
+            pending,
+            vec![QueuedRequest {
+                branch: "try".into(),
+                revision: "45f8637cb9f7".into(),
+                request_id: 24575179,
+                buildername: "WINNT 6.2 try debug test mochitest-4".into(),
+                submitted_at: Some(1369304814)
+            }]
+        );
         assert!(parse_pending(b"{\"pending\": []}").is_err());
         assert!(parse_branches(b"[]").is_err());
     }

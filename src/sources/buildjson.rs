@@ -16,7 +16,8 @@ use std::fmt;
 use std::io::{BufReader, Read};
 
 /// Production buildjson directory.
-pub const DEFAULT_BUILDJSON_BASE: &str = "https://secure.pub.build.mozilla.org/builddata/buildjson/";
+pub const DEFAULT_BUILDJSON_BASE: &str =
+    "https://secure.pub.build.mozilla.org/builddata/buildjson/";
 
 /// How long `builds-4hr.js.gz` covers: a request completed more recently than
 /// this is looked up there, older ones in the day file.
@@ -338,9 +339,13 @@ impl<'de> Visitor<'de> for BuildsArray<'_> {
 }
 
 /// Stream the finished builds of a plain-JSON `builds-4hr`/day document.
-pub fn parse_finished_builds<R: Read>(reader: R, filter: &BuildFilter) -> Result<Vec<FinishedBuild>> {
+pub fn parse_finished_builds<R: Read>(
+    reader: R,
+    filter: &BuildFilter,
+) -> Result<Vec<FinishedBuild>> {
     let mut out = Vec::new();
-    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
+    let mut de =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
     FinishedFile {
         filter,
         out: &mut out,
@@ -352,12 +357,18 @@ pub fn parse_finished_builds<R: Read>(reader: R, filter: &BuildFilter) -> Result
 }
 
 /// Stream the finished builds of a gzip-compressed `builds-*.js.gz` file.
-pub fn parse_finished_builds_gz<R: Read>(reader: R, filter: &BuildFilter) -> Result<Vec<FinishedBuild>> {
+pub fn parse_finished_builds_gz<R: Read>(
+    reader: R,
+    filter: &BuildFilter,
+) -> Result<Vec<FinishedBuild>> {
     parse_finished_builds(flate2::read::GzDecoder::new(reader), filter)
 }
 
 /// Finished builds from a downloaded body, gzip or plain (detected by the gzip magic bytes).
-pub fn parse_finished_builds_bytes(body: &[u8], filter: &BuildFilter) -> Result<Vec<FinishedBuild>> {
+pub fn parse_finished_builds_bytes(
+    body: &[u8],
+    filter: &BuildFilter,
+) -> Result<Vec<FinishedBuild>> {
     if is_gzip(body) {
         parse_finished_builds_gz(body, filter)
     } else {
@@ -508,7 +519,11 @@ impl<T> ConditionalDump<T> {
             ));
         }
         if !response.is_success() {
-            return Err(Error::from_status(&response.url, response.status, &response.body));
+            return Err(Error::from_status(
+                &response.url,
+                response.status,
+                &response.body,
+            ));
         }
         let data = parse(&response.body)?;
         self.data = Some(data);
@@ -559,27 +574,55 @@ mod tests {
     #[test]
     fn dump_urls() {
         let base = "http://127.0.0.1:8301/builddata/buildjson/";
-        assert_eq!(builds_4hr_url(base), "http://127.0.0.1:8301/builddata/buildjson/builds-4hr.js.gz");
-        assert_eq!(builds_day_url(base, 1_376_510_970), "http://127.0.0.1:8301/builddata/buildjson/builds-2013-08-14.js.gz");
-        assert_eq!(builds_running_url(DEFAULT_BUILDJSON_BASE), "https://secure.pub.build.mozilla.org/builddata/buildjson/builds-running.js");
-        assert_eq!(builds_pending_url("http://h/b"), "http://h/b/builds-pending.js");
+        assert_eq!(
+            builds_4hr_url(base),
+            "http://127.0.0.1:8301/builddata/buildjson/builds-4hr.js.gz"
+        );
+        assert_eq!(
+            builds_day_url(base, 1_376_510_970),
+            "http://127.0.0.1:8301/builddata/buildjson/builds-2013-08-14.js.gz"
+        );
+        assert_eq!(
+            builds_running_url(DEFAULT_BUILDJSON_BASE),
+            "https://secure.pub.build.mozilla.org/builddata/buildjson/builds-running.js"
+        );
+        assert_eq!(
+            builds_pending_url("http://h/b"),
+            "http://h/b/builds-pending.js"
+        );
     }
 
     #[test]
     fn four_hour_rule() {
         let now = 1_376_510_970;
-        assert_eq!(dump_for_completed_request(now, now), BuildjsonDump::FourHours);
-        assert_eq!(dump_for_completed_request(now - FOUR_HOURS_SECS + 1, now), BuildjsonDump::FourHours);
+        assert_eq!(
+            dump_for_completed_request(now, now),
+            BuildjsonDump::FourHours
+        );
+        assert_eq!(
+            dump_for_completed_request(now - FOUR_HOURS_SECS + 1, now),
+            BuildjsonDump::FourHours
+        );
         // A clock skewed into the future still reads the freshest file.
-        assert_eq!(dump_for_completed_request(now + 60, now), BuildjsonDump::FourHours);
-        let day = BuildjsonDump::Day(UtcDate { year: 2013, month: 8, day: 14 });
+        assert_eq!(
+            dump_for_completed_request(now + 60, now),
+            BuildjsonDump::FourHours
+        );
+        let day = BuildjsonDump::Day(UtcDate {
+            year: 2013,
+            month: 8,
+            day: 14,
+        });
         assert_eq!(dump_for_completed_request(now - FOUR_HOURS_SECS, now), day);
         assert_eq!(
             dump_for_completed_request(now - 3 * SECS_PER_DAY, now).file_name(),
             "builds-2013-08-11.js.gz"
         );
         // Absurd timestamps saturate instead of overflowing.
-        assert!(matches!(dump_for_completed_request(i64::MIN, i64::MAX), BuildjsonDump::Day(_)));
+        assert!(matches!(
+            dump_for_completed_request(i64::MIN, i64::MAX),
+            BuildjsonDump::Day(_)
+        ));
     }
 
     const TWO_BUILDS: &str = r#"{"builds": [
@@ -603,13 +646,30 @@ mod tests {
 
     #[test]
     fn filters_apply_while_streaming() {
-        let by_branch = parse_finished_builds(TWO_BUILDS.as_bytes(), &BuildFilter::branch("mozilla-inbound")).unwrap();
+        let by_branch = parse_finished_builds(
+            TWO_BUILDS.as_bytes(),
+            &BuildFilter::branch("mozilla-inbound"),
+        )
+        .unwrap();
         assert_eq!(by_branch.iter().map(|b| b.id).collect::<Vec<_>>(), vec![2]);
-        let by_request = parse_finished_builds(TWO_BUILDS.as_bytes(), &BuildFilter::request_ids([11])).unwrap();
+        let by_request =
+            parse_finished_builds(TWO_BUILDS.as_bytes(), &BuildFilter::request_ids([11])).unwrap();
         assert_eq!(by_request.iter().map(|b| b.id).collect::<Vec<_>>(), vec![1]);
-        let by_builder = BuildFilter { buildername: Some("B".into()), ..Default::default() };
-        assert_eq!(parse_finished_builds(TWO_BUILDS.as_bytes(), &by_builder).unwrap().len(), 1);
-        assert!(parse_finished_builds(TWO_BUILDS.as_bytes(), &BuildFilter::request_ids([99])).unwrap().is_empty());
+        let by_builder = BuildFilter {
+            buildername: Some("B".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse_finished_builds(TWO_BUILDS.as_bytes(), &by_builder)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            parse_finished_builds(TWO_BUILDS.as_bytes(), &BuildFilter::request_ids([99]))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -627,20 +687,39 @@ mod tests {
     #[test]
     fn malformed_finished_files_are_errors() {
         let bad = [
-            "", "[]", "{}", r#"{"builds": {}}"#, r#"{"builds": [1]}"#,
-            r#"{"builds": [{"id": "x"}]}"#, r#"{"builds": [{"id": 1, "properties": 3}]}"#,
-            r#"{"builds": []} trailing"#, r#"{"builds": [{"id": 1"#,
+            "",
+            "[]",
+            "{}",
+            r#"{"builds": {}}"#,
+            r#"{"builds": [1]}"#,
+            r#"{"builds": [{"id": "x"}]}"#,
+            r#"{"builds": [{"id": 1, "properties": 3}]}"#,
+            r#"{"builds": []} trailing"#,
+            r#"{"builds": [{"id": 1"#,
         ];
         for body in bad {
             assert!(
-                matches!(parse_finished_builds_bytes(body.as_bytes(), &BuildFilter::all()), Err(Error::Parse { .. })),
+                matches!(
+                    parse_finished_builds_bytes(body.as_bytes(), &BuildFilter::all()),
+                    Err(Error::Parse { .. })
+                ),
                 "{body}"
             );
         }
-        let deep = format!("{{\"builds\": [], \"x\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "{{\"builds\": [], \"x\": {}{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         // Skipped values are walked without recursion: deep nesting neither overflows nor matters.
-        assert_eq!(parse_finished_builds(deep.as_bytes(), &BuildFilter::all()).unwrap(), vec![]);
-        let deep_build = format!("{{\"builds\": [{{\"id\": 1, \"properties\": {}}}]}}", "[".repeat(10_000));
+        assert_eq!(
+            parse_finished_builds(deep.as_bytes(), &BuildFilter::all()).unwrap(),
+            vec![]
+        );
+        let deep_build = format!(
+            "{{\"builds\": [{{\"id\": 1, \"properties\": {}}}]}}",
+            "[".repeat(10_000)
+        );
         assert!(parse_finished_builds(deep_build.as_bytes(), &BuildFilter::all()).is_err());
         assert!(parse_builds_running(b"{\"running\": 3}").is_err());
         assert!(parse_builds_pending(&[0x1f, 0x8b, 0, 1]).is_err());
@@ -650,8 +729,16 @@ mod tests {
     fn conditional_get_round() {
         let mut dump: ConditionalDump<usize> = ConditionalDump::new("http://h/builds-4hr.js.gz");
         assert_eq!(dump.request().header_value("If-Modified-Since"), None);
-        let not_modified = HttpResponse { status: 304, url: dump.url.clone(), headers: vec![], body: vec![] };
-        assert!(dump.apply(&not_modified, |b| Ok(b.len())).is_err(), "304 without a copy");
+        let not_modified = HttpResponse {
+            status: 304,
+            url: dump.url.clone(),
+            headers: vec![],
+            body: vec![],
+        };
+        assert!(
+            dump.apply(&not_modified, |b| Ok(b.len())).is_err(),
+            "304 without a copy"
+        );
 
         let stamp = "Wed, 14 Aug 2013 20:09:30 GMT";
         let fresh = HttpResponse {
@@ -660,17 +747,45 @@ mod tests {
             headers: vec![("last-modified".into(), stamp.into())],
             body: b"12345".to_vec(),
         };
-        assert_eq!(dump.apply(&fresh, |b| Ok(b.len())).unwrap(), DumpRefresh::Replaced);
-        assert_eq!((dump.data, dump.last_modified.as_deref()), (Some(5), Some(stamp)));
-        assert_eq!(dump.request().header_value("if-modified-since"), Some(stamp));
+        assert_eq!(
+            dump.apply(&fresh, |b| Ok(b.len())).unwrap(),
+            DumpRefresh::Replaced
+        );
+        assert_eq!(
+            (dump.data, dump.last_modified.as_deref()),
+            (Some(5), Some(stamp))
+        );
+        assert_eq!(
+            dump.request().header_value("if-modified-since"),
+            Some(stamp)
+        );
 
-        assert_eq!(dump.apply(&not_modified, |_| panic!("must not re-parse")).unwrap(), DumpRefresh::NotModified);
+        assert_eq!(
+            dump.apply(&not_modified, |_| panic!("must not re-parse"))
+                .unwrap(),
+            DumpRefresh::NotModified
+        );
         assert_eq!(dump.data, Some(5));
 
-        let failing = HttpResponse { status: 200, url: dump.url.clone(), headers: vec![], body: vec![] };
-        assert!(dump.apply(&failing, |_| Err(Error::parse("t", "bad"))).is_err());
+        let failing = HttpResponse {
+            status: 200,
+            url: dump.url.clone(),
+            headers: vec![],
+            body: vec![],
+        };
+        assert!(dump
+            .apply(&failing, |_| Err(Error::parse("t", "bad")))
+            .is_err());
         assert_eq!(dump.data, Some(5), "a failed refresh keeps the old copy");
-        let gone = HttpResponse { status: 503, url: dump.url.clone(), headers: vec![], body: vec![] };
-        assert!(matches!(dump.apply(&gone, |b| Ok(b.len())), Err(Error::Status { status: 503, .. })));
+        let gone = HttpResponse {
+            status: 503,
+            url: dump.url.clone(),
+            headers: vec![],
+            body: vec![],
+        };
+        assert!(matches!(
+            dump.apply(&gone, |b| Ok(b.len())),
+            Err(Error::Status { status: 503, .. })
+        ));
     }
 }

@@ -4,8 +4,8 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
-pub mod treeherder_page;
 pub mod allthethings;
 pub mod buildapi;
 pub mod buildjson;
+pub mod treeherder_page;
 pub mod trychooser;

@@ -85,9 +85,10 @@ pub fn build_trychooser_graph(things: &AllTheThings) -> TrychooserGraph {
         let Some(build) = index.upstream_builder(test) else {
             continue;
         };
-        let (Ok(build_meta), Ok(test_meta)) =
-            (things.builder_metadata(build), things.builder_metadata(test))
-        else {
+        let (Ok(build_meta), Ok(test_meta)) = (
+            things.builder_metadata(build),
+            things.builder_metadata(test),
+        ) else {
             continue;
         };
         let platform = graph
@@ -143,20 +144,44 @@ mod tests {
         let graph = build_trychooser_graph(&things);
         let opt = &graph.opt["win32"];
         assert_eq!(opt.tests, vec!["a", "b"]);
-        assert_eq!(opt.builds["WINNT 5.2 try build"], vec!["Windows 7 32-bit try opt test a", "Windows 7 32-bit try opt test b"]);
-        assert_eq!(graph.debug["win32"].builds["WINNT 5.2 try leak test build"], vec!["Windows 7 32-bit try debug test a"]);
+        assert_eq!(
+            opt.builds["WINNT 5.2 try build"],
+            vec![
+                "Windows 7 32-bit try opt test a",
+                "Windows 7 32-bit try opt test b"
+            ]
+        );
+        assert_eq!(
+            graph.debug["win32"].builds["WINNT 5.2 try leak test build"],
+            vec!["Windows 7 32-bit try debug test a"]
+        );
         assert!(graph.pgo.is_empty());
-        assert_eq!(graph.tests_of_build("WINNT 5.2 try leak test build").map(<[String]>::len), Some(1));
+        assert_eq!(
+            graph
+                .tests_of_build("WINNT 5.2 try leak test build")
+                .map(<[String]>::len),
+            Some(1)
+        );
         assert_eq!(graph.tests_of_build("release-try-x"), None);
         let serialized = serde_json::to_value(&graph).unwrap();
         assert_eq!(serialized["opt"]["win32"]["tests"], json!(["a", "b"]));
-        assert_eq!(serialized["debug"]["win32"]["WINNT 5.2 try leak test build"], json!(["Windows 7 32-bit try debug test a"]));
+        assert_eq!(
+            serialized["debug"]["win32"]["WINNT 5.2 try leak test build"],
+            json!(["Windows 7 32-bit try debug test a"])
+        );
     }
 
     #[test]
     fn malformed_graphs_are_rejected() {
-        for bad in [r#"{"opt": []}"#, r#"{"opt": {"linux": {"tests": "x"}}}"#, r#"{"opt": {"linux": {"B": [1]}}}"#] {
-            assert!(serde_json::from_str::<TrychooserGraph>(bad).is_err(), "{bad}");
+        for bad in [
+            r#"{"opt": []}"#,
+            r#"{"opt": {"linux": {"tests": "x"}}}"#,
+            r#"{"opt": {"linux": {"B": [1]}}}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<TrychooserGraph>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -9,7 +9,9 @@
 
 use crate::model::{JobResult, JobState, Revision};
 use crate::sources::buildapi::{BuildStatus, QueuedRequest, RevItem};
-use crate::sources::buildjson::{dump_for_completed_request, BuildjsonDump, FinishedBuild, RunningBuild};
+use crate::sources::buildjson::{
+    dump_for_completed_request, BuildjsonDump, FinishedBuild, RunningBuild,
+};
 use std::collections::{HashMap, HashSet};
 
 /// Buildbot's SUCCESS result code.
@@ -42,7 +44,10 @@ impl<'a> BuildjsonView<'a> {
         }
         BuildjsonView {
             finished: by_request,
-            running: running.iter().flat_map(|b| b.request_ids.iter().copied()).collect(),
+            running: running
+                .iter()
+                .flat_map(|b| b.request_ids.iter().copied())
+                .collect(),
             pending: pending.iter().map(|r| r.request_id).collect(),
         }
     }
@@ -173,7 +178,11 @@ mod tests {
         }
     }
 
-    fn build(status: BuildStatus, endtime: Option<i64>, requests: Vec<SelfServeRequest>) -> RevItem {
+    fn build(
+        status: BuildStatus,
+        endtime: Option<i64>,
+        requests: Vec<SelfServeRequest>,
+    ) -> RevItem {
         RevItem::Build(SelfServeBuild {
             build_id: 9,
             buildername: "Linux mozilla-inbound opt test mochitest-1".into(),
@@ -187,7 +196,12 @@ mod tests {
         })
     }
 
-    fn finished(id: u64, revision: &str, request_ids: Vec<u64>, result: Option<i64>) -> FinishedBuild {
+    fn finished(
+        id: u64,
+        revision: &str,
+        request_ids: Vec<u64>,
+        result: Option<i64>,
+    ) -> FinishedBuild {
         FinishedBuild {
             id,
             buildername: "Linux mozilla-inbound opt test mochitest-1".into(),
@@ -205,10 +219,22 @@ mod tests {
     #[test]
     fn pending_running_unknown() {
         let none = BuildjsonView::default();
-        assert_eq!(job_state(&RevItem::Pending(request(1, OLD, None)), &none), JobState::Pending);
-        assert_eq!(job_state(&build(BuildStatus::Absent, None, vec![]), &none), JobState::Pending);
-        assert_eq!(job_state(&build(BuildStatus::NoResult, None, vec![]), &none), JobState::Running);
-        assert_eq!(job_state(&build(BuildStatus::NoResult, Some(5), vec![]), &none), JobState::Unknown);
+        assert_eq!(
+            job_state(&RevItem::Pending(request(1, OLD, None)), &none),
+            JobState::Pending
+        );
+        assert_eq!(
+            job_state(&build(BuildStatus::Absent, None, vec![]), &none),
+            JobState::Pending
+        );
+        assert_eq!(
+            job_state(&build(BuildStatus::NoResult, None, vec![]), &none),
+            JobState::Running
+        );
+        assert_eq!(
+            job_state(&build(BuildStatus::NoResult, Some(5), vec![]), &none),
+            JobState::Unknown
+        );
     }
 
     #[test]
@@ -223,8 +249,16 @@ mod tests {
             (6, JobResult::UserCancel),
         ];
         for (code, result) in expected {
-            let item = build(BuildStatus::Result(code), Some(2000), vec![request(1, OLD, Some(2000))]);
-            assert_eq!(job_state(&item, &none), JobState::Completed(result), "code {code}");
+            let item = build(
+                BuildStatus::Result(code),
+                Some(2000),
+                vec![request(1, OLD, Some(2000))],
+            );
+            assert_eq!(
+                job_state(&item, &none),
+                JobState::Completed(result),
+                "code {code}"
+            );
         }
         for code in [-1, 7, 99] {
             let item = build(BuildStatus::Result(code), Some(2000), vec![]);
@@ -236,7 +270,10 @@ mod tests {
     fn success_not_yet_in_buildjson_is_running() {
         let dumps = [finished(50, OLD, vec![999], Some(0))];
         let view = BuildjsonView::finished_only(&dumps);
-        assert_eq!(job_state(&success(vec![request(1, OLD, Some(2000))]), &view), JobState::Running);
+        assert_eq!(
+            job_state(&success(vec![request(1, OLD, Some(2000))]), &view),
+            JobState::Running
+        );
         assert_eq!(job_state(&success(vec![]), &view), JobState::Running);
     }
 
@@ -255,7 +292,10 @@ mod tests {
     fn success_served_by_a_newer_revision_is_coalesced() {
         let dumps = [finished(50, NEW, vec![1, 2], Some(0))];
         let view = BuildjsonView::finished_only(&dumps);
-        assert_eq!(job_state(&success(vec![request(1, OLD, Some(2000))]), &view), JobState::Coalesced);
+        assert_eq!(
+            job_state(&success(vec![request(1, OLD, Some(2000))]), &view),
+            JobState::Coalesced
+        );
         // Matching by a merged (non-first) request id works too.
         let item = success(vec![request(7, OLD, None), request(2, OLD, Some(2000))]);
         assert_eq!(job_state(&item, &view), JobState::Coalesced);
@@ -272,10 +312,16 @@ mod tests {
               {{"id": 2, "result": 0, "request_ids": [12], "properties": {{"revision": "{NEW}"}}}}
             ]}}"#
         );
-        let builds = crate::sources::buildjson::parse_finished_builds(body.as_bytes(), &Default::default()).unwrap();
+        let builds =
+            crate::sources::buildjson::parse_finished_builds(body.as_bytes(), &Default::default())
+                .unwrap();
         let view = BuildjsonView::finished_only(&builds);
         for id in [11, 12] {
-            assert_eq!(job_state(&success(vec![request(id, OLD, Some(2000))]), &view), JobState::Coalesced, "{id}");
+            assert_eq!(
+                job_state(&success(vec![request(id, OLD, Some(2000))]), &view),
+                JobState::Coalesced,
+                "{id}"
+            );
         }
     }
 
@@ -312,7 +358,11 @@ mod tests {
             finished(51, NEW, vec![2], Some(0)),
             finished(52, OLD, vec![3], None),
         ];
-        let running = [RunningBuild { id: 70, request_ids: vec![4], ..Default::default() }];
+        let running = [RunningBuild {
+            id: 70,
+            request_ids: vec![4],
+            ..Default::default()
+        }];
         let pending = [QueuedRequest {
             branch: "mozilla-inbound".into(),
             revision: OLD[..12].into(),
@@ -322,33 +372,74 @@ mod tests {
         }];
         let view = BuildjsonView::new(&finished_builds, &running, &pending);
         let old = Revision::from(OLD);
-        assert_eq!(request_state_in_dumps(1, &old, &view), Some(JobState::Completed(JobResult::Busted)));
-        assert_eq!(request_state_in_dumps(2, &old, &view), Some(JobState::Coalesced));
-        assert_eq!(request_state_in_dumps(3, &old, &view), Some(JobState::Unknown));
-        assert_eq!(request_state_in_dumps(4, &old, &view), Some(JobState::Running));
-        assert_eq!(request_state_in_dumps(5, &old, &view), Some(JobState::Pending));
+        assert_eq!(
+            request_state_in_dumps(1, &old, &view),
+            Some(JobState::Completed(JobResult::Busted))
+        );
+        assert_eq!(
+            request_state_in_dumps(2, &old, &view),
+            Some(JobState::Coalesced)
+        );
+        assert_eq!(
+            request_state_in_dumps(3, &old, &view),
+            Some(JobState::Unknown)
+        );
+        assert_eq!(
+            request_state_in_dumps(4, &old, &view),
+            Some(JobState::Running)
+        );
+        assert_eq!(
+            request_state_in_dumps(5, &old, &view),
+            Some(JobState::Pending)
+        );
         assert_eq!(request_state_in_dumps(6, &old, &view), None);
     }
 
     #[test]
     fn which_dump_settles_an_item() {
         let now = 1_376_510_970;
-        let recent = success(vec![request(1, OLD, Some(now - 60)), request(2, OLD, Some(now - 7200))]);
-        assert_eq!(dump_to_consult(&recent, now), Some(BuildjsonDump::FourHours));
+        let recent = success(vec![
+            request(1, OLD, Some(now - 60)),
+            request(2, OLD, Some(now - 7200)),
+        ]);
+        assert_eq!(
+            dump_to_consult(&recent, now),
+            Some(BuildjsonDump::FourHours)
+        );
         let old = success(vec![request(1, OLD, Some(now - 5 * 3600))]);
         assert_eq!(
             dump_to_consult(&old, now),
-            Some(BuildjsonDump::Day(UtcDate { year: 2013, month: 8, day: 14 }))
+            Some(BuildjsonDump::Day(UtcDate {
+                year: 2013,
+                month: 8,
+                day: 14
+            }))
         );
         // Without complete_at the build's endtime decides.
         let no_complete_at = success(vec![request(1, OLD, None)]);
         assert_eq!(
             dump_to_consult(&no_complete_at, now),
-            Some(BuildjsonDump::Day(UtcDate { year: 1970, month: 1, day: 1 }))
+            Some(BuildjsonDump::Day(UtcDate {
+                year: 1970,
+                month: 1,
+                day: 1
+            }))
         );
-        assert_eq!(dump_to_consult(&build(BuildStatus::Result(0), None, vec![]), now), None);
-        assert_eq!(dump_to_consult(&build(BuildStatus::Result(2), Some(now), vec![]), now), None);
-        assert_eq!(dump_to_consult(&build(BuildStatus::NoResult, None, vec![]), now), None);
-        assert_eq!(dump_to_consult(&RevItem::Pending(request(1, OLD, None)), now), None);
+        assert_eq!(
+            dump_to_consult(&build(BuildStatus::Result(0), None, vec![]), now),
+            None
+        );
+        assert_eq!(
+            dump_to_consult(&build(BuildStatus::Result(2), Some(now), vec![]), now),
+            None
+        );
+        assert_eq!(
+            dump_to_consult(&build(BuildStatus::NoResult, None, vec![]), now),
+            None
+        );
+        assert_eq!(
+            dump_to_consult(&RevItem::Pending(request(1, OLD, None)), now),
+            None
+        );
     }
 }
