@@ -510,7 +510,7 @@ impl RevItem {
 
 /// Parse `/{branch}/rev/{rev}?format=json`: items with a `status` key (even
 /// null) or a `build_id` are builds, the others pending requests.
-pub fn parse_rev(body: &[u8]) -> Result<Vec<RevItem>> {
+pub fn parse_self_serve_rev(body: &[u8]) -> Result<Vec<RevItem>> {
     let raw: Vec<serde_json::Map<String, serde_json::Value>> =
         serde_json::from_slice(body).map_err(|e| Error::json("Self-Serve /rev/", &e))?;
     raw.into_iter()
@@ -564,7 +564,7 @@ impl SelfServeJob {
     }
 }
 
-pub fn parse_job(body: &[u8]) -> Result<SelfServeJob> {
+pub fn parse_self_serve_job(body: &[u8]) -> Result<SelfServeJob> {
     const JOB_SOURCE: &str = "Self-Serve /jobs/";
     expect_json_object(body, JOB_SOURCE)?;
     serde_json::from_slice(body).map_err(|e| Error::json(JOB_SOURCE, &e))
@@ -588,7 +588,7 @@ pub struct SelfServeBranch {
     pub repo_type: String,
 }
 
-pub fn parse_branches(body: &[u8]) -> Result<BTreeMap<String, SelfServeBranch>> {
+pub fn parse_self_serve_branches(body: &[u8]) -> Result<BTreeMap<String, SelfServeBranch>> {
     serde_json::from_slice(body).map_err(|e| Error::json("Self-Serve /branches", &e))
 }
 
@@ -617,7 +617,7 @@ struct PendingRaw {
 }
 
 /// Parse `…/buildapi/pending?format=json` (`{"pending": {branch: {rev: [...]}}}`).
-pub fn parse_pending(body: &[u8]) -> Result<Vec<QueuedRequest>> {
+pub fn parse_buildapi_pending(body: &[u8]) -> Result<Vec<QueuedRequest>> {
     let raw: PendingRaw =
         serde_json::from_slice(body).map_err(|e| Error::json("BuildAPI /pending", &e))?;
     Ok(flatten_queue(raw.pending))
@@ -971,7 +971,7 @@ mod tests {
 
     #[test]
     fn rev_items_are_builds_or_pending_requests() {
-        let items = parse_rev(REV_BODY.as_bytes()).unwrap();
+        let items = parse_self_serve_rev(REV_BODY.as_bytes()).unwrap();
         assert_eq!(items.len(), 3);
         let RevItem::Build(merged) = &items[0] else {
             panic!("first is a build: {:?}", items[0])
@@ -1006,16 +1006,19 @@ mod tests {
             "[{",
         ] {
             assert!(
-                matches!(parse_rev(bad.as_bytes()), Err(Error::Parse { .. })),
+                matches!(
+                    parse_self_serve_rev(bad.as_bytes()),
+                    Err(Error::Parse { .. })
+                ),
                 "{bad}"
             );
         }
-        assert_eq!(parse_rev(b"[]").unwrap(), vec![]);
+        assert_eq!(parse_self_serve_rev(b"[]").unwrap(), vec![]);
     }
 
     #[test]
     fn job_status_body() {
-        let job = parse_job(br#"{"action": "buildapi.cmd.new_build_for_builder", "who": "a@b", "when": 1440000000,
+        let job = parse_self_serve_job(br#"{"action": "buildapi.cmd.new_build_for_builder", "who": "a@b", "when": 1440000000,
             "completed_at": 1440000005, "complete_data": {"body": {"errors": false, "msg": "Ok"}, "request_id": 77},
             "what": {"builder_name": "Linux try build", "revision": "abc"}}"#).unwrap();
         assert!(job.succeeded());
@@ -1024,17 +1027,17 @@ mod tests {
             Some(77)
         );
         assert_eq!(job.what["builder_name"], "Linux try build");
-        let not_done = parse_job(br#"{"action": "x", "who": "a", "when": 1, "completed_at": null, "complete_data": null, "what": null}"#).unwrap();
+        let not_done = parse_self_serve_job(br#"{"action": "x", "who": "a", "when": 1, "completed_at": null, "complete_data": null, "what": null}"#).unwrap();
         assert!(!not_done.succeeded());
-        assert!(parse_job(b"[]").is_err());
+        assert!(parse_self_serve_job(b"[]").is_err());
     }
 
     #[test]
     fn branches_and_pending() {
-        let branches = parse_branches(br#"{"ash": {"repo": "https://hg.mozilla.org/projects/ash", "graph_branches": ["Ash"], "repo_type": "hg"}}"#).unwrap();
+        let branches = parse_self_serve_branches(br#"{"ash": {"repo": "https://hg.mozilla.org/projects/ash", "graph_branches": ["Ash"], "repo_type": "hg"}}"#).unwrap();
         assert_eq!(branches["ash"].repo, "https://hg.mozilla.org/projects/ash");
         assert_eq!(branches["ash"].graph_branches, vec!["Ash".to_string()]);
-        let pending = parse_pending(br#"{"pending": {"try": {"45f8637cb9f7": [{"submitted_at": 1369304814, "id": 24575179, "buildername": "WINNT 6.2 try debug test mochitest-4"}]}}}"#).unwrap();
+        let pending = parse_buildapi_pending(br#"{"pending": {"try": {"45f8637cb9f7": [{"submitted_at": 1369304814, "id": 24575179, "buildername": "WINNT 6.2 try debug test mochitest-4"}]}}}"#).unwrap();
         assert_eq!(
             pending,
             vec![QueuedRequest {
@@ -1045,7 +1048,7 @@ mod tests {
                 submitted_at: Some(1369304814)
             }]
         );
-        assert!(parse_pending(b"{\"pending\": []}").is_err());
-        assert!(parse_branches(b"[]").is_err());
+        assert!(parse_buildapi_pending(b"{\"pending\": []}").is_err());
+        assert!(parse_self_serve_branches(b"[]").is_err());
     }
 }

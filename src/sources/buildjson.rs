@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::sources::buildapi::{parse_pending, QueuedRequest};
+use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -462,7 +462,7 @@ pub fn parse_builds_running(body: &[u8]) -> Result<Vec<RunningBuild>> {
 
 /// Parse `builds-pending.js` (same shape as BuildAPI's `/pending`), gzip or plain.
 pub fn parse_builds_pending(body: &[u8]) -> Result<Vec<QueuedRequest>> {
-    parse_pending(&decompressed(body, "buildjson builds-pending")?)
+    parse_buildapi_pending(&decompressed(body, "buildjson builds-pending")?)
 }
 
 /// A dump fetched with conditional GETs: the `Last-Modified` the server gave
