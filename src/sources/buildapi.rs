@@ -60,6 +60,7 @@ fn base64_encode(input: &[u8]) -> String {
         let significant = chunk.len() + 1;
         for (i, sextet) in sextets.iter().enumerate() {
             if i < significant {
+                // Masked to 6 bits: always within the 64-entry alphabet.
                 out.push(char::from(ALPHABET[(sextet & 0x3f) as usize]));
             } else {
                 out.push('=');
