@@ -4,10 +4,14 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
+pub mod allthethings;
+pub mod buildapi;
+pub mod buildjson;
 pub mod mozlog;
 pub mod pushlog;
 pub mod taskcluster;
 pub mod test_failures;
 pub mod treeherder;
 pub mod treeherder_page;
+pub mod trychooser;
 pub mod unstructured_log;
