@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Whether the job type can run on this push now, as far as builds go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
-pub enum BuildStatus {
+pub enum UpstreamBuild {
     /// A build job type, or a CI system that schedules builds itself
     /// (Taskcluster's `add-new-jobs` pulls in dependencies).
     NotNeeded,
@@ -30,7 +30,7 @@ pub struct PushHistory {
     pub push: Push,
     /// Runs of the job type on this push (all states).
     pub jobs: Vec<Job>,
-    pub build: BuildStatus,
+    pub upstream_build: UpstreamBuild,
     /// Jobs this tool already asked for that the CI system does not show yet
     /// (from the trigger ledger). They count as pending, so that running the
     /// same command twice does not ask twice.
@@ -42,7 +42,7 @@ impl PushHistory {
         PushHistory {
             push,
             jobs,
-            build: BuildStatus::NotNeeded,
+            upstream_build: UpstreamBuild::NotNeeded,
             requested_not_yet_visible: 0,
         }
     }

@@ -219,4 +219,4 @@ pub struct Job {
 }
 
 mod history;
-pub use history::{BuildStatus, JobCounts, PushHistory};
+pub use history::{JobCounts, PushHistory, UpstreamBuild};

@@ -7,7 +7,7 @@
 
 use super::trigger::retrigger_candidate;
 use crate::model::Job;
-use crate::model::{BuildStatus, PushHistory};
+use crate::model::{PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,8 +70,8 @@ pub fn react(item: &WatchItem, history: &PushHistory) -> (Reaction, WatchItem) {
     let mut next = item.clone();
     match item.stage {
         Stage::Done | Stage::GaveUp => (Reaction::Wait, next),
-        Stage::WaitingForBuild => match &history.build {
-            BuildStatus::Ready { files, .. } => {
+        Stage::WaitingForBuild => match &history.upstream_build {
+            UpstreamBuild::Ready { files, .. } => {
                 let missing = item.wanted.saturating_sub(history.counts().potential());
                 next.stage = Stage::Running;
                 if missing == 0 {
@@ -86,13 +86,15 @@ pub fn react(item: &WatchItem, history: &PushHistory) -> (Reaction, WatchItem) {
                     )
                 }
             }
-            BuildStatus::NotNeeded => {
+            UpstreamBuild::NotNeeded => {
                 next.stage = Stage::Running;
                 (Reaction::Wait, next)
             }
             // A build we asked for may take a poll or two to show up.
-            BuildStatus::InProgress { .. } | BuildStatus::Missing { .. } => (Reaction::Wait, next),
-            BuildStatus::Failed { build } => {
+            UpstreamBuild::InProgress { .. } | UpstreamBuild::Missing { .. } => {
+                (Reaction::Wait, next)
+            }
+            UpstreamBuild::Failed { build } => {
                 if item.rerun_budget > 0 {
                     next.rerun_budget -= 1;
                     (

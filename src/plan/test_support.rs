@@ -1,7 +1,7 @@
 //! Hand-made pushes and jobs for the decision tests.
 
-use crate::model::{BuildStatus, PushHistory};
 use crate::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, Revision};
+use crate::model::{PushHistory, UpstreamBuild};
 
 pub fn rev(n: u64) -> Revision {
     Revision(format!("{n:040x}"))
@@ -52,8 +52,8 @@ pub fn history(push_id: u64, states: &[JobState]) -> PushHistory {
     PushHistory::new(push(push_id), jobs)
 }
 
-pub fn with_build(mut h: PushHistory, build: BuildStatus) -> PushHistory {
-    h.build = build;
+pub fn with_build(mut h: PushHistory, build: UpstreamBuild) -> PushHistory {
+    h.upstream_build = build;
     h
 }
 

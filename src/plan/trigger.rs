@@ -5,8 +5,8 @@
 //! is one (Buildbot: the request's `count`), otherwise new ones are
 //! triggered; a test whose build is missing gets the build first.
 
-use crate::model::{BuildStatus, JobCounts, PushHistory};
 use crate::model::{Job, JobResult, JobState, Revision};
+use crate::model::{JobCounts, PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
 
 /// What to do on one push.
@@ -84,15 +84,15 @@ pub fn push_plan(history: &PushHistory, times: u32) -> PushPlan {
 
 fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (PushAction, String) {
     let have = counts.potential();
-    match &history.build {
-        BuildStatus::Missing { build_name } => (
+    match &history.upstream_build {
+        UpstreamBuild::Missing { build_name } => (
             PushAction::BuildFirst {
                 build_name: build_name.clone(),
                 then_tests: missing,
             },
             format!("no {build_name} build on this push: build first, then {missing} run(s)"),
         ),
-        BuildStatus::Failed { build } => (
+        UpstreamBuild::Failed { build } => (
             PushAction::BuildFirst {
                 build_name: build.name.clone(),
                 then_tests: missing,
@@ -102,7 +102,7 @@ fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (P
                 build.name
             ),
         ),
-        BuildStatus::InProgress { build } => (
+        UpstreamBuild::InProgress { build } => (
             PushAction::WaitForBuild {
                 build: Box::new(build.clone()),
                 then_tests: missing,
@@ -113,7 +113,7 @@ fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (P
                 describe(build.state)
             ),
         ),
-        BuildStatus::Ready { files, .. } => match retrigger_candidate(&history.jobs) {
+        UpstreamBuild::Ready { files, .. } => match retrigger_candidate(&history.jobs) {
             Some(job) => (
                 PushAction::Retrigger {
                     job: Box::new(job.clone()),
@@ -135,7 +135,7 @@ fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (P
                 ),
             ),
         },
-        BuildStatus::NotNeeded => match retrigger_candidate(&history.jobs) {
+        UpstreamBuild::NotNeeded => match retrigger_candidate(&history.jobs) {
             Some(job) => (
                 PushAction::Retrigger {
                     job: Box::new(job.clone()),

@@ -1,5 +1,5 @@
-use crate::model::BuildStatus;
 use crate::model::JobState;
+use crate::model::UpstreamBuild;
 use crate::plan::monitor::*;
 use crate::plan::test_support::*;
 
@@ -18,7 +18,7 @@ fn tests_start_when_the_build_finishes() {
     let waiting = item(Stage::WaitingForBuild, 3, 2);
     let h = with_build(
         history(10, &[]),
-        BuildStatus::InProgress {
+        UpstreamBuild::InProgress {
             build: build_job(10, JobState::Running),
         },
     );
@@ -26,7 +26,7 @@ fn tests_start_when_the_build_finishes() {
     let files = vec!["pkg".to_string(), "tests".to_string()];
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Ready {
+        UpstreamBuild::Ready {
             build: build_job(10, OK),
             files: files.clone(),
         },
@@ -37,7 +37,7 @@ fn tests_start_when_the_build_finishes() {
     // The build we triggered is not visible yet: keep waiting, do not rebuild.
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Missing {
+        UpstreamBuild::Missing {
             build_name: "b".into(),
         },
     );
@@ -48,7 +48,7 @@ fn tests_start_when_the_build_finishes() {
 fn failed_build_is_rebuilt_within_budget_then_given_up() {
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Failed {
+        UpstreamBuild::Failed {
             build: build_job(10, BUSTED),
         },
     );

@@ -1,5 +1,5 @@
-use crate::model::BuildStatus;
 use crate::model::JobState;
+use crate::model::UpstreamBuild;
 use crate::plan::test_support::*;
 use crate::plan::trigger::*;
 
@@ -90,7 +90,7 @@ fn ledger_entries_prevent_duplicates() {
 fn missing_build_is_built_first_once() {
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Missing {
+        UpstreamBuild::Missing {
             build_name: "Linux x86-64 mozilla-inbound build".into(),
         },
     );
@@ -114,7 +114,7 @@ fn missing_build_is_built_first_once() {
 fn pending_build_is_waited_for_not_duplicated() {
     let h = with_build(
         history(10, &[]),
-        BuildStatus::InProgress {
+        UpstreamBuild::InProgress {
             build: build_job(10, JobState::Running),
         },
     );
@@ -131,7 +131,7 @@ fn pending_build_is_waited_for_not_duplicated() {
 fn failed_build_is_rebuilt() {
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Failed {
+        UpstreamBuild::Failed {
             build: build_job(10, BUSTED),
         },
     );
@@ -152,7 +152,7 @@ fn finished_build_passes_its_files() {
     ];
     let h = with_build(
         history(10, &[]),
-        BuildStatus::Ready {
+        UpstreamBuild::Ready {
             build: build_job(10, OK),
             files: files.clone(),
         },
