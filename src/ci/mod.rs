@@ -1,6 +1,188 @@
 //! The Job abstraction: one trait over both CI systems.
 //!
-//! Code above this module asks for "jobs of this type on this push" or
-//! "trigger N of this type" without naming Buildbot or Taskcluster.
+//! Code above this module asks for "the runs of this job type on these
+//! pushes" or "trigger N of this type on this push" through [`CiBackend`]
+//! without naming Buildbot or Taskcluster; [`Backends::for_system`] picks the
+//! implementation from the job's own [`CiSystem`].
 
 pub mod buildbot;
+pub mod clock;
+pub mod taskcluster;
+pub mod treeherder;
+
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::model::{CiSystem, Job, JobKind, JobState, Push, PushHistory};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+
+/// What makes two runs "the same job" across pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobType {
+    /// Buildbot buildername or Taskcluster label.
+    pub name: String,
+    pub ci: CiSystem,
+    pub kind: JobKind,
+    pub platform: String,
+    pub symbol: String,
+}
+
+impl JobType {
+    pub fn of(job: &Job) -> JobType {
+        JobType {
+            name: job.name.clone(),
+            ci: job.ci,
+            kind: job.kind,
+            platform: job.platform.clone(),
+            symbol: job.symbol.clone(),
+        }
+    }
+}
+
+/// The CI system's answer to a trigger: what it created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerReceipt {
+    /// Self-Serve job id (Buildbot) or action task id (Taskcluster), one per
+    /// request accepted.
+    pub ids: Vec<String>,
+    /// Runs of the job type the accepted requests asked for.
+    pub runs: u32,
+    /// Why fewer runs than asked were accepted (a refusal part-way through a
+    /// series of requests); the accepted ones above still stand.
+    pub stopped_by: Option<String>,
+}
+
+impl TriggerReceipt {
+    pub fn accepted(id: String, runs: u32) -> Self {
+        TriggerReceipt {
+            ids: vec![id],
+            runs,
+            stopped_by: None,
+        }
+    }
+}
+
+/// Where each service lives. Production defaults; every one overridable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    pub treeherder: String,
+    pub hg: String,
+    /// Self-Serve BuildAPI base, `…/buildapi/self-serve`.
+    pub buildapi: String,
+    /// buildjson dumps directory, `…/builddata/buildjson`.
+    pub buildjson: String,
+    /// `…/allthethings.json`.
+    pub allthethings: String,
+    /// Taskcluster root URL used when Treeherder does not name one.
+    pub taskcluster: String,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints {
+            treeherder: "https://treeherder.mozilla.org".into(),
+            hg: "https://hg.mozilla.org".into(),
+            buildapi: crate::sources::buildapi::DEFAULT_SELF_SERVE_BASE.into(),
+            buildjson: crate::sources::buildjson::DEFAULT_BUILDJSON_BASE.into(),
+            allthethings: crate::sources::allthethings::DEFAULT_ALLTHETHINGS_URL.into(),
+            taskcluster: crate::sources::taskcluster::FIREFOX_CI_ROOT_URL.into(),
+        }
+    }
+}
+
+impl Endpoints {
+    /// The four origins of a `mozci-sandbox` (its start-up JSON line).
+    pub fn sandbox(treeherder: &str, hg: &str, buildapi: &str, taskcluster: &str) -> Self {
+        let buildapi = buildapi.trim_end_matches('/');
+        Endpoints {
+            treeherder: treeherder.trim_end_matches('/').into(),
+            hg: hg.trim_end_matches('/').into(),
+            buildapi: format!("{buildapi}/buildapi/self-serve"),
+            buildjson: format!("{buildapi}/builddata/buildjson"),
+            allthethings: format!("{buildapi}/builddata/reports/allthethings.json"),
+            taskcluster: taskcluster.trim_end_matches('/').into(),
+        }
+    }
+}
+
+/// One CI system, seen through the questions the engine asks.
+#[async_trait(?Send)]
+pub trait CiBackend {
+    fn system(&self) -> CiSystem;
+
+    /// For each push (given newest first), the runs of `job_type` on it and,
+    /// for tests, whether their build is there. Implementations fetch for all
+    /// pushes at once (concurrently), not push by push.
+    async fn push_histories(
+        &self,
+        repo: &str,
+        pushes: &[Push],
+        job_type: &JobType,
+    ) -> Result<Vec<PushHistory>>;
+
+    /// The current state of one run.
+    async fn job_state(&self, repo: &str, job: &Job) -> Result<JobState>;
+
+    /// Schedule `count` new runs of `job_type` on `push`. `files` are the
+    /// build's artifacts where the CI system wants them passed.
+    async fn trigger(
+        &self,
+        repo: &str,
+        push: &Push,
+        job_type: &JobType,
+        count: u32,
+        files: &[String],
+    ) -> Result<TriggerReceipt>;
+
+    /// Run an existing job again `count` times.
+    async fn retrigger(&self, repo: &str, job: &Job, count: u32) -> Result<TriggerReceipt>;
+
+    /// Schedule the build a test job type needs on `push`.
+    async fn trigger_build(
+        &self,
+        repo: &str,
+        push: &Push,
+        build_name: &str,
+    ) -> Result<TriggerReceipt>;
+}
+
+/// The backends a session can use, picked by a job's own CI system.
+#[derive(Clone, Default)]
+pub struct Backends {
+    pub buildbot: Option<Rc<dyn CiBackend>>,
+    pub taskcluster: Option<Rc<dyn CiBackend>>,
+}
+
+impl Backends {
+    pub fn for_system(&self, system: CiSystem) -> Result<&dyn CiBackend> {
+        let backend = match system {
+            CiSystem::Buildbot => self.buildbot.as_deref(),
+            CiSystem::Taskcluster => self.taskcluster.as_deref(),
+        };
+        backend.ok_or_else(|| {
+            Error::Config(format!(
+                "no {system:?} backend is configured for this session"
+            ))
+        })
+    }
+}
+
+/// Everything a backend needs to talk to the services.
+#[derive(Clone)]
+pub struct CiContext {
+    pub http: Rc<dyn HttpClient>,
+    pub endpoints: Endpoints,
+    /// How many requests one operation may have in flight at once.
+    pub concurrency: usize,
+}
+
+impl CiContext {
+    pub fn new(http: Rc<dyn HttpClient>, endpoints: Endpoints) -> Self {
+        CiContext {
+            http,
+            endpoints,
+            concurrency: 8,
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Taskcluster behind the Job abstraction: runs read from Treeherder, states
+//! from the queue, and triggers through the push's `actions.json` hooks
+//! (`add-new-jobs` for new runs, `retrigger-multiple` for more runs of an
+//! existing job, `backfill` for Treeherder-style fixed-depth backfills),
+//! signed with the user's Taskcluster credentials.
+
+use super::clock;
+use super::treeherder::{decision_tasks, group_by_push, jobs_of_pushes};
+use super::{CiBackend, CiContext, JobType, TriggerReceipt};
+use crate::error::{Error, Result};
+use crate::http::{send_checked, HttpRequest, RetryPolicy};
+use crate::model::{CiSystem, Job, JobState, Push, PushHistory};
+use crate::sources::taskcluster::actions::{parse_actions_json, ActionsJson};
+use crate::sources::taskcluster::credentials::TaskclusterCredentials;
+use crate::sources::taskcluster::hooks::{
+    parse_trigger_hook_response, trigger_action_request, ActionCall,
+};
+use crate::sources::taskcluster::queue::{
+    artifact_url, parse_task, parse_task_status, run_job_state, task_status_url, task_url,
+};
+use crate::sources::taskcluster::RootUrl;
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+/// Taskcluster for one Treeherder repository.
+pub struct TaskclusterCi {
+    ctx: CiContext,
+    root: RootUrl,
+    credentials: Option<TaskclusterCredentials>,
+}
+
+impl TaskclusterCi {
+    /// `root`: the repository's Taskcluster root URL (Treeherder's `tc_root_url`).
+    pub fn new(ctx: CiContext, root: RootUrl, credentials: Option<TaskclusterCredentials>) -> Self {
+        TaskclusterCi {
+            ctx,
+            root,
+            credentials,
+        }
+    }
+
+    async fn get(&self, url: &str) -> Result<Vec<u8>> {
+        let request = HttpRequest::get(url).header("Accept", "application/json");
+        Ok(
+            send_checked(self.ctx.http.as_ref(), request, RetryPolicy::default())
+                .await?
+                .body,
+        )
+    }
+
+    /// The push's decision task id.
+    async fn decision_task(&self, repo: &str, push: &Push) -> Result<String> {
+        decision_tasks(&self.ctx, repo, &[push.id])
+            .await?
+            .remove(&push.id)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "push {} of {repo} has no decision task on Treeherder",
+                    push.revision.short()
+                ))
+            })
+    }
+
+    /// The decision task's `public/actions.json`.
+    pub async fn actions(&self, decision_task_id: &str) -> Result<ActionsJson> {
+        parse_actions_json(
+            &self
+                .get(&artifact_url(
+                    &self.root,
+                    decision_task_id,
+                    "public/actions.json",
+                ))
+                .await?,
+        )
+    }
+
+    fn credentials(&self) -> Result<&TaskclusterCredentials> {
+        self.credentials.as_ref().ok_or_else(|| {
+            Error::Config(
+                "Taskcluster credentials are needed to trigger jobs: log in to Treeherder".into(),
+            )
+        })
+    }
+
+    /// Trigger action `name` of the push's decision task with `input`;
+    /// `task` is the task acted on (with its tags) or `None` for a push-level action.
+    async fn trigger_action(
+        &self,
+        repo: &str,
+        push: &Push,
+        name: &str,
+        task_id: Option<&str>,
+        input: Value,
+    ) -> Result<String> {
+        let credentials = self.credentials()?;
+        let decision = self.decision_task(repo, push).await?;
+        let actions = self.actions(&decision).await?;
+        let tags = match task_id {
+            Some(id) => Some(parse_task(&self.get(&task_url(&self.root, id)).await?)?.tags),
+            None => None,
+        };
+        let action = actions.require(name, tags.as_ref())?;
+        let call = ActionCall {
+            action,
+            variables: &actions.variables,
+            decision_task_id: &decision,
+            task_id,
+        };
+        let request = trigger_action_request(
+            &self.root,
+            &call,
+            Some(input),
+            credentials,
+            clock::now_secs(),
+            &clock::nonce(),
+        )?;
+        // A trigger is sent once: a lost answer is reported, never resent.
+        let response = send_checked(self.ctx.http.as_ref(), request, RetryPolicy::none()).await?;
+        Ok(parse_trigger_hook_response(&response.body)?.task_id)
+    }
+
+    /// Treeherder's own backfill: the `backfill` action on `job`'s task, for
+    /// `depth` earlier pushes and `times` runs each.
+    pub async fn backfill_action(
+        &self,
+        repo: &str,
+        push: &Push,
+        job: &Job,
+        depth: u32,
+        times: u32,
+    ) -> Result<TriggerReceipt> {
+        let task_id =
+            job.ids.task_id.as_deref().ok_or_else(|| {
+                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
+            })?;
+        let input = json!({ "depth": depth, "times": times });
+        let id = self
+            .trigger_action(repo, push, "backfill", Some(task_id), input)
+            .await?;
+        Ok(TriggerReceipt::accepted(id, depth.saturating_mul(times)))
+    }
+}
+
+#[async_trait(?Send)]
+impl CiBackend for TaskclusterCi {
+    fn system(&self) -> CiSystem {
+        CiSystem::Taskcluster
+    }
+
+    async fn push_histories(
+        &self,
+        _repo: &str,
+        pushes: &[Push],
+        job_type: &JobType,
+    ) -> Result<Vec<PushHistory>> {
+        let jobs = jobs_of_pushes(&self.ctx, pushes, Some(&job_type.name)).await?;
+        let mut by_push = group_by_push(&jobs, pushes)?;
+        Ok(pushes
+            .iter()
+            .map(|push| {
+                let runs: Vec<Job> = by_push
+                    .remove(&push.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|j| j.name == job_type.name)
+                    .collect();
+                // add-new-jobs schedules a test's build itself: no build step here.
+                PushHistory::new(push.clone(), runs)
+            })
+            .collect())
+    }
+
+    async fn job_state(&self, _repo: &str, job: &Job) -> Result<JobState> {
+        let task_id =
+            job.ids.task_id.as_deref().ok_or_else(|| {
+                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
+            })?;
+        let status = parse_task_status(&self.get(&task_status_url(&self.root, task_id)).await?)?;
+        let last_run = status.runs.last().map(|r| r.run_id);
+        let run = job
+            .ids
+            .run_id
+            .and_then(|id| status.runs.iter().find(|r| r.run_id == id));
+        Ok(match run {
+            Some(run) => run_job_state(run, Some(run.run_id) == last_run),
+            None => status.job_state(),
+        })
+    }
+
+    async fn trigger(
+        &self,
+        repo: &str,
+        push: &Push,
+        job_type: &JobType,
+        count: u32,
+        _files: &[String],
+    ) -> Result<TriggerReceipt> {
+        let input = json!({ "tasks": [job_type.name], "times": count });
+        let id = self
+            .trigger_action(repo, push, "add-new-jobs", None, input)
+            .await?;
+        Ok(TriggerReceipt::accepted(id, count))
+    }
+
+    async fn retrigger(&self, repo: &str, job: &Job, count: u32) -> Result<TriggerReceipt> {
+        let push = Push {
+            id: job
+                .push_id
+                .ok_or_else(|| Error::Invalid(format!("job {} has no push", job.name)))?,
+            revision: job.revision.clone(),
+            changesets: Vec::new(),
+            author: String::new(),
+            date: 0,
+            repository: repo.to_string(),
+        };
+        let input = json!({ "requests": [{ "tasks": [job.name], "times": count }] });
+        let id = self
+            .trigger_action(repo, &push, "retrigger-multiple", None, input)
+            .await?;
+        Ok(TriggerReceipt::accepted(id, count))
+    }
+
+    async fn trigger_build(
+        &self,
+        repo: &str,
+        push: &Push,
+        build_name: &str,
+    ) -> Result<TriggerReceipt> {
+        let input = json!({ "tasks": [build_name], "times": 1 });
+        let id = self
+            .trigger_action(repo, push, "add-new-jobs", None, input)
+            .await?;
+        Ok(TriggerReceipt::accepted(id, 1))
+    }
+}
