@@ -5,6 +5,8 @@
 //! the sandbox's tests, benchmarks) and in Firefox as WebAssembly (the add-on).
 //!
 //! Layers, data flowing downward (nothing below imports from above):
+//! - [`engine`]: drives the decisions through the CI systems (fetch, decide,
+//!   trigger, record, watch): shared by the CLI and the add-on;
 //! - [`plan`]: pure decisions over data already fetched (no I/O);
 //! - [`ci`]: the Job abstraction, one trait over Buildbot and Taskcluster;
 //! - [`sources`]: one module per wire format, URL building and parsing only;
@@ -14,6 +16,7 @@
 //! `wasm` (wasm32 only) is the JavaScript-facing API used by the add-on.
 
 pub mod ci;
+pub mod engine;
 pub mod error;
 pub mod http;
 pub mod model;

@@ -1,0 +1,134 @@
+//! Carrying out a plan: every push's action sent concurrently (bounded),
+//! results reported newest push first, each trigger recorded in the ledger
+//! with its outcome. Triggers are sent once; a lost answer is recorded as
+//! unknown, never resent here.
+
+use super::ledger::{Ledger, TriggerKind, TriggerOutcome, TriggerRecord, TriggerRequest};
+use super::Session;
+use crate::ci::{clock, JobType};
+use crate::error::{Error, Result};
+use crate::model::PushHistory;
+use crate::plan::trigger::{PushAction, PushPlan};
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+/// What was done on one push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushExecution {
+    pub plan: PushPlan,
+    /// Empty when the plan needed nothing sent now.
+    pub records: Vec<TriggerRecord>,
+}
+
+impl PushExecution {
+    /// Every request sent for this push was accepted in full.
+    pub fn all_accepted(&self) -> bool {
+        self.records
+            .iter()
+            .all(|r| matches!(r.outcome, TriggerOutcome::Accepted { .. }))
+    }
+}
+
+/// Send what `plan` says for its push. `history` is the push's history the
+/// plan was made from.
+async fn execute_push(
+    session: &Session,
+    repo: &str,
+    job_type: &JobType,
+    plan: &PushPlan,
+    history: &PushHistory,
+    ledger: &Ledger,
+) -> Result<PushExecution> {
+    let backend = session.backends.for_system(job_type.ci)?;
+    let push = &history.push;
+    let visible_before = history.jobs.len() as u32;
+    let (kind, name, asked, result) = match &plan.action {
+        PushAction::Nothing | PushAction::WaitForBuild { .. } => {
+            return Ok(PushExecution {
+                plan: plan.clone(),
+                records: Vec::new(),
+            })
+        }
+        PushAction::Retrigger { job, count } => (
+            TriggerKind::Retrigger,
+            job_type.name.clone(),
+            *count,
+            backend.retrigger(repo, job, *count).await,
+        ),
+        PushAction::Trigger { count, files } => (
+            TriggerKind::Trigger,
+            job_type.name.clone(),
+            *count,
+            backend.trigger(repo, push, job_type, *count, files).await,
+        ),
+        PushAction::BuildFirst { build_name, .. } => {
+            // A build asked for earlier (and not yet visible) is not asked for again.
+            if ledger.build_requested(repo, push.id, build_name, clock::now_ms()) {
+                return Ok(PushExecution {
+                    plan: plan.clone(),
+                    records: Vec::new(),
+                });
+            }
+            (
+                TriggerKind::Build,
+                build_name.clone(),
+                1,
+                backend.trigger_build(repo, push, build_name).await,
+            )
+        }
+    };
+    let request = TriggerRequest {
+        kind,
+        job_name: name,
+        runs_asked: asked,
+        visible_before,
+    };
+    let record = TriggerRecord::new(repo, push, request, result, clock::now_ms());
+    Ok(PushExecution {
+        plan: plan.clone(),
+        records: vec![record],
+    })
+}
+
+/// Carry out `plans` (newest first, with the `histories` they came from),
+/// at most `session.ctx.concurrency` pushes at a time. `on_push` sees each
+/// push's execution in plan order, only once it and every newer push are
+/// done. Every record is also added to `ledger`.
+pub async fn execute_plans(
+    session: &Session,
+    repo: &str,
+    job_type: &JobType,
+    plans: &[PushPlan],
+    histories: &[PushHistory],
+    ledger: &mut Ledger,
+    mut on_push: impl FnMut(&PushExecution),
+) -> Result<Vec<PushExecution>> {
+    let mut work = Vec::new();
+    for plan in plans {
+        let history = histories
+            .iter()
+            .find(|h| h.push.id == plan.push_id)
+            .ok_or_else(|| {
+                Error::Invalid(format!("no history for push {} of the plan", plan.push_id))
+            })?;
+        work.push((plan, history));
+    }
+    let snapshot = ledger.clone();
+    let concurrency = session.ctx.concurrency.max(1);
+    // `buffered` keeps plan order while running up to `concurrency` at once.
+    let mut results =
+        stream::iter(work.into_iter().map(|(plan, history)| {
+            execute_push(session, repo, job_type, plan, history, &snapshot)
+        }))
+        .buffered(concurrency);
+    let mut done = Vec::new();
+    while let Some(result) = results.next().await {
+        let execution = result?;
+        for record in &execution.records {
+            ledger.record(record.clone());
+        }
+        on_push(&execution);
+        done.push(execution);
+    }
+    Ok(done)
+}

@@ -1,0 +1,128 @@
+//! The engine drives the pure decisions of `plan/` through the Job
+//! abstraction of `ci/`: fetch what is needed in as few round trips as the
+//! services allow, decide, trigger (concurrently, each trigger recorded in
+//! the [`ledger`]), and watch until the answer is in.
+//!
+//! It is the one driver shared by the command line (natively) and the
+//! add-on's background page (in WebAssembly); both only add storage and
+//! presentation.
+
+pub mod execute;
+pub mod ledger;
+pub mod merges;
+pub mod watch;
+
+use crate::ci::{treeherder, Backends, CiContext, JobType};
+use crate::error::{Error, Result};
+use crate::model::{Job, Push, PushHistory, Revision};
+use crate::plan::backfill::{backfill_plan, BackfillPlan, BackfillRequest};
+use crate::plan::trigger::{trigger_range_plan, PushPlan};
+use ledger::Ledger;
+use serde::{Deserialize, Serialize};
+
+/// The services of one session and the backends that talk to them.
+#[derive(Clone)]
+pub struct Session {
+    pub ctx: CiContext,
+    pub backends: Backends,
+}
+
+/// A backfill worked out: what exists and what the plan would do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackfillAnalysis {
+    pub repo: String,
+    pub job_type: JobType,
+    /// The selected push and the earlier ones examined, newest first.
+    pub histories: Vec<PushHistory>,
+    pub plan: BackfillPlan,
+}
+
+/// A range trigger worked out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RangeAnalysis {
+    pub repo: String,
+    pub job_type: JobType,
+    pub histories: Vec<PushHistory>,
+    /// Newest first.
+    pub plans: Vec<PushPlan>,
+}
+
+impl Session {
+    /// Runs of `job_type` on `pushes` with the ledger's pending requests applied.
+    pub async fn histories(
+        &self,
+        repo: &str,
+        pushes: &[Push],
+        job_type: &JobType,
+        ledger: &Ledger,
+        now_ms: u64,
+    ) -> Result<Vec<PushHistory>> {
+        let backend = self.backends.for_system(job_type.ci)?;
+        let mut histories = backend.push_histories(repo, pushes, job_type).await?;
+        ledger.apply(repo, &job_type.name, &mut histories, now_ms);
+        Ok(histories)
+    }
+
+    /// Plan a backfill of `job` (on `push`): one request for the pushes, one
+    /// batched fetch of their runs, then the pure decision.
+    pub async fn analyse_backfill(
+        &self,
+        repo: &str,
+        job: &Job,
+        request: BackfillRequest,
+        ledger: &Ledger,
+        now_ms: u64,
+    ) -> Result<BackfillAnalysis> {
+        if request.times == 0 || request.depth == 0 {
+            return Err(Error::Invalid("depth and times must be at least 1".into()));
+        }
+        let job_type = JobType::of(job);
+        let pushes =
+            treeherder::pushes_ending_at(&self.ctx, repo, &job.revision, request.depth).await?;
+        let histories = self
+            .histories(repo, &pushes, &job_type, ledger, now_ms)
+            .await?;
+        let plan = backfill_plan(&histories, request);
+        Ok(BackfillAnalysis {
+            repo: repo.to_string(),
+            job_type,
+            histories,
+            plan,
+        })
+    }
+
+    /// Plan `times` runs of `job_type` on every push of `pushes` (newest first).
+    pub async fn analyse_range(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        pushes: &[Push],
+        times: u32,
+        ledger: &Ledger,
+        now_ms: u64,
+    ) -> Result<RangeAnalysis> {
+        if times == 0 {
+            return Err(Error::Invalid("times must be at least 1".into()));
+        }
+        let histories = self
+            .histories(repo, pushes, job_type, ledger, now_ms)
+            .await?;
+        let plans = trigger_range_plan(&histories, times);
+        Ok(RangeAnalysis {
+            repo: repo.to_string(),
+            job_type: job_type.clone(),
+            histories,
+            plans,
+        })
+    }
+
+    /// The push with `revision` and the `earlier` pushes before it, newest first.
+    pub async fn pushes_ending_at(
+        &self,
+        repo: &str,
+        revision: &Revision,
+        earlier: u32,
+    ) -> Result<Vec<Push>> {
+        treeherder::pushes_ending_at(&self.ctx, repo, revision, earlier).await
+    }
+}
