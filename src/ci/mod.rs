@@ -29,6 +29,35 @@ pub struct JobType {
 }
 
 impl JobType {
+    /// A job type known only by name (the command line's `--buildername` /
+    /// `--label`): Taskcluster labels never contain spaces, Buildbot
+    /// buildernames always do. Kind by the systems' naming conventions.
+    pub fn from_name(name: &str) -> JobType {
+        let ci = if name.contains(' ') {
+            CiSystem::Buildbot
+        } else {
+            CiSystem::Taskcluster
+        };
+        let lower = name.to_ascii_lowercase();
+        let is_build = match ci {
+            CiSystem::Taskcluster => lower.starts_with("build-"),
+            CiSystem::Buildbot => {
+                lower.ends_with(" build") || lower.contains(" build ") && !lower.contains(" test ")
+            }
+        };
+        JobType {
+            name: name.to_string(),
+            ci,
+            kind: if is_build {
+                JobKind::Build
+            } else {
+                JobKind::Test
+            },
+            platform: String::new(),
+            symbol: String::new(),
+        }
+    }
+
     pub fn of(job: &Job) -> JobType {
         JobType {
             name: job.name.clone(),
@@ -145,6 +174,24 @@ pub trait CiBackend {
         push: &Push,
         build_name: &str,
     ) -> Result<TriggerReceipt>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_types_from_names() {
+        let t = JobType::from_name("Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1");
+        assert_eq!((t.ci, t.kind), (CiSystem::Buildbot, JobKind::Test));
+        let b = JobType::from_name("Linux x86-64 mozilla-inbound build");
+        assert_eq!((b.ci, b.kind), (CiSystem::Buildbot, JobKind::Build));
+        let b = JobType::from_name("Linux x86-64 mozilla-inbound leak test build");
+        assert_eq!(b.kind, JobKind::Build);
+        let t = JobType::from_name("test-linux1804-64/opt-mochitest-browser-chrome-1");
+        assert_eq!((t.ci, t.kind), (CiSystem::Taskcluster, JobKind::Test));
+        assert_eq!(JobType::from_name("build-linux64/opt").kind, JobKind::Build);
+    }
 }
 
 /// The backends a session can use, picked by a job's own CI system.

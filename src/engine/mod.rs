@@ -14,7 +14,7 @@ pub mod watch;
 
 use crate::ci::{treeherder, Backends, CiContext, JobType};
 use crate::error::{Error, Result};
-use crate::model::{Job, Push, PushHistory, Revision};
+use crate::model::{Push, PushHistory, Revision};
 use crate::plan::backfill::{backfill_plan, BackfillPlan, BackfillRequest};
 use crate::plan::trigger::{trigger_range_plan, PushPlan};
 use ledger::Ledger;
@@ -63,12 +63,13 @@ impl Session {
         Ok(histories)
     }
 
-    /// Plan a backfill of `job` (on `push`): one request for the pushes, one
-    /// batched fetch of their runs, then the pure decision.
+    /// Plan a backfill of `job_type` from the push of `revision`: one request
+    /// for the pushes, one batched fetch of their runs, then the pure decision.
     pub async fn analyse_backfill(
         &self,
         repo: &str,
-        job: &Job,
+        job_type: &JobType,
+        revision: &Revision,
         request: BackfillRequest,
         ledger: &Ledger,
         now_ms: u64,
@@ -76,16 +77,14 @@ impl Session {
         if request.times == 0 || request.depth == 0 {
             return Err(Error::Invalid("depth and times must be at least 1".into()));
         }
-        let job_type = JobType::of(job);
-        let pushes =
-            treeherder::pushes_ending_at(&self.ctx, repo, &job.revision, request.depth).await?;
+        let pushes = treeherder::pushes_ending_at(&self.ctx, repo, revision, request.depth).await?;
         let histories = self
-            .histories(repo, &pushes, &job_type, ledger, now_ms)
+            .histories(repo, &pushes, job_type, ledger, now_ms)
             .await?;
         let plan = backfill_plan(&histories, request);
         Ok(BackfillAnalysis {
             repo: repo.to_string(),
-            job_type,
+            job_type: job_type.clone(),
             histories,
             plan,
         })
