@@ -63,16 +63,24 @@ fn config_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MOZCI_CONFIG") {
         return Some(PathBuf::from(p));
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
     Some(base.join("mozci").join("config.toml"))
 }
 
 fn read_config_file() -> Result<ConfigFile, CliError> {
-    let Some(path) = config_path() else { return Ok(ConfigFile::default()) };
+    let Some(path) = config_path() else {
+        return Ok(ConfigFile::default());
+    };
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| CliError::usage(format!("config file {}: {e}", path.display()))),
+        Ok(text) => toml::from_str(&text)
+            .map_err(|e| CliError::usage(format!("config file {}: {e}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
-        Err(e) => Err(CliError::usage(format!("config file {}: {e}", path.display()))),
+        Err(e) => Err(CliError::usage(format!(
+            "config file {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -89,7 +97,9 @@ pub fn endpoints(args: &EndpointArgs) -> Result<Endpoints, CliError> {
     let file = read_config_file()?.endpoints;
     let mut e = match &args.sandbox {
         Some(line) => {
-            let o: SandboxOrigins = serde_json::from_str(line).map_err(|err| CliError::usage(format!("--sandbox expects the sandbox's JSON line: {err}")))?;
+            let o: SandboxOrigins = serde_json::from_str(line).map_err(|err| {
+                CliError::usage(format!("--sandbox expects the sandbox's JSON line: {err}"))
+            })?;
             Endpoints::sandbox(&o.treeherder, &o.hg, &o.buildapi, &o.taskcluster)
         }
         None => Endpoints::default(),
@@ -112,8 +122,12 @@ pub fn endpoints(args: &EndpointArgs) -> Result<Endpoints, CliError> {
 /// asked for on the terminal (the password is not echoed). `None` when
 /// neither is available: BuildAPI will then answer 401, reported as such.
 pub fn buildapi_credentials(interactive: bool) -> Result<Option<BasicCredentials>, CliError> {
-    let user = std::env::var("MOZCI_LDAP_USER").ok().filter(|u| !u.is_empty());
-    let password = std::env::var("MOZCI_LDAP_PASSWORD").ok().filter(|p| !p.is_empty());
+    let user = std::env::var("MOZCI_LDAP_USER")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let password = std::env::var("MOZCI_LDAP_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     match (user, password) {
         (Some(u), Some(p)) => Ok(Some(BasicCredentials::new(u, p))),
         (user, _) if interactive && std::io::stdin().is_terminal() => {
@@ -122,11 +136,14 @@ pub fn buildapi_credentials(interactive: bool) -> Result<Option<BasicCredentials
                 None => {
                     eprint!("LDAP user (email) for Self-Serve BuildAPI: ");
                     let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).map_err(|e| CliError::usage(format!("reading the user name: {e}")))?;
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| CliError::usage(format!("reading the user name: {e}")))?;
                     line.trim().to_string()
                 }
             };
-            let password = rpassword::prompt_password(format!("LDAP password for {user}: ")).map_err(|e| CliError::usage(format!("reading the password: {e}")))?;
+            let password = rpassword::prompt_password(format!("LDAP password for {user}: "))
+                .map_err(|e| CliError::usage(format!("reading the password: {e}")))?;
             Ok(Some(BasicCredentials::new(user, password)))
         }
         _ => Ok(None),
@@ -136,10 +153,20 @@ pub fn buildapi_credentials(interactive: bool) -> Result<Option<BasicCredentials
 /// Taskcluster credentials from the standard `TASKCLUSTER_CLIENT_ID`,
 /// `TASKCLUSTER_ACCESS_TOKEN` and (optional) `TASKCLUSTER_CERTIFICATE`.
 pub fn taskcluster_credentials() -> Option<TaskclusterCredentials> {
-    let client_id = std::env::var("TASKCLUSTER_CLIENT_ID").ok().filter(|s| !s.is_empty())?;
-    let access_token = std::env::var("TASKCLUSTER_ACCESS_TOKEN").ok().filter(|s| !s.is_empty())?;
-    let certificate = std::env::var("TASKCLUSTER_CERTIFICATE").ok().filter(|s| !s.is_empty());
-    Some(TaskclusterCredentials { client_id, access_token, certificate })
+    let client_id = std::env::var("TASKCLUSTER_CLIENT_ID")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let access_token = std::env::var("TASKCLUSTER_ACCESS_TOKEN")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let certificate = std::env::var("TASKCLUSTER_CERTIFICATE")
+        .ok()
+        .filter(|s| !s.is_empty());
+    Some(TaskclusterCredentials {
+        client_id,
+        access_token,
+        certificate,
+    })
 }
 
 /// Where the trigger ledger is kept: `$MOZCI_STATE_DIR`, else
@@ -148,6 +175,8 @@ pub fn state_dir() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MOZCI_STATE_DIR") {
         return Some(PathBuf::from(p));
     }
-    let base = std::env::var_os("XDG_STATE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
     Some(base.join("mozci"))
 }

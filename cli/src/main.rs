@@ -1,22 +1,82 @@
-//! `mozci`: the command line over the core crate.
+//! `mozci`: the command line over the core crate. Trigger N jobs across a
+//! range of pushes or backfill to the last good push (the successor of
+//! mozci's `scripts/trigger.py`), and print the trychooser graph.
+
+mod config;
+mod graph;
+mod ledger_store;
+mod output;
+mod trigger;
 
 use clap::{Parser, Subcommand};
+use mozci::ci::buildbot::BuildbotCi;
+use mozci::ci::taskcluster::TaskclusterCi;
+use mozci::ci::{Backends, CiContext};
+use mozci::engine::Session;
+use mozci::http::NativeClient;
 use mozci::plan::backfill_button::backfill_button_state;
+use mozci::sources::taskcluster::RootUrl;
 use mozci::sources::treeherder_page::parse_job_view_url;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Exit codes: 0 done; 1 a service failed or answered something unusable;
+/// 2 bad usage or input; 3 not triggered because the plan needs
+/// confirmation; 4 credentials missing, refused (401) or without access (403);
+/// 5 some triggers were refused or got no answer.
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_NEEDS_CONFIRMATION: u8 = 3;
+pub const EXIT_AUTH: u8 = 4;
+pub const EXIT_PARTIAL: u8 = 5;
+
+const EXAMPLES: &str = "Examples:
+  # What would a backfill of this Buildbot job to its last good push do?
+  mozci trigger --repo mozilla-inbound -b 'Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1' \\
+      --rev 3a8a4e6b3f7c9d2e1f0a5b6c7d8e9f0a1b2c3d4e --backfill --max-revisions 10 --dry-run
+
+  # Three runs of a Taskcluster job on the push and the 4 before it, then follow them
+  TASKCLUSTER_CLIENT_ID=... TASKCLUSTER_ACCESS_TOKEN=... \\
+  mozci trigger --repo autoland --label test-linux1804-64/opt-mochitest-browser-chrome-1 \\
+      --rev <40-hex> --back-revisions 4 --times 3 --watch
+
+  # Against a local sandbox (mozci-sandbox prints the JSON line on start)
+  mozci --sandbox \"$(head -1 sandbox.json)\" graph --repo try
+
+Environment: MOZCI_TREEHERDER, MOZCI_HG, MOZCI_BUILDAPI, MOZCI_BUILDJSON,
+MOZCI_ALLTHETHINGS, MOZCI_TASKCLUSTER, MOZCI_SANDBOX (endpoints);
+MOZCI_LDAP_USER, MOZCI_LDAP_PASSWORD (BuildAPI; asked for on a terminal
+otherwise); TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN,
+TASKCLUSTER_CERTIFICATE; MOZCI_CONFIG (config file), MOZCI_STATE_DIR (ledger).
+
+Exit codes: 0 done, 1 service failure, 2 usage, 3 needs confirmation,
+4 credentials, 5 some triggers refused or unanswered.";
 
 #[derive(Parser)]
-#[command(
-    name = "mozci",
-    version,
-    about = "Trigger, backfill and inspect Mozilla CI jobs"
-)]
+#[command(name = "mozci", version, about = "Trigger, backfill and inspect Mozilla CI jobs", after_help = EXAMPLES)]
 struct Cli {
+    #[command(flatten)]
+    endpoints: config::EndpointArgs,
+    /// Print one JSON document instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// HTTP timeout per request, in seconds.
+    #[arg(long, global = true, default_value_t = 30)]
+    http_timeout: u64,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Trigger N runs of a job type on a range of pushes, or backfill to the last good push.
+    Trigger(trigger::TriggerArgs),
+    /// Print the trychooser graph (tests per platform) of a repository as JSON.
+    Graph {
+        #[arg(long)]
+        repo: String,
+    },
     /// Show what a Treeherder job view URL selects and whether Backfill applies.
     Selection {
         /// A Treeherder job view URL.
@@ -24,19 +84,117 @@ enum Command {
     },
 }
 
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+    pub fn failure(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_FAILURE,
+            message: message.into(),
+        }
+    }
+    pub fn needs_confirmation(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_NEEDS_CONFIRMATION,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<mozci::Error> for CliError {
+    fn from(e: mozci::Error) -> Self {
+        use mozci::Error as E;
+        let code = match &e {
+            E::Unauthorized { .. } | E::Forbidden { .. } => EXIT_AUTH,
+            E::Config(_) => EXIT_AUTH,
+            E::Invalid(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        };
+        CliError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+fn session(cli: &Cli, interactive_credentials: bool) -> Result<Session, CliError> {
+    let endpoints = config::endpoints(&cli.endpoints)?;
+    let http = NativeClient::new(Duration::from_secs(cli.http_timeout.max(1)))?;
+    let ctx = CiContext::new(Rc::new(http), endpoints);
+    let buildapi_credentials = config::buildapi_credentials(interactive_credentials)?;
+    let buildbot = BuildbotCi::new(ctx.clone(), buildapi_credentials.as_ref())?;
+    let root = RootUrl::parse(&ctx.endpoints.taskcluster)?;
+    let taskcluster = TaskclusterCi::new(ctx.clone(), root, config::taskcluster_credentials());
+    Ok(Session {
+        ctx,
+        backends: Backends {
+            buildbot: Some(Rc::new(buildbot)),
+            taskcluster: Some(Rc::new(taskcluster)),
+        },
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match &cli.command {
         Command::Selection { url } => {
-            let selection = parse_job_view_url(&url);
+            let selection = parse_job_view_url(url);
             let button = backfill_button_state(selection.as_ref());
             let out = serde_json::json!({ "selection": selection, "backfill": button });
             println!("{out:#}");
-            if selection.is_some() {
-                std::process::ExitCode::SUCCESS
+            Ok(if selection.is_some() {
+                ExitCode::SUCCESS
             } else {
-                std::process::ExitCode::from(2)
-            }
+                ExitCode::from(EXIT_USAGE)
+            })
+        }
+        Command::Graph { repo } => {
+            graph::run(&session(&cli, false)?, repo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Trigger(args) => {
+            // Credentials are only asked for when something may be sent.
+            let needs_buildapi = !args.dry_run && args.buildername.contains(' ');
+            let session = session(&cli, needs_buildapi)?;
+            let ledger = ledger_store::LedgerFile::new(config::state_dir());
+            trigger::run(&session, args, &ledger, cli.json).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mozci: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mozci: {}", e.message);
+            ExitCode::from(e.code)
         }
     }
 }

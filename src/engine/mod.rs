@@ -10,6 +10,7 @@
 pub mod execute;
 pub mod ledger;
 pub mod merges;
+pub mod ranges;
 pub mod watch;
 
 use crate::ci::{treeherder, Backends, CiContext, JobType};

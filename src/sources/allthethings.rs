@@ -213,6 +213,20 @@ impl AllTheThings {
         })
     }
 
+    /// Only the builders of one branch (repository), e.g. for the graph of
+    /// `try`. Schedulers are kept: they name builders of every branch.
+    pub fn for_branch(&self, branch: &str) -> AllTheThings {
+        AllTheThings {
+            builders: self
+                .builders
+                .iter()
+                .filter(|(_, b)| b.properties.branch.as_deref() == Some(branch))
+                .map(|(name, b)| (name.clone(), b.clone()))
+                .collect(),
+            schedulers: self.schedulers.clone(),
+        }
+    }
+
     /// Builders worth scheduling: not release automation, not hg bundles,
     /// and on aurora/beta not the plain talos builders that have a PGO twin
     /// (no build triggers those; bug 1149514).

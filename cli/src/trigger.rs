@@ -1,0 +1,318 @@
+//! `mozci trigger`: N runs of a job type across a range of pushes, or a
+//! backfill to the last good push, with a dry run, a confirmation above a
+//! limit, a ledger against double triggers, and optional watching.
+
+use crate::ledger_store::LedgerFile;
+use crate::output::{any_trouble, execution_line, plan_line};
+use crate::CliError;
+use indicatif::{ProgressBar, ProgressStyle};
+use mozci::ci::{clock, JobType};
+use mozci::engine::execute::{execute_plans, PushExecution};
+use mozci::engine::ledger::Ledger;
+use mozci::engine::watch::{all_settled, watch_items, watch_step, DEFAULT_RERUN_BUDGET};
+use mozci::engine::Session;
+use mozci::model::{Push, PushHistory, Revision};
+use mozci::plan::backfill::BackfillRequest;
+use mozci::plan::trigger::PushPlan;
+use mozci::plan::verdict::backfill_verdict;
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TriggerArgs {
+    /// Treeherder repository name (mozilla-inbound, autoland, …).
+    #[arg(long)]
+    pub repo: String,
+    /// Buildbot buildername or Taskcluster label of the job type.
+    #[arg(long, short = 'b', alias = "label", visible_alias = "label")]
+    pub buildername: String,
+    /// The newest revision of the range (a push's revision).
+    #[arg(long, short = 'r', alias = "revision")]
+    pub rev: String,
+    /// The oldest revision of the range (included).
+    #[arg(long, conflicts_with_all = ["back_revisions", "delta", "backfill"])]
+    pub from_rev: Option<String>,
+    /// Also the N pushes before --rev.
+    #[arg(long, conflicts_with_all = ["delta", "backfill"])]
+    pub back_revisions: Option<u32>,
+    /// The N pushes before and the N pushes after --rev.
+    #[arg(long, conflicts_with = "backfill")]
+    pub delta: Option<u32>,
+    /// Walk back from --rev to the last push with a successful run, and fill
+    /// every push in between.
+    #[arg(long)]
+    pub backfill: bool,
+    /// With --backfill: how many earlier pushes to examine at most.
+    #[arg(long, default_value_t = 20)]
+    pub max_revisions: u32,
+    /// Runs wanted on each push in total (existing ones count).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub times: u32,
+    /// Only every K-th push of the range, newest first.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub skips: u32,
+    /// Show the plan and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask before triggering more than --confirm-above jobs.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Plans starting more jobs than this need confirmation (--yes, or a prompt).
+    #[arg(long, default_value_t = 20)]
+    pub confirm_above: u32,
+    /// Follow the triggered jobs until they finish (or --timeout-minutes).
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between polls while watching.
+    #[arg(long, default_value_t = 60)]
+    pub poll_seconds: u64,
+    /// Stop watching after this long.
+    #[arg(long, default_value_t = 240)]
+    pub timeout_minutes: u64,
+    /// Extra runs per push allowed for coalesced or infrastructure-failed jobs while watching.
+    #[arg(long, default_value_t = DEFAULT_RERUN_BUDGET)]
+    pub rerun_budget: u32,
+}
+
+struct Planned {
+    plans: Vec<PushPlan>,
+    histories: Vec<PushHistory>,
+    needs_confirmation: bool,
+    summary: String,
+    notes: Vec<String>,
+    plan_json: serde_json::Value,
+}
+
+async fn plan(
+    session: &Session,
+    args: &TriggerArgs,
+    job_type: &JobType,
+    ledger: &Ledger,
+) -> Result<Planned, CliError> {
+    let rev = Revision(args.rev.clone());
+    let now = clock::now_ms();
+    if args.backfill {
+        let request = BackfillRequest {
+            depth: args.max_revisions,
+            times: args.times,
+        };
+        let analysis = session
+            .analyse_backfill(&args.repo, job_type, &rev, request, ledger, now)
+            .await?;
+        let plan = &analysis.plan;
+        return Ok(Planned {
+            plans: plan.pushes.clone(),
+            histories: analysis.histories.clone(),
+            needs_confirmation: plan.needs_confirmation(args.confirm_above),
+            summary: plan.summary(),
+            notes: plan.notes.clone(),
+            plan_json: serde_json::to_value(plan).map_err(|e| CliError::failure(e.to_string()))?,
+        });
+    }
+    let pushes: Vec<Push> = match (&args.from_rev, args.back_revisions, args.delta) {
+        (Some(from), _, _) => {
+            session
+                .pushes_between(&args.repo, &Revision(from.clone()), &rev)
+                .await?
+        }
+        (None, Some(n), _) => session.pushes_ending_at(&args.repo, &rev, n).await?,
+        (None, None, Some(d)) => session.pushes_around(&args.repo, &rev, d).await?,
+        (None, None, None) => session.pushes_ending_at(&args.repo, &rev, 0).await?,
+    };
+    let pushes: Vec<Push> = pushes.into_iter().step_by(args.skips as usize).collect();
+    let analysis = session
+        .analyse_range(&args.repo, job_type, &pushes, args.times, ledger, now)
+        .await?;
+    let started: u32 = analysis
+        .plans
+        .iter()
+        .map(|p| p.action.jobs_started_now())
+        .sum();
+    Ok(Planned {
+        summary: format!(
+            "{started} job(s) to start on {} push(es)",
+            analysis.plans.len()
+        ),
+        needs_confirmation: started > args.confirm_above,
+        notes: Vec::new(),
+        plan_json: serde_json::to_value(&analysis.plans)
+            .map_err(|e| CliError::failure(e.to_string()))?,
+        plans: analysis.plans,
+        histories: analysis.histories,
+    })
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+pub async fn run(
+    session: &Session,
+    args: &TriggerArgs,
+    ledger_file: &LedgerFile,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
+    let job_type = JobType::from_name(&args.buildername);
+    let mut ledger = ledger_file.load()?;
+    ledger.prune(clock::now_ms());
+    let planned = plan(session, args, &job_type, &ledger).await?;
+    let started: u32 = planned
+        .plans
+        .iter()
+        .map(|p| p.action.jobs_started_now())
+        .sum();
+
+    if !json_output {
+        println!(
+            "{} on {} ({:?}): {}",
+            job_type.name, args.repo, job_type.ci, planned.summary
+        );
+        for note in &planned.notes {
+            println!("note: {note}");
+        }
+        for p in &planned.plans {
+            println!("  {}", plan_line(p));
+        }
+    }
+    if args.dry_run || started == 0 {
+        if json_output {
+            println!(
+                "{}",
+                json!({ "job_type": job_type, "repo": args.repo, "dry_run": args.dry_run, "summary": planned.summary, "plan": planned.plan_json })
+            );
+        } else if args.dry_run {
+            println!("dry run: nothing sent");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if planned.needs_confirmation && !args.yes {
+        let interactive = std::io::stdin().is_terminal() && !json_output;
+        if !interactive
+            || !confirm(&format!(
+                "Start {started} job(s) on {} push(es)?",
+                planned.plans.len()
+            ))
+        {
+            return Err(CliError::needs_confirmation(format!(
+                "not triggered: {} needs confirmation (start {started} job(s)); run again with --yes, or --dry-run to inspect",
+                planned.summary
+            )));
+        }
+    }
+
+    let progress = if json_output {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(planned.plans.len() as u64)
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} pushes {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut persisted = ledger.clone();
+    let executions = execute_plans(
+        session,
+        &args.repo,
+        &job_type,
+        &planned.plans,
+        &planned.histories,
+        &mut ledger,
+        |execution: &PushExecution| {
+            progress.inc(1);
+            progress.suspend(|| {
+                if !json_output {
+                    println!("  {}", execution_line(execution));
+                }
+            });
+            persisted.records.extend(execution.records.iter().cloned());
+            if let Err(e) = ledger_file.save(&persisted) {
+                progress.suspend(|| eprintln!("warning: {e}"));
+            }
+        },
+    )
+    .await?;
+    progress.finish_and_clear();
+    ledger_file.save(&ledger)?;
+
+    let mut verdict = None;
+    let mut watch_log = Vec::new();
+    if args.watch {
+        let pushes: Vec<Push> = planned.histories.iter().map(|h| h.push.clone()).collect();
+        let mut items = watch_items(&executions, &job_type.name, args.rerun_budget);
+        let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes * 60);
+        let spinner = if json_output {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new_spinner()
+        };
+        loop {
+            let (histories, events) = watch_step(
+                session,
+                &args.repo,
+                &job_type,
+                &pushes,
+                &mut items,
+                &mut ledger,
+            )
+            .await?;
+            ledger_file.save(&ledger)?;
+            for event in &events {
+                let line = format!(
+                    "push {}: {:?}{}",
+                    event.push_id,
+                    event.reaction,
+                    event
+                        .record
+                        .as_ref()
+                        .map(|r| format!(" → {}", r.outcome.describe()))
+                        .unwrap_or_default()
+                );
+                spinner.suspend(|| {
+                    if !json_output {
+                        println!("  {line}");
+                    }
+                });
+                watch_log.push(event.clone());
+            }
+            let in_progress: u32 = histories.iter().map(|h| h.counts().in_progress()).sum();
+            spinner.set_message(format!("{in_progress} run(s) pending or running"));
+            if all_settled(&items) {
+                verdict = Some(backfill_verdict(&histories));
+                break;
+            }
+            if Instant::now() >= deadline {
+                verdict = Some(backfill_verdict(&histories));
+                spinner
+                    .suspend(|| eprintln!("watch: time limit reached with work still under way"));
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(args.poll_seconds.max(1))).await;
+        }
+        spinner.finish_and_clear();
+    }
+
+    let trouble = any_trouble(&executions);
+    if json_output {
+        println!(
+            "{}",
+            json!({ "job_type": job_type, "repo": args.repo, "summary": planned.summary, "plan": planned.plan_json, "executions": executions, "watch": watch_log, "verdict": verdict })
+        );
+    } else {
+        if let Some(v) = &verdict {
+            println!("answer: {}", v.describe());
+        }
+        if trouble {
+            eprintln!("some triggers were refused or got no answer: see above (nothing is re-sent without checking)");
+        }
+    }
+    Ok(if trouble {
+        ExitCode::from(crate::EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
