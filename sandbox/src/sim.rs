@@ -1,0 +1,835 @@
+//! The job simulator: builds the world from a scenario and moves jobs through
+//! pending → running → completed on the simulated clock, with Buildbot
+//! coalescing and slave capacity, build → test dependencies, SETA gaps and the
+//! seeded failure model.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids;
+use crate::model::{
+    BuildbotPart, Faults, Job, JobKind, JobState, LoggedRequest, Push, PulseEvent, SelfServeJob,
+    TaskclusterPart, TestFailure,
+};
+use crate::scenario::{CiSystem, Scenario};
+
+const FIRST_JOB_ID: u64 = 12_400_000;
+const FIRST_PUSH_ID: u64 = 41_000;
+const FIRST_REQUEST_ID: u64 = 86_100_000;
+const FIRST_BUILD_ID: u64 = 75_300_000;
+const FIRST_SELFSERVE_ID: u64 = 1_000;
+
+/// Everything the sandbox knows; persisted as a whole by `store`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct World {
+    pub scenario: Scenario,
+    pub seed: u64,
+    /// Simulated clock, unix seconds.
+    pub clock: i64,
+    pub pushes: Vec<Push>,
+    pub jobs: Vec<Job>,
+    pub selfserve: Vec<SelfServeJob>,
+    pub request_log: Vec<LoggedRequest>,
+    pub faults: Faults,
+    pub next_request_id: u64,
+    pub next_build_id: u64,
+    /// Bumped on every change so that buildjson can answer `Last-Modified`.
+    pub last_change: i64,
+    #[serde(skip)]
+    pub events: Vec<PulseEvent>,
+    #[serde(skip)]
+    pub dirty_jobs: BTreeSet<u64>,
+}
+
+/// What a caller asks the simulator to schedule.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub push_id: u64,
+    pub revision: String,
+    pub kind: JobKind,
+    pub platform: String,
+    pub option: String,
+    pub test_type: Option<String>,
+    pub reason: String,
+    pub who: String,
+    pub priority: i64,
+    pub files: Vec<String>,
+    pub task_group_id: Option<String>,
+    pub dependencies: Vec<String>,
+}
+
+impl World {
+    /// A fresh world: the scenario's history replayed up to its start time.
+    pub fn new(scenario: Scenario, seed: u64) -> World {
+        let mut specs = scenario.generate_pushes();
+        specs.sort_by_key(|p| (p.date, p.repo.clone()));
+        let start = specs.first().map(|p| p.date).unwrap_or(scenario.start_time);
+        let mut world = World {
+            seed,
+            clock: start,
+            pushes: Vec::new(),
+            jobs: Vec::new(),
+            selfserve: Vec::new(),
+            request_log: Vec::new(),
+            faults: Faults::default(),
+            next_request_id: FIRST_REQUEST_ID,
+            next_build_id: FIRST_BUILD_ID,
+            last_change: start,
+            events: Vec::new(),
+            dirty_jobs: BTreeSet::new(),
+            scenario,
+        };
+        for (n, spec) in specs.into_iter().enumerate() {
+            world.advance_to(spec.date);
+            let push = Push {
+                id: FIRST_PUSH_ID + n as u64,
+                repo: spec.repo,
+                pushlog_id: spec.pushlog_id,
+                index: spec.index,
+                user: spec.user,
+                date: spec.date,
+                changesets: spec.changesets,
+                decision_task_id: None,
+                regressions: Vec::new(),
+            };
+            world.pushes.push(push);
+            world.mark_regressions();
+            world.schedule_push(FIRST_PUSH_ID + n as u64);
+        }
+        let start_time = world.scenario.start_time;
+        world.advance_to(start_time);
+        world.events.clear();
+        world
+    }
+
+    /// Recomputes which regressions each push carries (a regression is carried
+    /// by every push, in any repository, at or after the first one containing
+    /// the introducing changeset).
+    fn mark_regressions(&mut self) {
+        let introducing: Vec<Option<String>> = self
+            .scenario
+            .regressions
+            .iter()
+            .map(|reg| {
+                self.pushes
+                    .iter()
+                    .find(|p| p.repo == reg.repo && p.index == reg.push_index)
+                    .map(|p| p.revision().to_string())
+            })
+            .collect();
+        let repos: Vec<String> = self.scenario.repos.iter().map(|r| r.name.clone()).collect();
+        for repo in repos {
+            for (reg_index, node) in introducing.iter().enumerate() {
+                let Some(node) = node else { continue };
+                let first = self
+                    .pushes
+                    .iter()
+                    .filter(|p| p.repo == repo && p.changesets.iter().any(|c| &c.node == node))
+                    .map(|p| p.index)
+                    .min();
+                let Some(first) = first else { continue };
+                for push in self.pushes.iter_mut().filter(|p| p.repo == repo && p.index >= first) {
+                    if !push.regressions.contains(&reg_index) {
+                        push.regressions.push(reg_index);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn push(&self, id: u64) -> Option<&Push> {
+        self.pushes.iter().find(|p| p.id == id)
+    }
+
+    pub fn push_by_revision(&self, repo: &str, rev: &str) -> Option<&Push> {
+        self.pushes.iter().find(|p| p.repo == repo && p.revision().starts_with(rev) && rev.len() >= 12)
+    }
+
+    /// The push whose changesets include `rev` (prefix of at least 12 hex).
+    pub fn push_containing(&self, repo: &str, rev: &str) -> Option<&Push> {
+        self.pushes.iter().find(|p| p.repo == repo && p.contains(rev))
+    }
+
+    pub fn repo_pushes(&self, repo: &str) -> Vec<&Push> {
+        let mut pushes: Vec<&Push> = self.pushes.iter().filter(|p| p.repo == repo).collect();
+        pushes.sort_by_key(|p| p.pushlog_id);
+        pushes
+    }
+
+    pub fn job(&self, id: u64) -> Option<&Job> {
+        id.checked_sub(FIRST_JOB_ID)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.jobs.get(i))
+    }
+
+    fn job_mut(&mut self, id: u64) -> Option<&mut Job> {
+        self.dirty_jobs.insert(id);
+        id.checked_sub(FIRST_JOB_ID)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.jobs.get_mut(i))
+    }
+
+    pub fn job_by_task(&self, task_id: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.task_id() == Some(task_id))
+    }
+
+    pub fn job_by_request(&self, request_id: u64) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.request_id() == Some(request_id))
+    }
+
+    pub fn job_by_build(&self, build_id: u64) -> Option<&Job> {
+        self.jobs
+            .iter()
+            .find(|j| j.buildbot.as_ref().and_then(|b| b.build_id) == Some(build_id))
+    }
+
+    fn system_of(&self, repo: &str) -> CiSystem {
+        self.scenario.repo(repo).map(|r| r.system).unwrap_or(CiSystem::Taskcluster)
+    }
+
+    /// Buildbot buildername or Taskcluster label of a job.
+    pub fn label_for(&self, repo: &str, kind: JobKind, platform: &str, option: &str, test: Option<&str>) -> String {
+        let system = self.system_of(repo);
+        let Some(spec) = self.scenario.platform(platform) else {
+            return format!("{platform} {option} {}", test.unwrap_or("build"));
+        };
+        match (system, kind) {
+            (_, JobKind::Decision) => "Gecko Decision Task".into(),
+            (_, JobKind::Action) => "Action Task".into(),
+            (CiSystem::Buildbot, JobKind::Build) => {
+                let template = if option == "debug" { &spec.debug_build_builder } else { &spec.build_builder };
+                template.replace("{branch}", repo)
+            }
+            (CiSystem::Buildbot, JobKind::Test) => {
+                format!("{} {repo} {option} test {}", spec.test_builder_prefix, test.unwrap_or("unknown"))
+            }
+            (CiSystem::Taskcluster, JobKind::Build) => format!("build-{platform}/{option}"),
+            (CiSystem::Taskcluster, JobKind::Test) => {
+                format!("test-{platform}/{option}-{}", test.unwrap_or("unknown"))
+            }
+        }
+    }
+
+    /// Parses a buildername or label back into (kind, platform, option, test type).
+    pub fn parse_label(&self, repo: &str, label: &str) -> Option<(JobKind, String, String, Option<String>)> {
+        for platform in &self.scenario.platforms {
+            for option in &platform.options {
+                if self.label_for(repo, JobKind::Build, &platform.name, option, None) == label {
+                    return Some((JobKind::Build, platform.name.clone(), option.clone(), None));
+                }
+                for test in &self.scenario.test_types {
+                    if self.label_for(repo, JobKind::Test, &platform.name, option, Some(&test.name)) == label {
+                        return Some((JobKind::Test, platform.name.clone(), option.clone(), Some(test.name.clone())));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Adds a job in the pending state and returns its id.
+    pub fn add_job(&mut self, new: NewJob) -> u64 {
+        let id = FIRST_JOB_ID + self.jobs.len() as u64;
+        let repo = self.push(new.push_id).map(|p| p.repo.clone()).unwrap_or_default();
+        let system = self.system_of(&repo);
+        let label = self.label_for(&repo, new.kind, &new.platform, &new.option, new.test_type.as_deref());
+        let idstr = id.to_string();
+        let seed = self.seed.to_string();
+        let base = match new.kind {
+            JobKind::Decision => 300,
+            JobKind::Action => 120,
+            JobKind::Build => self.scenario.build_duration,
+            JobKind::Test => new
+                .test_type
+                .as_deref()
+                .and_then(|t| self.scenario.test_type(t))
+                .map(|t| t.duration)
+                .unwrap_or(1200),
+        };
+        let spread = ids::unit(&[&seed, &idstr, "duration"]);
+        let duration = (base as f64 * (0.85 + 0.3 * spread)) as i64;
+        let (buildbot, taskcluster) = match system {
+            CiSystem::Buildbot => {
+                let request_id = self.next_request_id;
+                self.next_request_id += 1;
+                let part = BuildbotPart {
+                    request_id,
+                    priority: new.priority,
+                    build_id: None,
+                    buildnumber: None,
+                    coalesced_into: None,
+                    files: new.files.clone(),
+                    cancelled: false,
+                };
+                (Some(part), None)
+            }
+            CiSystem::Taskcluster => {
+                let task_id = ids::slugid(&[&self.scenario.name, &seed, "task", &idstr]);
+                let group = new.task_group_id.clone().unwrap_or_else(|| task_id.clone());
+                let part = TaskclusterPart {
+                    task_id,
+                    retry_id: 0,
+                    task_group_id: group,
+                    dependencies: new.dependencies.clone(),
+                };
+                (None, Some(part))
+            }
+        };
+        let delay = match system {
+            CiSystem::Buildbot => 30 + (ids::unit(&[&seed, &idstr, "claim"]) * 270.0) as i64,
+            CiSystem::Taskcluster => 15 + (ids::unit(&[&seed, &idstr, "claim"]) * 105.0) as i64,
+        };
+        let mut job = Job {
+            id,
+            repo,
+            push_id: new.push_id,
+            revision: new.revision,
+            system,
+            kind: new.kind,
+            platform: new.platform,
+            option: new.option,
+            test_type: new.test_type,
+            label,
+            state: JobState::Pending,
+            result: "unknown".into(),
+            submit: self.clock,
+            start: None,
+            end: None,
+            last_modified: self.clock,
+            ready_at: Some(self.clock + delay),
+            duration,
+            reason: new.reason,
+            who: new.who,
+            failures: Vec::new(),
+            buildbot,
+            taskcluster,
+        };
+        if !self.dependencies_done(&job) {
+            job.ready_at = None;
+        }
+        self.jobs.push(job);
+        self.dirty_jobs.insert(id);
+        self.last_change = self.clock;
+        self.emit(id);
+        id
+    }
+
+    fn dependencies_done(&self, job: &Job) -> bool {
+        let Some(tc) = &job.taskcluster else { return true };
+        tc.dependencies.iter().all(|dep| {
+            self.job_by_task(dep).map(|d| d.state == JobState::Completed).unwrap_or(true)
+        })
+    }
+
+    /// Schedules what a new push gets: Buildbot builds, or a decision task.
+    fn schedule_push(&mut self, push_id: u64) {
+        let Some(push) = self.push(push_id) else { return };
+        let repo = push.repo.clone();
+        let revision = push.revision().to_string();
+        let who = push.user.clone();
+        match self.system_of(&repo) {
+            CiSystem::Buildbot => {
+                for (platform, option) in self.platform_options() {
+                    self.add_job(NewJob {
+                        push_id,
+                        revision: revision.clone(),
+                        kind: JobKind::Build,
+                        platform,
+                        option,
+                        test_type: None,
+                        reason: "scheduler".into(),
+                        who: who.clone(),
+                        priority: 0,
+                        files: Vec::new(),
+                        task_group_id: None,
+                        dependencies: Vec::new(),
+                    });
+                }
+            }
+            CiSystem::Taskcluster => {
+                let id = self.add_job(NewJob {
+                    push_id,
+                    revision,
+                    kind: JobKind::Decision,
+                    platform: "gecko-decision".into(),
+                    option: "opt".into(),
+                    test_type: None,
+                    reason: "scheduled".into(),
+                    who,
+                    priority: 0,
+                    files: Vec::new(),
+                    task_group_id: None,
+                    dependencies: Vec::new(),
+                });
+                let task_id = self.job(id).and_then(|j| j.task_id().map(str::to_string));
+                if let Some(p) = self.pushes.iter_mut().find(|p| p.id == push_id) {
+                    p.decision_task_id = task_id;
+                }
+            }
+        }
+    }
+
+    pub fn platform_options(&self) -> Vec<(String, String)> {
+        self.scenario
+            .platforms
+            .iter()
+            .flat_map(|p| p.options.iter().map(move |o| (p.name.clone(), o.clone())))
+            .collect()
+    }
+
+    /// Whether a test type runs on a push by default (SETA-style gaps).
+    fn seta_runs(&self, push_id: u64, test_type: &str) -> bool {
+        let every = self.scenario.test_type(test_type).map(|t| t.seta_every.max(1)).unwrap_or(1);
+        self.push(push_id).map(|p| p.index % every == 0).unwrap_or(true)
+    }
+
+    /// Advances the simulated clock to `target`, processing every event due.
+    pub fn advance_to(&mut self, target: i64) {
+        while let Some((time, id, completes)) = self.next_event(target) {
+            self.clock = self.clock.max(time);
+            if completes {
+                self.complete(id);
+            } else {
+                self.start(id);
+            }
+        }
+        if target > self.clock {
+            self.clock = target;
+        }
+    }
+
+    /// Running Buildbot builds per (repo, builder): slaves in use.
+    fn busy_slaves(&self) -> HashMap<(&str, &str), usize> {
+        let mut busy = HashMap::new();
+        for job in self.jobs.iter().filter(|j| j.state == JobState::Running) {
+            if job.buildbot.as_ref().is_some_and(|b| b.coalesced_into.is_none()) {
+                *busy.entry((job.repo.as_str(), job.label.as_str())).or_insert(0) += 1;
+            }
+        }
+        busy
+    }
+
+    /// The earliest due event: (time, job id, is completion).
+    fn next_event(&self, target: i64) -> Option<(i64, u64, bool)> {
+        let busy = self.busy_slaves();
+        let mut best: Option<(i64, u64, bool)> = None;
+        let mut consider = |candidate: (i64, u64, bool)| {
+            let better = match best {
+                None => true,
+                // Completions first at equal times: they free slaves.
+                Some(b) => (candidate.0, !candidate.2, candidate.1) < (b.0, !b.2, b.1),
+            };
+            if candidate.0 <= target && better {
+                best = Some(candidate);
+            }
+        };
+        for job in self.jobs.iter().filter(|j| j.state != JobState::Completed) {
+            match job.state {
+                JobState::Running => {
+                    let coalesced = job.buildbot.as_ref().is_some_and(|b| b.coalesced_into.is_some());
+                    if let (false, Some(start)) = (coalesced, job.start) {
+                        consider((start + job.duration, job.id, true));
+                    }
+                }
+                JobState::Pending => {
+                    let Some(ready) = job.ready_at else { continue };
+                    if job.buildbot.as_ref().is_some_and(|b| b.cancelled) {
+                        continue;
+                    }
+                    if job.system == CiSystem::Buildbot {
+                        let slaves = self.scenario.repo(&job.repo).map(|r| r.slaves).unwrap_or(1);
+                        let in_use = busy.get(&(job.repo.as_str(), job.label.as_str())).copied().unwrap_or(0);
+                        if in_use >= slaves {
+                            continue;
+                        }
+                    }
+                    consider((ready.max(self.clock), job.id, false));
+                }
+                JobState::Completed => {}
+            }
+        }
+        best
+    }
+
+    /// Starts a job; a Buildbot request claims every other ready request of its
+    /// builder too (coalescing), running the newest revision among them.
+    fn start(&mut self, id: u64) {
+        let now = self.clock;
+        let Some(job) = self.job(id).cloned() else { return };
+        if job.system == CiSystem::Taskcluster {
+            self.set_state(id, JobState::Running);
+            return;
+        }
+        let coalesce = self.scenario.repo(&job.repo).map(|r| r.coalesce).unwrap_or(false);
+        let mut group: Vec<(u64, u64)> = self
+            .jobs
+            .iter()
+            .filter(|j| j.state == JobState::Pending && j.repo == job.repo && j.label == job.label)
+            .filter(|j| j.ready_at.is_some_and(|r| r <= now))
+            .filter(|j| j.buildbot.as_ref().is_some_and(|b| !b.cancelled))
+            .filter(|j| coalesce || j.id == id)
+            .map(|j| (j.push_id, j.id))
+            .collect();
+        group.sort();
+        let Some(&(_, primary)) = group.last() else { return };
+        let build_id = self.next_build_id;
+        self.next_build_id += 1;
+        let buildnumber = self
+            .jobs
+            .iter()
+            .filter(|j| j.repo == job.repo && j.label == job.label)
+            .filter(|j| j.buildbot.as_ref().is_some_and(|b| b.build_id.is_some()))
+            .count() as u64;
+        if let Some(bb) = self.job_mut(primary).and_then(|j| j.buildbot.as_mut()) {
+            bb.build_id = Some(build_id);
+            bb.buildnumber = Some(buildnumber);
+        }
+        self.set_state(primary, JobState::Running);
+        for &(_, merged) in group.iter().filter(|(_, m)| *m != primary) {
+            if let Some(bb) = self.job_mut(merged).and_then(|j| j.buildbot.as_mut()) {
+                bb.coalesced_into = Some(primary);
+            }
+            self.set_state(merged, JobState::Running);
+        }
+    }
+
+    fn set_state(&mut self, id: u64, state: JobState) {
+        let now = self.clock;
+        if let Some(job) = self.job_mut(id) {
+            job.state = state;
+            job.last_modified = now;
+            match state {
+                JobState::Running => job.start = Some(now),
+                JobState::Completed => job.end = Some(now),
+                JobState::Pending => {}
+            }
+        }
+        self.last_change = now;
+        self.emit(id);
+    }
+
+    /// Completes a job: decides its result, then its follow-ups (tests after a
+    /// build, the task graph after a decision task, dependents of a task).
+    fn complete(&mut self, id: u64) {
+        let Some(job) = self.job(id).cloned() else { return };
+        let (result, failures) = self.outcome(&job);
+        if let Some(j) = self.job_mut(id) {
+            j.result = result.clone();
+            j.failures = failures;
+        }
+        self.set_state(id, JobState::Completed);
+        let merged: Vec<u64> = self
+            .jobs
+            .iter()
+            .filter(|j| j.buildbot.as_ref().and_then(|b| b.coalesced_into) == Some(id))
+            .map(|j| j.id)
+            .collect();
+        for m in merged {
+            if let Some(j) = self.job_mut(m) {
+                j.result = "superseded".into();
+            }
+            self.set_state(m, JobState::Completed);
+        }
+        match (job.system, job.kind) {
+            (CiSystem::Buildbot, JobKind::Build) if result == "success" => self.schedule_buildbot_tests(&job),
+            (CiSystem::Taskcluster, JobKind::Decision) => self.schedule_task_graph(&job),
+            _ => {}
+        }
+        if job.system == CiSystem::Taskcluster {
+            self.release_dependents(&job);
+        }
+    }
+
+    fn outcome(&self, job: &Job) -> (String, Vec<TestFailure>) {
+        if job.kind != JobKind::Test {
+            return ("success".into(), Vec::new());
+        }
+        if job.system == CiSystem::Buildbot && !self.has_build_files(job) {
+            return ("exception".into(), Vec::new());
+        }
+        let failures = self.failures_for(job);
+        let result = if failures.is_empty() { "success" } else { "testfailed" };
+        (result.into(), failures)
+    }
+
+    /// A Buildbot test needs `files` pointing at a finished build of its revision.
+    fn has_build_files(&self, job: &Job) -> bool {
+        let Some(bb) = &job.buildbot else { return false };
+        let Some(package) = bb.files.first() else { return false };
+        self.jobs.iter().any(|b| {
+            b.kind == JobKind::Build
+                && b.repo == job.repo
+                && b.result == "success"
+                && b.buildbot.as_ref().and_then(|x| x.build_id).is_some()
+                && crate::buildjson::package_url(self, b).as_deref() == Some(package.as_str())
+        })
+    }
+
+    /// The seeded failure model: regressions with probability q, flaky tests with f.
+    fn failures_for(&self, job: &Job) -> Vec<TestFailure> {
+        let Some(test_type) = job.test_type.as_deref() else { return Vec::new() };
+        let regressions = self.push(job.push_id).map(|p| p.regressions.clone()).unwrap_or_default();
+        let seed = self.seed.to_string();
+        let idstr = job.id.to_string();
+        let mut failures = Vec::new();
+        for index in regressions {
+            let Some(reg) = self.scenario.regressions.get(index) else { continue };
+            if reg.test_type == test_type && reg.platform == job.platform
+                && ids::unit(&[&seed, &idstr, &reg.test, "regression"]) < reg.q
+            {
+                failures.push(TestFailure { test: reg.test.clone(), message: reg.message.clone() });
+            }
+        }
+        for flaky in self.scenario.flaky.iter().filter(|f| f.test_type == test_type) {
+            if ids::unit(&[&seed, &idstr, &flaky.test, "flaky"]) < flaky.f {
+                failures.push(TestFailure { test: flaky.test.clone(), message: flaky.message.clone() });
+            }
+        }
+        failures
+    }
+
+    /// A finished Buildbot build triggers its test builders (not on try; SETA
+    /// gaps apply to builds started by the push scheduler).
+    fn schedule_buildbot_tests(&mut self, build: &Job) {
+        let is_try = self.scenario.repo(&build.repo).map(|r| r.is_try).unwrap_or(false);
+        if is_try {
+            return;
+        }
+        let files = crate::buildjson::build_files(self, build);
+        let tests: Vec<String> = self.scenario.test_types.iter().map(|t| t.name.clone()).collect();
+        for test in tests {
+            if build.reason == "scheduler" && !self.seta_runs(build.push_id, &test) {
+                continue;
+            }
+            self.add_job(NewJob {
+                push_id: build.push_id,
+                revision: build.revision.clone(),
+                kind: JobKind::Test,
+                platform: build.platform.clone(),
+                option: build.option.clone(),
+                test_type: Some(test),
+                reason: "scheduler".into(),
+                who: build.who.clone(),
+                priority: 0,
+                files: files.clone(),
+                task_group_id: None,
+                dependencies: Vec::new(),
+            });
+        }
+    }
+
+    /// The decision task creates the push's task graph (SETA-optimized tests skipped).
+    fn schedule_task_graph(&mut self, decision: &Job) {
+        let group = decision.task_id().map(str::to_string);
+        let tests: Vec<String> = self.scenario.test_types.iter().map(|t| t.name.clone()).collect();
+        for (platform, option) in self.platform_options() {
+            let build = self.add_task(decision, JobKind::Build, &platform, &option, None, group.clone(), Vec::new());
+            let build_task = self.job(build).and_then(|j| j.task_id().map(str::to_string));
+            for test in &tests {
+                if !self.seta_runs(decision.push_id, test) {
+                    continue;
+                }
+                let deps: Vec<String> = build_task.iter().cloned().collect();
+                self.add_task(decision, JobKind::Test, &platform, &option, Some(test), group.clone(), deps);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_task(
+        &mut self,
+        on: &Job,
+        kind: JobKind,
+        platform: &str,
+        option: &str,
+        test: Option<&str>,
+        group: Option<String>,
+        dependencies: Vec<String>,
+    ) -> u64 {
+        self.add_job(NewJob {
+            push_id: on.push_id,
+            revision: on.revision.clone(),
+            kind,
+            platform: platform.into(),
+            option: option.into(),
+            test_type: test.map(str::to_string),
+            reason: on.reason.clone(),
+            who: on.who.clone(),
+            priority: 0,
+            files: Vec::new(),
+            task_group_id: group,
+            dependencies,
+        })
+    }
+
+    fn release_dependents(&mut self, done: &Job) {
+        let Some(task_id) = done.task_id().map(str::to_string) else { return };
+        let now = self.clock;
+        let waiting: Vec<u64> = self
+            .jobs
+            .iter()
+            .filter(|j| j.state == JobState::Pending && j.ready_at.is_none())
+            .filter(|j| j.taskcluster.as_ref().is_some_and(|t| t.dependencies.contains(&task_id)))
+            .map(|j| j.id)
+            .collect();
+        let failed = done.result != "success";
+        for id in waiting {
+            if failed {
+                if let Some(j) = self.job_mut(id) {
+                    j.result = "exception".into();
+                }
+                self.set_state(id, JobState::Completed);
+                continue;
+            }
+            let ready = self.job(id).map(|j| self.dependencies_done(j)).unwrap_or(false);
+            if ready {
+                let delay = 15 + (ids::unit(&[&self.seed.to_string(), &id.to_string(), "queue"]) * 60.0) as i64;
+                if let Some(j) = self.job_mut(id) {
+                    j.ready_at = Some(now + delay);
+                }
+            }
+        }
+    }
+
+    /// Cancels a pending or running job (usercancel).
+    pub fn cancel(&mut self, id: u64) -> bool {
+        let Some(job) = self.job(id) else { return false };
+        if job.state == JobState::Completed {
+            return false;
+        }
+        if let Some(j) = self.job_mut(id) {
+            j.result = "usercancel".into();
+            if let Some(bb) = j.buildbot.as_mut() {
+                bb.cancelled = true;
+            }
+        }
+        self.set_state(id, JobState::Completed);
+        true
+    }
+
+    /// Schedules a Taskcluster label on a push: reuses the push's build task for
+    /// a test or schedules the build too (as an action's task graph would).
+    pub fn schedule_label(&mut self, push_id: u64, label: &str, group: &str, reason: &str, who: &str) -> Option<u64> {
+        let push = self.push(push_id)?;
+        let repo = push.repo.clone();
+        let revision = push.revision().to_string();
+        let (kind, platform, option, test) = self.parse_label(&repo, label)?;
+        let mut dependencies = Vec::new();
+        if kind == JobKind::Test {
+            let build_label = self.label_for(&repo, JobKind::Build, &platform, &option, None);
+            let existing = self
+                .jobs
+                .iter()
+                .filter(|j| j.push_id == push_id && j.label == build_label && !j.is_failure())
+                .filter_map(|j| j.task_id().map(str::to_string))
+                .next_back();
+            let build_task = match existing {
+                Some(t) => Some(t),
+                None => {
+                    let id = self.schedule_label(push_id, &build_label, group, reason, who)?;
+                    self.job(id).and_then(|j| j.task_id().map(str::to_string))
+                }
+            };
+            dependencies.extend(build_task);
+        }
+        Some(self.add_job(NewJob {
+            push_id,
+            revision,
+            kind,
+            platform,
+            option,
+            test_type: test,
+            reason: reason.into(),
+            who: who.into(),
+            priority: 0,
+            files: Vec::new(),
+            task_group_id: Some(group.to_string()),
+            dependencies,
+        }))
+    }
+
+    /// Renames a job (action tasks are named after their action).
+    pub fn set_label(&mut self, id: u64, label: &str) {
+        if let Some(job) = self.job_mut(id) {
+            job.label = label.to_string();
+        }
+    }
+
+    /// Fails a job at once with the given reason (an action that cannot run).
+    pub fn fail_job(&mut self, id: u64, failure: TestFailure) {
+        let Some(job) = self.job_mut(id) else { return };
+        job.failures.push(failure);
+        job.result = "exception".into();
+        if job.state != JobState::Completed {
+            self.set_state(id, JobState::Completed);
+        }
+    }
+
+    /// Queues a pulse-shaped event for a job's current state.
+    fn emit(&mut self, id: u64) {
+        if let Some(job) = self.job(id) {
+            let event = crate::events::job_event(job);
+            self.events.push(event);
+        }
+    }
+
+    pub fn log_request(&mut self, mut entry: LoggedRequest) {
+        entry.id = self.request_log.len() as u64 + 1;
+        entry.time = self.clock;
+        self.request_log.push(entry);
+    }
+
+    pub fn add_selfserve(&mut self, action: &str, who: &str, what: String, request_ids: Vec<u64>) -> u64 {
+        let id = FIRST_SELFSERVE_ID + self.selfserve.len() as u64;
+        self.selfserve.push(SelfServeJob { id, action: action.into(), who: who.into(), when: self.clock, what, request_ids });
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> World {
+        World::new(Scenario::load("demo").unwrap(), 7)
+    }
+
+    #[test]
+    fn history_is_mostly_completed_and_deterministic() {
+        let a = demo();
+        let b = demo();
+        assert_eq!(a.jobs.len(), b.jobs.len());
+        let results: Vec<_> = a.jobs.iter().map(|j| j.result.clone()).collect();
+        let results_b: Vec<_> = b.jobs.iter().map(|j| j.result.clone()).collect();
+        assert_eq!(results, results_b);
+        let done = a.jobs.iter().filter(|j| j.state == JobState::Completed).count();
+        assert!(done * 10 > a.jobs.len() * 8, "{done} of {} completed", a.jobs.len());
+        assert!(a.jobs.iter().any(|j| j.state != JobState::Completed), "the newest pushes still run");
+    }
+
+    #[test]
+    fn regression_fails_from_its_push_on() {
+        let w = demo();
+        let failing: Vec<&Job> = w
+            .jobs
+            .iter()
+            .filter(|j| j.repo == "mozilla-inbound" && j.failures.iter().any(|f| f.test.contains("test_transaction_lifetimes")))
+            .collect();
+        assert!(!failing.is_empty());
+        for job in failing {
+            assert!(w.push(job.push_id).unwrap().index >= 20);
+        }
+    }
+
+    #[test]
+    fn buildbot_tests_carry_build_files() {
+        let w = demo();
+        let test = w
+            .jobs
+            .iter()
+            .find(|j| j.repo == "mozilla-inbound" && j.kind == JobKind::Test)
+            .unwrap();
+        assert_eq!(test.buildbot.as_ref().unwrap().files.len(), 2);
+    }
+}
