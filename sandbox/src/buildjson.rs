@@ -89,7 +89,8 @@ pub fn build_entry(world: &World, primary: &Job) -> Option<Value> {
         "master": "http://buildbot-master81.bb.releng.scl3.mozilla.com:8201/",
         "platform": shortname, "product": "firefox", "project": "", "repo_path": repo_path, "repository": "",
         "request_ids": request_ids, "request_times": request_times, "revision": primary.revision,
-        "scheduler": scheduler_name(primary),
+        "scheduler": scheduler_name(primary), "script_repo_revision": "production",
+        "slavebuilddir": if primary.kind == JobKind::Build { "build" } else { "test" },
         "slavename": format!("bld-linux64-spot-{}", build_id % 1000), "stage_platform": shortname,
     });
     if primary.kind == JobKind::Build {

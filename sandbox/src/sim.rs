@@ -190,24 +190,21 @@ impl World {
 
     /// Buildbot buildername or Taskcluster label of a job.
     pub fn label_for(&self, repo: &str, kind: JobKind, platform: &str, option: &str, test: Option<&str>) -> String {
-        let system = self.system_of(repo);
-        let Some(spec) = self.scenario.platform(platform) else {
-            return format!("{platform} {option} {}", test.unwrap_or("build"));
-        };
-        match (system, kind) {
-            (_, JobKind::Decision) => "Gecko Decision Task".into(),
-            (_, JobKind::Action) => "Action Task".into(),
-            (CiSystem::Buildbot, JobKind::Build) => {
+        let test = test.unwrap_or("unknown");
+        let spec = self.scenario.platform(platform);
+        match (self.system_of(repo), kind, spec) {
+            (_, JobKind::Decision, _) => "Gecko Decision Task".into(),
+            (_, JobKind::Action, _) => "Action Task".into(),
+            (CiSystem::Buildbot, JobKind::Build, Some(spec)) => {
                 let template = if option == "debug" { &spec.debug_build_builder } else { &spec.build_builder };
                 template.replace("{branch}", repo)
             }
-            (CiSystem::Buildbot, JobKind::Test) => {
-                format!("{} {repo} {option} test {}", spec.test_builder_prefix, test.unwrap_or("unknown"))
+            (CiSystem::Buildbot, JobKind::Test, Some(spec)) => {
+                format!("{} {repo} {option} test {test}", spec.test_builder_prefix)
             }
-            (CiSystem::Taskcluster, JobKind::Build) => format!("build-{platform}/{option}"),
-            (CiSystem::Taskcluster, JobKind::Test) => {
-                format!("test-{platform}/{option}-{}", test.unwrap_or("unknown"))
-            }
+            (CiSystem::Buildbot, _, None) => format!("{platform} {repo} {option} {test}"),
+            (CiSystem::Taskcluster, JobKind::Build, _) => format!("build-{platform}/{option}"),
+            (CiSystem::Taskcluster, JobKind::Test, _) => format!("test-{platform}/{option}-{test}"),
         }
     }
 
@@ -537,7 +534,9 @@ impl World {
             _ => {}
         }
         if job.system == CiSystem::Taskcluster {
-            self.release_dependents(&job);
+            if let Some(done) = self.job(id).cloned() {
+                self.release_dependents(&done);
+            }
         }
     }
 
