@@ -170,6 +170,16 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
     if tc.task_group_id != tc.task_id {
         dependencies.push(tc.task_group_id.clone());
     }
+    let mut extra = json!({
+        "treeherder": treeherder, "treeherder-platform": format!("{}/{}", job.platform, job.option),
+        "parent": tc.task_group_id, "index": {"rank": job.submit},
+    });
+    if let Some(spec) = spec {
+        // `mochitest-2` is chunk 2 of its suite; unnumbered suites are one chunk.
+        let chunk = spec.name.rsplit('-').next().and_then(|n| n.parse::<u32>().ok());
+        extra["chunks"] = json!({"current": chunk.unwrap_or(1), "total": chunk.map(|c| c.max(2)).unwrap_or(1)});
+        extra["suite"] = json!(spec.harness);
+    }
     json!({
         "provisionerId": "gecko-t", "workerType": worker_type(job), "schedulerId": "gecko-level-3",
         "taskGroupId": tc.task_group_id, "dependencies": dependencies, "requires": "all-completed",
@@ -192,7 +202,7 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
             "name": job.label,
         },
         "tags": tags,
-        "extra": {"treeherder": treeherder, "treeherder-platform": format!("{}/{}", job.platform, job.option), "parent": tc.task_group_id},
+        "extra": extra,
     })
 }
 
