@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/queue/v1/task-group/{group}/list", get(task_group))
         .route("/api/index/v1/task/{namespace}", get(index))
         .route("/api/hooks/v1/hooks/{group}/{hook}/trigger", post(trigger_hook))
+        .route("/api/hooks/v1/hooks/{group}/{hook}/{suffix}/trigger", post(trigger_unencoded_hook))
         .route("/events", get(crate::events::stream))
 }
 
@@ -406,6 +407,17 @@ fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) 
         return Err(unauthorized("Bad mac (signature does not match)"));
     }
     Ok((client.client_id, client.scopes))
+}
+
+/// Hook ids contain a `/`; clients that do not percent-encode it reach this route.
+async fn trigger_unencoded_hook(
+    state: State<AppState>,
+    Path((group, hook, suffix)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
+    trigger_hook(state, Path((group, format!("{hook}/{suffix}"))), headers, uri, body).await
 }
 
 /// `POST /api/hooks/v1/hooks/{group}/{hook}/trigger`.
