@@ -147,7 +147,11 @@ async fn push_summary(State(state): State<AppState>, Query(filter): Query<RepoFi
             .filter(|p| filter.repo.as_deref().is_none_or(|r| r == p.repo))
             .map(|p| {
                 let jobs: Vec<_> = w.jobs.iter().filter(|j| j.push_id == p.id).collect();
-                let failed: Vec<&str> = jobs.iter().filter(|j| j.is_failure()).map(|j| j.label.as_str()).collect();
+                let failed: Vec<&str> = jobs
+                    .iter()
+                    .filter(|j| j.is_failure())
+                    .map(|j| j.label.as_str())
+                    .collect();
                 json!({
                     "repo": p.repo, "push_id": p.id, "pushlog_id": p.pushlog_id, "index": p.index,
                     "revision": p.revision(), "decision_task_id": p.decision_task_id,
@@ -190,7 +194,11 @@ async fn demo_credentials(State(state): State<AppState>) -> Response {
         w.scenario
             .tc_clients
             .iter()
-            .find(|c| c.scopes.iter().any(|s| s.starts_with("hooks:trigger-hook:")))
+            .find(|c| {
+                c.scopes
+                    .iter()
+                    .any(|s| s.starts_with("hooks:trigger-hook:"))
+            })
             .cloned()
     });
     match client {
@@ -210,22 +218,61 @@ struct PageRetrigger {
 /// The job page's Retrigger button (stand-in for Treeherder's own call):
 /// Buildbot jobs through Self-Serve's request rebuild, tasks through the
 /// push's `retrigger` action as the given Taskcluster client.
-async fn page_retrigger(State(state): State<AppState>, Json(body): Json<PageRetrigger>) -> Response {
-    let fail = |status: StatusCode, msg: String| web::json(status, json!({"status": "FAILED", "msg": msg}));
+async fn page_retrigger(
+    State(state): State<AppState>,
+    Json(body): Json<PageRetrigger>,
+) -> Response {
+    let fail = |status: StatusCode, msg: String| {
+        web::json(status, json!({"status": "FAILED", "msg": msg}))
+    };
     let job = state.read(|w| w.job(body.job_id).filter(|j| j.repo == body.repo).cloned());
-    let Some(job) = job else { return fail(StatusCode::NOT_FOUND, format!("no job {} in {}", body.job_id, body.repo)) };
+    let Some(job) = job else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            format!("no job {} in {}", body.job_id, body.repo),
+        );
+    };
     if job.buildbot.is_some() {
         let who = "treeherder@sandbox";
         return match state.update(|w| crate::buildapi::retrigger_for_page(w, job.id, who)) {
-            Ok(ids) => web::with_user(ok(json!({"status": "OK", "msg": format!("request {:?} submitted", ids)})), who),
+            Ok(ids) => web::with_user(
+                ok(json!({"status": "OK", "msg": format!("request {:?} submitted", ids)})),
+                who,
+            ),
             Err(e) => fail(StatusCode::BAD_REQUEST, e),
         };
     }
-    let Some(client_id) = body.client_id else { return fail(StatusCode::UNAUTHORIZED, "log in to Taskcluster first".into()) };
-    let client = state.read(|w| w.scenario.tc_clients.iter().find(|c| c.client_id == client_id).cloned());
-    let Some(client) = client else { return fail(StatusCode::UNAUTHORIZED, format!("unknown client {client_id}")) };
-    if !client.scopes.iter().any(|s| s.starts_with("hooks:trigger-hook:")) {
-        return web::with_user(fail(StatusCode::FORBIDDEN, format!("{client_id} may not trigger hooks")), &client_id);
+    let Some(client_id) = body.client_id else {
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            "log in to Taskcluster first".into(),
+        );
+    };
+    let client = state.read(|w| {
+        w.scenario
+            .tc_clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .cloned()
+    });
+    let Some(client) = client else {
+        return fail(
+            StatusCode::UNAUTHORIZED,
+            format!("unknown client {client_id}"),
+        );
+    };
+    if !client
+        .scopes
+        .iter()
+        .any(|s| s.starts_with("hooks:trigger-hook:"))
+    {
+        return web::with_user(
+            fail(
+                StatusCode::FORBIDDEN,
+                format!("{client_id} may not trigger hooks"),
+            ),
+            &client_id,
+        );
     }
     let request = state.read(|w| {
         let push = w.push(job.push_id)?;
@@ -234,14 +281,25 @@ async fn page_retrigger(State(state): State<AppState>, Json(body): Json<PageRetr
             title: "Action: Retrigger".into(),
             project: push.repo.clone(),
             pushlog_id: push.pushlog_id,
-            task_group_id: body.decision_task_id.clone().or(push.decision_task_id.clone())?,
+            task_group_id: body
+                .decision_task_id
+                .clone()
+                .or(push.decision_task_id.clone())?,
             task_id: job.task_id().map(str::to_string),
             input: json!({"times": 1}),
         })
     });
-    let Some(request) = request else { return fail(StatusCode::BAD_REQUEST, "this push has no decision task".into()) };
+    let Some(request) = request else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "this push has no decision task".into(),
+        );
+    };
     match state.update(|w| crate::taskcluster::run_action(w, &request, &client_id)) {
-        Ok(action) => web::with_user(ok(json!({"status": "OK", "msg": format!("retrigger action task for job {action}")})), &client_id),
+        Ok(action) => web::with_user(
+            ok(json!({"status": "OK", "msg": format!("retrigger action task for job {action}")})),
+            &client_id,
+        ),
         Err(e) => web::with_user(fail(StatusCode::BAD_REQUEST, e), &client_id),
     }
 }

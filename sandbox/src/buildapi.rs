@@ -27,12 +27,29 @@ pub fn router() -> Router<AppState> {
         .route("/buildapi/pending", get(pending))
         .route(&format!("{BASE}/branches"), get(branches))
         .route(&format!("{BASE}/jobs/{{id}}"), get(selfserve_job))
-        .route(&format!("{BASE}/{{branch}}/builders/{{builder}}/{{rev}}"), post(trigger_builder))
-        .route(&format!("{BASE}/{{branch}}/request"), post(retrigger_request))
+        .route(
+            &format!("{BASE}/{{branch}}/builders/{{builder}}/{{rev}}"),
+            post(trigger_builder),
+        )
+        .route(
+            &format!("{BASE}/{{branch}}/request"),
+            post(retrigger_request),
+        )
         .route(&format!("{BASE}/{{branch}}/build"), post(rebuild))
-        .route(&format!("{BASE}/{{branch}}/request/{{id}}"), get(show_request).delete(cancel_request).post(cancel_request))
-        .route(&format!("{BASE}/{{branch}}/build/{{id}}"), get(show_build).delete(cancel_build).post(cancel_build))
-        .route(&format!("{BASE}/{{branch}}/rev/{{rev}}"), get(revision).delete(cancel_revision).post(cancel_revision))
+        .route(
+            &format!("{BASE}/{{branch}}/request/{{id}}"),
+            get(show_request)
+                .delete(cancel_request)
+                .post(cancel_request),
+        )
+        .route(
+            &format!("{BASE}/{{branch}}/build/{{id}}"),
+            get(show_build).delete(cancel_build).post(cancel_build),
+        )
+        .route(
+            &format!("{BASE}/{{branch}}/rev/{{rev}}"),
+            get(revision).delete(cancel_revision).post(cancel_revision),
+        )
 }
 
 /// Form fields merged with query parameters (clients used either).
@@ -60,8 +77,14 @@ fn render(json_wanted: bool, status: StatusCode, body: Value) -> Response {
         return (status, axum::Json(body)).into_response();
     }
     let text = body.to_string().replace('&', "&amp;").replace('<', "&lt;");
-    let html = format!("<html><head><title>BuildAPI</title></head><body><pre>{text}</pre></body></html>");
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+    let html =
+        format!("<html><head><title>BuildAPI</title></head><body><pre>{text}</pre></body></html>");
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response()
 }
 
 fn failed(json_wanted: bool, status: StatusCode, msg: String) -> Response {
@@ -78,23 +101,44 @@ fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<String, Respons
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok());
-    let Some(credentials) = credentials else { return Err(unauthorized()) };
-    let Some((email, password)) = credentials.split_once(':') else { return Err(unauthorized()) };
+    let Some(credentials) = credentials else {
+        return Err(unauthorized());
+    };
+    let Some((email, password)) = credentials.split_once(':') else {
+        return Err(unauthorized());
+    };
     let (user, expired) = state.read(|w| {
-        let user = w.scenario.ldap_users.iter().find(|u| u.email == email && u.password == password).cloned();
+        let user = w
+            .scenario
+            .ldap_users
+            .iter()
+            .find(|u| u.email == email && u.password == password)
+            .cloned();
         (user, w.faults.buildapi.expired_credentials)
     });
-    let Some(user) = user.filter(|_| !expired) else { return Err(unauthorized()) };
+    let Some(user) = user.filter(|_| !expired) else {
+        return Err(unauthorized());
+    };
     if !user.access {
-        return Err(with_user((StatusCode::FORBIDDEN, "ACCESS DENIED!").into_response(), &user.email));
+        return Err(with_user(
+            (StatusCode::FORBIDDEN, "ACCESS DENIED!").into_response(),
+            &user.email,
+        ));
     }
     Ok(user.email)
 }
 
 fn is_buildbot_branch(world: &World, branch: &str) -> bool {
-    world.scenario.repo(branch).is_some_and(|r| r.system == CiSystem::Buildbot)
+    world
+        .scenario
+        .repo(branch)
+        .is_some_and(|r| r.system == CiSystem::Buildbot)
 }
 
 fn request_json(world: &World, job: &Job) -> Value {
@@ -108,7 +152,10 @@ fn request_json(world: &World, job: &Job) -> Value {
 }
 
 fn build_json(world: &World, primary: &Job) -> Value {
-    let requests: Vec<Value> = crate::buildjson::build_requests(world, primary).iter().map(|j| request_json(world, j)).collect();
+    let requests: Vec<Value> = crate::buildjson::build_requests(world, primary)
+        .iter()
+        .map(|j| request_json(world, j))
+        .collect();
     let bb = primary.buildbot.as_ref();
     json!({
         "build_id": bb.and_then(|b| b.build_id), "buildnumber": bb.and_then(|b| b.buildnumber),
@@ -132,7 +179,11 @@ async fn pending(State(state): State<AppState>, headers: HeaderMap) -> Response 
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-async fn branches(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Fields>) -> Response {
+async fn branches(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Fields>,
+) -> Response {
     let user = match authenticate(&state, &headers) {
         Ok(u) => u,
         Err(e) => return e,
@@ -151,10 +202,18 @@ async fn branches(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
             .collect();
         Value::Object(map)
     });
-    with_user(render(wants_json(&q, &headers), StatusCode::OK, body), &user)
+    with_user(
+        render(wants_json(&q, &headers), StatusCode::OK, body),
+        &user,
+    )
 }
 
-async fn selfserve_job(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<Fields>) -> Response {
+async fn selfserve_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<Fields>,
+) -> Response {
     let user = match authenticate(&state, &headers) {
         Ok(u) => u,
         Err(e) => return e,
@@ -170,7 +229,14 @@ async fn selfserve_job(State(state): State<AppState>, headers: HeaderMap, Path(i
     });
     match found {
         Some(body) => with_user(render(json_wanted, StatusCode::OK, body), &user),
-        None => with_user(failed(json_wanted, StatusCode::NOT_FOUND, format!("Job {id} not found")), &user),
+        None => with_user(
+            failed(
+                json_wanted,
+                StatusCode::NOT_FOUND,
+                format!("Job {id} not found"),
+            ),
+            &user,
+        ),
     }
 }
 
@@ -179,13 +245,18 @@ fn json_field(fields: &Fields, key: &str) -> Result<Option<Value>, String> {
     match fields.get(key) {
         None => Ok(None),
         Some(text) if text.is_empty() => Ok(None),
-        Some(text) => serde_json::from_str(text).map(Some).map_err(|e| format!("{key} is not valid JSON: {e}")),
+        Some(text) => serde_json::from_str(text)
+            .map(Some)
+            .map_err(|e| format!("{key} is not valid JSON: {e}")),
     }
 }
 
 fn int_field(fields: &Fields, key: &str, default: Option<i64>) -> Result<i64, String> {
     match (fields.get(key), default) {
-        (Some(v), _) => v.trim().parse().map_err(|_| format!("{key} must be an integer")),
+        (Some(v), _) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{key} must be an integer")),
         (None, Some(d)) => Ok(d),
         (None, None) => Err(format!("{key} is required")),
     }
@@ -197,17 +268,39 @@ struct Ctx {
 }
 
 /// Authenticates and checks the branch; the common start of every branch endpoint.
-fn begin(state: &AppState, headers: &HeaderMap, query: &Fields, branch: &str) -> Result<Ctx, Response> {
+fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &Fields,
+    branch: &str,
+) -> Result<Ctx, Response> {
     let json_wanted = wants_json(query, headers);
     let user = authenticate(state, headers)?;
     if !state.read(|w| is_buildbot_branch(w, branch)) {
-        return Err(with_user(failed(json_wanted, StatusCode::NOT_FOUND, format!("Branch {branch} not found")), &user));
+        return Err(with_user(
+            failed(
+                json_wanted,
+                StatusCode::NOT_FOUND,
+                format!("Branch {branch} not found"),
+            ),
+            &user,
+        ));
     }
-    Ok(Ctx { json: json_wanted, user })
+    Ok(Ctx {
+        json: json_wanted,
+        user,
+    })
 }
 
 fn accepted(ctx: &Ctx, msg: String, selfserve_id: u64) -> Response {
-    with_user(render(ctx.json, StatusCode::ACCEPTED, json!({"status": "OK", "msg": msg, "request_id": selfserve_id})), &ctx.user)
+    with_user(
+        render(
+            ctx.json,
+            StatusCode::ACCEPTED,
+            json!({"status": "OK", "msg": msg, "request_id": selfserve_id}),
+        ),
+        &ctx.user,
+    )
 }
 
 fn refuse(ctx: &Ctx, status: StatusCode, msg: String) -> Response {
@@ -233,12 +326,25 @@ async fn trigger_builder(
         (Err(e), _) | (_, Err(e)) => return refuse(&ctx, StatusCode::BAD_REQUEST, e),
     };
     if properties.as_ref().is_some_and(|p| !p.is_object()) {
-        return refuse(&ctx, StatusCode::BAD_REQUEST, "properties must be a JSON object".into());
+        return refuse(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "properties must be a JSON object".into(),
+        );
     }
     let files: Vec<String> = match files {
         None => Vec::new(),
-        Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        Some(_) => return refuse(&ctx, StatusCode::BAD_REQUEST, "files must be a JSON list".into()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => {
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "files must be a JSON list".into(),
+            )
+        }
     };
     let priority = match int_field(&f, "priority", Some(0)) {
         Ok(p) => p,
@@ -246,13 +352,26 @@ async fn trigger_builder(
     };
     state.update(|w| {
         let Some((kind, platform, option, test)) = w.parse_label(&branch, &builder) else {
-            return refuse(&ctx, StatusCode::BAD_REQUEST, format!("Builder {builder} not found on branch {branch}"));
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                format!("Builder {builder} not found on branch {branch}"),
+            );
         };
         let Some(push) = w.push_containing(&branch, &rev) else {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Revision {rev} not found on branch {branch}"));
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Revision {rev} not found on branch {branch}"),
+            );
         };
         let push_id = push.id;
-        let revision = push.changesets.iter().find(|c| c.node.starts_with(&rev)).map(|c| c.node.clone()).unwrap_or_default();
+        let revision = push
+            .changesets
+            .iter()
+            .find(|c| c.node.starts_with(&rev))
+            .map(|c| c.node.clone())
+            .unwrap_or_default();
         let id = w.add_job(NewJob {
             push_id,
             revision,
@@ -276,7 +395,11 @@ async fn trigger_builder(
 
 /// Requests again what `template` asked for, `count` times.
 fn resubmit(w: &mut World, template: &Job, count: i64, priority: i64, who: &str) -> Vec<u64> {
-    let files = template.buildbot.as_ref().map(|b| b.files.clone()).unwrap_or_default();
+    let files = template
+        .buildbot
+        .as_ref()
+        .map(|b| b.files.clone())
+        .unwrap_or_default();
     (0..count)
         .filter_map(|_| {
             let id = w.add_job(NewJob {
@@ -310,19 +433,48 @@ async fn retrigger_request(
         Err(e) => return e,
     };
     let f = fields(&q, &body);
-    let parsed = (int_field(&f, "request_id", None), int_field(&f, "count", Some(1)), int_field(&f, "priority", Some(0)));
+    let parsed = (
+        int_field(&f, "request_id", None),
+        int_field(&f, "count", Some(1)),
+        int_field(&f, "priority", Some(0)),
+    );
     let (request_id, count, priority) = match parsed {
         (Ok(r), Ok(c), Ok(p)) if c >= 1 => (r, c, p),
-        (Ok(_), Ok(_), Ok(_)) => return refuse(&ctx, StatusCode::BAD_REQUEST, "count must be at least 1".into()),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refuse(&ctx, StatusCode::BAD_REQUEST, e),
+        (Ok(_), Ok(_), Ok(_)) => {
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "count must be at least 1".into(),
+            )
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return refuse(&ctx, StatusCode::BAD_REQUEST, e)
+        }
     };
     state.update(|w| {
-        let Some(template) = w.job_by_request(request_id as u64).filter(|j| j.repo == branch).cloned() else {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Request {request_id} not found on branch {branch}"));
+        let Some(template) = w
+            .job_by_request(request_id as u64)
+            .filter(|j| j.repo == branch)
+            .cloned()
+        else {
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Request {request_id} not found on branch {branch}"),
+            );
         };
         let ids = resubmit(w, &template, count, priority, &ctx.user);
-        let ss = w.add_selfserve("reprioritize_request", &ctx.user, format!("rebuild request {request_id} x{count}"), ids);
-        accepted(&ctx, format!("Rebuild of request {request_id} requested"), ss)
+        let ss = w.add_selfserve(
+            "reprioritize_request",
+            &ctx.user,
+            format!("rebuild request {request_id} x{count}"),
+            ids,
+        );
+        accepted(
+            &ctx,
+            format!("Rebuild of request {request_id} requested"),
+            ss,
+        )
     })
 }
 
@@ -338,25 +490,53 @@ async fn rebuild(
         Err(e) => return e,
     };
     let f = fields(&q, &body);
-    let parsed = (int_field(&f, "build_id", None), int_field(&f, "count", Some(1)), int_field(&f, "priority", Some(0)));
+    let parsed = (
+        int_field(&f, "build_id", None),
+        int_field(&f, "count", Some(1)),
+        int_field(&f, "priority", Some(0)),
+    );
     let (build_id, count, priority) = match parsed {
         (Ok(b), Ok(c), Ok(p)) if c >= 1 => (b, c, p),
-        (Ok(_), Ok(_), Ok(_)) => return refuse(&ctx, StatusCode::BAD_REQUEST, "count must be at least 1".into()),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refuse(&ctx, StatusCode::BAD_REQUEST, e),
+        (Ok(_), Ok(_), Ok(_)) => {
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "count must be at least 1".into(),
+            )
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return refuse(&ctx, StatusCode::BAD_REQUEST, e)
+        }
     };
     state.update(|w| {
-        let Some(template) = w.job_by_build(build_id as u64).filter(|j| j.repo == branch).cloned() else {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {build_id} not found on branch {branch}"));
+        let Some(template) = w
+            .job_by_build(build_id as u64)
+            .filter(|j| j.repo == branch)
+            .cloned()
+        else {
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Build {build_id} not found on branch {branch}"),
+            );
         };
         let ids = resubmit(w, &template, count, priority, &ctx.user);
-        let ss = w.add_selfserve("rebuild_build", &ctx.user, format!("rebuild build {build_id} x{count}"), ids);
+        let ss = w.add_selfserve(
+            "rebuild_build",
+            &ctx.user,
+            format!("rebuild build {build_id} x{count}"),
+            ids,
+        );
         accepted(&ctx, format!("Rebuild of build {build_id} requested"), ss)
     })
 }
 
 /// POST with `_method=DELETE` is a cancel; any other POST there is not allowed.
 fn is_delete(method: &Method, q: &Fields, body: &Bytes) -> bool {
-    *method == Method::DELETE || fields(q, body).get("_method").is_some_and(|m| m.eq_ignore_ascii_case("DELETE"))
+    *method == Method::DELETE
+        || fields(q, body)
+            .get("_method")
+            .is_some_and(|m| m.eq_ignore_ascii_case("DELETE"))
 }
 
 async fn cancel_request(
@@ -372,16 +552,40 @@ async fn cancel_request(
         Err(e) => return e,
     };
     if !is_delete(&method, &q, &body) {
-        return refuse(&ctx, StatusCode::METHOD_NOT_ALLOWED, "use DELETE (or _method=DELETE)".into());
+        return refuse(
+            &ctx,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use DELETE (or _method=DELETE)".into(),
+        );
     }
     state.update(|w| {
-        let job = id.parse::<u64>().ok().and_then(|r| w.job_by_request(r)).filter(|j| j.repo == branch).cloned();
-        let Some(job) = job else { return refuse(&ctx, StatusCode::NOT_FOUND, format!("Request {id} not found")) };
+        let job = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|r| w.job_by_request(r))
+            .filter(|j| j.repo == branch)
+            .cloned();
+        let Some(job) = job else {
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Request {id} not found"),
+            );
+        };
         if job.state != JobState::Pending {
-            return refuse(&ctx, StatusCode::BAD_REQUEST, format!("Request {id} is no longer pending"));
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                format!("Request {id} is no longer pending"),
+            );
         }
         w.cancel(job.id);
-        let ss = w.add_selfserve("cancel_request", &ctx.user, format!("cancel request {id}"), job.request_id().into_iter().collect());
+        let ss = w.add_selfserve(
+            "cancel_request",
+            &ctx.user,
+            format!("cancel request {id}"),
+            job.request_id().into_iter().collect(),
+        );
         accepted(&ctx, format!("Request {id} cancelled"), ss)
     })
 }
@@ -399,19 +603,42 @@ async fn cancel_build(
         Err(e) => return e,
     };
     if !is_delete(&method, &q, &body) {
-        return refuse(&ctx, StatusCode::METHOD_NOT_ALLOWED, "use DELETE (or _method=DELETE)".into());
+        return refuse(
+            &ctx,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use DELETE (or _method=DELETE)".into(),
+        );
     }
     state.update(|w| {
-        let job = id.parse::<u64>().ok().and_then(|b| w.job_by_build(b)).filter(|j| j.repo == branch).cloned();
-        let Some(job) = job else { return refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {id} not found")) };
+        let job = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|b| w.job_by_build(b))
+            .filter(|j| j.repo == branch)
+            .cloned();
+        let Some(job) = job else {
+            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {id} not found"));
+        };
         if job.state != JobState::Running {
-            return refuse(&ctx, StatusCode::BAD_REQUEST, format!("Build {id} is not running"));
+            return refuse(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                format!("Build {id} is not running"),
+            );
         }
-        let merged: Vec<u64> = crate::buildjson::build_requests(w, &job).iter().map(|j| j.id).collect();
+        let merged: Vec<u64> = crate::buildjson::build_requests(w, &job)
+            .iter()
+            .map(|j| j.id)
+            .collect();
         for m in &merged {
             w.cancel(*m);
         }
-        let ss = w.add_selfserve("cancel_build", &ctx.user, format!("cancel build {id}"), job.request_id().into_iter().collect());
+        let ss = w.add_selfserve(
+            "cancel_build",
+            &ctx.user,
+            format!("cancel build {id}"),
+            job.request_id().into_iter().collect(),
+        );
         accepted(&ctx, format!("Build {id} cancelled"), ss)
     })
 }
@@ -435,8 +662,14 @@ async fn revision(
         Err(e) => return e,
     };
     state.read(|w| {
-        if w.push_containing(&branch, crate::buildjson::short(&rev)).is_none() {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Revision {rev} not found on branch {branch}"));
+        if w.push_containing(&branch, crate::buildjson::short(&rev))
+            .is_none()
+        {
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Revision {rev} not found on branch {branch}"),
+            );
         }
         let mut items: Vec<Value> = Vec::new();
         let mut builds_listed: Vec<u64> = Vec::new();
@@ -475,11 +708,21 @@ async fn cancel_revision(
         Err(e) => return e,
     };
     if !is_delete(&method, &q, &body) {
-        return refuse(&ctx, StatusCode::METHOD_NOT_ALLOWED, "use DELETE (or _method=DELETE)".into());
+        return refuse(
+            &ctx,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use DELETE (or _method=DELETE)".into(),
+        );
     }
     state.update(|w| {
-        if w.push_containing(&branch, crate::buildjson::short(&rev)).is_none() {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Revision {rev} not found on branch {branch}"));
+        if w.push_containing(&branch, crate::buildjson::short(&rev))
+            .is_none()
+        {
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Revision {rev} not found on branch {branch}"),
+            );
         }
         let active: Vec<(u64, Option<u64>)> = revision_jobs(w, &branch, &rev)
             .iter()
@@ -490,8 +733,17 @@ async fn cancel_revision(
             w.cancel(*id);
         }
         let ids = active.iter().filter_map(|(_, r)| *r).collect();
-        let ss = w.add_selfserve("cancel_revision", &ctx.user, format!("cancel all at {rev}"), ids);
-        accepted(&ctx, format!("Cancelled {} builds and requests at {rev}", active.len()), ss)
+        let ss = w.add_selfserve(
+            "cancel_revision",
+            &ctx.user,
+            format!("cancel all at {rev}"),
+            ids,
+        );
+        accepted(
+            &ctx,
+            format!("Cancelled {} builds and requests at {rev}", active.len()),
+            ss,
+        )
     })
 }
 
@@ -506,9 +758,21 @@ async fn show_request(
         Err(e) => return e,
     };
     state.read(|w| {
-        match id.parse::<u64>().ok().and_then(|r| w.job_by_request(r)).filter(|j| j.repo == branch) {
-            Some(job) => with_user(render(ctx.json, StatusCode::OK, request_json(w, job)), &ctx.user),
-            None => refuse(&ctx, StatusCode::NOT_FOUND, format!("Request {id} not found")),
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|r| w.job_by_request(r))
+            .filter(|j| j.repo == branch)
+        {
+            Some(job) => with_user(
+                render(ctx.json, StatusCode::OK, request_json(w, job)),
+                &ctx.user,
+            ),
+            None => refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("Request {id} not found"),
+            ),
         }
     })
 }
@@ -524,8 +788,16 @@ async fn show_build(
         Err(e) => return e,
     };
     state.read(|w| {
-        match id.parse::<u64>().ok().and_then(|b| w.job_by_build(b)).filter(|j| j.repo == branch) {
-            Some(job) => with_user(render(ctx.json, StatusCode::OK, build_json(w, job)), &ctx.user),
+        match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|b| w.job_by_build(b))
+            .filter(|j| j.repo == branch)
+        {
+            Some(job) => with_user(
+                render(ctx.json, StatusCode::OK, build_json(w, job)),
+                &ctx.user,
+            ),
             None => refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {id} not found")),
         }
     })
@@ -533,12 +805,20 @@ async fn show_build(
 
 /// Retriggers a Buildbot job for the Treeherder page (its retrigger button).
 pub fn retrigger_for_page(w: &mut World, job_id: u64, who: &str) -> Result<Vec<u64>, String> {
-    let job = w.job(job_id).cloned().ok_or_else(|| format!("no job {job_id}"))?;
+    let job = w
+        .job(job_id)
+        .cloned()
+        .ok_or_else(|| format!("no job {job_id}"))?;
     if job.system != CiSystem::Buildbot || job.kind == JobKind::Decision {
         return Err("not a Buildbot job".into());
     }
     let ids = resubmit(w, &job, 1, 0, who);
     let label = job.label.clone();
-    w.add_selfserve("reprioritize_request", who, format!("rebuild request for {label}"), ids.clone());
+    w.add_selfserve(
+        "reprioritize_request",
+        who,
+        format!("rebuild request for {label}"),
+        ids.clone(),
+    );
     Ok(ids)
 }

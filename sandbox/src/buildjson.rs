@@ -30,7 +30,11 @@ pub fn router() -> Router<AppState> {
 
 fn build_dir(world: &World, build: &Job) -> Option<String> {
     let spec = world.scenario.platform(&build.platform)?;
-    let debug = if build.option == "debug" { "-debug" } else { "" };
+    let debug = if build.option == "debug" {
+        "-debug"
+    } else {
+        ""
+    };
     let buildid = buildid(build.start?);
     Some(format!(
         "http://ftp.mozilla.org/pub/mozilla.org/firefox/tinderbox-builds/{}-{}{debug}/{buildid}",
@@ -41,19 +45,30 @@ fn build_dir(world: &World, build: &Job) -> Option<String> {
 /// `YYYYMMDDhhmmss` of a build's start, as Buildbot's `buildid` property.
 fn buildid(ts: i64) -> String {
     let stamp = web::iso(ts);
-    stamp.chars().filter(char::is_ascii_digit).take(14).collect()
+    stamp
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect()
 }
 
 /// The `packageUrl` a finished Buildbot build publishes.
 pub fn package_url(world: &World, build: &Job) -> Option<String> {
     build.buildbot.as_ref()?.build_id?;
-    Some(format!("{}/firefox-44.0a1.en-US.{}.tar.bz2", build_dir(world, build)?, build.platform))
+    Some(format!(
+        "{}/firefox-44.0a1.en-US.{}.tar.bz2",
+        build_dir(world, build)?,
+        build.platform
+    ))
 }
 
 /// `[packageUrl, testsUrl]` of a build, as Self-Serve's `files` parameter wants them.
 pub fn build_files(world: &World, build: &Job) -> Vec<String> {
     match (package_url(world, build), build_dir(world, build)) {
-        (Some(package), Some(dir)) => vec![package, format!("{dir}/firefox-44.0a1.en-US.{}.tests.zip", build.platform)],
+        (Some(package), Some(dir)) => vec![
+            package,
+            format!("{dir}/firefox-44.0a1.en-US.{}.tests.zip", build.platform),
+        ],
         _ => Vec::new(),
     }
 }
@@ -76,11 +91,17 @@ pub fn build_entry(world: &World, primary: &Job) -> Option<Value> {
     let build_id = bb.build_id?;
     let requests = build_requests(world, primary);
     let request_ids: Vec<u64> = requests.iter().filter_map(|j| j.request_id()).collect();
-    let request_times: Map<String, Value> =
-        requests.iter().filter_map(|j| Some((j.request_id()?.to_string(), json!(j.submit)))).collect();
+    let request_times: Map<String, Value> = requests
+        .iter()
+        .filter_map(|j| Some((j.request_id()?.to_string(), json!(j.submit))))
+        .collect();
     let spec = world.scenario.platform(&primary.platform);
     let shortname = spec.map(|s| s.shortname.as_str()).unwrap_or("unknown");
-    let repo_path = world.scenario.repo(&primary.repo).map(|r| r.path.as_str()).unwrap_or("");
+    let repo_path = world
+        .scenario
+        .repo(&primary.repo)
+        .map(|r| r.path.as_str())
+        .unwrap_or("");
     let mut properties = json!({
         "basedir": "/builds/slave/test", "branch": primary.repo, "buildername": primary.label,
         "buildid": buildid(primary.start.unwrap_or(primary.submit)), "buildnumber": bb.buildnumber,
@@ -102,7 +123,11 @@ pub fn build_entry(world: &World, primary: &Job) -> Option<Value> {
     } else if let Some(package) = bb.files.first() {
         properties["build_url"] = json!(package);
     }
-    let requesttime = requests.iter().map(|j| j.submit).min().unwrap_or(primary.submit);
+    let requesttime = requests
+        .iter()
+        .map(|j| j.submit)
+        .min()
+        .unwrap_or(primary.submit);
     Some(json!({
         "builder_id": crate::ids::mix(&["builder", &primary.label]) % 1_000_000,
         "buildnumber": bb.buildnumber, "endtime": primary.end, "id": build_id, "master_id": 81,
@@ -114,7 +139,10 @@ pub fn build_entry(world: &World, primary: &Job) -> Option<Value> {
 
 fn scheduler_name(job: &Job) -> String {
     match job.kind {
-        JobKind::Test => format!("tests-{}-{}-{}-unittest", job.repo, job.platform, job.option),
+        JobKind::Test => format!(
+            "tests-{}-{}-{}-unittest",
+            job.repo, job.platform, job.option
+        ),
         _ => job.repo.clone(),
     }
 }
@@ -135,8 +163,13 @@ pub fn running(world: &World) -> Value {
     let mut out: Map<String, Value> = Map::new();
     for job in world.jobs.iter().filter(|j| j.state == JobState::Running) {
         let Some(bb) = &job.buildbot else { continue };
-        let Some(build_id) = bb.build_id else { continue };
-        let request_ids: Vec<u64> = build_requests(world, job).iter().filter_map(|j| j.request_id()).collect();
+        let Some(build_id) = bb.build_id else {
+            continue;
+        };
+        let request_ids: Vec<u64> = build_requests(world, job)
+            .iter()
+            .filter_map(|j| j.request_id())
+            .collect();
         let entry = json!({
             "submitted_at": job.submit, "buildername": job.label, "start_time": job.start,
             "number": bb.buildnumber, "claimed_by_name": "buildbot-master81.bb.releng.scl3.mozilla.com:/builds/buildbot/tests1-linux/master",
@@ -156,7 +189,8 @@ pub fn pending(world: &World) -> Value {
         if bb.cancelled {
             continue;
         }
-        let entry = json!({"submitted_at": job.submit, "id": bb.request_id, "buildername": job.label});
+        let entry =
+            json!({"submitted_at": job.submit, "id": bb.request_id, "buildername": job.label});
         push_nested(&mut out, &job.repo, short(&job.revision), entry);
     }
     json!({ "pending": out })
@@ -197,14 +231,22 @@ fn not_modified_since(headers: &HeaderMap, last_change: i64) -> bool {
 }
 
 /// One buildjson file, generated from state, conditional on `If-Modified-Since`.
-async fn dump(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+async fn dump(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let (last_change, body, gzipped) = match state.read(|w| render_dump(w, &file)) {
         Some(rendered) => rendered,
         None => return web::not_found("no such buildjson file"),
     };
     let last_modified = http_date(last_change);
     if not_modified_since(&headers, last_change) {
-        return (StatusCode::NOT_MODIFIED, [(header::LAST_MODIFIED, last_modified)]).into_response();
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::LAST_MODIFIED, last_modified)],
+        )
+            .into_response();
     }
     let text = body.to_string();
     let (kind, bytes) = if gzipped {
@@ -212,14 +254,26 @@ async fn dump(State(state): State<AppState>, Path(file): Path<String>, headers: 
     } else {
         ("application/javascript", text.into_bytes())
     };
-    (StatusCode::OK, [(header::CONTENT_TYPE, kind.to_string()), (header::LAST_MODIFIED, last_modified)], bytes).into_response()
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::LAST_MODIFIED, last_modified),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 /// (last change, JSON body, gzipped?) for a buildjson file name.
 fn render_dump(world: &World, file: &str) -> Option<(i64, Value, bool)> {
     let now = world.clock;
     match file {
-        "builds-4hr.js.gz" => Some((world.last_change, finished_builds(world, |end| end >= now - FOUR_HOURS), true)),
+        "builds-4hr.js.gz" => Some((
+            world.last_change,
+            finished_builds(world, |end| end >= now - FOUR_HOURS),
+            true,
+        )),
         "builds-running.js" => Some((world.last_change, running(world), false)),
         "builds-pending.js" => Some((world.last_change, pending(world), false)),
         _ => {
@@ -230,7 +284,11 @@ fn render_dump(world: &World, file: &str) -> Option<(i64, Value, bool)> {
             }
             let day_end = day_start + 86_400;
             let changed = world.last_change.min(day_end);
-            Some((changed, finished_builds(world, |end| end >= day_start && end < day_end), true))
+            Some((
+                changed,
+                finished_builds(world, |end| end >= day_start && end < day_end),
+                true,
+            ))
         }
     }
 }
@@ -239,18 +297,42 @@ fn render_dump(world: &World, file: &str) -> Option<(i64, Value, bool)> {
 pub fn allthethings_json(world: &World) -> Value {
     let mut builders = Map::new();
     let mut schedulers = Map::new();
-    for repo in world.scenario.repos.iter().filter(|r| r.system == CiSystem::Buildbot) {
+    for repo in world
+        .scenario
+        .repos
+        .iter()
+        .filter(|r| r.system == CiSystem::Buildbot)
+    {
         for platform in &world.scenario.platforms {
             for option in &platform.options {
                 let debug = if option == "debug" { "-debug" } else { "" };
-                let build = world.label_for(&repo.name, JobKind::Build, &platform.name, option, None);
+                let build =
+                    world.label_for(&repo.name, JobKind::Build, &platform.name, option, None);
                 let build_short = format!("{}-{}{debug}", repo.name, platform.shortname);
-                builders.insert(build.clone(), builder_json(&repo.name, &repo.path, &platform.shortname, &build_short, "build"));
+                builders.insert(
+                    build.clone(),
+                    builder_json(
+                        &repo.name,
+                        &repo.path,
+                        &platform.shortname,
+                        &build_short,
+                        "build",
+                    ),
+                );
                 let mut downstream = Vec::new();
                 for test in &world.scenario.test_types {
-                    let name = world.label_for(&repo.name, JobKind::Test, &platform.name, option, Some(&test.name));
+                    let name = world.label_for(
+                        &repo.name,
+                        JobKind::Test,
+                        &platform.name,
+                        option,
+                        Some(&test.name),
+                    );
                     let short = format!("{}_{}_test-{}", repo.name, platform.shortname, test.name);
-                    builders.insert(name.clone(), builder_json(&repo.name, &repo.path, &platform.shortname, &short, "test"));
+                    builders.insert(
+                        name.clone(),
+                        builder_json(&repo.name, &repo.path, &platform.shortname, &short, "test"),
+                    );
                     downstream.push(name);
                 }
                 let trigger = format!("{}-{}-{option}-unittest", repo.name, platform.shortname);
@@ -264,7 +346,13 @@ pub fn allthethings_json(world: &World) -> Value {
     json!({"builders": builders, "schedulers": schedulers})
 }
 
-fn builder_json(branch: &str, repo_path: &str, platform: &str, shortname: &str, dir: &str) -> Value {
+fn builder_json(
+    branch: &str,
+    repo_path: &str,
+    platform: &str,
+    shortname: &str,
+    dir: &str,
+) -> Value {
     json!({
         "properties": {"branch": branch, "platform": platform, "product": "firefox", "repo_path": repo_path,
                        "script_repo_revision": "production", "slavebuilddir": dir, "stage_platform": platform},
@@ -278,7 +366,10 @@ async fn allthethings(State(state): State<AppState>) -> Response {
 }
 
 /// Buildbot logs (served where `job-log-url` points for Buildbot jobs).
-async fn buildbot_log(State(state): State<AppState>, Path((job, file)): Path<(u64, String)>) -> Response {
+async fn buildbot_log(
+    State(state): State<AppState>,
+    Path((job, file)): Path<(u64, String)>,
+) -> Response {
     state.read(|w| {
         let Some(job) = w.job(job).filter(|j| j.system == CiSystem::Buildbot) else {
             return web::not_found("no such log");
@@ -286,7 +377,9 @@ async fn buildbot_log(State(state): State<AppState>, Path((job, file)): Path<(u6
         let body = match file.as_str() {
             "log.txt" => crate::logs::text(&w.scenario, job),
             "raw.log" if job.kind == JobKind::Test => crate::logs::raw(&w.scenario, job),
-            "errorsummary.log" if job.kind == JobKind::Test => crate::logs::errorsummary(&w.scenario, job),
+            "errorsummary.log" if job.kind == JobKind::Test => {
+                crate::logs::errorsummary(&w.scenario, job)
+            }
             _ => return web::not_found("no such log"),
         };
         ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()

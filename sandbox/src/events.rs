@@ -60,12 +60,18 @@ pub fn job_event(job: &Job) -> PulseEvent {
                 }),
             }
         }
-        (None, None) => PulseEvent { exchange: "exchange/sandbox/v1/job".into(), routing_key: job.repo.clone(), payload: treeherder },
+        (None, None) => PulseEvent {
+            exchange: "exchange/sandbox/v1/job".into(),
+            routing_key: job.repo.clone(),
+            payload: treeherder,
+        },
     }
 }
 
 /// Streams every event published after the client connected.
-pub async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = state.events.subscribe();
     let events = stream::unfold(receiver, |mut receiver| async move {
         loop {

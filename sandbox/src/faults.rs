@@ -23,7 +23,10 @@ static DRAWS: AtomicU64 = AtomicU64::new(0);
 
 /// Wraps an origin's router with faults, CORS and the request log.
 pub fn wrap(router: Router<AppState>, origin: &'static str, state: &AppState) -> Router<AppState> {
-    router.layer(axum::middleware::from_fn_with_state((state.clone(), origin), handle))
+    router.layer(axum::middleware::from_fn_with_state(
+        (state.clone(), origin),
+        handle,
+    ))
 }
 
 fn draw(seed: u64, origin: &str) -> f64 {
@@ -36,7 +39,11 @@ fn has_cors(origin: &str) -> bool {
     origin != "buildapi"
 }
 
-async fn handle(State((state, origin)): State<(AppState, &'static str)>, request: Request, next: Next) -> Response {
+async fn handle(
+    State((state, origin)): State<(AppState, &'static str)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     if path.starts_with("/__sandbox/") {
         return next.run(request).await;
@@ -72,10 +79,22 @@ async fn injected(faults: &OriginFaults, seed: u64, origin: &str) -> Option<Resp
         return Some(dropped());
     }
     if faults.error_500 > 0.0 && draw(seed, origin) < faults.error_500 {
-        return Some((StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error (injected fault)").into_response());
+        return Some(
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error (injected fault)",
+            )
+                .into_response(),
+        );
     }
     if faults.error_503 > 0.0 && draw(seed, origin) < faults.error_503 {
-        return Some((StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable (injected fault)").into_response());
+        return Some(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable (injected fault)",
+            )
+                .into_response(),
+        );
     }
     None
 }
@@ -83,7 +102,10 @@ async fn injected(faults: &OriginFaults, seed: u64, origin: &str) -> Option<Resp
 /// A response whose body fails at once: the connection is cut mid-answer.
 fn dropped() -> Response {
     let failing = futures::stream::once(async {
-        Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected drop"))
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected drop",
+        ))
     });
     Response::new(Body::from_stream(failing))
 }
@@ -91,7 +113,9 @@ fn dropped() -> Response {
 /// Cuts the body in half (invalid JSON, truncated logs).
 async fn malform(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY * 64).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, MAX_BODY * 64)
+        .await
+        .unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(half))
@@ -100,19 +124,30 @@ async fn malform(response: Response) -> Response {
 fn preflight() -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
-    headers.insert("access-control-allow-headers", HeaderValue::from_static("authorization, content-type, accept, user-agent"));
+    headers.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        "access-control-allow-headers",
+        HeaderValue::from_static("authorization, content-type, accept, user-agent"),
+    );
     headers.insert("access-control-max-age", HeaderValue::from_static("86400"));
     response
 }
 
 fn cors(mut response: Response) -> Response {
-    response.headers_mut().insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    response
+        .headers_mut()
+        .insert("access-control-allow-origin", HeaderValue::from_static("*"));
     response
 }
 
 fn is_mutating(method: &Method) -> bool {
-    matches!(*method, Method::POST | Method::PUT | Method::DELETE | Method::PATCH)
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    )
 }
 
 /// Runs the handler; mutating requests are recorded with their outcome.
@@ -136,7 +171,9 @@ async fn logged(state: &AppState, origin: &str, request: Request, next: Next) ->
         status: 0,
         time: 0,
     };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     entry.user = response.extensions().get::<AuthUser>().map(|u| u.0.clone());
     entry.status = response.status().as_u16();
     state.update(|w| w.log_request(entry));

@@ -25,14 +25,21 @@ fn hg_error(status: StatusCode, message: String) -> Response {
     web::json(status, json!({ "error": message }))
 }
 
-async fn dispatch(State(state): State<AppState>, Path(path): Path<String>, Query(q): Query<Params>) -> Response {
+async fn dispatch(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
     let Some(repo_path) = path.strip_suffix("/json-pushes") else {
         return hg_error(StatusCode::NOT_FOUND, format!("not found: {path}"));
     };
     let repo_path = repo_path.trim_matches('/').to_string();
     state.read(|w| {
         let Some(repo) = w.scenario.repos.iter().find(|r| r.path == repo_path) else {
-            return hg_error(StatusCode::NOT_FOUND, format!("repository {repo_path} not found"));
+            return hg_error(
+                StatusCode::NOT_FOUND,
+                format!("repository {repo_path} not found"),
+            );
         };
         json_pushes(w, &repo.name, &q)
     })
@@ -62,7 +69,10 @@ fn json_pushes(world: &World, repo: &str, q: &Params) -> Response {
     let flag = |key: &str| q.get(key).is_some_and(|v| v == "1" || v == "true");
     let version = q.get("version").map(String::as_str).unwrap_or("1");
     if version != "1" && version != "2" {
-        return hg_error(StatusCode::BAD_REQUEST, format!("version {version} is not supported"));
+        return hg_error(
+            StatusCode::BAD_REQUEST,
+            format!("version {version} is not supported"),
+        );
     }
     // Ranges: startID/fromchange exclusive, endID/tochange inclusive.
     let (mut start, mut end) = match (number(q, "startID"), number(q, "endID")) {
@@ -85,10 +95,17 @@ fn json_pushes(world: &World, repo: &str, q: &Params) -> Response {
         (Ok(s), Ok(e)) => (s, e),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    let any_filter = start.is_some() || end.is_some() || q.contains_key("changeset") || q.contains_key("user")
-        || startdate.is_some() || enddate.is_some();
+    let any_filter = start.is_some()
+        || end.is_some()
+        || q.contains_key("changeset")
+        || q.contains_key("user")
+        || startdate.is_some()
+        || enddate.is_some();
     if !any_filter {
-        start = Some(last.saturating_sub(DEFAULT_PUSHES).max(first.saturating_sub(1)));
+        start = Some(
+            last.saturating_sub(DEFAULT_PUSHES)
+                .max(first.saturating_sub(1)),
+        );
     }
     let selected: Vec<&Push> = pushes
         .into_iter()
@@ -101,7 +118,10 @@ fn json_pushes(world: &World, repo: &str, q: &Params) -> Response {
         .collect();
     let mut out = Map::new();
     for push in selected {
-        out.insert(push.pushlog_id.to_string(), push_json(push, flag("full"), flag("tipsonly")));
+        out.insert(
+            push.pushlog_id.to_string(),
+            push_json(push, flag("full"), flag("tipsonly")),
+        );
     }
     if version == "2" {
         ok(json!({"lastpushid": last, "pushes": out}))
@@ -114,7 +134,11 @@ fn push_json(push: &Push, full: bool, tips_only: bool) -> Value {
     let changesets: Vec<Value> = push
         .changesets
         .iter()
-        .skip(if tips_only { push.changesets.len().saturating_sub(1) } else { 0 })
+        .skip(if tips_only {
+            push.changesets.len().saturating_sub(1)
+        } else {
+            0
+        })
         .map(|c| {
             if full {
                 json!({"node": c.node, "author": c.author, "desc": c.desc, "branch": "default",

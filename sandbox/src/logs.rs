@@ -41,7 +41,12 @@ fn tests_of<'a>(scenario: &'a Scenario, job: &Job) -> (&'a str, Vec<&'a str>) {
     job.test_type
         .as_deref()
         .and_then(|t| scenario.test_type(t))
-        .map(|t| (t.harness.as_str(), t.tests.iter().map(String::as_str).collect()))
+        .map(|t| {
+            (
+                t.harness.as_str(),
+                t.tests.iter().map(String::as_str).collect(),
+            )
+        })
         .unwrap_or(("build", Vec::new()))
 }
 
@@ -55,7 +60,16 @@ pub fn text_lines(scenario: &Scenario, job: &Job) -> Vec<String> {
     let start = job.start.unwrap_or(job.submit);
     let prefix = clock_prefix(start);
     let mut lines = vec![
-        format!("{} {} ({})", if job.system == CiSystem::Buildbot { "builder:" } else { "[taskcluster]" }, job.label, job.repo),
+        format!(
+            "{} {} ({})",
+            if job.system == CiSystem::Buildbot {
+                "builder:"
+            } else {
+                "[taskcluster]"
+            },
+            job.label,
+            job.repo
+        ),
         format!("revision: {}", job.revision),
         format!("{prefix}Starting {}", job.label),
     ];
@@ -65,7 +79,9 @@ pub fn text_lines(scenario: &Scenario, job: &Job) -> Vec<String> {
         lines.push(format!("{prefix}Build complete"));
     }
     if job.kind == JobKind::Test && job.result == "exception" && job.buildbot.is_some() {
-        lines.push(format!("{prefix}ERROR - no packageUrl/testsUrl given: this test job needs a finished build"));
+        lines.push(format!(
+            "{prefix}ERROR - no packageUrl/testsUrl given: this test job needs a finished build"
+        ));
     }
     for (n, test) in tests.iter().enumerate() {
         lines.push(format!("{prefix}{} INFO TEST-START | {test}", 100 + n * 3));
@@ -75,16 +91,28 @@ pub fn text_lines(scenario: &Scenario, job: &Job) -> Vec<String> {
                 101 + n * 3,
                 failure.message
             )),
-            None => lines.push(format!("{prefix}{} INFO TEST-PASS | {test} | all checks passed", 101 + n * 3)),
+            None => lines.push(format!(
+                "{prefix}{} INFO TEST-PASS | {test} | all checks passed",
+                101 + n * 3
+            )),
         }
-        lines.push(format!("{prefix}{} INFO TEST-OK | {test} | took 1234ms", 102 + n * 3));
+        lines.push(format!(
+            "{prefix}{} INFO TEST-OK | {test} | took 1234ms",
+            102 + n * 3
+        ));
     }
     if job.kind == JobKind::Test {
         let failed = job.failures.len();
-        lines.push(format!("{prefix}{harness} INFO Passed: {}", tests.len().saturating_sub(failed)));
+        lines.push(format!(
+            "{prefix}{harness} INFO Passed: {}",
+            tests.len().saturating_sub(failed)
+        ));
         lines.push(format!("{prefix}{harness} INFO Failed: {failed}"));
     }
-    lines.push(format!("{prefix}Return code: {}", if job.is_failure() { 1 } else { 0 }));
+    lines.push(format!(
+        "{prefix}Return code: {}",
+        if job.is_failure() { 1 } else { 0 }
+    ));
     lines
 }
 
@@ -99,7 +127,9 @@ pub fn error_lines(scenario: &Scenario, job: &Job) -> Vec<(usize, String)> {
     text_lines(scenario, job)
         .into_iter()
         .enumerate()
-        .filter(|(_, l)| l.contains("TEST-UNEXPECTED-") || l.contains("PROCESS-CRASH") || l.contains("ERROR - "))
+        .filter(|(_, l)| {
+            l.contains("TEST-UNEXPECTED-") || l.contains("PROCESS-CRASH") || l.contains("ERROR - ")
+        })
         .collect()
 }
 
@@ -124,22 +154,32 @@ pub fn raw(scenario: &Scenario, job: &Job) -> String {
         }
         v.to_string()
     };
-    let mut out = vec![line(json!({"action": "suite_start", "time": time, "tests": {"default": tests}, "run_info": {"os": job.platform}}))];
+    let mut out = vec![line(
+        json!({"action": "suite_start", "time": time, "tests": {"default": tests}, "run_info": {"os": job.platform}}),
+    )];
     for (n, test) in tests.iter().enumerate() {
         let t = time + n as i64 * 1000;
-        out.push(line(json!({"action": "test_start", "time": t, "test": test})));
+        out.push(line(
+            json!({"action": "test_start", "time": t, "test": test}),
+        ));
         match job.failures.iter().find(|f| f.test == *test) {
             Some(f) => {
                 out.push(line(json!({"action": "test_status", "time": t + 400, "test": test, "subtest": f.message, "status": "FAIL", "expected": "PASS", "message": f.message})));
-                out.push(line(json!({"action": "test_end", "time": t + 900, "test": test, "status": "OK"})));
+                out.push(line(
+                    json!({"action": "test_end", "time": t + 900, "test": test, "status": "OK"}),
+                ));
             }
             None => {
                 out.push(line(json!({"action": "test_status", "time": t + 400, "test": test, "subtest": "all checks", "status": "PASS"})));
-                out.push(line(json!({"action": "test_end", "time": t + 900, "test": test, "status": "OK"})));
+                out.push(line(
+                    json!({"action": "test_end", "time": t + 900, "test": test, "status": "OK"}),
+                ));
             }
         }
     }
-    out.push(line(json!({"action": "suite_end", "time": time + tests.len() as i64 * 1000})));
+    out.push(line(
+        json!({"action": "suite_end", "time": time + tests.len() as i64 * 1000}),
+    ));
     out.join("\n") + "\n"
 }
 

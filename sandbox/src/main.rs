@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "mozci-sandbox", about = "A local Mozilla CI: Treeherder, hg, Self-Serve BuildAPI and Taskcluster")]
+#[command(
+    name = "mozci-sandbox",
+    about = "A local Mozilla CI: Treeherder, hg, Self-Serve BuildAPI and Taskcluster"
+)]
 struct Args {
     /// Treeherder on P, hg on P+1, BuildAPI on P+2, Taskcluster on P+3 (0 = free ports).
     #[arg(long, default_value_t = 8100)]

@@ -25,7 +25,10 @@ pub struct Push {
 impl Push {
     /// A push's revision is its last changeset's node.
     pub fn revision(&self) -> &str {
-        self.changesets.last().map(|c| c.node.as_str()).unwrap_or("")
+        self.changesets
+            .last()
+            .map(|c| c.node.as_str())
+            .unwrap_or("")
     }
 
     pub fn contains(&self, rev: &str) -> bool {
@@ -139,7 +142,11 @@ impl Job {
     /// Treeherder's `job_guid`: `<uuid>/<retry>` for tasks, a hex guid for Buildbot.
     pub fn guid(&self) -> String {
         match &self.taskcluster {
-            Some(tc) => format!("{}/{}", crate::ids::slugid_to_uuid(&tc.task_id), tc.retry_id),
+            Some(tc) => format!(
+                "{}/{}",
+                crate::ids::slugid_to_uuid(&tc.task_id),
+                tc.retry_id
+            ),
             None => crate::ids::revision(&["job-guid", &self.id.to_string()]),
         }
     }

@@ -217,7 +217,10 @@ impl Scenario {
         for repo in &self.repos {
             if let Some(merge) = &repo.merges_from {
                 if !self.repos.iter().any(|r| r.name == merge.repo) {
-                    return Err(format!("{} merges from unknown repo {}", repo.name, merge.repo));
+                    return Err(format!(
+                        "{} merges from unknown repo {}",
+                        repo.name, merge.repo
+                    ));
                 }
                 if merge.pushes_per_merge == 0 {
                     return Err("pushes_per_merge must be at least 1".into());
@@ -226,7 +229,10 @@ impl Scenario {
         }
         for reg in &self.regressions {
             if self.test_type(&reg.test_type).is_none() {
-                return Err(format!("regression names unknown test type {}", reg.test_type));
+                return Err(format!(
+                    "regression names unknown test type {}",
+                    reg.test_type
+                ));
             }
         }
         Ok(())
@@ -314,9 +320,14 @@ impl Scenario {
             .take(repo.push_count)
             .enumerate()
             .map(|(index, chunk)| {
-                let mut changesets: Vec<Changeset> =
-                    chunk.iter().flat_map(|p| p.changesets.iter().cloned()).collect();
-                let last_source = changesets.last().map(|c| c.node.clone()).unwrap_or_default();
+                let mut changesets: Vec<Changeset> = chunk
+                    .iter()
+                    .flat_map(|p| p.changesets.iter().cloned())
+                    .collect();
+                let last_source = changesets
+                    .last()
+                    .map(|c| c.node.clone())
+                    .unwrap_or_default();
                 let node = ids::revision(&[&self.name, &repo.name, "merge", &index.to_string()]);
                 changesets.push(Changeset {
                     node: node.clone(),
@@ -326,7 +337,10 @@ impl Scenario {
                     parents: vec![parent.clone(), last_source],
                 });
                 parent = node;
-                let date = chunk.last().map(|p| p.date + 600).unwrap_or(self.start_time);
+                let date = chunk
+                    .last()
+                    .map(|p| p.date + 600)
+                    .unwrap_or(self.start_time);
                 PushSpec {
                     repo: repo.name.clone(),
                     pushlog_id: repo.first_push_id + index as u64,
@@ -349,7 +363,14 @@ pub fn email_of(author: &str) -> String {
 }
 
 fn file_area(pick: usize) -> &'static str {
-    const AREAS: [&str; 6] = ["dom/base", "layout/generic", "netwerk/protocol/http", "js/src/jit", "browser/base/content", "gfx/layers"];
+    const AREAS: [&str; 6] = [
+        "dom/base",
+        "layout/generic",
+        "netwerk/protocol/http",
+        "js/src/jit",
+        "browser/base/content",
+        "gfx/layers",
+    ];
     AREAS[pick % AREAS.len()]
 }
 
@@ -372,7 +393,10 @@ mod tests {
     fn demo_parses_and_generates_real_looking_pushes() {
         let demo = Scenario::load("demo").unwrap();
         let pushes = demo.generate_pushes();
-        let inbound: Vec<_> = pushes.iter().filter(|p| p.repo == "mozilla-inbound").collect();
+        let inbound: Vec<_> = pushes
+            .iter()
+            .filter(|p| p.repo == "mozilla-inbound")
+            .collect();
         assert_eq!(inbound.len(), 30);
         for push in &pushes {
             for cs in &push.changesets {
@@ -380,7 +404,11 @@ mod tests {
                 assert!(cs.node.chars().all(|c| c.is_ascii_hexdigit()));
             }
         }
-        assert_eq!(demo.generate_pushes(), pushes, "generation is deterministic");
+        assert_eq!(
+            demo.generate_pushes(),
+            pushes,
+            "generation is deterministic"
+        );
     }
 
     #[test]
@@ -389,6 +417,8 @@ mod tests {
         let pushes = demo.generate_pushes();
         let central = pushes.iter().find(|p| p.repo == "mozilla-central").unwrap();
         let first = &central.changesets[0].node;
-        assert!(pushes.iter().any(|p| p.repo == "autoland" && p.changesets.iter().any(|c| &c.node == first)));
+        assert!(pushes
+            .iter()
+            .any(|p| p.repo == "autoland" && p.changesets.iter().any(|c| &c.node == first)));
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids;
 use crate::model::{
-    BuildbotPart, Faults, Job, JobKind, JobState, LoggedRequest, Push, PulseEvent, SelfServeJob,
+    BuildbotPart, Faults, Job, JobKind, JobState, LoggedRequest, PulseEvent, Push, SelfServeJob,
     TaskclusterPart, TestFailure,
 };
 use crate::scenario::{CiSystem, Scenario};
@@ -129,7 +129,11 @@ impl World {
                     .map(|p| p.index)
                     .min();
                 let Some(first) = first else { continue };
-                for push in self.pushes.iter_mut().filter(|p| p.repo == repo && p.index >= first) {
+                for push in self
+                    .pushes
+                    .iter_mut()
+                    .filter(|p| p.repo == repo && p.index >= first)
+                {
                     if !push.regressions.contains(&reg_index) {
                         push.regressions.push(reg_index);
                     }
@@ -143,12 +147,16 @@ impl World {
     }
 
     pub fn push_by_revision(&self, repo: &str, rev: &str) -> Option<&Push> {
-        self.pushes.iter().find(|p| p.repo == repo && p.revision().starts_with(rev) && rev.len() >= 12)
+        self.pushes
+            .iter()
+            .find(|p| p.repo == repo && p.revision().starts_with(rev) && rev.len() >= 12)
     }
 
     /// The push whose changesets include `rev` (prefix of at least 12 hex).
     pub fn push_containing(&self, repo: &str, rev: &str) -> Option<&Push> {
-        self.pushes.iter().find(|p| p.repo == repo && p.contains(rev))
+        self.pushes
+            .iter()
+            .find(|p| p.repo == repo && p.contains(rev))
     }
 
     pub fn repo_pushes(&self, repo: &str) -> Vec<&Push> {
@@ -175,7 +183,9 @@ impl World {
     }
 
     pub fn job_by_request(&self, request_id: u64) -> Option<&Job> {
-        self.jobs.iter().find(|j| j.request_id() == Some(request_id))
+        self.jobs
+            .iter()
+            .find(|j| j.request_id() == Some(request_id))
     }
 
     pub fn job_by_build(&self, build_id: u64) -> Option<&Job> {
@@ -185,18 +195,32 @@ impl World {
     }
 
     fn system_of(&self, repo: &str) -> CiSystem {
-        self.scenario.repo(repo).map(|r| r.system).unwrap_or(CiSystem::Taskcluster)
+        self.scenario
+            .repo(repo)
+            .map(|r| r.system)
+            .unwrap_or(CiSystem::Taskcluster)
     }
 
     /// Buildbot buildername or Taskcluster label of a job.
-    pub fn label_for(&self, repo: &str, kind: JobKind, platform: &str, option: &str, test: Option<&str>) -> String {
+    pub fn label_for(
+        &self,
+        repo: &str,
+        kind: JobKind,
+        platform: &str,
+        option: &str,
+        test: Option<&str>,
+    ) -> String {
         let test = test.unwrap_or("unknown");
         let spec = self.scenario.platform(platform);
         match (self.system_of(repo), kind, spec) {
             (_, JobKind::Decision, _) => "Gecko Decision Task".into(),
             (_, JobKind::Action, _) => "Action Task".into(),
             (CiSystem::Buildbot, JobKind::Build, Some(spec)) => {
-                let template = if option == "debug" { &spec.debug_build_builder } else { &spec.build_builder };
+                let template = if option == "debug" {
+                    &spec.debug_build_builder
+                } else {
+                    &spec.build_builder
+                };
                 template.replace("{branch}", repo)
             }
             (CiSystem::Buildbot, JobKind::Test, Some(spec)) => {
@@ -209,15 +233,31 @@ impl World {
     }
 
     /// Parses a buildername or label back into (kind, platform, option, test type).
-    pub fn parse_label(&self, repo: &str, label: &str) -> Option<(JobKind, String, String, Option<String>)> {
+    pub fn parse_label(
+        &self,
+        repo: &str,
+        label: &str,
+    ) -> Option<(JobKind, String, String, Option<String>)> {
         for platform in &self.scenario.platforms {
             for option in &platform.options {
                 if self.label_for(repo, JobKind::Build, &platform.name, option, None) == label {
                     return Some((JobKind::Build, platform.name.clone(), option.clone(), None));
                 }
                 for test in &self.scenario.test_types {
-                    if self.label_for(repo, JobKind::Test, &platform.name, option, Some(&test.name)) == label {
-                        return Some((JobKind::Test, platform.name.clone(), option.clone(), Some(test.name.clone())));
+                    if self.label_for(
+                        repo,
+                        JobKind::Test,
+                        &platform.name,
+                        option,
+                        Some(&test.name),
+                    ) == label
+                    {
+                        return Some((
+                            JobKind::Test,
+                            platform.name.clone(),
+                            option.clone(),
+                            Some(test.name.clone()),
+                        ));
                     }
                 }
             }
@@ -228,9 +268,18 @@ impl World {
     /// Adds a job in the pending state and returns its id.
     pub fn add_job(&mut self, new: NewJob) -> u64 {
         let id = FIRST_JOB_ID + self.jobs.len() as u64;
-        let repo = self.push(new.push_id).map(|p| p.repo.clone()).unwrap_or_default();
+        let repo = self
+            .push(new.push_id)
+            .map(|p| p.repo.clone())
+            .unwrap_or_default();
         let system = self.system_of(&repo);
-        let label = self.label_for(&repo, new.kind, &new.platform, &new.option, new.test_type.as_deref());
+        let label = self.label_for(
+            &repo,
+            new.kind,
+            &new.platform,
+            &new.option,
+            new.test_type.as_deref(),
+        );
         let idstr = id.to_string();
         let seed = self.seed.to_string();
         let base = match new.kind {
@@ -313,15 +362,21 @@ impl World {
     }
 
     fn dependencies_done(&self, job: &Job) -> bool {
-        let Some(tc) = &job.taskcluster else { return true };
+        let Some(tc) = &job.taskcluster else {
+            return true;
+        };
         tc.dependencies.iter().all(|dep| {
-            self.job_by_task(dep).map(|d| d.state == JobState::Completed).unwrap_or(true)
+            self.job_by_task(dep)
+                .map(|d| d.state == JobState::Completed)
+                .unwrap_or(true)
         })
     }
 
     /// Schedules what a new push gets: Buildbot builds, or a decision task.
     fn schedule_push(&mut self, push_id: u64) {
-        let Some(push) = self.push(push_id) else { return };
+        let Some(push) = self.push(push_id) else {
+            return;
+        };
         let repo = push.repo.clone();
         let revision = push.revision().to_string();
         let who = push.user.clone();
@@ -377,8 +432,14 @@ impl World {
 
     /// Whether a test type runs on a push by default (SETA-style gaps).
     fn seta_runs(&self, push_id: u64, test_type: &str) -> bool {
-        let every = self.scenario.test_type(test_type).map(|t| t.seta_every.max(1)).unwrap_or(1);
-        self.push(push_id).map(|p| p.index % every == 0).unwrap_or(true)
+        let every = self
+            .scenario
+            .test_type(test_type)
+            .map(|t| t.seta_every.max(1))
+            .unwrap_or(1);
+        self.push(push_id)
+            .map(|p| p.index % every == 0)
+            .unwrap_or(true)
     }
 
     /// Advances the simulated clock to `target`, processing every event due.
@@ -400,8 +461,14 @@ impl World {
     fn busy_slaves(&self) -> HashMap<(&str, &str), usize> {
         let mut busy = HashMap::new();
         for job in self.jobs.iter().filter(|j| j.state == JobState::Running) {
-            if job.buildbot.as_ref().is_some_and(|b| b.coalesced_into.is_none()) {
-                *busy.entry((job.repo.as_str(), job.label.as_str())).or_insert(0) += 1;
+            if job
+                .buildbot
+                .as_ref()
+                .is_some_and(|b| b.coalesced_into.is_none())
+            {
+                *busy
+                    .entry((job.repo.as_str(), job.label.as_str()))
+                    .or_insert(0) += 1;
             }
         }
         busy
@@ -424,7 +491,10 @@ impl World {
         for job in self.jobs.iter().filter(|j| j.state != JobState::Completed) {
             match job.state {
                 JobState::Running => {
-                    let coalesced = job.buildbot.as_ref().is_some_and(|b| b.coalesced_into.is_some());
+                    let coalesced = job
+                        .buildbot
+                        .as_ref()
+                        .is_some_and(|b| b.coalesced_into.is_some());
                     if let (false, Some(start)) = (coalesced, job.start) {
                         consider((start + job.duration, job.id, true));
                     }
@@ -436,7 +506,10 @@ impl World {
                     }
                     if job.system == CiSystem::Buildbot {
                         let slaves = self.scenario.repo(&job.repo).map(|r| r.slaves).unwrap_or(1);
-                        let in_use = busy.get(&(job.repo.as_str(), job.label.as_str())).copied().unwrap_or(0);
+                        let in_use = busy
+                            .get(&(job.repo.as_str(), job.label.as_str()))
+                            .copied()
+                            .unwrap_or(0);
                         if in_use >= slaves {
                             continue;
                         }
@@ -453,12 +526,18 @@ impl World {
     /// builder too (coalescing), running the newest revision among them.
     fn start(&mut self, id: u64) {
         let now = self.clock;
-        let Some(job) = self.job(id).cloned() else { return };
+        let Some(job) = self.job(id).cloned() else {
+            return;
+        };
         if job.system == CiSystem::Taskcluster {
             self.set_state(id, JobState::Running);
             return;
         }
-        let coalesce = self.scenario.repo(&job.repo).map(|r| r.coalesce).unwrap_or(false);
+        let coalesce = self
+            .scenario
+            .repo(&job.repo)
+            .map(|r| r.coalesce)
+            .unwrap_or(false);
         let mut group: Vec<(u64, u64)> = self
             .jobs
             .iter()
@@ -469,7 +548,9 @@ impl World {
             .map(|j| (j.push_id, j.id))
             .collect();
         group.sort();
-        let Some(&(_, primary)) = group.last() else { return };
+        let Some(&(_, primary)) = group.last() else {
+            return;
+        };
         let build_id = self.next_build_id;
         self.next_build_id += 1;
         let buildnumber = self
@@ -509,7 +590,9 @@ impl World {
     /// Completes a job: decides its result, then its follow-ups (tests after a
     /// build, the task graph after a decision task, dependents of a task).
     fn complete(&mut self, id: u64) {
-        let Some(job) = self.job(id).cloned() else { return };
+        let Some(job) = self.job(id).cloned() else {
+            return;
+        };
         let (result, failures) = self.outcome(&job);
         if let Some(j) = self.job_mut(id) {
             j.result = result.clone();
@@ -529,7 +612,9 @@ impl World {
             self.set_state(m, JobState::Completed);
         }
         match (job.system, job.kind) {
-            (CiSystem::Buildbot, JobKind::Build) if result == "success" => self.schedule_buildbot_tests(&job),
+            (CiSystem::Buildbot, JobKind::Build) if result == "success" => {
+                self.schedule_buildbot_tests(&job)
+            }
             (CiSystem::Taskcluster, JobKind::Decision) => self.schedule_task_graph(&job),
             _ => {}
         }
@@ -548,14 +633,22 @@ impl World {
             return ("exception".into(), Vec::new());
         }
         let failures = self.failures_for(job);
-        let result = if failures.is_empty() { "success" } else { "testfailed" };
+        let result = if failures.is_empty() {
+            "success"
+        } else {
+            "testfailed"
+        };
         (result.into(), failures)
     }
 
     /// A Buildbot test needs `files` pointing at a finished build of its revision.
     fn has_build_files(&self, job: &Job) -> bool {
-        let Some(bb) = &job.buildbot else { return false };
-        let Some(package) = bb.files.first() else { return false };
+        let Some(bb) = &job.buildbot else {
+            return false;
+        };
+        let Some(package) = bb.files.first() else {
+            return false;
+        };
         self.jobs.iter().any(|b| {
             b.kind == JobKind::Build
                 && b.repo == job.repo
@@ -567,22 +660,41 @@ impl World {
 
     /// The seeded failure model: regressions with probability q, flaky tests with f.
     fn failures_for(&self, job: &Job) -> Vec<TestFailure> {
-        let Some(test_type) = job.test_type.as_deref() else { return Vec::new() };
-        let regressions = self.push(job.push_id).map(|p| p.regressions.clone()).unwrap_or_default();
+        let Some(test_type) = job.test_type.as_deref() else {
+            return Vec::new();
+        };
+        let regressions = self
+            .push(job.push_id)
+            .map(|p| p.regressions.clone())
+            .unwrap_or_default();
         let seed = self.seed.to_string();
         let idstr = job.id.to_string();
         let mut failures = Vec::new();
         for index in regressions {
-            let Some(reg) = self.scenario.regressions.get(index) else { continue };
-            if reg.test_type == test_type && reg.platform == job.platform
+            let Some(reg) = self.scenario.regressions.get(index) else {
+                continue;
+            };
+            if reg.test_type == test_type
+                && reg.platform == job.platform
                 && ids::unit(&[&seed, &idstr, &reg.test, "regression"]) < reg.q
             {
-                failures.push(TestFailure { test: reg.test.clone(), message: reg.message.clone() });
+                failures.push(TestFailure {
+                    test: reg.test.clone(),
+                    message: reg.message.clone(),
+                });
             }
         }
-        for flaky in self.scenario.flaky.iter().filter(|f| f.test_type == test_type) {
+        for flaky in self
+            .scenario
+            .flaky
+            .iter()
+            .filter(|f| f.test_type == test_type)
+        {
             if ids::unit(&[&seed, &idstr, &flaky.test, "flaky"]) < flaky.f {
-                failures.push(TestFailure { test: flaky.test.clone(), message: flaky.message.clone() });
+                failures.push(TestFailure {
+                    test: flaky.test.clone(),
+                    message: flaky.message.clone(),
+                });
             }
         }
         failures
@@ -591,12 +703,21 @@ impl World {
     /// A finished Buildbot build triggers its test builders (not on try; SETA
     /// gaps apply to builds started by the push scheduler).
     fn schedule_buildbot_tests(&mut self, build: &Job) {
-        let is_try = self.scenario.repo(&build.repo).map(|r| r.is_try).unwrap_or(false);
+        let is_try = self
+            .scenario
+            .repo(&build.repo)
+            .map(|r| r.is_try)
+            .unwrap_or(false);
         if is_try {
             return;
         }
         let files = crate::buildjson::build_files(self, build);
-        let tests: Vec<String> = self.scenario.test_types.iter().map(|t| t.name.clone()).collect();
+        let tests: Vec<String> = self
+            .scenario
+            .test_types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
         for test in tests {
             if build.reason == "scheduler" && !self.seta_runs(build.push_id, &test) {
                 continue;
@@ -621,16 +742,39 @@ impl World {
     /// The decision task creates the push's task graph (SETA-optimized tests skipped).
     fn schedule_task_graph(&mut self, decision: &Job) {
         let group = decision.task_id().map(str::to_string);
-        let tests: Vec<String> = self.scenario.test_types.iter().map(|t| t.name.clone()).collect();
+        let tests: Vec<String> = self
+            .scenario
+            .test_types
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
         for (platform, option) in self.platform_options() {
-            let build = self.add_task(decision, JobKind::Build, &platform, &option, None, group.clone(), Vec::new());
-            let build_task = self.job(build).and_then(|j| j.task_id().map(str::to_string));
+            let build = self.add_task(
+                decision,
+                JobKind::Build,
+                &platform,
+                &option,
+                None,
+                group.clone(),
+                Vec::new(),
+            );
+            let build_task = self
+                .job(build)
+                .and_then(|j| j.task_id().map(str::to_string));
             for test in &tests {
                 if !self.seta_runs(decision.push_id, test) {
                     continue;
                 }
                 let deps: Vec<String> = build_task.iter().cloned().collect();
-                self.add_task(decision, JobKind::Test, &platform, &option, Some(test), group.clone(), deps);
+                self.add_task(
+                    decision,
+                    JobKind::Test,
+                    &platform,
+                    &option,
+                    Some(test),
+                    group.clone(),
+                    deps,
+                );
             }
         }
     }
@@ -663,13 +807,19 @@ impl World {
     }
 
     fn release_dependents(&mut self, done: &Job) {
-        let Some(task_id) = done.task_id().map(str::to_string) else { return };
+        let Some(task_id) = done.task_id().map(str::to_string) else {
+            return;
+        };
         let now = self.clock;
         let waiting: Vec<u64> = self
             .jobs
             .iter()
             .filter(|j| j.state == JobState::Pending && j.ready_at.is_none())
-            .filter(|j| j.taskcluster.as_ref().is_some_and(|t| t.dependencies.contains(&task_id)))
+            .filter(|j| {
+                j.taskcluster
+                    .as_ref()
+                    .is_some_and(|t| t.dependencies.contains(&task_id))
+            })
             .map(|j| j.id)
             .collect();
         let failed = done.result != "success";
@@ -681,9 +831,14 @@ impl World {
                 self.set_state(id, JobState::Completed);
                 continue;
             }
-            let ready = self.job(id).map(|j| self.dependencies_done(j)).unwrap_or(false);
+            let ready = self
+                .job(id)
+                .map(|j| self.dependencies_done(j))
+                .unwrap_or(false);
             if ready {
-                let delay = 15 + (ids::unit(&[&self.seed.to_string(), &id.to_string(), "queue"]) * 60.0) as i64;
+                let delay = 15
+                    + (ids::unit(&[&self.seed.to_string(), &id.to_string(), "queue"]) * 60.0)
+                        as i64;
                 if let Some(j) = self.job_mut(id) {
                     j.ready_at = Some(now + delay);
                 }
@@ -693,7 +848,9 @@ impl World {
 
     /// Cancels a pending or running job (usercancel).
     pub fn cancel(&mut self, id: u64) -> bool {
-        let Some(job) = self.job(id) else { return false };
+        let Some(job) = self.job(id) else {
+            return false;
+        };
         if job.state == JobState::Completed {
             return false;
         }
@@ -709,7 +866,14 @@ impl World {
 
     /// Schedules a Taskcluster label on a push: reuses the push's build task for
     /// a test or schedules the build too (as an action's task graph would).
-    pub fn schedule_label(&mut self, push_id: u64, label: &str, group: &str, reason: &str, who: &str) -> Option<u64> {
+    pub fn schedule_label(
+        &mut self,
+        push_id: u64,
+        label: &str,
+        group: &str,
+        reason: &str,
+        who: &str,
+    ) -> Option<u64> {
         let push = self.push(push_id)?;
         let repo = push.repo.clone();
         let revision = push.revision().to_string();
@@ -779,9 +943,22 @@ impl World {
         self.request_log.push(entry);
     }
 
-    pub fn add_selfserve(&mut self, action: &str, who: &str, what: String, request_ids: Vec<u64>) -> u64 {
+    pub fn add_selfserve(
+        &mut self,
+        action: &str,
+        who: &str,
+        what: String,
+        request_ids: Vec<u64>,
+    ) -> u64 {
         let id = FIRST_SELFSERVE_ID + self.selfserve.len() as u64;
-        self.selfserve.push(SelfServeJob { id, action: action.into(), who: who.into(), when: self.clock, what, request_ids });
+        self.selfserve.push(SelfServeJob {
+            id,
+            action: action.into(),
+            who: who.into(),
+            when: self.clock,
+            what,
+            request_ids,
+        });
         id
     }
 }
@@ -802,9 +979,20 @@ mod tests {
         let results: Vec<_> = a.jobs.iter().map(|j| j.result.clone()).collect();
         let results_b: Vec<_> = b.jobs.iter().map(|j| j.result.clone()).collect();
         assert_eq!(results, results_b);
-        let done = a.jobs.iter().filter(|j| j.state == JobState::Completed).count();
-        assert!(done * 10 > a.jobs.len() * 8, "{done} of {} completed", a.jobs.len());
-        assert!(a.jobs.iter().any(|j| j.state != JobState::Completed), "the newest pushes still run");
+        let done = a
+            .jobs
+            .iter()
+            .filter(|j| j.state == JobState::Completed)
+            .count();
+        assert!(
+            done * 10 > a.jobs.len() * 8,
+            "{done} of {} completed",
+            a.jobs.len()
+        );
+        assert!(
+            a.jobs.iter().any(|j| j.state != JobState::Completed),
+            "the newest pushes still run"
+        );
     }
 
     #[test]
@@ -813,7 +1001,12 @@ mod tests {
         let failing: Vec<&Job> = w
             .jobs
             .iter()
-            .filter(|j| j.repo == "mozilla-inbound" && j.failures.iter().any(|f| f.test.contains("test_transaction_lifetimes")))
+            .filter(|j| {
+                j.repo == "mozilla-inbound"
+                    && j.failures
+                        .iter()
+                        .any(|f| f.test.contains("test_transaction_lifetimes"))
+            })
             .collect();
         assert!(!failing.is_empty());
         for job in failing {

@@ -48,14 +48,20 @@ impl Store {
                  path TEXT NOT NULL, status INTEGER NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL);",
         )
         .map_err(sql_err)?;
-        Ok(Store { conn, saved_log_rows: 0, saved_selfserve_rows: 0 })
+        Ok(Store {
+            conn,
+            saved_log_rows: 0,
+            saved_selfserve_rows: 0,
+        })
     }
 
     /// Loads a previously saved world, if any.
     pub fn load(&mut self) -> Result<Option<World>, String> {
         let meta: Option<String> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'world'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'world'", [], |r| {
+                r.get(0)
+            })
             .ok();
         let Some(meta) = meta else { return Ok(None) };
         let meta: Meta = serde_json::from_str(&meta).map_err(json_err)?;
@@ -89,18 +95,26 @@ impl Store {
             .map_err(sql_err)?
             .collect::<Result<Vec<String>, _>>()
             .map_err(sql_err)?;
-        texts.iter().map(|t| serde_json::from_str(t).map_err(json_err)).collect()
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(json_err))
+            .collect()
     }
 
     /// Replaces everything stored with `world`.
     pub fn save_all(&mut self, world: &mut World) -> Result<(), String> {
         let tx = self.conn.transaction().map_err(sql_err)?;
-        tx.execute_batch("DELETE FROM pushes; DELETE FROM jobs; DELETE FROM selfserve; DELETE FROM requests;")
-            .map_err(sql_err)?;
+        tx.execute_batch(
+            "DELETE FROM pushes; DELETE FROM jobs; DELETE FROM selfserve; DELETE FROM requests;",
+        )
+        .map_err(sql_err)?;
         for push in &world.pushes {
             let data = serde_json::to_string(push).map_err(json_err)?;
-            tx.execute("INSERT INTO pushes (id, repo, data) VALUES (?1, ?2, ?3)", params![push.id as i64, push.repo, data])
-                .map_err(sql_err)?;
+            tx.execute(
+                "INSERT INTO pushes (id, repo, data) VALUES (?1, ?2, ?3)",
+                params![push.id as i64, push.repo, data],
+            )
+            .map_err(sql_err)?;
         }
         tx.commit().map_err(sql_err)?;
         self.saved_log_rows = 0;
@@ -122,8 +136,11 @@ impl Store {
             last_change: world.last_change,
         };
         let meta = serde_json::to_string(&meta).map_err(json_err)?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('world', ?1)", params![meta])
-            .map_err(sql_err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('world', ?1)",
+            params![meta],
+        )
+        .map_err(sql_err)?;
         for id in std::mem::take(&mut world.dirty_jobs) {
             let Some(job) = world.job(id) else { continue };
             let data = serde_json::to_string(job).map_err(json_err)?;
@@ -135,8 +152,11 @@ impl Store {
         }
         for entry in world.selfserve.iter().skip(self.saved_selfserve_rows) {
             let data = serde_json::to_string(entry).map_err(json_err)?;
-            tx.execute("INSERT OR REPLACE INTO selfserve (id, data) VALUES (?1, ?2)", params![entry.id as i64, data])
-                .map_err(sql_err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO selfserve (id, data) VALUES (?1, ?2)",
+                params![entry.id as i64, data],
+            )
+            .map_err(sql_err)?;
         }
         for entry in world.request_log.iter().skip(self.saved_log_rows) {
             let data = serde_json::to_string(entry).map_err(json_err)?;

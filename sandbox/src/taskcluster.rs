@@ -21,10 +21,18 @@ use crate::web::{self, rfc3339, with_user};
 use crate::AppState;
 
 /// The real autoland decision task's actions (recorded payload), re-targeted per push.
-const ACTIONS_FIXTURE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/taskcluster/actions.json"));
+const ACTIONS_FIXTURE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/fixtures/taskcluster/actions.json"
+));
 
 /// Actions whose callbacks the sandbox implements.
-const SUPPORTED_ACTIONS: [&str; 4] = ["retrigger", "backfill", "add-new-jobs", "retrigger-multiple"];
+const SUPPORTED_ACTIONS: [&str; 4] = [
+    "retrigger",
+    "backfill",
+    "add-new-jobs",
+    "retrigger-multiple",
+];
 
 /// Hawk timestamps may be this far from the server's clock.
 const HAWK_SKEW: Duration = Duration::from_secs(15 * 60);
@@ -63,22 +71,44 @@ pub fn router() -> Router<AppState> {
         .route("/api/queue/v1/task/{task}", get(task))
         .route("/api/queue/v1/task/{task}/status", get(status))
         .route("/api/queue/v1/task/{task}/artifacts", get(artifacts_latest))
-        .route("/api/queue/v1/task/{task}/runs/{run}/artifacts", get(artifacts_of_run))
-        .route("/api/queue/v1/task/{task}/artifacts/{*name}", get(artifact_latest))
-        .route("/api/queue/v1/task/{task}/runs/{run}/artifacts/{*name}", get(artifact_of_run))
+        .route(
+            "/api/queue/v1/task/{task}/runs/{run}/artifacts",
+            get(artifacts_of_run),
+        )
+        .route(
+            "/api/queue/v1/task/{task}/artifacts/{*name}",
+            get(artifact_latest),
+        )
+        .route(
+            "/api/queue/v1/task/{task}/runs/{run}/artifacts/{*name}",
+            get(artifact_of_run),
+        )
         .route("/api/queue/v1/task-group/{group}/list", get(task_group))
         .route("/api/index/v1/task/{namespace}", get(index))
-        .route("/api/hooks/v1/hooks/{group}/{hook}/trigger", post(trigger_hook))
-        .route("/api/hooks/v1/hooks/{group}/{hook}/{suffix}/trigger", post(trigger_unencoded_hook))
+        .route(
+            "/api/hooks/v1/hooks/{group}/{hook}/trigger",
+            post(trigger_hook),
+        )
+        .route(
+            "/api/hooks/v1/hooks/{group}/{hook}/{suffix}/trigger",
+            post(trigger_unencoded_hook),
+        )
         .route("/events", get(crate::events::stream))
 }
 
 fn tc_error(status: StatusCode, code: &str, message: String) -> Response {
-    web::json(status, json!({"code": code, "message": message, "requestInfo": {}}))
+    web::json(
+        status,
+        json!({"code": code, "message": message, "requestInfo": {}}),
+    )
 }
 
 fn task_not_found(task: &str) -> Response {
-    tc_error(StatusCode::NOT_FOUND, "ResourceNotFound", format!("`{task}` does not correspond to a task that exists."))
+    tc_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("`{task}` does not correspond to a task that exists."),
+    )
 }
 
 fn queue_state(job: &Job) -> &'static str {
@@ -96,7 +126,9 @@ fn queue_state(job: &Job) -> &'static str {
 
 /// Queue `status` structure of a task.
 pub fn task_status(job: &Job) -> Value {
-    let Some(tc) = &job.taskcluster else { return Value::Null };
+    let Some(tc) = &job.taskcluster else {
+        return Value::Null;
+    };
     let state = queue_state(job);
     let runs = if job.state == JobState::Pending && job.ready_at.is_none() {
         json!([])
@@ -105,7 +137,11 @@ pub fn task_status(job: &Job) -> Value {
         let reason_resolved = match state {
             "completed" => Some("completed"),
             "failed" => Some("failed"),
-            "exception" => Some(if job.result == "usercancel" { "canceled" } else { "worker-shutdown" }),
+            "exception" => Some(if job.result == "usercancel" {
+                "canceled"
+            } else {
+                "worker-shutdown"
+            }),
             _ => None,
         };
         json!([{
@@ -141,10 +177,19 @@ fn kind_tag(job: &Job) -> &'static str {
 
 /// Queue `task` definition, shaped after the recorded ones.
 pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
-    let Some(tc) = &job.taskcluster else { return Value::Null };
-    let repo_path = world.scenario.repo(&job.repo).map(|r| r.path.clone()).unwrap_or_default();
+    let Some(tc) = &job.taskcluster else {
+        return Value::Null;
+    };
+    let repo_path = world
+        .scenario
+        .repo(&job.repo)
+        .map(|r| r.path.clone())
+        .unwrap_or_default();
     let pushlog_id = world.push(job.push_id).map(|p| p.pushlog_id).unwrap_or(0);
-    let spec = job.test_type.as_deref().and_then(|t| world.scenario.test_type(t));
+    let spec = job
+        .test_type
+        .as_deref()
+        .and_then(|t| world.scenario.test_type(t));
     let mut tags = json!({
         "kind": kind_tag(job), "worker-implementation": "docker-worker", "createdForUser": job.who,
         "retrigger": if job.kind == JobKind::Test { "true" } else { "false" }, "label": job.label, "os": "linux",
@@ -177,8 +222,13 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
     });
     if let Some(spec) = spec {
         // `mochitest-2` is chunk 2 of its suite; unnumbered suites are one chunk.
-        let chunk = spec.name.rsplit('-').next().and_then(|n| n.parse::<u32>().ok());
-        extra["chunks"] = json!({"current": chunk.unwrap_or(1), "total": chunk.map(|c| c.max(2)).unwrap_or(1)});
+        let chunk = spec
+            .name
+            .rsplit('-')
+            .next()
+            .and_then(|n| n.parse::<u32>().ok());
+        extra["chunks"] =
+            json!({"current": chunk.unwrap_or(1), "total": chunk.map(|c| c.max(2)).unwrap_or(1)});
         extra["suite"] = json!(spec.harness);
     }
     json!({
@@ -228,11 +278,19 @@ async fn task_group(State(state): State<AppState>, Path(group): Path<String>) ->
         let tasks: Vec<Value> = w
             .jobs
             .iter()
-            .filter(|j| j.taskcluster.as_ref().is_some_and(|t| t.task_group_id == group))
+            .filter(|j| {
+                j.taskcluster
+                    .as_ref()
+                    .is_some_and(|t| t.task_group_id == group)
+            })
             .map(|j| json!({"status": task_status(j), "task": task_definition(w, &hg, j)}))
             .collect();
         if tasks.is_empty() {
-            return tc_error(StatusCode::NOT_FOUND, "ResourceNotFound", format!("No task-group with taskGroupId: `{group}`"));
+            return tc_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!("No task-group with taskGroupId: `{group}`"),
+            );
         }
         web::ok(json!({"taskGroupId": group, "tasks": tasks}))
     })
@@ -245,7 +303,12 @@ fn artifact_names(world: &World, job: &Job) -> Vec<String> {
         names.push("public/actions.json".into());
         names.push("public/task-graph.json".into());
     }
-    if let Some(harness) = job.test_type.as_deref().and_then(|t| world.scenario.test_type(t)).map(|t| t.harness.clone()) {
+    if let Some(harness) = job
+        .test_type
+        .as_deref()
+        .and_then(|t| world.scenario.test_type(t))
+        .map(|t| t.harness.clone())
+    {
         names.push(format!("public/test_info/{harness}_raw.log"));
         names.push(format!("public/test_info/{harness}_errorsummary.log"));
     }
@@ -270,40 +333,76 @@ async fn artifacts_latest(State(state): State<AppState>, Path(task): Path<String
     })
 }
 
-async fn artifacts_of_run(State(state): State<AppState>, Path((task, run)): Path<(String, u32)>) -> Response {
-    state.read(|w| match w.job_by_task(&task).filter(|j| j.taskcluster.as_ref().is_some_and(|t| t.retry_id == run)) {
-        Some(job) => web::ok(artifacts_json(w, job)),
-        None => task_not_found(&task),
+async fn artifacts_of_run(
+    State(state): State<AppState>,
+    Path((task, run)): Path<(String, u32)>,
+) -> Response {
+    state.read(|w| {
+        match w
+            .job_by_task(&task)
+            .filter(|j| j.taskcluster.as_ref().is_some_and(|t| t.retry_id == run))
+        {
+            Some(job) => web::ok(artifacts_json(w, job)),
+            None => task_not_found(&task),
+        }
     })
 }
 
-async fn artifact_latest(State(state): State<AppState>, Path((task, name)): Path<(String, String)>) -> Response {
+async fn artifact_latest(
+    State(state): State<AppState>,
+    Path((task, name)): Path<(String, String)>,
+) -> Response {
     let urls = state.urls.clone();
     state.read(|w| artifact(w, &urls, &task, &name))
 }
 
-async fn artifact_of_run(State(state): State<AppState>, Path((task, _run, name)): Path<(String, u32, String)>) -> Response {
+async fn artifact_of_run(
+    State(state): State<AppState>,
+    Path((task, _run, name)): Path<(String, u32, String)>,
+) -> Response {
     let urls = state.urls.clone();
     state.read(|w| artifact(w, &urls, &task, &name))
 }
 
 fn artifact(world: &World, urls: &crate::Urls, task: &str, name: &str) -> Response {
-    let Some(job) = world.job_by_task(task) else { return task_not_found(task) };
-    let text = |body: String| ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
+    let Some(job) = world.job_by_task(task) else {
+        return task_not_found(task);
+    };
+    let text = |body: String| {
+        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+    };
     match name {
-        "public/actions.json" if job.kind == JobKind::Decision => match actions_json(world, &urls.hg, job) {
-            Some(actions) => web::ok(actions),
-            None => tc_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "actions fixture unreadable".into()),
-        },
-        "public/task-graph.json" if job.kind == JobKind::Decision => web::ok(task_graph(world, job)),
+        "public/actions.json" if job.kind == JobKind::Decision => {
+            match actions_json(world, &urls.hg, job) {
+                Some(actions) => web::ok(actions),
+                None => tc_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalServerError",
+                    "actions fixture unreadable".into(),
+                ),
+            }
+        }
+        "public/task-graph.json" if job.kind == JobKind::Decision => {
+            web::ok(task_graph(world, job))
+        }
         "public/logs/live_backing.log" => text(logs::text(&world.scenario, job)),
-        n if n.starts_with("public/test_info/") && n.ends_with("_raw.log") && job.kind == JobKind::Test => {
+        n if n.starts_with("public/test_info/")
+            && n.ends_with("_raw.log")
+            && job.kind == JobKind::Test =>
+        {
             text(logs::raw(&world.scenario, job))
         }
-        n if n.starts_with("public/test_info/") && n.ends_with("_errorsummary.log") && job.kind == JobKind::Test => {
+        n if n.starts_with("public/test_info/")
+            && n.ends_with("_errorsummary.log")
+            && job.kind == JobKind::Test =>
+        {
             text(logs::errorsummary(&world.scenario, job))
         }
-        _ => tc_error(StatusCode::NOT_FOUND, "ResourceNotFound", format!("Artifact `{name}` not found")),
+        _ => tc_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("Artifact `{name}` not found"),
+        ),
     }
 }
 
@@ -311,9 +410,18 @@ fn artifact(world: &World, urls: &crate::Urls, task: &str, name: &str) -> Respon
 fn task_graph(world: &World, decision: &Job) -> Value {
     let mut graph = serde_json::Map::new();
     for (platform, option) in world.platform_options() {
-        graph.insert(world.label_for(&decision.repo, JobKind::Build, &platform, &option, None), json!({"kind": "build"}));
+        graph.insert(
+            world.label_for(&decision.repo, JobKind::Build, &platform, &option, None),
+            json!({"kind": "build"}),
+        );
         for test in &world.scenario.test_types {
-            let label = world.label_for(&decision.repo, JobKind::Test, &platform, &option, Some(&test.name));
+            let label = world.label_for(
+                &decision.repo,
+                JobKind::Test,
+                &platform,
+                &option,
+                Some(&test.name),
+            );
             graph.insert(label, json!({"kind": "test"}));
         }
     }
@@ -327,11 +435,18 @@ pub fn actions_json(world: &World, hg: &str, decision: &Job) -> Option<Value> {
     let repo_path = world.scenario.repo(&push.repo)?.path.clone();
     let task_id = decision.task_id()?.to_string();
     let list = actions.get_mut("actions")?.as_array_mut()?;
-    list.retain(|a| a.get("name").and_then(Value::as_str).is_some_and(|n| SUPPORTED_ACTIONS.contains(&n)));
+    list.retain(|a| {
+        a.get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| SUPPORTED_ACTIONS.contains(&n))
+    });
     for action in list.iter_mut() {
-        let Some(decision_part) = action.pointer_mut("/hookPayload/decision") else { continue };
+        let Some(decision_part) = action.pointer_mut("/hookPayload/decision") else {
+            continue;
+        };
         decision_part["push"] = json!({"owner": push.user, "pushlog_id": push.pushlog_id.to_string(), "revision": push.revision()});
-        decision_part["repository"] = json!({"level": "3", "project": push.repo, "url": format!("{hg}/{repo_path}")});
+        decision_part["repository"] =
+            json!({"level": "3", "project": push.repo, "url": format!("{hg}/{repo_path}")});
         if let Some(a) = decision_part.get_mut("action") {
             a["taskGroupId"] = json!(task_id);
         }
@@ -344,7 +459,7 @@ async fn index(State(state): State<AppState>, Path(namespace): Path<String>) -> 
         let rest = namespace.strip_prefix("gecko.v2.")?;
         let (repo, rest) = rest.split_once('.')?;
         let push = if rest == "latest.taskgraph.decision" {
-            w.repo_pushes(repo).into_iter().filter(|p| p.decision_task_id.is_some()).next_back()
+            w.repo_pushes(repo).into_iter().rfind(|p| p.decision_task_id.is_some())
         } else {
             let rev = rest.strip_prefix("revision.")?.strip_suffix(".taskgraph.decision")?;
             w.push_by_revision(repo, rev).filter(|p| p.revision() == rev)
@@ -355,7 +470,11 @@ async fn index(State(state): State<AppState>, Path(namespace): Path<String>) -> 
     });
     match found {
         Some(body) => web::ok(body),
-        None => tc_error(StatusCode::NOT_FOUND, "ResourceNotFound", format!("Indexed task not found: {namespace}")),
+        None => tc_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("Indexed task not found: {namespace}"),
+        ),
     }
 }
 
@@ -368,30 +487,73 @@ pub fn satisfies(scopes: &[String], required: &str) -> bool {
 }
 
 /// Verifies the Hawk `Authorization` header; returns the client id and scopes.
-fn authenticate(state: &AppState, headers: &HeaderMap, path: &str, body: &[u8]) -> Result<(String, Vec<String>), Response> {
-    let unauthorized = |message: &str| tc_error(StatusCode::UNAUTHORIZED, "AuthenticationFailed", message.to_string());
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| unauthorized("Authorization header missing"))?;
-    let hawk_value = value.strip_prefix("Hawk ").ok_or_else(|| unauthorized("Authorization is not a Hawk header"))?;
-    let parsed: hawk::Header = hawk_value.parse().map_err(|_| unauthorized("Bad Hawk header"))?;
-    let client_id = parsed.id.clone().ok_or_else(|| unauthorized("Hawk header has no id"))?;
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    body: &[u8],
+) -> Result<(String, Vec<String>), Response> {
+    let unauthorized = |message: &str| {
+        tc_error(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationFailed",
+            message.to_string(),
+        )
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized("Authorization header missing"))?;
+    let hawk_value = value
+        .strip_prefix("Hawk ")
+        .ok_or_else(|| unauthorized("Authorization is not a Hawk header"))?;
+    let parsed: hawk::Header = hawk_value
+        .parse()
+        .map_err(|_| unauthorized("Bad Hawk header"))?;
+    let client_id = parsed
+        .id
+        .clone()
+        .ok_or_else(|| unauthorized("Hawk header has no id"))?;
     let (client, expired) = state.read(|w| {
-        let client = w.scenario.tc_clients.iter().find(|c| c.client_id == client_id).cloned();
+        let client = w
+            .scenario
+            .tc_clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .cloned();
         (client, w.faults.taskcluster.expired_credentials)
     });
     let client = client.ok_or_else(|| unauthorized(&format!("client `{client_id}` not found")))?;
     if expired {
-        return Err(unauthorized("ext.certificate.expiry < now: credentials have expired"));
+        return Err(unauthorized(
+            "ext.certificate.expiry < now: credentials have expired",
+        ));
     }
-    let host_header = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host_header = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let (host, port) = match host_header.rsplit_once(':') {
         Some((h, p)) => (h, p.parse::<u16>().unwrap_or(80)),
         None => (host_header, 80),
     };
-    let key = hawk::Key::new(client.access_token.as_bytes(), hawk::SHA256).map_err(|_| unauthorized("bad key"))?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let key = hawk::Key::new(client.access_token.as_bytes(), hawk::SHA256)
+        .map_err(|_| unauthorized("bad key"))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let valid = [content_type.to_string(), mime].iter().any(|ct| {
-        let hash = parsed.hash.as_ref().map(|_| hawk::PayloadHasher::hash(ct.as_bytes(), hawk::SHA256, body));
+        let hash = parsed
+            .hash
+            .as_ref()
+            .map(|_| hawk::PayloadHasher::hash(ct.as_bytes(), hawk::SHA256, body));
         let hash = match hash {
             Some(Ok(h)) => Some(h),
             Some(Err(_)) => return false,
@@ -417,7 +579,14 @@ async fn trigger_unencoded_hook(
     uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    trigger_hook(state, Path((group, format!("{hook}/{suffix}"))), headers, uri, body).await
+    trigger_hook(
+        state,
+        Path((group, format!("{hook}/{suffix}"))),
+        headers,
+        uri,
+        body,
+    )
+    .await
 }
 
 /// `POST /api/hooks/v1/hooks/{group}/{hook}/trigger`.
@@ -428,7 +597,10 @@ async fn trigger_hook(
     uri: axum::http::Uri,
     body: Bytes,
 ) -> Response {
-    let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let (client_id, scopes) = match authenticate(&state, &headers, &path, &body) {
         Ok(c) => c,
         Err(e) => return e,
@@ -436,7 +608,10 @@ async fn trigger_hook(
     let required = format!("hooks:trigger-hook:{group}/{hook}");
     if !satisfies(&scopes, &required) {
         let message = format!("Client `{client_id}` is missing the scope `{required}`");
-        return with_user(tc_error(StatusCode::FORBIDDEN, "InsufficientScopes", message), &client_id);
+        return with_user(
+            tc_error(StatusCode::FORBIDDEN, "InsufficientScopes", message),
+            &client_id,
+        );
     }
     let known_hook = state.read(|w| {
         let hg = state.urls.hg.clone();
@@ -447,40 +622,77 @@ async fn trigger_hook(
             .and_then(|a| a.get("actions").cloned())
             .and_then(|a| a.as_array().cloned())
             .is_some_and(|list| {
-                list.iter().any(|a| a["hookGroupId"] == json!(group) && a["hookId"] == json!(hook))
+                list.iter()
+                    .any(|a| a["hookGroupId"] == json!(group) && a["hookId"] == json!(hook))
             })
     });
     if !known_hook {
-        return with_user(tc_error(StatusCode::NOT_FOUND, "ResourceNotFound", format!("No such hook {group}/{hook}")), &client_id);
+        return with_user(
+            tc_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!("No such hook {group}/{hook}"),
+            ),
+            &client_id,
+        );
     }
     let payload: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return with_user(tc_error(StatusCode::BAD_REQUEST, "MalformedPayload", format!("body is not JSON: {e}")), &client_id),
+        Err(e) => {
+            return with_user(
+                tc_error(
+                    StatusCode::BAD_REQUEST,
+                    "MalformedPayload",
+                    format!("body is not JSON: {e}"),
+                ),
+                &client_id,
+            )
+        }
     };
     let context = json!({"payload": payload, "firedBy": "triggerHook", "clientId": client_id});
     let template: Value = match serde_json::from_str(HOOK_TASK_TEMPLATE) {
         Ok(t) => t,
-        Err(e) => return tc_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", e.to_string()),
+        Err(e) => {
+            return tc_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                e.to_string(),
+            )
+        }
     };
     let rendered = match json_e::render(&template, &context) {
         Ok(task) => task,
         Err(e) => {
             let message = format!("hook payload does not render the action task: {e}");
-            return with_user(tc_error(StatusCode::BAD_REQUEST, "InputError", message), &client_id);
+            return with_user(
+                tc_error(StatusCode::BAD_REQUEST, "InputError", message),
+                &client_id,
+            );
         }
     };
     let request = match ActionRequest::from_task(&rendered) {
         Ok(r) => r,
-        Err(e) => return with_user(tc_error(StatusCode::BAD_REQUEST, "InputError", e), &client_id),
+        Err(e) => {
+            return with_user(
+                tc_error(StatusCode::BAD_REQUEST, "InputError", e),
+                &client_id,
+            )
+        }
     };
     let outcome = state.update(|w| run_action(w, &request, &client_id));
     match outcome {
         Ok(action_job) => {
             let status = state.read(|w| w.job(action_job).map(task_status).unwrap_or(Value::Null));
             let task_id = status.get("taskId").cloned().unwrap_or(Value::Null);
-            with_user(web::ok(json!({"taskId": task_id, "status": status})), &client_id)
+            with_user(
+                web::ok(json!({"taskId": task_id, "status": status})),
+                &client_id,
+            )
         }
-        Err(e) => with_user(tc_error(StatusCode::BAD_REQUEST, "InputError", e), &client_id),
+        Err(e) => with_user(
+            tc_error(StatusCode::BAD_REQUEST, "InputError", e),
+            &client_id,
+        ),
     }
 }
 
@@ -498,12 +710,27 @@ pub struct ActionRequest {
 
 impl ActionRequest {
     fn from_task(task: &Value) -> Result<ActionRequest, String> {
-        let env = task.pointer("/payload/env").ok_or("rendered action task has no env")?;
-        let text = |key: &str| env.get(key).and_then(Value::as_str).map(str::to_string).ok_or(format!("{key} missing"));
-        let task_id: Value = serde_json::from_str(&text("ACTION_TASK_ID")?).map_err(|e| e.to_string())?;
-        let input: Value = serde_json::from_str(&text("ACTION_INPUT")?).map_err(|e| e.to_string())?;
-        let pushlog_id = text("ACTION_PUSHLOG_ID")?.parse::<u64>().map_err(|_| "pushlog_id is not a number".to_string())?;
-        let title = task.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("Action").to_string();
+        let env = task
+            .pointer("/payload/env")
+            .ok_or("rendered action task has no env")?;
+        let text = |key: &str| {
+            env.get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or(format!("{key} missing"))
+        };
+        let task_id: Value =
+            serde_json::from_str(&text("ACTION_TASK_ID")?).map_err(|e| e.to_string())?;
+        let input: Value =
+            serde_json::from_str(&text("ACTION_INPUT")?).map_err(|e| e.to_string())?;
+        let pushlog_id = text("ACTION_PUSHLOG_ID")?
+            .parse::<u64>()
+            .map_err(|_| "pushlog_id is not a number".to_string())?;
+        let title = task
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("Action")
+            .to_string();
         Ok(ActionRequest {
             callback: text("ACTION_CALLBACK")?,
             title,
@@ -527,8 +754,16 @@ fn int_input(input: &Value, key: &str, default: i64, max: i64) -> Result<i64, St
 }
 
 fn labels_input(value: Option<&Value>) -> Result<Vec<String>, String> {
-    let list = value.and_then(Value::as_array).ok_or("tasks must be a list of labels")?;
-    list.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(|| "task labels are strings".to_string())).collect()
+    let list = value
+        .and_then(Value::as_array)
+        .ok_or("tasks must be a list of labels")?;
+    list.iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| "task labels are strings".to_string())
+        })
+        .collect()
 }
 
 /// (push id, label, times) the callback schedules.
@@ -537,11 +772,21 @@ fn plan_action(w: &World, request: &ActionRequest) -> Result<Vec<(u64, String, i
         .repo_pushes(&request.project)
         .into_iter()
         .find(|p| p.pushlog_id == request.pushlog_id)
-        .ok_or_else(|| format!("push {} not found in {}", request.pushlog_id, request.project))?;
+        .ok_or_else(|| {
+            format!(
+                "push {} not found in {}",
+                request.pushlog_id, request.project
+            )
+        })?;
     let input = &request.input;
     let target_label = || {
-        let task = request.task_id.as_deref().ok_or("this action needs a taskId")?;
-        w.job_by_task(task).map(|j| j.label.clone()).ok_or_else(|| format!("task {task} not found"))
+        let task = request
+            .task_id
+            .as_deref()
+            .ok_or("this action needs a taskId")?;
+        w.job_by_task(task)
+            .map(|j| j.label.clone())
+            .ok_or_else(|| format!("task {task} not found"))
     };
     match request.callback.as_str() {
         "retrigger" => {
@@ -552,30 +797,48 @@ fn plan_action(w: &World, request: &ActionRequest) -> Result<Vec<(u64, String, i
             // The callback uses depth 9 when the input omits it (Treeherder's button).
             let depth = int_input(input, "depth", 9, 25)? as usize;
             let times = int_input(input, "times", 1, 10)?;
-            let inclusive = input.get("inclusive").and_then(Value::as_bool).unwrap_or(false);
+            let inclusive = input
+                .get("inclusive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             let label = target_label()?;
             let pushes = w.repo_pushes(&push.repo);
             let lowest = push.index.saturating_sub(depth);
             Ok(pushes
                 .iter()
-                .filter(|p| p.index >= lowest && (p.index < push.index || (inclusive && p.index == push.index)))
+                .filter(|p| {
+                    p.index >= lowest
+                        && (p.index < push.index || (inclusive && p.index == push.index))
+                })
                 .map(|p| (p.id, label.clone(), times))
                 .collect())
         }
         "add-new-jobs" => {
             let times = int_input(input, "times", 1, 100)?;
-            Ok(labels_input(input.get("tasks"))?.into_iter().map(|l| (push.id, l, times)).collect())
+            Ok(labels_input(input.get("tasks"))?
+                .into_iter()
+                .map(|l| (push.id, l, times))
+                .collect())
         }
         "retrigger-multiple" => {
-            let requests = input.get("requests").and_then(Value::as_array).ok_or("input.requests must be a list")?;
+            let requests = input
+                .get("requests")
+                .and_then(Value::as_array)
+                .ok_or("input.requests must be a list")?;
             let mut plan = Vec::new();
             for r in requests {
                 let times = int_input(r, "times", 1, 100)?;
-                plan.extend(labels_input(r.get("tasks"))?.into_iter().map(|l| (push.id, l, times)));
+                plan.extend(
+                    labels_input(r.get("tasks"))?
+                        .into_iter()
+                        .map(|l| (push.id, l, times)),
+                );
             }
             Ok(plan)
         }
-        other => Err(format!("action callback `{other}` is not supported by the sandbox")),
+        other => Err(format!(
+            "action callback `{other}` is not supported by the sandbox"
+        )),
     }
 }
 
@@ -587,7 +850,12 @@ pub fn run_action(w: &mut World, request: &ActionRequest, client_id: &str) -> Re
         .into_iter()
         .find(|p| p.pushlog_id == request.pushlog_id)
         .map(|p| (p.id, p.revision().to_string()))
-        .ok_or_else(|| format!("push {} not found in {}", request.pushlog_id, request.project))?;
+        .ok_or_else(|| {
+            format!(
+                "push {} not found in {}",
+                request.pushlog_id, request.project
+            )
+        })?;
     let action = w.add_job(NewJob {
         push_id: push.0,
         revision: push.1,
@@ -603,18 +871,41 @@ pub fn run_action(w: &mut World, request: &ActionRequest, client_id: &str) -> Re
         dependencies: Vec::new(),
     });
     w.set_label(action, &request.title);
-    let action_task = w.job(action).and_then(|j| j.task_id().map(str::to_string)).unwrap_or_default();
+    let action_task = w
+        .job(action)
+        .and_then(|j| j.task_id().map(str::to_string))
+        .unwrap_or_default();
     match plan_action(w, request) {
         Ok(plan) => {
             for (push_id, label, times) in plan {
                 for _ in 0..times {
-                    if w.schedule_label(push_id, &label, &action_task, &format!("action {}", request.callback), client_id).is_none() {
-                        w.fail_job(action, TestFailure { test: label.clone(), message: format!("unknown label {label}") });
+                    if w.schedule_label(
+                        push_id,
+                        &label,
+                        &action_task,
+                        &format!("action {}", request.callback),
+                        client_id,
+                    )
+                    .is_none()
+                    {
+                        w.fail_job(
+                            action,
+                            TestFailure {
+                                test: label.clone(),
+                                message: format!("unknown label {label}"),
+                            },
+                        );
                     }
                 }
             }
         }
-        Err(message) => w.fail_job(action, TestFailure { test: request.callback.clone(), message }),
+        Err(message) => w.fail_job(
+            action,
+            TestFailure {
+                test: request.callback.clone(),
+                message,
+            },
+        ),
     }
     Ok(action)
 }

@@ -25,9 +25,25 @@ const DEBUG_HASH: &str = "32faaecac742100f7753f0c1d0aa0add01b4046b";
 
 /// Current `/api/jobs/` property names (the order the recorded payloads use).
 pub const JOB_PROPERTY_NAMES: [&str; 19] = [
-    "duration", "failure_classification_id", "id", "job_group_name", "job_group_symbol", "job_type_name",
-    "job_type_symbol", "last_modified", "option_collection_hash", "platform", "platform_option", "push_id",
-    "result", "signature", "state", "tier", "task_id", "retry_id", "push_revision",
+    "duration",
+    "failure_classification_id",
+    "id",
+    "job_group_name",
+    "job_group_symbol",
+    "job_type_name",
+    "job_type_symbol",
+    "last_modified",
+    "option_collection_hash",
+    "platform",
+    "platform_option",
+    "push_id",
+    "result",
+    "signature",
+    "state",
+    "tier",
+    "task_id",
+    "retry_id",
+    "push_revision",
 ];
 
 /// Registers `path` and its form without the trailing slash (Django redirects it).
@@ -41,25 +57,46 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::temporary("/jobs") }))
         .route("/jobs", get(|| async { asset("jobs.html") }))
         .route("/legacy", get(|| async { asset("legacy.html") }))
-        .route("/assets/{*file}", get(|Path(file): Path<String>| async move { asset(&file) }));
+        .route(
+            "/assets/{*file}",
+            get(|Path(file): Path<String>| async move { asset(&file) }),
+        );
     let routes: Vec<(&str, MethodRouter<AppState>)> = vec![
         ("/api/repository/", get(repositories)),
         ("/api/user/", get(|| async { ok(json!([])) })),
-        ("/api/failureclassification/", get(|| async { ok(failure_classifications()) })),
-        ("/api/performance/framework/", get(|| async { ok(performance_frameworks()) })),
+        (
+            "/api/failureclassification/",
+            get(|| async { ok(failure_classifications()) }),
+        ),
+        (
+            "/api/performance/framework/",
+            get(|| async { ok(performance_frameworks()) }),
+        ),
         ("/api/jobs/", get(jobs_list)),
         ("/api/project/{repo}/push/", get(pushes)),
         ("/api/project/{repo}/resultset/", get(pushes)),
-        ("/api/project/{repo}/push/decisiontask/", get(decision_tasks)),
+        (
+            "/api/project/{repo}/push/decisiontask/",
+            get(decision_tasks),
+        ),
         ("/api/project/{repo}/jobs/", get(repo_jobs)),
         ("/api/project/{repo}/jobs/{id}/", get(job_detail)),
-        ("/api/project/{repo}/jobs/{id}/text_log_errors/", get(text_log_errors)),
-        ("/api/project/{repo}/jobs/{id}/bug_suggestions/", get(bug_suggestions)),
+        (
+            "/api/project/{repo}/jobs/{id}/text_log_errors/",
+            get(text_log_errors),
+        ),
+        (
+            "/api/project/{repo}/jobs/{id}/bug_suggestions/",
+            get(bug_suggestions),
+        ),
         ("/api/project/{repo}/job-log-url/", get(job_log_urls)),
         ("/api/project/{repo}/artifact/", get(artifacts)),
         ("/api/project/{repo}/note/", get(empty_for_job)),
         ("/api/project/{repo}/bug-job-map/", get(empty_for_job)),
-        ("/api/project/{repo}/performance/job-data/", get(empty_for_job)),
+        (
+            "/api/project/{repo}/performance/job-data/",
+            get(empty_for_job),
+        ),
     ];
     for (path, handler) in routes {
         r = both(r, path, handler);
@@ -72,12 +109,18 @@ pub fn router() -> Router<AppState> {
 fn asset(file: &str) -> Response {
     let safe = !file.is_empty()
         && !file.contains("..")
-        && file.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
+        && file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'));
     if !safe {
         return web::not_found("no such asset");
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(file);
-    let Ok(bytes) = std::fs::read(&path) else { return web::not_found("no such asset") };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join(file);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return web::not_found("no such asset");
+    };
     let kind = match path.extension().and_then(|e| e.to_str()) {
         Some("html") => "text/html; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
@@ -106,14 +149,32 @@ fn repo_json(world: &World, urls: &Urls, name: &str) -> Option<Value> {
 async fn repositories(State(state): State<AppState>) -> Response {
     let urls = state.urls.clone();
     ok(state.read(|w| {
-        let repos: Vec<Value> = w.scenario.repos.iter().filter_map(|r| repo_json(w, &urls, &r.name)).collect();
+        let repos: Vec<Value> = w
+            .scenario
+            .repos
+            .iter()
+            .filter_map(|r| repo_json(w, &urls, &r.name))
+            .collect();
         json!(repos)
     }))
 }
 
 fn failure_classifications() -> Value {
-    let names = ["not classified", "fixed by commit", "expected fail", "intermittent", "infra", "intermittent needs filing", "autoclassified intermittent", "new failure not classified"];
-    json!(names.iter().enumerate().map(|(i, n)| json!({"id": i + 1, "name": n})).collect::<Vec<_>>())
+    let names = [
+        "not classified",
+        "fixed by commit",
+        "expected fail",
+        "intermittent",
+        "infra",
+        "intermittent needs filing",
+        "autoclassified intermittent",
+        "new failure not classified",
+    ];
+    json!(names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"id": i + 1, "name": n}))
+        .collect::<Vec<_>>())
 }
 
 fn performance_frameworks() -> Value {
@@ -141,7 +202,11 @@ fn unknown_repo(repo: &str) -> Response {
 
 /// Push filters: revision, fromchange/tochange (inclusive), id and its
 /// lookups, author, count (default 10, max 1000); newest first.
-async fn pushes(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
+async fn pushes(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
     let count = match web::number(&q, "count") {
         Ok(c) => c.unwrap_or(10).min(1000) as usize,
         Err(e) => return e,
@@ -186,14 +251,18 @@ async fn pushes(State(state): State<AppState>, Path(repo): Path<String>, Query(q
                 && gte.is_none_or(|v| p.id >= v)
                 && id_in.as_ref().is_none_or(|ids| ids.contains(&p.id))
         });
-        list.sort_by(|a, b| b.id.cmp(&a.id));
+        list.sort_by_key(|p| std::cmp::Reverse(p.id));
         list.truncate(count);
         let results: Vec<Value> = list.iter().map(|p| push_json(w, p)).collect();
         ok(json!({"meta": {"count": results.len(), "repository": repo, "filter_params": q}, "results": results}))
     })
 }
 
-async fn decision_tasks(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
+async fn decision_tasks(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
     let ids = match web::number_list(&q, "push_ids") {
         Ok(Some(ids)) => ids,
         Ok(None) => return web::bad_request("push_ids is required"),
@@ -202,7 +271,10 @@ async fn decision_tasks(State(state): State<AppState>, Path(repo): Path<String>,
     state.read(|w| {
         let mut out = serde_json::Map::new();
         for id in ids {
-            let task = w.push(id).filter(|p| p.repo == repo).and_then(|p| p.decision_task_id.clone());
+            let task = w
+                .push(id)
+                .filter(|p| p.repo == repo)
+                .and_then(|p| p.decision_task_id.clone());
             if let Some(task) = task {
                 out.insert(id.to_string(), json!({"id": task, "run": "0"}));
             }
@@ -216,15 +288,41 @@ async fn decision_tasks(State(state): State<AppState>, Path(repo): Path<String>,
 
 /// Treeherder job type, symbol and group of a job.
 fn job_type(world: &World, job: &Job) -> (String, String, String, String) {
-    let spec = job.test_type.as_deref().and_then(|t| world.scenario.test_type(t));
+    let spec = job
+        .test_type
+        .as_deref()
+        .and_then(|t| world.scenario.test_type(t));
     match (job.kind, job.system, spec) {
-        (JobKind::Decision, _, _) => ("Gecko Decision Task".into(), "D".into(), "unknown".into(), "?".into()),
-        (JobKind::Action, _, _) => (job.label.clone(), action_symbol(&job.label), "unknown".into(), "?".into()),
-        (JobKind::Build, CiSystem::Buildbot, _) => ("Build".into(), "B".into(), "unknown".into(), "?".into()),
-        (JobKind::Build, CiSystem::Taskcluster, _) => (job.label.clone(), "B".into(), "unknown".into(), "?".into()),
+        (JobKind::Decision, _, _) => (
+            "Gecko Decision Task".into(),
+            "D".into(),
+            "unknown".into(),
+            "?".into(),
+        ),
+        (JobKind::Action, _, _) => (
+            job.label.clone(),
+            action_symbol(&job.label),
+            "unknown".into(),
+            "?".into(),
+        ),
+        (JobKind::Build, CiSystem::Buildbot, _) => {
+            ("Build".into(), "B".into(), "unknown".into(), "?".into())
+        }
+        (JobKind::Build, CiSystem::Taskcluster, _) => {
+            (job.label.clone(), "B".into(), "unknown".into(), "?".into())
+        }
         (JobKind::Test, system, Some(t)) => {
-            let name = if system == CiSystem::Buildbot { t.name.clone() } else { job.label.clone() };
-            (name, t.symbol.clone(), t.group_name.clone(), t.group_symbol.clone())
+            let name = if system == CiSystem::Buildbot {
+                t.name.clone()
+            } else {
+                job.label.clone()
+            };
+            (
+                name,
+                t.symbol.clone(),
+                t.group_name.clone(),
+                t.group_symbol.clone(),
+            )
         }
         (JobKind::Test, _, None) => (job.label.clone(), "?".into(), "unknown".into(), "?".into()),
     }
@@ -247,7 +345,13 @@ fn option_hash(option: &str) -> &'static str {
 }
 
 fn signature(job: &Job) -> String {
-    ids::revision(&["signature", &job.repo, &job.platform, &job.option, &job.label])
+    ids::revision(&[
+        "signature",
+        &job.repo,
+        &job.platform,
+        &job.option,
+        &job.label,
+    ])
 }
 
 fn duration(job: &Job) -> i64 {
@@ -287,8 +391,15 @@ fn job_property(world: &World, job: &Job, name: &str) -> Value {
 /// Filters shared by the list and dict job endpoints.
 fn job_matches(job: &Job, q: &Params, push_ids: &Option<Vec<u64>>, since: Option<i64>) -> bool {
     let eq = |key: &str, value: &str| q.get(key).is_none_or(|v| v == value);
-    let retry = job.taskcluster.as_ref().map(|t| t.retry_id).unwrap_or(0).to_string();
-    push_ids.as_ref().is_none_or(|ids| ids.contains(&job.push_id))
+    let retry = job
+        .taskcluster
+        .as_ref()
+        .map(|t| t.retry_id)
+        .unwrap_or(0)
+        .to_string();
+    push_ids
+        .as_ref()
+        .is_none_or(|ids| ids.contains(&job.push_id))
         && since.is_none_or(|s| job.last_modified > s)
         && eq("task_id", job.task_id().unwrap_or(""))
         && eq("retry_id", &retry)
@@ -300,7 +411,12 @@ fn job_matches(job: &Job, q: &Params, push_ids: &Option<Vec<u64>>, since: Option
 
 /// Push ids named by `push_id`, `push_id__in` or (2015) `result_set_id`.
 fn push_filter(q: &Params) -> Result<Option<Vec<u64>>, Response> {
-    for key in ["push_id", "result_set_id", "push_id__in", "result_set_id__in"] {
+    for key in [
+        "push_id",
+        "result_set_id",
+        "push_id__in",
+        "result_set_id__in",
+    ] {
         if let Some(ids) = web::number_list(q, key)? {
             return Ok(Some(ids));
         }
@@ -311,7 +427,9 @@ fn push_filter(q: &Params) -> Result<Option<Vec<u64>>, Response> {
 fn since_filter(q: &Params) -> Result<Option<i64>, Response> {
     match q.get("last_modified__gt") {
         None => Ok(None),
-        Some(v) => web::parse_iso(v).map(Some).ok_or_else(|| web::bad_request("last_modified__gt must be ISO 8601")),
+        Some(v) => web::parse_iso(v)
+            .map(Some)
+            .ok_or_else(|| web::bad_request("last_modified__gt must be ISO 8601")),
     }
 }
 
@@ -335,7 +453,10 @@ async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -> Re
         Err(e) => return e,
     };
     let page_size = match web::number(&q, "count") {
-        Ok(c) => c.map(|c| c as usize).unwrap_or(PAGE_SIZE).clamp(1, PAGE_SIZE),
+        Ok(c) => c
+            .map(|c| c as usize)
+            .unwrap_or(PAGE_SIZE)
+            .clamp(1, PAGE_SIZE),
         Err(e) => return e,
     };
     let base = state.urls.treeherder.clone();
@@ -371,7 +492,9 @@ pub fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -393,9 +516,14 @@ pub fn log_urls(urls: &Urls, world: &World, job: &Job) -> Vec<(LogKind, String)>
                     let artifact = match kind {
                         LogKind::Text => "public/logs/live_backing.log".to_string(),
                         LogKind::Raw => format!("public/test_info/{harness}_raw.log"),
-                        LogKind::ErrorSummary => format!("public/test_info/{harness}_errorsummary.log"),
+                        LogKind::ErrorSummary => {
+                            format!("public/test_info/{harness}_errorsummary.log")
+                        }
                     };
-                    format!("{}/api/queue/v1/task/{}/runs/{}/artifacts/{artifact}", urls.taskcluster, tc.task_id, tc.retry_id)
+                    format!(
+                        "{}/api/queue/v1/task/{}/runs/{}/artifacts/{artifact}",
+                        urls.taskcluster, tc.task_id, tc.retry_id
+                    )
                 }
                 None => {
                     let file = match kind {
@@ -456,7 +584,11 @@ pub fn job_dict(world: &World, urls: &Urls, job: &Job, detail: bool) -> Value {
 }
 
 /// `/api/project/{repo}/jobs/`: dict form with offset/count (≤ 2000).
-async fn repo_jobs(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
+async fn repo_jobs(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
     let push_ids = match push_filter(&q) {
         Ok(p) => p,
         Err(e) => return e,
@@ -466,7 +598,10 @@ async fn repo_jobs(State(state): State<AppState>, Path(repo): Path<String>, Quer
         Err(e) => return e,
     };
     let (offset, count) = match (web::number(&q, "offset"), web::number(&q, "count")) {
-        (Ok(o), Ok(c)) => (o.unwrap_or(0) as usize, c.map(|c| c as usize).unwrap_or(PAGE_SIZE).min(PAGE_SIZE)),
+        (Ok(o), Ok(c)) => (
+            o.unwrap_or(0) as usize,
+            c.map(|c| c as usize).unwrap_or(PAGE_SIZE).min(PAGE_SIZE),
+        ),
         (Err(e), _) | (_, Err(e)) => return e,
     };
     let urls = state.urls.clone();
@@ -496,7 +631,10 @@ fn find_job<'a>(world: &'a World, repo: &str, id: &str) -> Result<&'a Job, Respo
         .ok_or_else(|| web::not_found("No job with id"))
 }
 
-async fn job_detail(State(state): State<AppState>, Path((repo, id)): Path<(String, String)>) -> Response {
+async fn job_detail(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
     let urls = state.urls.clone();
     state.read(|w| match find_job(w, &repo, &id) {
         Ok(job) => ok(job_dict(w, &urls, job, true)),
@@ -504,8 +642,15 @@ async fn job_detail(State(state): State<AppState>, Path((repo, id)): Path<(Strin
     })
 }
 
-async fn job_log_urls(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
-    let ids = match (web::number_list(&q, "job_id"), web::number_list(&q, "job_id__in")) {
+async fn job_log_urls(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    let ids = match (
+        web::number_list(&q, "job_id"),
+        web::number_list(&q, "job_id__in"),
+    ) {
         (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
         (Err(e), _) | (_, Err(e)) => return e,
         _ => return web::bad_request("job_id is required"),
@@ -523,7 +668,10 @@ async fn job_log_urls(State(state): State<AppState>, Path(repo): Path<String>, Q
     }))
 }
 
-async fn text_log_errors(State(state): State<AppState>, Path((repo, id)): Path<(String, String)>) -> Response {
+async fn text_log_errors(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
     state.read(|w| {
         let job = match find_job(w, &repo, &id) {
             Ok(j) => j,
@@ -546,7 +694,9 @@ async fn text_log_errors(State(state): State<AppState>, Path((repo, id)): Path<(
 
 /// Tests whose regression was introduced by this very push.
 fn new_failures(world: &World, job: &Job) -> Vec<String> {
-    let Some(push) = world.push(job.push_id) else { return Vec::new() };
+    let Some(push) = world.push(job.push_id) else {
+        return Vec::new();
+    };
     world
         .scenario
         .regressions
@@ -566,7 +716,10 @@ fn bug_for(world: &World, test: &str) -> Option<Value> {
     }))
 }
 
-async fn bug_suggestions(State(state): State<AppState>, Path((repo, id)): Path<(String, String)>) -> Response {
+async fn bug_suggestions(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
     state.read(|w| {
         let job = match find_job(w, &repo, &id) {
             Ok(j) => j,
@@ -576,7 +729,10 @@ async fn bug_suggestions(State(state): State<AppState>, Path((repo, id)): Path<(
         let suggestions: Vec<Value> = logs::error_lines(&w.scenario, job)
             .into_iter()
             .map(|(n, line)| {
-                let search = line.find("TEST-").map(|i| line[i..].to_string()).unwrap_or_else(|| line.clone());
+                let search = line
+                    .find("TEST-")
+                    .map(|i| line[i..].to_string())
+                    .unwrap_or_else(|| line.clone());
                 let test = search.split(" | ").nth(1).unwrap_or("").to_string();
                 let term = test.rsplit('/').next().unwrap_or("").to_string();
                 let open: Vec<Value> = bug_for(w, &test).into_iter().collect();
@@ -592,8 +748,15 @@ async fn bug_suggestions(State(state): State<AppState>, Path((repo, id)): Path<(
 }
 
 /// 2015 artifacts: only `buildapi` (the Buildbot request id) is known.
-async fn artifacts(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
-    let ids = match (web::number_list(&q, "job_id"), web::number_list(&q, "job_id__in")) {
+async fn artifacts(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    let ids = match (
+        web::number_list(&q, "job_id"),
+        web::number_list(&q, "job_id__in"),
+    ) {
         (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
         (Err(e), _) | (_, Err(e)) => return e,
         _ => return web::bad_request("job_id or job_id__in is required"),
@@ -617,7 +780,11 @@ async fn artifacts(State(state): State<AppState>, Path(repo): Path<String>, Quer
 }
 
 /// Notes, bug-job-map and performance data: nobody classifies in the sandbox.
-async fn empty_for_job(State(state): State<AppState>, Path(repo): Path<String>, Query(q): Query<Params>) -> Response {
+async fn empty_for_job(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
     if let Err(e) = web::number(&q, "job_id") {
         return e;
     }

@@ -22,11 +22,17 @@ pub fn ok(body: Value) -> Response {
 }
 
 pub fn not_found(detail: &str) -> Response {
-    json(StatusCode::NOT_FOUND, serde_json::json!({ "detail": detail }))
+    json(
+        StatusCode::NOT_FOUND,
+        serde_json::json!({ "detail": detail }),
+    )
 }
 
 pub fn bad_request(detail: &str) -> Response {
-    json(StatusCode::BAD_REQUEST, serde_json::json!({ "detail": detail }))
+    json(
+        StatusCode::BAD_REQUEST,
+        serde_json::json!({ "detail": detail }),
+    )
 }
 
 /// Marks a response as produced for an authenticated user.
@@ -56,10 +62,16 @@ pub fn number(query: &Query, key: &str) -> Result<Option<u64>, Response> {
 
 /// A comma-separated list of numbers (`id__in=1,2`).
 pub fn number_list(query: &Query, key: &str) -> Result<Option<Vec<u64>>, Response> {
-    let Some(v) = query.get(key) else { return Ok(None) };
+    let Some(v) = query.get(key) else {
+        return Ok(None);
+    };
     v.split(',')
         .filter(|s| !s.is_empty())
-        .map(|s| s.trim().parse::<u64>().map_err(|_| bad_request(&format!("{key} must list integers"))))
+        .map(|s| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| bad_request(&format!("{key} must list integers")))
+        })
         .collect::<Result<Vec<u64>, Response>>()
         .map(Some)
 }
@@ -69,7 +81,12 @@ pub fn iso(ts: i64) -> String {
     let days = ts.div_euclid(86_400);
     let secs = ts.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// Parses `YYYY-MM-DD[THH:MM[:SS[.ffffff]]]` (Treeherder filter values) to unix seconds.

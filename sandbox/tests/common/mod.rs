@@ -20,7 +20,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 pub fn temp_path(name: &str) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("mozci-sandbox-test-{}-{n}-{name}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "mozci-sandbox-test-{}-{n}-{name}",
+        std::process::id()
+    ))
 }
 
 /// The demo scenario cut down for fast tests: 8 pushes per repository,
@@ -28,7 +31,13 @@ pub fn temp_path(name: &str) -> PathBuf {
 pub fn small_demo() -> Value {
     let mut s: Value = serde_json::from_str(mozci_sandbox::scenario::DEMO_JSON).unwrap();
     for repo in s["repos"].as_array_mut().unwrap() {
-        let count = if repo["merges_from"].is_object() { 2 } else if repo["is_try"] == json!(true) { 1 } else { 8 };
+        let count = if repo["merges_from"].is_object() {
+            2
+        } else if repo["is_try"] == json!(true) {
+            1
+        } else {
+            8
+        };
         repo["push_count"] = json!(count);
         if repo["merges_from"].is_object() {
             repo["merges_from"]["pushes_per_merge"] = json!(4);
@@ -55,8 +64,16 @@ impl Sb {
             speed: 0.0,
         };
         let sandbox = mozci_sandbox::start(config).await.unwrap();
-        let http = reqwest::Client::builder().user_agent("mozci-sandbox-tests").build().unwrap();
-        Sb { urls: sandbox.urls.clone(), http, db, sandbox: Some(sandbox) }
+        let http = reqwest::Client::builder()
+            .user_agent("mozci-sandbox-tests")
+            .build()
+            .unwrap();
+        Sb {
+            urls: sandbox.urls.clone(),
+            http,
+            db,
+            sandbox: Some(sandbox),
+        }
     }
 
     pub async fn start() -> Sb {
@@ -87,38 +104,70 @@ impl Sb {
 
     pub async fn get(&self, url: &str) -> Value {
         let response = self.http.get(url).send().await.unwrap();
-        assert!(response.status().is_success(), "GET {url}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "GET {url}: {}",
+            response.status()
+        );
         response.json().await.unwrap()
     }
 
     pub async fn post(&self, url: &str, body: Value) -> Value {
         let response = self.http.post(url).json(&body).send().await.unwrap();
-        assert!(response.status().is_success(), "POST {url}: {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "POST {url}: {}",
+            response.status()
+        );
         response.json().await.unwrap()
     }
 
     pub async fn advance(&self, seconds: i64) -> i64 {
-        let v = self.post(&self.th("/__sandbox/advance"), json!({ "seconds": seconds })).await;
+        let v = self
+            .post(
+                &self.th("/__sandbox/advance"),
+                json!({ "seconds": seconds }),
+            )
+            .await;
         v["clock"].as_i64().unwrap()
     }
 
     /// Admin summary of one repository's pushes (oldest first).
     pub async fn pushes(&self, repo: &str) -> Vec<Value> {
-        self.get(&self.th(&format!("/__sandbox/summary?repo={repo}"))).await.as_array().unwrap().clone()
+        self.get(&self.th(&format!("/__sandbox/summary?repo={repo}")))
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// The simulator's job records matching a filter query string.
     pub async fn jobs(&self, query: &str) -> Vec<Value> {
-        self.get(&self.th(&format!("/__sandbox/jobs?{query}"))).await.as_array().unwrap().clone()
+        self.get(&self.th(&format!("/__sandbox/jobs?{query}")))
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     pub async fn requests(&self) -> Vec<Value> {
-        self.get(&self.th("/__sandbox/requests")).await.as_array().unwrap().clone()
+        self.get(&self.th("/__sandbox/requests"))
+            .await
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// Signs a request for the Taskcluster origin with Hawk.
     pub fn hawk_header(&self, client_id: &str, token: &str, path: &str, body: &[u8]) -> String {
-        let port: u16 = self.urls.taskcluster.rsplit(':').next().unwrap().parse().unwrap();
+        let port: u16 = self
+            .urls
+            .taskcluster
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         let credentials = hawk::Credentials {
             id: client_id.to_string(),
             key: hawk::Key::new(token.as_bytes(), hawk::SHA256).unwrap(),
@@ -145,7 +194,10 @@ pub const TC_VISITOR: (&str, &str) = (
 );
 
 pub fn fixture(path: &str) -> Value {
-    let full = format!("{}/../../shared/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!(
+        "{}/../../shared/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap()
 }
 
@@ -164,7 +216,13 @@ fn type_name(v: &Value) -> &'static str {
 /// missing in `actual`, and type mismatches (null on either side matches any
 /// type: the field is nullable). Arrays compare their first elements; paths
 /// listed in `ignore` (e.g. `$.payload`) are skipped.
-pub fn shape_diff(expected: &Value, actual: &Value, path: &str, ignore: &[&str], out: &mut Vec<String>) {
+pub fn shape_diff(
+    expected: &Value,
+    actual: &Value,
+    path: &str,
+    ignore: &[&str],
+    out: &mut Vec<String>,
+) {
     if ignore.contains(&path) {
         return;
     }
@@ -174,7 +232,9 @@ pub fn shape_diff(expected: &Value, actual: &Value, path: &str, ignore: &[&str],
             for (key, ev) in e {
                 let child = format!("{path}.{key}");
                 match a.get(key) {
-                    None if !ignore.contains(&child.as_str()) => out.push(format!("missing {child}")),
+                    None if !ignore.contains(&child.as_str()) => {
+                        out.push(format!("missing {child}"))
+                    }
                     None => {}
                     Some(av) => shape_diff(ev, av, &child, ignore, out),
                 }
@@ -187,9 +247,11 @@ pub fn shape_diff(expected: &Value, actual: &Value, path: &str, ignore: &[&str],
                 out.push(format!("empty array at {path}"));
             }
         }
-        (e, a) if type_name(e) != type_name(a) => {
-            out.push(format!("type of {path}: expected {}, got {}", type_name(e), type_name(a)))
-        }
+        (e, a) if type_name(e) != type_name(a) => out.push(format!(
+            "type of {path}: expected {}, got {}",
+            type_name(e),
+            type_name(a)
+        )),
         _ => {}
     }
 }
