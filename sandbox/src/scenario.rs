@@ -12,7 +12,10 @@ pub const DEMO_JSON: &str = include_str!("../scenarios/demo.json");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Scenario {
     pub name: String,
-    /// Simulated clock (unix seconds) right after a reset.
+    /// Simulated clock (unix seconds) right after a reset; when the file
+    /// leaves it out, the wall-clock minute the scenario is loaded (so that
+    /// task expiry and push ages look live in a browser).
+    #[serde(default = "current_minute")]
     pub start_time: i64,
     pub repos: Vec<RepoSpec>,
     pub platforms: Vec<PlatformSpec>,
@@ -31,6 +34,14 @@ pub struct Scenario {
     pub summaries: Vec<String>,
     #[serde(default = "default_build_duration")]
     pub build_duration: i64,
+}
+
+fn current_minute() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    now - now % 60
 }
 
 fn default_build_duration() -> i64 {

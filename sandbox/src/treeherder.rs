@@ -433,11 +433,6 @@ fn since_filter(q: &Params) -> Result<Option<i64>, Response> {
     }
 }
 
-fn visible(job: &Job) -> bool {
-    // Coalesced Buildbot requests show as their own (superseded) jobs, as in 2015.
-    job.kind != JobKind::Action || job.state != JobState::Pending
-}
-
 /// `/api/jobs/`: list form, 2000 per page, `next` until null.
 async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -> Response {
     let push_ids = match push_filter(&q) {
@@ -464,7 +459,7 @@ async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -> Re
         let matching: Vec<&Job> = w
             .jobs
             .iter()
-            .filter(|j| visible(j) && job_matches(j, &q, &push_ids, since))
+            .filter(|j| job_matches(j, &q, &push_ids, since))
             .filter(|j| q.get("job_type_name").is_none_or(|n| *n == job_type(w, j).0))
             .collect();
         let total = matching.len();
@@ -612,7 +607,7 @@ async fn repo_jobs(
         let results: Vec<Value> = w
             .jobs
             .iter()
-            .filter(|j| j.repo == repo && visible(j) && job_matches(j, &q, &push_ids, since))
+            .filter(|j| j.repo == repo && job_matches(j, &q, &push_ids, since))
             .filter(|j| q.get("job_guid").is_none_or(|g| *g == j.guid()))
             .filter(|j| q.get("job_type_name").is_none_or(|n| *n == job_type(w, j).0))
             .skip(offset)

@@ -27,9 +27,11 @@ pub fn temp_path(name: &str) -> PathBuf {
 }
 
 /// The demo scenario cut down for fast tests: 8 pushes per repository,
-/// regressions moved to push 2 and made permanent.
+/// regressions moved to push 2 and made permanent, clock fixed at
+/// 2015-10-01T12:00Z (the demo itself starts at the current time).
 pub fn small_demo() -> Value {
     let mut s: Value = serde_json::from_str(mozci_sandbox::scenario::DEMO_JSON).unwrap();
+    s["start_time"] = json!(1_443_700_800);
     for repo in s["repos"].as_array_mut().unwrap() {
         let count = if repo["merges_from"].is_object() {
             2
