@@ -52,7 +52,7 @@ fn tests_of<'a>(scenario: &'a Scenario, job: &Job) -> (&'a str, Vec<&'a str>) {
 
 fn clock_prefix(ts: i64) -> String {
     let stamp = iso(ts);
-    format!("{}     INFO - ", &stamp[11..19])
+    format!("{}     INFO - ", stamp.get(11..19).unwrap_or("00:00:00"))
 }
 
 /// The unstructured log, one entry per line.

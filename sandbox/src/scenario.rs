@@ -225,7 +225,22 @@ impl Scenario {
         if self.authors.is_empty() || self.summaries.is_empty() {
             return Err("a scenario needs authors and summaries".into());
         }
+        // Bounds keep every computed time and id far from overflow.
+        if !(0..=4_102_444_800).contains(&self.start_time)
+            || !(1..=86_400).contains(&self.build_duration)
+        {
+            return Err("start_time or build_duration out of range".into());
+        }
         for repo in &self.repos {
+            if repo.push_count > 10_000
+                || !(1..=86_400).contains(&repo.push_interval)
+                || repo.slaves == 0
+            {
+                return Err(format!(
+                    "{}: push_count ≤ 10000, push_interval 1..=86400 s, slaves ≥ 1",
+                    repo.name
+                ));
+            }
             if let Some(merge) = &repo.merges_from {
                 if !self.repos.iter().any(|r| r.name == merge.repo) {
                     return Err(format!(
@@ -420,6 +435,18 @@ mod tests {
             pushes,
             "generation is deterministic"
         );
+    }
+
+    #[test]
+    fn invalid_scenarios_are_refused() {
+        let mut demo: serde_json::Value = serde_json::from_str(DEMO_JSON).unwrap();
+        demo["repos"][0]["push_interval"] = serde_json::json!(0);
+        assert!(Scenario::parse(&demo.to_string()).is_err());
+        let mut demo: serde_json::Value = serde_json::from_str(DEMO_JSON).unwrap();
+        demo["regressions"][0]["q"] = serde_json::json!(1.5);
+        assert!(Scenario::parse(&demo.to_string()).is_err());
+        assert!(Scenario::parse("{}").is_err());
+        assert!(Scenario::load("/nonexistent/scenario.json").is_err());
     }
 
     #[test]

@@ -211,10 +211,13 @@ async fn pushes(
         Ok(c) => c.unwrap_or(10).min(1000) as usize,
         Err(e) => return e,
     };
-    let mut numbers = Vec::new();
-    for key in ["id", "id__lt", "id__lte", "id__gt", "id__gte"] {
+    let mut numbers = [None; 5];
+    for (slot, key) in numbers
+        .iter_mut()
+        .zip(["id", "id__lt", "id__lte", "id__gt", "id__gte"])
+    {
         match web::number(&q, key) {
-            Ok(v) => numbers.push(v),
+            Ok(v) => *slot = v,
             Err(e) => return e,
         }
     }
@@ -242,7 +245,7 @@ async fn pushes(
         if let Some(author) = q.get("author") {
             list.retain(|p| &p.user == author);
         }
-        let [id, lt, lte, gt, gte] = [numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]];
+        let [id, lt, lte, gt, gte] = numbers;
         list.retain(|p| {
             id.is_none_or(|v| p.id == v)
                 && lt.is_none_or(|v| p.id < v)
