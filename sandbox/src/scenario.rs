@@ -260,6 +260,19 @@ impl Scenario {
                     reg.test_type
                 ));
             }
+            if !(0.0..=1.0).contains(&reg.q) {
+                return Err(format!("regression q must be in [0, 1], got {}", reg.q));
+            }
+        }
+        if self.flaky.iter().any(|f| !(0.0..=1.0).contains(&f.f)) {
+            return Err("flaky f must be in [0, 1]".into());
+        }
+        if self
+            .test_types
+            .iter()
+            .any(|t| !(1..=86_400).contains(&t.duration))
+        {
+            return Err("test durations must be 1..=86400 s".into());
         }
         Ok(())
     }
