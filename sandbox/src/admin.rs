@@ -213,6 +213,30 @@ struct PageRetrigger {
     job_id: u64,
     client_id: Option<String>,
     decision_task_id: Option<String>,
+    action: Option<PageAction>,
+}
+
+/// The action the page found in the push's actions.json.
+#[derive(Deserialize)]
+struct PageAction {
+    name: String,
+    #[serde(rename = "hookGroupId")]
+    hook_group_id: Option<String>,
+    #[serde(rename = "hookId")]
+    hook_id: Option<String>,
+}
+
+fn page_failure(status: StatusCode, msg: String) -> Response {
+    web::json(status, json!({"status": "FAILED", "msg": msg}))
+}
+
+fn page_success(who: &str, msg: String, w: &World, job_ids: &[u64]) -> Response {
+    let task_ids: Vec<&str> = job_ids
+        .iter()
+        .filter_map(|id| w.job(*id)?.task_id())
+        .collect();
+    let body = json!({"status": "OK", "msg": msg, "job_ids": job_ids, "task_ids": task_ids});
+    web::with_user(ok(body), who)
 }
 
 /// The job page's Retrigger button (stand-in for Treeherder's own call):
@@ -222,12 +246,9 @@ async fn page_retrigger(
     State(state): State<AppState>,
     Json(body): Json<PageRetrigger>,
 ) -> Response {
-    let fail = |status: StatusCode, msg: String| {
-        web::json(status, json!({"status": "FAILED", "msg": msg}))
-    };
     let job = state.read(|w| w.job(body.job_id).filter(|j| j.repo == body.repo).cloned());
     let Some(job) = job else {
-        return fail(
+        return page_failure(
             StatusCode::NOT_FOUND,
             format!("no job {} in {}", body.job_id, body.repo),
         );
@@ -235,15 +256,15 @@ async fn page_retrigger(
     if job.buildbot.is_some() {
         let who = "treeherder@sandbox";
         return match state.update(|w| crate::buildapi::retrigger_for_page(w, job.id, who)) {
-            Ok(ids) => web::with_user(
-                ok(json!({"status": "OK", "msg": format!("request {:?} submitted", ids)})),
-                who,
-            ),
-            Err(e) => fail(StatusCode::BAD_REQUEST, e),
+            Ok(ids) => {
+                let msg = format!("Buildbot request for {} submitted", job.label);
+                state.read(|w| page_success(who, msg, w, &ids))
+            }
+            Err(e) => page_failure(StatusCode::BAD_REQUEST, e),
         };
     }
     let Some(client_id) = body.client_id else {
-        return fail(
+        return page_failure(
             StatusCode::UNAUTHORIZED,
             "log in to Taskcluster first".into(),
         );
@@ -256,20 +277,36 @@ async fn page_retrigger(
             .cloned()
     });
     let Some(client) = client else {
-        return fail(
+        return page_failure(
             StatusCode::UNAUTHORIZED,
             format!("unknown client {client_id}"),
         );
     };
-    if !client
-        .scopes
-        .iter()
-        .any(|s| s.starts_with("hooks:trigger-hook:"))
-    {
+    let action = body.action.as_ref();
+    if action.is_some_and(|a| a.name != "retrigger") {
         return web::with_user(
-            fail(
+            page_failure(
+                StatusCode::BAD_REQUEST,
+                "only the retrigger action is offered here".into(),
+            ),
+            &client_id,
+        );
+    }
+    let hook = action
+        .and_then(|a| {
+            Some(format!(
+                "{}/{}",
+                a.hook_group_id.as_deref()?,
+                a.hook_id.as_deref()?
+            ))
+        })
+        .unwrap_or_else(|| "project-gecko/in-tree-action-3-generic".into());
+    let required = format!("hooks:trigger-hook:{hook}");
+    if !crate::taskcluster::satisfies(&client.scopes, &required) {
+        return web::with_user(
+            page_failure(
                 StatusCode::FORBIDDEN,
-                format!("{client_id} may not trigger hooks"),
+                format!("{client_id} lacks {required}"),
             ),
             &client_id,
         );
@@ -290,16 +327,16 @@ async fn page_retrigger(
         })
     });
     let Some(request) = request else {
-        return fail(
+        return page_failure(
             StatusCode::BAD_REQUEST,
             "this push has no decision task".into(),
         );
     };
     match state.update(|w| crate::taskcluster::run_action(w, &request, &client_id)) {
-        Ok(action) => web::with_user(
-            ok(json!({"status": "OK", "msg": format!("retrigger action task for job {action}")})),
-            &client_id,
-        ),
-        Err(e) => web::with_user(fail(StatusCode::BAD_REQUEST, e), &client_id),
+        Ok(outcome) => {
+            let msg = format!("retrigger action for {} triggered", job.label);
+            state.read(|w| page_success(&client_id, msg, w, &outcome.scheduled))
+        }
+        Err(e) => web::with_user(page_failure(StatusCode::BAD_REQUEST, e), &client_id),
     }
 }

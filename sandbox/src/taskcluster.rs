@@ -681,7 +681,7 @@ async fn trigger_hook(
     };
     let outcome = state.update(|w| run_action(w, &request, &client_id));
     match outcome {
-        Ok(action_job) => {
+        Ok(ActionOutcome { action_job, .. }) => {
             let status = state.read(|w| w.job(action_job).map(task_status).unwrap_or(Value::Null));
             let task_id = status.get("taskId").cloned().unwrap_or(Value::Null);
             with_user(
@@ -844,7 +844,11 @@ fn plan_action(w: &World, request: &ActionRequest) -> Result<Vec<(u64, String, i
 
 /// Creates the action task and runs its callback; a callback that cannot run
 /// fails its action task (as in production), the hook call itself succeeds.
-pub fn run_action(w: &mut World, request: &ActionRequest, client_id: &str) -> Result<u64, String> {
+pub fn run_action(
+    w: &mut World,
+    request: &ActionRequest,
+    client_id: &str,
+) -> Result<ActionOutcome, String> {
     let push = w
         .repo_pushes(&request.project)
         .into_iter()
@@ -875,19 +879,20 @@ pub fn run_action(w: &mut World, request: &ActionRequest, client_id: &str) -> Re
         .job(action)
         .and_then(|j| j.task_id().map(str::to_string))
         .unwrap_or_default();
+    let mut scheduled = Vec::new();
     match plan_action(w, request) {
         Ok(plan) => {
             for (push_id, label, times) in plan {
                 for _ in 0..times {
-                    if w.schedule_label(
+                    let job = w.schedule_label(
                         push_id,
                         &label,
                         &action_task,
                         &format!("action {}", request.callback),
                         client_id,
-                    )
-                    .is_none()
-                    {
+                    );
+                    scheduled.extend(job);
+                    if job.is_none() {
                         w.fail_job(
                             action,
                             TestFailure {
@@ -907,5 +912,15 @@ pub fn run_action(w: &mut World, request: &ActionRequest, client_id: &str) -> Re
             },
         ),
     }
-    Ok(action)
+    Ok(ActionOutcome {
+        action_job: action,
+        scheduled,
+    })
+}
+
+/// What triggering an action did: its action task and the jobs it scheduled.
+#[derive(Debug, Clone)]
+pub struct ActionOutcome {
+    pub action_job: u64,
+    pub scheduled: Vec<u64>,
 }

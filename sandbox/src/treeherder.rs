@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::Router;
 use serde_json::{json, Value};
@@ -54,7 +54,8 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 
 pub fn router() -> Router<AppState> {
     let mut r = Router::new()
-        .route("/", get(|| async { Redirect::temporary("/jobs") }))
+        // Treeherder serves its single-page app at `/` (old `/#/jobs` URLs land there).
+        .route("/", get(|| async { asset("jobs.html") }))
         .route("/jobs", get(|| async { asset("jobs.html") }))
         .route("/legacy", get(|| async { asset("legacy.html") }))
         .route(
@@ -612,13 +613,39 @@ async fn repo_jobs(
             .iter()
             .filter(|j| j.repo == repo && job_matches(j, &q, &push_ids, since))
             .filter(|j| q.get("job_guid").is_none_or(|g| *g == j.guid()))
-            .filter(|j| q.get("job_type_name").is_none_or(|n| *n == job_type(w, j).0))
+            .filter(|j| {
+                q.get("job_type_name")
+                    .is_none_or(|n| *n == job_type(w, j).0)
+            })
             .skip(offset)
             .take(count)
             .map(|j| job_dict(w, &urls, j, false))
             .collect();
-        ok(json!({"meta": {"count": results.len(), "repository": repo, "offset": offset}, "results": results}))
+        let meta = json!({"count": results.len(), "repository": repo, "offset": offset});
+        if q.get("return_type").is_some_and(|t| t == "list") {
+            return ok(as_list_form(meta, &results));
+        }
+        ok(json!({"meta": meta, "results": results}))
     })
+}
+
+/// The 2015 `return_type=list` form: `job_property_names` plus one array per job.
+fn as_list_form(meta: Value, dicts: &[Value]) -> Value {
+    let names: Vec<String> = dicts
+        .first()
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let rows: Vec<Value> = dicts
+        .iter()
+        .map(|d| {
+            json!(names
+                .iter()
+                .map(|n| d.get(n).cloned().unwrap_or(Value::Null))
+                .collect::<Vec<_>>())
+        })
+        .collect();
+    json!({"meta": meta, "job_property_names": names, "results": rows})
 }
 
 fn find_job<'a>(world: &'a World, repo: &str, id: &str) -> Result<&'a Job, Response> {
