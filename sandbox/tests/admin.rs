@@ -256,13 +256,12 @@ async fn page_helpers_retrigger_through_the_sandbox() {
         .iter()
         .find(|j| j["repo"] == "autoland" && j["kind"] == "test")
         .unwrap();
-    let answer = sb
-        .post(
-            &sb.th("/__sandbox/retrigger"),
-            json!({"repo": "autoland", "job_id": tc["id"], "client_id": TC_SHERIFF.0}),
-        )
-        .await;
+    let action = json!({"name": "retrigger", "hookGroupId": "project-gecko", "hookId": "in-tree-action-3-generic/9353e8f146"});
+    let body = json!({"repo": "autoland", "job_id": tc["id"], "client_id": TC_SHERIFF.0, "action": action});
+    let answer = sb.post(&sb.th("/__sandbox/retrigger"), body).await;
     assert_eq!(answer["status"], "OK");
+    assert_eq!(answer["job_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(answer["task_ids"].as_array().unwrap().len(), 1);
     let same = sb
         .jobs(&format!(
             "push_id={}&label={}",
@@ -291,5 +290,29 @@ async fn page_helpers_retrigger_through_the_sandbox() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    let visitor_body =
+        json!({"repo": "autoland", "job_id": tc["id"], "client_id": common::TC_VISITOR.0});
+    let visitor = sb
+        .http
+        .post(sb.th("/__sandbox/retrigger"))
+        .json(&visitor_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visitor.status(), 403);
+    let log = sb.requests().await;
+    let users: Vec<&Value> = log.iter().map(|r| &r["user"]).collect();
+    let expected = [
+        json!(TC_SHERIFF.0),
+        json!("treeherder@sandbox"),
+        Value::Null,
+        json!(common::TC_VISITOR.0),
+    ];
+    assert_eq!(
+        users,
+        expected.iter().collect::<Vec<_>>(),
+        "the page's retriggers are logged with their user"
+    );
+    assert!(log.iter().all(|r| r["path"] == "/__sandbox/retrigger"));
     sb.stop();
 }

@@ -312,6 +312,27 @@ async fn dict_form_detail_and_logs_name_the_failing_test() {
         .await;
     assert_eq!(suggestions[0]["path_end"], test.as_str());
 
+    let legacy_url = format!(
+        "/api/project/mozilla-inbound/jobs/?result_set_id={}&count=2000&offset=0&return_type=list",
+        failing["push_id"]
+    );
+    let legacy = sb.get(&sb.th(&legacy_url)).await;
+    let names: Vec<&str> = legacy["job_property_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    let legacy_row = legacy["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[at("id")] == id)
+        .unwrap();
+    assert_eq!(legacy_row[at("result_set_id")], failing["push_id"]);
+    assert_eq!(legacy_row[at("result")], "testfailed");
+
     let buildapi = sb
         .get(&sb.th(&format!(
             "/api/project/mozilla-inbound/artifact/?name=buildapi&type=json&job_id__in={id}"
@@ -423,12 +444,9 @@ async fn pages_are_served_from_assets() {
     assert_eq!(escape.status(), 404);
     let has_page =
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/jobs.html")).exists();
-    let page = sb
-        .http
-        .get(sb.th("/jobs?repo=autoland"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), if has_page { 200 } else { 404 });
+    for path in ["/jobs?repo=autoland", "/"] {
+        let page = client.get(sb.th(path)).send().await.unwrap();
+        assert_eq!(page.status(), if has_page { 200 } else { 404 }, "{path}");
+    }
     sb.stop();
 }
