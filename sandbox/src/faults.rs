@@ -115,8 +115,16 @@ fn dropped() -> Response {
     Response::new(Body::from_stream(failing))
 }
 
-/// Cuts the body in half (invalid JSON, truncated logs).
+/// Cuts the body in half (invalid JSON, truncated logs). Event streams never
+/// end, so they are left alone.
 async fn malform(response: Response) -> Response {
+    let streaming = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY * 64)
         .await
