@@ -105,8 +105,8 @@ pub fn router() -> Router<AppState> {
     r
 }
 
-/// Serves a page asset from `sandbox/assets/` (read at request time so that
-/// the pages can be edited without rebuilding).
+/// Serves a page asset from `sandbox/assets/` or `$MOZCI_SANDBOX_ASSETS`
+/// (read at request time so that the pages can be edited without rebuilding).
 fn asset(file: &str) -> Response {
     let safe = !file.is_empty()
         && !file.contains("..")
@@ -116,9 +116,11 @@ fn asset(file: &str) -> Response {
     if !safe {
         return web::not_found("no such asset");
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets")
-        .join(file);
+    // MOZCI_SANDBOX_ASSETS points at another copy of the pages (e.g. while editing them).
+    let dir = std::env::var_os("MOZCI_SANDBOX_ASSETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"));
+    let path = dir.join(file);
     let Ok(bytes) = std::fs::read(&path) else {
         return web::not_found("no such asset");
     };
