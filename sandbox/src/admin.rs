@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use crate::model::{Faults, JobState};
 use crate::scenario::Scenario;
-use crate::sim::World;
 use crate::web::{self, ok};
+use crate::world::World;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -16,8 +16,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Job, JobKind, JobState};
 use crate::scenario::CiSystem;
-use crate::sim::{NewJob, World};
 use crate::web::{with_header, with_user};
+use crate::world::{NewJob, World};
 use crate::AppState;
 
 const BASE: &str = "/buildapi/self-serve";

@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Job, JobKind, JobState};
 use crate::scenario::CiSystem;
-use crate::sim::World;
 use crate::web;
+use crate::world::World;
 use crate::AppState;
 
 const FOUR_HOURS: i64 = 4 * 3600;

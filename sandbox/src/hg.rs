@@ -10,8 +10,8 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use crate::model::Push;
-use crate::sim::World;
 use crate::web::{self, ok, Query as Params};
+use crate::world::World;
 use crate::AppState;
 
 /// Pushes returned when no range is given (as the pushlog extension does).

@@ -21,6 +21,7 @@ pub mod store;
 pub mod taskcluster;
 pub mod treeherder;
 pub mod web;
+pub mod world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,8 +34,8 @@ use tokio::sync::broadcast;
 
 use crate::model::PulseEvent;
 use crate::scenario::Scenario;
-use crate::sim::World;
 use crate::store::Store;
+use crate::world::World;
 
 /// Command-line settings of a sandbox.
 #[derive(Debug, Clone)]

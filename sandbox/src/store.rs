@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection};
 
-use crate::sim::World;
+use crate::world::World;
 
 pub struct Store {
     conn: Connection,

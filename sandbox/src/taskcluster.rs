@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::logs;
 use crate::model::{Job, JobKind, JobState, TestFailure};
-use crate::sim::{NewJob, World};
 use crate::web::{self, rfc3339, with_user};
+use crate::world::{NewJob, World};
 use crate::AppState;
 
 /// The real autoland decision task's actions (recorded payload), re-targeted per push.

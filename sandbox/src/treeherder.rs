@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use crate::logs::{self, LogKind};
 use crate::model::{Job, JobKind, JobState, Push};
 use crate::scenario::CiSystem;
-use crate::sim::World;
 use crate::web::{self, iso, ok, Query as Params};
+use crate::world::World;
 use crate::{ids, AppState, Urls};
 
 /// Treeherder's jobs page size.
