@@ -302,7 +302,7 @@ async fn page_retrigger(
         })
         .unwrap_or_else(|| "project-gecko/in-tree-action-3-generic".into());
     let required = format!("hooks:trigger-hook:{hook}");
-    if !crate::taskcluster::satisfies(&client.scopes, &required) {
+    if !crate::hooks::satisfies(&client.scopes, &required) {
         return web::with_user(
             page_failure(
                 StatusCode::FORBIDDEN,
@@ -313,7 +313,7 @@ async fn page_retrigger(
     }
     let request = state.read(|w| {
         let push = w.push(job.push_id)?;
-        Some(crate::taskcluster::ActionRequest {
+        Some(crate::hooks::ActionRequest {
             callback: "retrigger".into(),
             title: "Action: Retrigger".into(),
             project: push.repo.clone(),
@@ -332,7 +332,7 @@ async fn page_retrigger(
             "this push has no decision task".into(),
         );
     };
-    match state.update(|w| crate::taskcluster::run_action(w, &request, &client_id)) {
+    match state.update(|w| crate::hooks::run_action(w, &request, &client_id)) {
         Ok(outcome) => {
             let msg = format!("retrigger action for {} triggered", job.label);
             state.read(|w| page_success(&client_id, msg, w, &outcome.scheduled))

@@ -12,6 +12,7 @@ pub mod buildjson;
 pub mod events;
 pub mod faults;
 pub mod hg;
+pub mod hooks;
 pub mod ids;
 pub mod logs;
 pub mod model;
