@@ -21,6 +21,7 @@ pub mod sim;
 pub mod store;
 pub mod taskcluster;
 pub mod treeherder;
+pub mod treeherder_jobs;
 pub mod web;
 pub mod world;
 
