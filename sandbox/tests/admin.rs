@@ -126,6 +126,23 @@ async fn faults_per_origin() {
         .unwrap();
     assert_eq!(expired.status(), 401);
 
+    // Expired Taskcluster credentials: a correctly signed hook call is refused.
+    set(json!({"taskcluster": {"expired_credentials": true}})).await;
+    let path = "/api/hooks/v1/hooks/project-gecko/in-tree-action-3-generic%2F9353e8f146/trigger";
+    let auth = sb.hawk_header(TC_SHERIFF.0, TC_SHERIFF.1, path, b"{}");
+    let refused = sb
+        .http
+        .post(sb.tc(path))
+        .header("Authorization", auth)
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("expir"));
+
     set(json!({"hg": {"error_500": 0.5}})).await;
     let mut failures = 0;
     for _ in 0..40 {
@@ -214,34 +231,41 @@ async fn reset_and_restart_keep_or_replace_state() {
     again.stop();
 }
 
+/// Reads Server-Sent Events until the first complete event's data.
+async fn first_event(stream: &mut reqwest::Response) -> Value {
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk());
+        let chunk = next.await.unwrap().unwrap().unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
 #[tokio::test]
 async fn the_event_stream_carries_pulse_shaped_job_changes() {
     let sb = Sb::start().await;
-    let mut stream = sb
+    let mut admin = sb
         .http
         .get(sb.th("/__sandbox/events"))
         .send()
         .await
         .unwrap();
-    assert!(stream.headers()["content-type"]
+    let content_type = admin.headers()["content-type"]
         .to_str()
         .unwrap()
-        .starts_with("text/event-stream"));
+        .to_string();
+    assert!(content_type.starts_with("text/event-stream"));
+    let mut taskcluster = sb.http.get(sb.tc("/events")).send().await.unwrap();
+    assert_eq!(taskcluster.headers()["access-control-allow-origin"], "*");
     sb.advance(600).await;
-    let mut text = String::new();
-    while !text.contains("\n\n") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), stream.chunk())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        text.push_str(&String::from_utf8_lossy(&chunk));
+    for stream in [&mut admin, &mut taskcluster] {
+        let event = first_event(stream).await;
+        assert!(event["exchange"].as_str().unwrap().starts_with("exchange/"));
+        assert!(event["routingKey"].is_string());
+        assert!(event["payload"]["treeherder"]["job_id"].is_u64());
     }
-    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-    let event: Value = serde_json::from_str(data).unwrap();
-    assert!(event["exchange"].as_str().unwrap().starts_with("exchange/"));
-    assert!(event["routingKey"].is_string());
-    assert!(event["payload"]["treeherder"]["job_id"].is_u64());
     sb.stop();
 }
 
