@@ -514,6 +514,7 @@ impl World {
 mod tests {
     use super::*;
     use crate::scenario::Scenario;
+    use crate::world::NewJob;
 
     fn demo() -> World {
         World::new(Scenario::load("demo").unwrap(), 7)
@@ -544,6 +545,34 @@ mod tests {
     }
 
     #[test]
+    fn the_seed_changes_outcomes_not_history() {
+        let a = demo();
+        let b = World::new(Scenario::load("demo").unwrap(), 8);
+        let revisions = |w: &World| {
+            w.pushes
+                .iter()
+                .map(|p| p.revision().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            revisions(&a),
+            revisions(&b),
+            "pushes come from the scenario alone"
+        );
+        let failures = |w: &World| {
+            w.jobs
+                .iter()
+                .map(|j| j.failures.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_ne!(
+            failures(&a),
+            failures(&b),
+            "flaky failures depend on the seed"
+        );
+    }
+
+    #[test]
     fn regression_fails_from_its_push_on() {
         let w = demo();
         let failing: Vec<&Job> = w
@@ -559,6 +588,109 @@ mod tests {
         assert!(!failing.is_empty());
         for job in failing {
             assert!(w.push(job.push_id).unwrap().index >= 20);
+        }
+    }
+
+    /// Triggers one build request per push on one builder at the same moment.
+    fn trigger_builds(w: &mut World, pushes: &[u64]) -> Vec<u64> {
+        pushes
+            .iter()
+            .map(|&push_id| {
+                let revision = w.push(push_id).unwrap().revision().to_string();
+                w.add_job(NewJob {
+                    push_id,
+                    revision,
+                    kind: JobKind::Build,
+                    platform: "linux64".into(),
+                    option: "opt".into(),
+                    test_type: None,
+                    reason: "test".into(),
+                    who: "test".into(),
+                    priority: 0,
+                    files: Vec::new(),
+                    task_group_id: None,
+                    dependencies: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn coalesced_requests_follow_their_build_and_its_cancel() {
+        let mut scenario = Scenario::load("demo").unwrap();
+        scenario.repos[0].slaves = 1;
+        let mut w = World::new(scenario, 7);
+        let settled = w.clock + 6 * 3600;
+        w.advance_to(settled);
+        let pushes: Vec<u64> = w
+            .repo_pushes("mozilla-inbound")
+            .iter()
+            .take(3)
+            .map(|p| p.id)
+            .collect();
+        let ids = trigger_builds(&mut w, &pushes);
+        // Claim delays are at most 300 s: after that one build runs, holding the slave.
+        let claimed = w.clock + 301;
+        w.advance_to(claimed);
+        let running = ids
+            .iter()
+            .filter(|id| w.job(**id).unwrap().state == JobState::Running)
+            .count();
+        assert!(running >= 1);
+        let primary = *ids
+            .iter()
+            .find(|id| {
+                let bb = w.job(**id).unwrap().buildbot.as_ref().unwrap();
+                bb.build_id.is_some() && w.job(**id).unwrap().state == JobState::Running
+            })
+            .unwrap();
+        let waiting_or_merged: Vec<u64> = ids.iter().copied().filter(|id| *id != primary).collect();
+        let finish = w.clock + 3 * 3600;
+        w.advance_to(finish);
+        let merged: Vec<&Job> = waiting_or_merged
+            .iter()
+            .map(|id| w.job(*id).unwrap())
+            .filter(|j| j.result == "superseded")
+            .collect();
+        for job in &merged {
+            let into = w
+                .job(job.buildbot.as_ref().unwrap().coalesced_into.unwrap())
+                .unwrap();
+            assert!(
+                into.push_id > job.push_id,
+                "merged into the newest revision's build"
+            );
+            assert_eq!(job.end, into.end, "completes with its build");
+        }
+        assert!(
+            !merged.is_empty(),
+            "one slave: the two waiting requests were merged"
+        );
+
+        // Cancelling a build cancels the requests merged into it.
+        let more = trigger_builds(&mut w, &pushes);
+        let mut merged_build = None;
+        for _ in 0..40 {
+            let step = w.clock + 120;
+            w.advance_to(step);
+            merged_build = more.iter().copied().find(|id| {
+                w.job(*id).unwrap().state == JobState::Running
+                    && more.iter().any(|m| {
+                        w.job(*m).unwrap().buildbot.as_ref().unwrap().coalesced_into == Some(*id)
+                    })
+            });
+            if merged_build.is_some() {
+                break;
+            }
+        }
+        let build = merged_build.expect("a build with merged requests runs");
+        assert!(w.cancel(build));
+        for id in &more {
+            let job = w.job(*id).unwrap();
+            if job.buildbot.as_ref().unwrap().coalesced_into == Some(build) {
+                assert_eq!(job.state, JobState::Completed);
+                assert_eq!(job.result, "usercancel");
+            }
         }
     }
 

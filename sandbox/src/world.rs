@@ -409,6 +409,17 @@ impl World {
             }
         }
         self.set_state(id, JobState::Completed);
+        // Requests merged into a cancelled build are cancelled with it.
+        let merged: Vec<u64> = self
+            .jobs
+            .iter()
+            .filter(|j| j.state != JobState::Completed)
+            .filter(|j| j.buildbot.as_ref().and_then(|b| b.coalesced_into) == Some(id))
+            .map(|j| j.id)
+            .collect();
+        for m in merged {
+            self.cancel(m);
+        }
         true
     }
 
