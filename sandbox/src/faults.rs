@@ -1,6 +1,7 @@
 //! The per-origin middleware: fault injection (delays, 500/503, dropped
-//! connections, malformed bodies), CORS as each production host sends it, and
-//! the log of every mutating request (read back through the admin API).
+//! connections, malformed bodies), CORS and Treeherder's user-agent refusal as
+//! the production hosts do them, and the log of every mutating request (read
+//! back through the admin API).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -34,6 +35,17 @@ fn draw(seed: u64, origin: &str) -> f64 {
     ids::unit(&[&seed.to_string(), origin, &n.to_string(), "fault"])
 }
 
+/// Treeherder (Django `DISALLOWED_USER_AGENTS`) refuses default scripting
+/// user agents with 403; clients must send a descriptive one.
+fn disallowed_agent(request: &Request) -> bool {
+    const DISALLOWED: [&str; 3] = ["python-requests/", "Python-urllib/", "Go-http-client/"];
+    request
+        .headers()
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|agent| DISALLOWED.iter().any(|prefix| agent.starts_with(prefix)))
+}
+
 /// Production Treeherder, hg and Taskcluster answer CORS `*`; Self-Serve never did.
 fn has_cors(origin: &str) -> bool {
     origin != "buildapi"
@@ -55,6 +67,15 @@ async fn handle(
     }
     if request.method() == Method::OPTIONS && has_cors(origin) {
         return cors(preflight());
+    }
+    if origin == "treeherder" && disallowed_agent(&request) {
+        let refusal = (
+            StatusCode::FORBIDDEN,
+            axum::Json(
+                serde_json::json!({"detail": "You do not have permission to perform this action."}),
+            ),
+        );
+        return cors(refusal.into_response());
     }
     let (seed, faults) = state.read(|w| (w.seed, w.faults.for_origin(origin).clone()));
     let response = match injected(&faults, seed, origin).await {

@@ -411,6 +411,18 @@ async fn ui_endpoints_answer_and_cors_is_open() {
         .unwrap();
     assert_eq!(try_repo["is_try_repo"], true);
 
+    let scripted = sb
+        .http
+        .get(sb.th("/api/repository/"))
+        .header("User-Agent", "python-requests/2.31.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        scripted.status(),
+        403,
+        "default scripting user agents are refused"
+    );
     let preflight = sb
         .http
         .request(reqwest::Method::OPTIONS, sb.th("/api/jobs/"))
