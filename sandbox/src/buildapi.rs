@@ -22,6 +22,9 @@ use crate::AppState;
 
 const BASE: &str = "/buildapi/self-serve";
 
+/// Largest `count` accepted for a retrigger (keeps one request from flooding the simulator).
+const MAX_COUNT: i64 = 1000;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/buildapi/pending", get(pending))
@@ -439,12 +442,12 @@ async fn retrigger_request(
         int_field(&f, "priority", Some(0)),
     );
     let (request_id, count, priority) = match parsed {
-        (Ok(r), Ok(c), Ok(p)) if c >= 1 => (r, c, p),
+        (Ok(r), Ok(c), Ok(p)) if (1..=MAX_COUNT).contains(&c) => (r, c, p),
         (Ok(_), Ok(_), Ok(_)) => {
             return refuse(
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                "count must be at least 1".into(),
+                format!("count must be in 1..={MAX_COUNT}"),
             )
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
@@ -496,12 +499,12 @@ async fn rebuild(
         int_field(&f, "priority", Some(0)),
     );
     let (build_id, count, priority) = match parsed {
-        (Ok(b), Ok(c), Ok(p)) if c >= 1 => (b, c, p),
+        (Ok(b), Ok(c), Ok(p)) if (1..=MAX_COUNT).contains(&c) => (b, c, p),
         (Ok(_), Ok(_), Ok(_)) => {
             return refuse(
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                "count must be at least 1".into(),
+                format!("count must be in 1..={MAX_COUNT}"),
             )
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {

@@ -224,7 +224,7 @@ pub async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -
         let total = matching.len();
         let results: Vec<Value> = matching
             .iter()
-            .skip((page - 1) * page_size)
+            .skip((page - 1).saturating_mul(page_size))
             .take(page_size)
             .map(|j| json!(JOB_PROPERTY_NAMES.iter().map(|n| job_property(w, j, n)).collect::<Vec<_>>()))
             .collect();
@@ -235,7 +235,7 @@ pub async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -
             let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
             format!("{base}/api/jobs/?{}", query.join("&"))
         };
-        let next = (page * page_size < total).then(|| link(page + 1));
+        let next = (page.saturating_mul(page_size) < total).then(|| link(page + 1));
         let previous = (page > 1).then(|| link(page - 1));
         ok(json!({"count": total, "next": next, "previous": previous, "results": results, "job_property_names": JOB_PROPERTY_NAMES}))
     })

@@ -462,3 +462,53 @@ async fn pages_are_served_from_assets() {
     }
     sb.stop();
 }
+
+/// Odd parameters get 4xx answers, never a server error or a dropped connection.
+#[tokio::test]
+async fn odd_inputs_never_fail_the_server() {
+    let sb = Sb::start().await;
+    let big = "18446744073709551615";
+    let paths = [
+        sb.th(&format!("/api/jobs/?page={big}")),
+        sb.th("/api/jobs/?page=0&count=0"),
+        sb.th(&format!("/api/jobs/?push_id={big}0")),
+        sb.th("/api/jobs/?last_modified__gt=yesterday"),
+        sb.th("/api/jobs/?push_id__in=1,,x"),
+        sb.th(&format!("/api/project/autoland/push/?count={big}")),
+        sb.th("/api/project/autoland/push/?fromchange=zz"),
+        sb.th(&format!(
+            "/api/project/autoland/jobs/?offset={big}&count={big}"
+        )),
+        sb.th("/api/project/autoland/jobs/%F0%9F%92%A9/"),
+        sb.th("/api/project/autoland/job-log-url/"),
+        sb.th("/api/project/autoland/push/decisiontask/?push_ids=a"),
+        sb.hg(&format!(
+            "/integration/autoland/json-pushes?startID=-5&endID={big}"
+        )),
+        sb.hg("/integration/autoland/json-pushes?version=3"),
+        sb.hg("/json-pushes"),
+        sb.tc("/api/queue/v1/task/%00/runs/99999999999/artifacts"),
+        sb.tc("/api/index/v1/task/gecko.v2"),
+        sb.bb("/builddata/buildjson/builds-9999-99-99.js.gz"),
+        sb.bb("/pub/logs/1/log.txt"),
+    ];
+    for url in paths {
+        let response = sb.http.get(&url).send().await.unwrap();
+        assert!(
+            response.status().is_client_error() || response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+    }
+    let form = [("request_id", "1"), ("count", "99999999999")];
+    let flood = sb
+        .http
+        .post(sb.bb("/buildapi/self-serve/mozilla-inbound/request"))
+        .basic_auth(common::SHERIFF.0, Some(common::SHERIFF.1))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flood.status(), 400);
+    sb.stop();
+}
