@@ -1,0 +1,576 @@
+//! Treeherder's job endpoints: `/api/jobs/` (list form, pagination), the
+//! per-repository dict form and detail, log URLs, `text_log_errors`, bug
+//! suggestions, 2015 artifacts, and the empty classification lists.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use crate::logs::{self, LogKind};
+use crate::model::{Job, JobKind, JobState};
+use crate::scenario::CiSystem;
+use crate::treeherder::unknown_repo;
+use crate::web::{self, iso, ok, Query as Params};
+use crate::world::World;
+use crate::{ids, AppState, Urls};
+
+/// Treeherder's jobs page size.
+pub const PAGE_SIZE: usize = 2000;
+
+/// Option collection hashes as production Treeherder computes them.
+const OPT_HASH: &str = "102210fe594ee9b33d82058545b1ed14f4c8206e";
+const DEBUG_HASH: &str = "32faaecac742100f7753f0c1d0aa0add01b4046b";
+
+/// Current `/api/jobs/` property names (the order the recorded payloads use).
+pub const JOB_PROPERTY_NAMES: [&str; 19] = [
+    "duration",
+    "failure_classification_id",
+    "id",
+    "job_group_name",
+    "job_group_symbol",
+    "job_type_name",
+    "job_type_symbol",
+    "last_modified",
+    "option_collection_hash",
+    "platform",
+    "platform_option",
+    "push_id",
+    "result",
+    "signature",
+    "state",
+    "tier",
+    "task_id",
+    "retry_id",
+    "push_revision",
+];
+
+/// Treeherder job type, symbol and group of a job.
+fn job_type(world: &World, job: &Job) -> (String, String, String, String) {
+    let spec = job
+        .test_type
+        .as_deref()
+        .and_then(|t| world.scenario.test_type(t));
+    match (job.kind, job.system, spec) {
+        (JobKind::Decision, _, _) => (
+            "Gecko Decision Task".into(),
+            "D".into(),
+            "unknown".into(),
+            "?".into(),
+        ),
+        (JobKind::Action, _, _) => (
+            job.label.clone(),
+            action_symbol(&job.label),
+            "unknown".into(),
+            "?".into(),
+        ),
+        (JobKind::Build, CiSystem::Buildbot, _) => {
+            ("Build".into(), "B".into(), "unknown".into(), "?".into())
+        }
+        (JobKind::Build, CiSystem::Taskcluster, _) => {
+            (job.label.clone(), "B".into(), "unknown".into(), "?".into())
+        }
+        (JobKind::Test, system, Some(t)) => {
+            let name = if system == CiSystem::Buildbot {
+                t.name.clone()
+            } else {
+                job.label.clone()
+            };
+            (
+                name,
+                t.symbol.clone(),
+                t.group_name.clone(),
+                t.group_symbol.clone(),
+            )
+        }
+        (JobKind::Test, _, None) => (job.label.clone(), "?".into(), "unknown".into(), "?".into()),
+    }
+}
+
+fn action_symbol(label: &str) -> String {
+    match label {
+        l if l.contains("Backfill") => "Bk".into(),
+        l if l.contains("Retrigger") => "rt".into(),
+        _ => "A".into(),
+    }
+}
+
+fn option_hash(option: &str) -> &'static str {
+    if option == "debug" {
+        DEBUG_HASH
+    } else {
+        OPT_HASH
+    }
+}
+
+fn signature(job: &Job) -> String {
+    ids::revision(&[
+        "signature",
+        &job.repo,
+        &job.platform,
+        &job.option,
+        &job.label,
+    ])
+}
+
+fn duration(job: &Job) -> i64 {
+    match (job.start, job.end) {
+        (Some(s), Some(e)) => e - s,
+        _ => 0,
+    }
+}
+
+/// The value of one `job_property_names` column.
+fn job_property(world: &World, job: &Job, name: &str) -> Value {
+    let (type_name, type_symbol, group_name, group_symbol) = job_type(world, job);
+    match name {
+        "duration" => json!(duration(job)),
+        "failure_classification_id" => json!(1),
+        "id" => json!(job.id),
+        "job_group_name" => json!(group_name),
+        "job_group_symbol" => json!(group_symbol),
+        "job_type_name" => json!(type_name),
+        "job_type_symbol" => json!(type_symbol),
+        "last_modified" => json!(iso(job.last_modified)),
+        "option_collection_hash" => json!(option_hash(&job.option)),
+        "platform" => json!(job.platform),
+        "platform_option" => json!(job.option),
+        "push_id" => json!(job.push_id),
+        "push_revision" => json!(job.revision),
+        "result" => json!(job.result),
+        "signature" => json!(signature(job)),
+        "state" => json!(job.state.as_str()),
+        "tier" => json!(1),
+        "task_id" => json!(job.task_id()),
+        "retry_id" => json!(job.taskcluster.as_ref().map(|t| t.retry_id).unwrap_or(0)),
+        _ => Value::Null,
+    }
+}
+
+/// Filters shared by the list and dict job endpoints.
+fn job_matches(job: &Job, q: &Params, push_ids: &Option<Vec<u64>>, since: Option<i64>) -> bool {
+    let eq = |key: &str, value: &str| q.get(key).is_none_or(|v| v == value);
+    let retry = job
+        .taskcluster
+        .as_ref()
+        .map(|t| t.retry_id)
+        .unwrap_or(0)
+        .to_string();
+    push_ids
+        .as_ref()
+        .is_none_or(|ids| ids.contains(&job.push_id))
+        && since.is_none_or(|s| job.last_modified > s)
+        && eq("task_id", job.task_id().unwrap_or(""))
+        && eq("retry_id", &retry)
+        && eq("result", &job.result)
+        && eq("state", job.state.as_str())
+        && eq("ref_data_name", &job.label)
+        && eq("id", &job.id.to_string())
+}
+
+/// Push ids named by `push_id`, `push_id__in` or (2015) `result_set_id`.
+fn push_filter(q: &Params) -> Result<Option<Vec<u64>>, Response> {
+    for key in [
+        "push_id",
+        "result_set_id",
+        "push_id__in",
+        "result_set_id__in",
+    ] {
+        if let Some(ids) = web::number_list(q, key)? {
+            return Ok(Some(ids));
+        }
+    }
+    Ok(None)
+}
+
+fn since_filter(q: &Params) -> Result<Option<i64>, Response> {
+    match q.get("last_modified__gt") {
+        None => Ok(None),
+        Some(v) => web::parse_iso(v)
+            .map(Some)
+            .ok_or_else(|| web::bad_request("last_modified__gt must be ISO 8601")),
+    }
+}
+
+/// `/api/jobs/`: list form, 2000 per page, `next` until null.
+pub async fn jobs_list(State(state): State<AppState>, Query(q): Query<Params>) -> Response {
+    let push_ids = match push_filter(&q) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let since = match since_filter(&q) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let page = match web::number(&q, "page") {
+        Ok(p) => p.unwrap_or(1).max(1) as usize,
+        Err(e) => return e,
+    };
+    let page_size = match web::number(&q, "count") {
+        Ok(c) => c
+            .map(|c| c as usize)
+            .unwrap_or(PAGE_SIZE)
+            .clamp(1, PAGE_SIZE),
+        Err(e) => return e,
+    };
+    let base = state.urls.treeherder.clone();
+    state.read(|w| {
+        let matching: Vec<&Job> = w
+            .jobs
+            .iter()
+            .filter(|j| job_matches(j, &q, &push_ids, since))
+            .filter(|j| q.get("job_type_name").is_none_or(|n| *n == job_type(w, j).0))
+            .collect();
+        let total = matching.len();
+        let results: Vec<Value> = matching
+            .iter()
+            .skip((page - 1).saturating_mul(page_size))
+            .take(page_size)
+            .map(|j| json!(JOB_PROPERTY_NAMES.iter().map(|n| job_property(w, j, n)).collect::<Vec<_>>()))
+            .collect();
+        let link = |n: usize| {
+            let mut params: Vec<(String, String)> = q.iter().filter(|(k, _)| *k != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
+            params.sort();
+            params.push(("page".into(), n.to_string()));
+            let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+            format!("{base}/api/jobs/?{}", query.join("&"))
+        };
+        let next = (page.saturating_mul(page_size) < total).then(|| link(page + 1));
+        let previous = (page > 1).then(|| link(page - 1));
+        ok(json!({"count": total, "next": next, "previous": previous, "results": results, "job_property_names": JOB_PROPERTY_NAMES}))
+    })
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// URLs of a job's logs, by log kind.
+pub fn log_urls(urls: &Urls, world: &World, job: &Job) -> Vec<(LogKind, String)> {
+    let harness = job
+        .test_type
+        .as_deref()
+        .and_then(|t| world.scenario.test_type(t))
+        .map(|t| t.harness.clone())
+        .unwrap_or_else(|| "build".into());
+    LogKind::of(job)
+        .into_iter()
+        .map(|kind| {
+            let url = match &job.taskcluster {
+                Some(tc) => {
+                    let artifact = match kind {
+                        LogKind::Text => "public/logs/live_backing.log".to_string(),
+                        LogKind::Raw => format!("public/test_info/{harness}_raw.log"),
+                        LogKind::ErrorSummary => {
+                            format!("public/test_info/{harness}_errorsummary.log")
+                        }
+                    };
+                    format!(
+                        "{}/api/queue/v1/task/{}/runs/{}/artifacts/{artifact}",
+                        urls.taskcluster, tc.task_id, tc.retry_id
+                    )
+                }
+                None => {
+                    let file = match kind {
+                        LogKind::Text => "log.txt",
+                        LogKind::Raw => "raw.log",
+                        LogKind::ErrorSummary => "errorsummary.log",
+                    };
+                    format!("{}/pub/logs/{}/{file}", urls.buildapi, job.id)
+                }
+            };
+            (kind, url)
+        })
+        .collect()
+}
+
+/// The dict form of a job (`/api/project/{repo}/jobs/` and `/jobs/{id}/`).
+pub fn job_dict(world: &World, urls: &Urls, job: &Job, detail: bool) -> Value {
+    let (type_name, type_symbol, group_name, group_symbol) = job_type(world, job);
+    let coalesced_to = job
+        .buildbot
+        .as_ref()
+        .and_then(|b| b.coalesced_into)
+        .and_then(|id| world.job(id))
+        .map(|j| j.guid());
+    let mut v = json!({
+        "build_architecture": "-", "build_os": "-", "build_platform": job.platform,
+        "build_platform_id": ids::mix(&["platform", &job.platform]) % 1000,
+        "build_system_type": job.system.as_str(),
+        "end_timestamp": job.end.unwrap_or(0), "failure_classification_id": 1, "id": job.id,
+        "job_group_description": "", "job_group_id": ids::mix(&["group", &group_name]) % 1000,
+        "job_group_name": group_name, "job_group_symbol": group_symbol, "job_guid": job.guid(),
+        "job_type_description": "", "job_type_id": ids::mix(&["type", &type_name]) % 1_000_000,
+        "job_type_name": type_name, "job_type_symbol": type_symbol,
+        "last_modified": iso(job.last_modified),
+        "machine_name": format!("i-0{:016x}", ids::mix(&["machine", &job.id.to_string()]) & 0xffff_ffff_ffff),
+        "machine_platform_architecture": "-", "machine_platform_os": "-",
+        "option_collection_hash": option_hash(&job.option), "platform": job.platform,
+        "push_id": job.push_id, "reason": job.reason, "ref_data_name": job.label, "result": job.result,
+        "result_set_id": job.push_id, "signature": signature(job),
+        "start_timestamp": job.start.unwrap_or(0), "state": job.state.as_str(),
+        "submit_timestamp": job.submit, "tier": 1, "who": job.who,
+        "resource_uri": format!("/api/project/{}/jobs/{}/", job.repo, job.id),
+        "platform_option": job.option, "task_id": job.task_id(),
+        "retry_id": job.taskcluster.as_ref().map(|t| t.retry_id).unwrap_or(0),
+        "job_coalesced_to_guid": coalesced_to, "duration": duration(job),
+    });
+    if detail {
+        let logs: Vec<Value> = log_urls(urls, world, job)
+            .into_iter()
+            .map(|(kind, url)| json!({"name": kind.treeherder_name(job.system), "url": url}))
+            .collect();
+        v["logs"] = json!(logs);
+        if let Some(tc) = &job.taskcluster {
+            v["taskcluster_metadata"] = json!({"task_id": tc.task_id, "retry_id": tc.retry_id});
+        }
+    }
+    v
+}
+
+/// `/api/project/{repo}/jobs/`: dict form with offset/count (≤ 2000).
+pub async fn repo_jobs(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    let push_ids = match push_filter(&q) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let since = match since_filter(&q) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let (offset, count) = match (web::number(&q, "offset"), web::number(&q, "count")) {
+        (Ok(o), Ok(c)) => (
+            o.unwrap_or(0) as usize,
+            c.map(|c| c as usize).unwrap_or(PAGE_SIZE).min(PAGE_SIZE),
+        ),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let urls = state.urls.clone();
+    state.read(|w| {
+        if w.scenario.repo(&repo).is_none() {
+            return unknown_repo(&repo);
+        }
+        let results: Vec<Value> = w
+            .jobs
+            .iter()
+            .filter(|j| j.repo == repo && job_matches(j, &q, &push_ids, since))
+            .filter(|j| q.get("job_guid").is_none_or(|g| *g == j.guid()))
+            .filter(|j| {
+                q.get("job_type_name")
+                    .is_none_or(|n| *n == job_type(w, j).0)
+            })
+            .skip(offset)
+            .take(count)
+            .map(|j| job_dict(w, &urls, j, false))
+            .collect();
+        let meta = json!({"count": results.len(), "repository": repo, "offset": offset});
+        if q.get("return_type").is_some_and(|t| t == "list") {
+            return ok(as_list_form(meta, &results));
+        }
+        ok(json!({"meta": meta, "results": results}))
+    })
+}
+
+/// The 2015 `return_type=list` form: `job_property_names` plus one array per job.
+fn as_list_form(meta: Value, dicts: &[Value]) -> Value {
+    let names: Vec<String> = dicts
+        .first()
+        .and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let rows: Vec<Value> = dicts
+        .iter()
+        .map(|d| {
+            json!(names
+                .iter()
+                .map(|n| d.get(n).cloned().unwrap_or(Value::Null))
+                .collect::<Vec<_>>())
+        })
+        .collect();
+    json!({"meta": meta, "job_property_names": names, "results": rows})
+}
+
+fn find_job<'a>(world: &'a World, repo: &str, id: &str) -> Result<&'a Job, Response> {
+    id.parse::<u64>()
+        .ok()
+        .and_then(|id| world.job(id))
+        .filter(|j| j.repo == repo)
+        .ok_or_else(|| web::not_found("No job with id"))
+}
+
+pub async fn job_detail(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
+    let urls = state.urls.clone();
+    state.read(|w| match find_job(w, &repo, &id) {
+        Ok(job) => ok(job_dict(w, &urls, job, true)),
+        Err(e) => e,
+    })
+}
+
+pub async fn job_log_urls(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    let ids = match (
+        web::number_list(&q, "job_id"),
+        web::number_list(&q, "job_id__in"),
+    ) {
+        (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
+        (Err(e), _) | (_, Err(e)) => return e,
+        _ => return web::bad_request("job_id is required"),
+    };
+    let urls = state.urls.clone();
+    ok(state.read(|w| {
+        let mut out = Vec::new();
+        for job in ids.iter().filter_map(|id| w.job(*id)).filter(|j| j.repo == repo) {
+            for (n, (kind, url)) in log_urls(&urls, w, job).into_iter().enumerate() {
+                let status = if job.state == JobState::Completed { "parsed" } else { "pending" };
+                out.push(json!({"id": job.id * 10 + n as u64, "job_id": job.id, "name": kind.treeherder_name(job.system), "url": url, "parse_status": status}));
+            }
+        }
+        json!(out)
+    }))
+}
+
+pub async fn text_log_errors(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
+    state.read(|w| {
+        let job = match find_job(w, &repo, &id) {
+            Ok(j) => j,
+            Err(e) => return e,
+        };
+        if job.state != JobState::Completed {
+            return ok(json!([]));
+        }
+        let new_in_push = new_failures(w, job);
+        let errors: Vec<Value> = logs::error_lines(&w.scenario, job)
+            .into_iter()
+            .map(|(n, line)| {
+                let new = new_in_push.iter().any(|t| line.contains(t.as_str()));
+                json!({"id": job.id * 100 + n as u64, "job": job.id, "line": line, "line_number": n, "new_failure": new})
+            })
+            .collect();
+        ok(json!(errors))
+    })
+}
+
+/// Tests whose regression was introduced by this very push.
+fn new_failures(world: &World, job: &Job) -> Vec<String> {
+    let Some(push) = world.push(job.push_id) else {
+        return Vec::new();
+    };
+    world
+        .scenario
+        .regressions
+        .iter()
+        .filter(|r| r.repo == push.repo && r.push_index == push.index)
+        .map(|r| r.test.clone())
+        .collect()
+}
+
+fn bug_for(world: &World, test: &str) -> Option<Value> {
+    let flaky = world.scenario.flaky.iter().find(|f| f.test == test)?;
+    let id = 1_200_000 + ids::mix(&["bug", test]) % 100_000;
+    Some(json!({
+        "id": id, "status": "NEW", "resolution": "", "summary": format!("Intermittent {test} | {}", flaky.message),
+        "dupe_of": null, "crash_signature": "", "keywords": "intermittent-failure", "whiteboard": "",
+        "internal_id": id % 1000, "occurrences": null,
+    }))
+}
+
+pub async fn bug_suggestions(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
+    state.read(|w| {
+        let job = match find_job(w, &repo, &id) {
+            Ok(j) => j,
+            Err(e) => return e,
+        };
+        let new_in_push = new_failures(w, job);
+        let suggestions: Vec<Value> = logs::error_lines(&w.scenario, job)
+            .into_iter()
+            .map(|(n, line)| {
+                let search = line
+                    .find("TEST-")
+                    .map(|i| line[i..].to_string())
+                    .unwrap_or_else(|| line.clone());
+                let test = search.split(" | ").nth(1).unwrap_or("").to_string();
+                let term = test.rsplit('/').next().unwrap_or("").to_string();
+                let open: Vec<Value> = bug_for(w, &test).into_iter().collect();
+                json!({
+                    "search": search, "search_terms": [term], "path_end": test,
+                    "bugs": {"open_recent": open, "all_others": []}, "line_number": n, "counter": 1,
+                    "failure_new_in_rev": new_in_push.contains(&test),
+                })
+            })
+            .collect();
+        ok(json!(suggestions))
+    })
+}
+
+/// 2015 artifacts: only `buildapi` (the Buildbot request id) is known.
+pub async fn artifacts(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    let ids = match (
+        web::number_list(&q, "job_id"),
+        web::number_list(&q, "job_id__in"),
+    ) {
+        (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
+        (Err(e), _) | (_, Err(e)) => return e,
+        _ => return web::bad_request("job_id or job_id__in is required"),
+    };
+    if q.get("name").is_some_and(|n| n != "buildapi") {
+        return ok(json!([]));
+    }
+    ok(state.read(|w| {
+        let out: Vec<Value> = ids
+            .iter()
+            .filter_map(|id| w.job(*id))
+            .filter(|j| j.repo == repo)
+            .filter_map(|j| {
+                let bb = j.buildbot.as_ref()?;
+                Some(json!({"job_id": j.id, "name": "buildapi", "type": "json",
+                    "blob": {"buildername": j.label, "request_id": bb.request_id}}))
+            })
+            .collect();
+        json!(out)
+    }))
+}
+
+/// Notes, bug-job-map and performance data: nobody classifies in the sandbox.
+pub async fn empty_for_job(
+    State(state): State<AppState>,
+    Path(repo): Path<String>,
+    Query(q): Query<Params>,
+) -> Response {
+    if let Err(e) = web::number(&q, "job_id") {
+        return e;
+    }
+    let known = state.read(|w| w.scenario.repo(&repo).is_some());
+    if !known {
+        return unknown_repo(&repo);
+    }
+    (StatusCode::OK, axum::Json(json!([]))).into_response()
+}

@@ -1,0 +1,408 @@
+//! Scenario tests of the Taskcluster origin: queue and index reads, and
+//! hooks `triggerHook` end to end as Treeherder does it (decision task →
+//! actions.json → JSON-e → Hawk-signed POST), with the tasks really scheduled.
+
+mod common;
+
+use common::{Sb, TC_SHERIFF, TC_VISITOR};
+use serde_json::{json, Value};
+
+/// A completed autoland test job on the newest push that has finished tests.
+async fn finished_test(sb: &Sb) -> Value {
+    let jobs = sb.jobs("repo=autoland").await;
+    jobs.into_iter()
+        .filter(|j| {
+            j["kind"] == "test"
+                && j["state"] == "completed"
+                && j["platform"] == "linux64"
+                && j["option"] == "opt"
+        })
+        .max_by_key(|j| j["push_id"].as_u64())
+        .unwrap()
+}
+
+/// What Treeherder does: find the action for the task and render its hook payload.
+async fn action_payload(
+    sb: &Sb,
+    job: &Value,
+    name: &str,
+    task_id: Option<&str>,
+    input: Value,
+) -> (String, String, Value) {
+    let decision = sb
+        .get(&sb.th(&format!(
+            "/api/project/autoland/push/decisiontask/?push_ids={}",
+            job["push_id"]
+        )))
+        .await;
+    let decision_id = decision[job["push_id"].to_string()]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let actions = sb
+        .get(&sb.tc(&format!(
+            "/api/queue/v1/task/{decision_id}/artifacts/public/actions.json"
+        )))
+        .await;
+    let tags = match task_id {
+        Some(t) => sb.get(&sb.tc(&format!("/api/queue/v1/task/{t}"))).await["tags"].clone(),
+        None => json!({}),
+    };
+    let matches = |context: &Value| {
+        let sets = context.as_array().unwrap();
+        if task_id.is_none() {
+            return sets.is_empty();
+        }
+        sets.iter().any(|set| {
+            set.as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| tags.get(k) == Some(v))
+        })
+    };
+    let action = actions["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name && matches(&a["context"]))
+        .unwrap();
+    let context = json!({"taskGroupId": decision_id, "taskId": task_id, "input": input});
+    let payload = json_e::render(&action["hookPayload"], &context).unwrap();
+    (
+        action["hookGroupId"].as_str().unwrap().to_string(),
+        action["hookId"].as_str().unwrap().to_string(),
+        payload,
+    )
+}
+
+async fn trigger(
+    sb: &Sb,
+    client: (&str, &str),
+    group: &str,
+    hook: &str,
+    payload: &Value,
+) -> reqwest::Response {
+    let path = format!(
+        "/api/hooks/v1/hooks/{}/{}/trigger",
+        group,
+        hook.replace('/', "%2F")
+    );
+    let body = serde_json::to_vec(payload).unwrap();
+    let auth = sb.hawk_header(client.0, client.1, &path, &body);
+    sb.http
+        .post(sb.tc(&path))
+        .header("Authorization", auth)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn backfill_schedules_the_label_on_earlier_pushes() {
+    let sb = Sb::start().await;
+    let job = finished_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+    let label = job["label"].as_str().unwrap();
+    let (group, hook, payload) = action_payload(
+        &sb,
+        &job,
+        "backfill",
+        Some(task_id),
+        json!({"depth": 3, "times": 2}),
+    )
+    .await;
+    assert_eq!(payload["user"]["input"]["depth"], 3);
+    let response = trigger(&sb, TC_SHERIFF, &group, &hook, &payload).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let answer: Value = response.json().await.unwrap();
+    let action_task = answer["taskId"].as_str().unwrap().to_string();
+    assert_eq!(answer["status"]["taskId"], action_task.as_str());
+
+    let pushes = sb.pushes("autoland").await;
+    let at = pushes
+        .iter()
+        .position(|p| p["push_id"] == job["push_id"])
+        .unwrap();
+    for (i, push) in pushes.iter().enumerate() {
+        let jobs = sb
+            .jobs(&format!("push_id={}&label={label}", push["push_id"]))
+            .await;
+        let new = jobs
+            .iter()
+            .filter(|j| j["reason"] == "action backfill")
+            .count();
+        let expected = if i < at && i + 3 >= at { 2 } else { 0 };
+        assert_eq!(new, expected, "push {i} (selected {at})");
+    }
+    let actions = sb.jobs("repo=autoland&label=Action:%20Backfill").await;
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["who"], TC_SHERIFF.0);
+
+    // The scheduled tasks run to completion on the clock.
+    sb.advance(4 * 3600).await;
+    let group_list = sb
+        .get(&sb.tc(&format!("/api/queue/v1/task-group/{action_task}/list")))
+        .await;
+    let tasks = group_list["tasks"].as_array().unwrap();
+    assert!(
+        tasks
+            .iter()
+            .filter(|t| t["task"]["tags"]["label"] == label)
+            .count()
+            >= 6
+    );
+    assert!(tasks
+        .iter()
+        .all(|t| ["completed", "failed"].contains(&t["status"]["state"].as_str().unwrap())));
+
+    let log = sb.requests().await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["origin"], "taskcluster");
+    assert_eq!(log[0]["user"], TC_SHERIFF.0);
+    let logged: Value = serde_json::from_str(log[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(logged["decision"]["action"]["cb_name"], "backfill");
+    sb.stop();
+}
+
+#[tokio::test]
+async fn hook_auth_outcomes() {
+    let sb = Sb::start().await;
+    let job = finished_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+    let (group, hook, payload) =
+        action_payload(&sb, &job, "retrigger", Some(task_id), json!({})).await;
+    let path = format!(
+        "/api/hooks/v1/hooks/{}/{}/trigger",
+        group,
+        hook.replace('/', "%2F")
+    );
+
+    let missing = sb
+        .http
+        .post(sb.tc(&path))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+    let wrong_key = trigger(
+        &sb,
+        (TC_SHERIFF.0, "not-the-token"),
+        &group,
+        &hook,
+        &payload,
+    )
+    .await;
+    assert_eq!(wrong_key.status(), 401);
+    let wrong: Value = wrong_key.json().await.unwrap();
+    assert_eq!(wrong["code"], "AuthenticationFailed");
+    let visitor = trigger(&sb, TC_VISITOR, &group, &hook, &payload).await;
+    assert_eq!(visitor.status(), 403);
+    let refused: Value = visitor.json().await.unwrap();
+    assert_eq!(refused["code"], "InsufficientScopes");
+    assert!(refused["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("hooks:trigger-hook:{group}/{hook}")));
+    let unknown = trigger(
+        &sb,
+        TC_SHERIFF,
+        &group,
+        "in-tree-action-3-generic/000000",
+        &payload,
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+
+    // Signed for a different body: the payload hash no longer matches.
+    let body = serde_json::to_vec(&payload).unwrap();
+    let auth = sb.hawk_header(TC_SHERIFF.0, TC_SHERIFF.1, &path, b"{}");
+    let tampered = sb
+        .http
+        .post(sb.tc(&path))
+        .header("Authorization", auth)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 401);
+
+    let statuses: Vec<u64> = sb
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [401, 401, 403, 404, 401]);
+    assert!(
+        sb.jobs("repo=autoland&label=Action:%20Retrigger")
+            .await
+            .is_empty(),
+        "nothing was triggered"
+    );
+    sb.stop();
+}
+
+#[tokio::test]
+async fn retrigger_add_new_jobs_and_retrigger_multiple() {
+    let sb = Sb::start().await;
+    let job = finished_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+    let label = job["label"].as_str().unwrap().to_string();
+    let push_id = job["push_id"].clone();
+    let count = |jobs: &[Value], l: &str| jobs.iter().filter(|j| j["label"] == l).count();
+    let before = sb.jobs(&format!("push_id={push_id}")).await;
+
+    let (group, hook, payload) =
+        action_payload(&sb, &job, "retrigger", Some(task_id), json!({"times": 2})).await;
+    assert_eq!(
+        trigger(&sb, TC_SHERIFF, &group, &hook, &payload)
+            .await
+            .status(),
+        200
+    );
+    let after = sb.jobs(&format!("push_id={push_id}")).await;
+    assert_eq!(count(&after, &label), count(&before, &label) + 2);
+
+    // A label the push skipped (SETA) or not: add-new-jobs adds it either way.
+    let extra = "test-linux64/debug-crashtest";
+    let (group, hook, payload) = action_payload(
+        &sb,
+        &job,
+        "add-new-jobs",
+        None,
+        json!({"tasks": [extra], "times": 1}),
+    )
+    .await;
+    assert_eq!(
+        trigger(&sb, TC_SHERIFF, &group, &hook, &payload)
+            .await
+            .status(),
+        200
+    );
+    let after_add = sb.jobs(&format!("push_id={push_id}")).await;
+    assert_eq!(count(&after_add, extra), count(&after, extra) + 1);
+    let added = after_add.iter().rfind(|j| j["label"] == extra).unwrap();
+    let deps = added["taskcluster"]["dependencies"].as_array().unwrap();
+    let build = after_add
+        .iter()
+        .find(|j| j["taskcluster"]["task_id"] == deps[0])
+        .unwrap();
+    assert_eq!(
+        build["label"], "build-linux64/debug",
+        "the test depends on the push's build"
+    );
+
+    let (group, hook, payload) = action_payload(
+        &sb,
+        &job,
+        "retrigger-multiple",
+        None,
+        json!({"requests": [{"tasks": [label.clone()], "times": 3}]}),
+    )
+    .await;
+    assert_eq!(
+        trigger(&sb, TC_SHERIFF, &group, &hook, &payload)
+            .await
+            .status(),
+        200
+    );
+    let after_multi = sb.jobs(&format!("push_id={push_id}")).await;
+    assert_eq!(count(&after_multi, &label), count(&after_add, &label) + 3);
+
+    // Input outside the schema: the hook call succeeds, the action task fails.
+    let (group, hook, payload) =
+        action_payload(&sb, &job, "backfill", Some(task_id), json!({"depth": 30})).await;
+    assert_eq!(
+        trigger(&sb, TC_SHERIFF, &group, &hook, &payload)
+            .await
+            .status(),
+        200
+    );
+    let failed = sb.jobs("repo=autoland&label=Action:%20Backfill").await;
+    assert_eq!(failed[0]["result"], "exception");
+    assert!(failed[0]["failures"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("depth"));
+    sb.stop();
+}
+
+#[tokio::test]
+async fn queue_and_index_reads() {
+    let sb = Sb::start().await;
+    let job = finished_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+    let task = sb
+        .get(&sb.tc(&format!("/api/queue/v1/task/{task_id}")))
+        .await;
+    assert_eq!(task["tags"]["label"], job["label"]);
+    assert_eq!(task["tags"]["kind"], "test");
+    let status = sb
+        .get(&sb.tc(&format!("/api/queue/v1/task/{task_id}/status")))
+        .await;
+    assert!(["completed", "failed"].contains(&status["status"]["state"].as_str().unwrap()));
+    assert_eq!(status["status"]["runs"][0]["runId"], 0);
+
+    let artifacts = sb
+        .get(&sb.tc(&format!("/api/queue/v1/task/{task_id}/runs/0/artifacts")))
+        .await;
+    let names: Vec<&str> = artifacts["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"public/logs/live_backing.log"));
+    let log = sb
+        .http
+        .get(sb.tc(&format!(
+            "/api/queue/v1/task/{task_id}/runs/0/artifacts/public/logs/live_backing.log"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(log.status(), 200);
+    assert!(log.text().await.unwrap().contains("TEST-"));
+
+    let missing = sb
+        .http
+        .get(sb.tc("/api/queue/v1/task/AAAAAAAAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "ResourceNotFound");
+
+    let pushes = sb.pushes("autoland").await;
+    let rev = pushes[2]["revision"].as_str().unwrap();
+    let indexed = sb
+        .get(&sb.tc(&format!(
+            "/api/index/v1/task/gecko.v2.autoland.revision.{rev}.taskgraph.decision"
+        )))
+        .await;
+    assert_eq!(indexed["taskId"], pushes[2]["decision_task_id"]);
+    let group = sb
+        .get(&sb.tc(&format!(
+            "/api/queue/v1/task-group/{}/list",
+            pushes[2]["decision_task_id"].as_str().unwrap()
+        )))
+        .await;
+    assert!(group["tasks"].as_array().unwrap().len() > 10);
+    let not_indexed = sb
+        .http
+        .get(sb.tc(&format!(
+            "/api/index/v1/task/gecko.v2.autoland.revision.{}.taskgraph.decision",
+            "0".repeat(40)
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_indexed.status(), 404);
+    sb.stop();
+}
