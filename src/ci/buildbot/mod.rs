@@ -26,7 +26,7 @@ use crate::sources::buildjson::{
 };
 use async_trait::async_trait;
 use futures::future::try_join_all;
-use state::{dump_to_consult, job_state, BuildjsonView};
+use state::{dump_to_consult, job_state_on_push, request_ids_on_push, BuildjsonView};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
@@ -164,11 +164,11 @@ fn to_job(item: &RevItem, job_type: &JobType, push: &Push, view: &BuildjsonView<
         revision: push.revision.clone(),
         push_id: Some(push.id),
         ids: JobIds {
-            request_ids: item.request_ids(),
+            request_ids: request_ids_on_push(item, &push.revision),
             build_id,
             ..JobIds::default()
         },
-        state: job_state(item, view),
+        state: job_state_on_push(item, &push.revision, view),
     }
 }
 

@@ -108,6 +108,50 @@ pub fn job_state(item: &RevItem, dumps: &BuildjsonView<'_>) -> JobState {
     }
 }
 
+/// The state, on the push of `push_revision`, of a `/rev/` item listed for
+/// that push. Self-Serve lists a request that Buildbot merged into a build
+/// of a newer revision inside that build: such an item names another
+/// revision, and once the build has finished the request is COALESCED (it
+/// never ran on its own push). Items of the push itself follow [`job_state`].
+pub fn job_state_on_push(
+    item: &RevItem,
+    push_revision: &Revision,
+    dumps: &BuildjsonView<'_>,
+) -> JobState {
+    if let RevItem::Build(build) = item {
+        if !same_short_revision(&build.revision, &push_revision.0) {
+            return match build.status {
+                BuildStatus::Absent => JobState::Pending,
+                BuildStatus::NoResult if build.endtime.is_some() => JobState::Unknown,
+                BuildStatus::NoResult => JobState::Running,
+                BuildStatus::Result(_) => JobState::Coalesced,
+            };
+        }
+    }
+    job_state(item, dumps)
+}
+
+/// The request ids of `item` that belong to the push of `push_revision`
+/// (a build of another revision also lists the requests merged into it).
+pub fn request_ids_on_push(item: &RevItem, push_revision: &Revision) -> Vec<u64> {
+    match item {
+        RevItem::Pending(r) => vec![r.request_id],
+        RevItem::Build(b) => {
+            let own: Vec<u64> = b
+                .requests
+                .iter()
+                .filter(|r| same_short_revision(&r.revision, &push_revision.0))
+                .map(|r| r.request_id)
+                .collect();
+            if own.is_empty() {
+                b.requests.iter().map(|r| r.request_id).collect()
+            } else {
+                own
+            }
+        }
+    }
+}
+
 /// The state of a build request from the dumps alone (no Self-Serve record),
 /// `revision` being the push it was requested for. `None` if no dump mentions it.
 pub fn request_state_in_dumps(
@@ -285,6 +329,31 @@ mod tests {
         assert_eq!(
             job_state(&success(vec![request(1, OLD, Some(2000))]), &view),
             JobState::Completed(JobResult::Success)
+        );
+    }
+
+    #[test]
+    fn a_build_of_another_revision_listed_for_a_push_is_coalesced_there() {
+        let view = BuildjsonView::finished_only(&[]);
+        let mut newer = success(vec![
+            request(1, NEW, Some(2000)),
+            request(2, OLD, Some(2000)),
+        ]);
+        if let RevItem::Build(b) = &mut newer {
+            b.revision = NEW.to_string();
+        }
+        let old = Revision::from(OLD);
+        assert_eq!(job_state_on_push(&newer, &old, &view), JobState::Coalesced);
+        assert_eq!(request_ids_on_push(&newer, &old), vec![2]);
+        if let RevItem::Build(b) = &mut newer {
+            b.status = BuildStatus::NoResult;
+            b.endtime = None;
+        }
+        assert_eq!(job_state_on_push(&newer, &old, &view), JobState::Running);
+        // On its own push the same item reads as usual.
+        assert_eq!(
+            job_state_on_push(&newer, &Revision::from(NEW), &view),
+            JobState::Running
         );
     }
 
