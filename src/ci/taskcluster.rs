@@ -21,12 +21,17 @@ use crate::sources::taskcluster::queue::{
 use crate::sources::taskcluster::RootUrl;
 use async_trait::async_trait;
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Taskcluster for one Treeherder repository.
 pub struct TaskclusterCi {
     ctx: CiContext,
     root: RootUrl,
     credentials: Option<TaskclusterCredentials>,
+    /// Decision task ids by push id, learnt while reading runs, so that a
+    /// trigger right after planning costs no extra round trip.
+    decision_tasks: RefCell<HashMap<u64, String>>,
 }
 
 impl TaskclusterCi {
@@ -36,6 +41,7 @@ impl TaskclusterCi {
             ctx,
             root,
             credentials,
+            decision_tasks: RefCell::new(HashMap::new()),
         }
     }
 
@@ -50,15 +56,17 @@ impl TaskclusterCi {
 
     /// The push's decision task id.
     async fn decision_task(&self, repo: &str, push: &Push) -> Result<String> {
-        decision_tasks(&self.ctx, repo, &[push.id])
-            .await?
-            .remove(&push.id)
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "push {} of {repo} has no decision task on Treeherder",
-                    push.revision.short()
-                ))
-            })
+        if let Some(known) = self.decision_tasks.borrow().get(&push.id) {
+            return Ok(known.clone());
+        }
+        let found = decision_tasks(&self.ctx, repo, &[push.id]).await?;
+        self.decision_tasks.borrow_mut().extend(found.clone());
+        found.get(&push.id).cloned().ok_or_else(|| {
+            Error::Invalid(format!(
+                "push {} of {repo} has no decision task on Treeherder",
+                push.revision.short()
+            ))
+        })
     }
 
     /// The decision task's `public/actions.json`.
@@ -149,11 +157,21 @@ impl CiBackend for TaskclusterCi {
 
     async fn push_histories(
         &self,
-        _repo: &str,
+        repo: &str,
         pushes: &[Push],
         job_type: &JobType,
     ) -> Result<Vec<PushHistory>> {
-        let jobs = jobs_of_pushes(&self.ctx, pushes, Some(&job_type.name)).await?;
+        // The runs and (for the triggers that may follow) the decision tasks, at once.
+        let push_ids: Vec<u64> = pushes.iter().map(|p| p.id).collect();
+        let (jobs, decisions) = futures::join!(
+            jobs_of_pushes(&self.ctx, pushes, Some(&job_type.name)),
+            decision_tasks(&self.ctx, repo, &push_ids)
+        );
+        let jobs = jobs?;
+        // Not knowing the decision tasks yet only costs a request later.
+        if let Ok(decisions) = decisions {
+            self.decision_tasks.borrow_mut().extend(decisions);
+        }
         let mut by_push = group_by_push(&jobs, pushes)?;
         Ok(pushes
             .iter()

@@ -24,6 +24,7 @@ use crate::sources::buildjson::{
     parse_builds_running, parse_finished_builds_bytes, BuildFilter, BuildjsonDump, ConditionalDump,
     FinishedBuild, RunningBuild,
 };
+use crate::sources::buildjson::{UtcDate, FOUR_HOURS_SECS};
 use async_trait::async_trait;
 use futures::future::try_join_all;
 use state::{dump_to_consult, job_state_on_push, request_ids_on_push, BuildjsonView};
@@ -150,6 +151,26 @@ impl BuildbotCi {
     }
 }
 
+/// Builds of these pushes finished on or after the oldest push's day: the
+/// day files from then to today, when the oldest push is older than the
+/// 4-hour dump reaches (at most a week of files; older ones on demand).
+fn likely_day_files(pushes: &[Push], now: i64, base: &str) -> BTreeSet<String> {
+    const DAY: i64 = 86_400;
+    const MAX_DAYS: i64 = 7;
+    let Some(oldest) = pushes.iter().map(|p| p.date).min() else {
+        return BTreeSet::new();
+    };
+    if now - oldest <= FOUR_HOURS_SECS {
+        return BTreeSet::new();
+    }
+    let first_day = oldest.max(now - MAX_DAYS * DAY);
+    (0..=MAX_DAYS)
+        .map(|d| first_day + d * DAY)
+        .take_while(|t| *t <= now + DAY)
+        .map(|t| BuildjsonDump::Day(UtcDate::from_unix(t.min(now))).url(base))
+        .collect()
+}
+
 fn to_job(item: &RevItem, job_type: &JobType, push: &Push, view: &BuildjsonView<'_>) -> Job {
     let build_id = match item {
         RevItem::Build(b) => Some(b.build_id),
@@ -246,8 +267,19 @@ impl CiBackend for BuildbotCi {
         job_type: &JobType,
     ) -> Result<Vec<PushHistory>> {
         let branch = repo;
+        let now = super::clock::now_secs() as i64;
         // One round: every push's /rev/, the 4-hour dump, running and pending
-        // dumps and (for tests) allthethings, all at once.
+        // dumps, (for tests) allthethings, and the day files a build of these
+        // pushes can have finished in (from the oldest push's day to today),
+        // all at once, so that triggers can start after a third round trip.
+        let likely_days = likely_day_files(pushes, now, &self.ctx.endpoints.buildjson);
+        // A guessed day with no file yet (404) is just empty.
+        let prefetched_days = try_join_all(likely_days.iter().map(|url| async move {
+            match self.finished_dump(url.clone(), branch).await {
+                Err(Error::NotFound { .. }) => Ok(Rc::new(Vec::new())),
+                other => other,
+            }
+        }));
         let revs = try_join_all(pushes.iter().map(|p| self.rev_items(branch, p)));
         let four_hours = self.finished_dump(builds_4hr_url(&self.ctx.endpoints.buildjson), branch);
         let upstream = async {
@@ -256,11 +288,16 @@ impl CiBackend for BuildbotCi {
                 JobKind::Build => Ok(None),
             }
         };
-        let (revs, four_hours, (running, pending), upstream) =
-            futures::try_join!(revs, four_hours, self.running_and_pending(), upstream)?;
+        let (revs, four_hours, (running, pending), upstream, mut days) = futures::try_join!(
+            revs,
+            four_hours,
+            self.running_and_pending(),
+            upstream,
+            prefetched_days
+        )?;
 
-        // Builds that finished more than 4 hours ago are only in day files.
-        let now = super::clock::now_secs() as i64;
+        // Builds that finished more than 4 hours ago are only in day files;
+        // fetch any the first round did not guess (a build finishing days later).
         let day_files: BTreeSet<String> = revs
             .iter()
             .flatten()
@@ -268,13 +305,16 @@ impl CiBackend for BuildbotCi {
                 Some(dump @ BuildjsonDump::Day(_)) => Some(dump.url(&self.ctx.endpoints.buildjson)),
                 _ => None,
             })
+            .filter(|url| !likely_days.contains(url))
             .collect();
-        let days = try_join_all(
-            day_files
-                .into_iter()
-                .map(|url| self.finished_dump(url, branch)),
-        )
-        .await?;
+        days.extend(
+            try_join_all(
+                day_files
+                    .into_iter()
+                    .map(|url| self.finished_dump(url, branch)),
+            )
+            .await?,
+        );
         let mut finished: Vec<FinishedBuild> = four_hours.as_ref().clone();
         for day in &days {
             finished.extend(day.iter().cloned());

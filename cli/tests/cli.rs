@@ -1,0 +1,200 @@
+//! The `mozci` binary against the local Mozilla CI: dry runs, JSON output,
+//! confirmation, credentials and exit codes, and no double triggering when
+//! the same command runs twice. Needs `cargo build -p mozci-sandbox` first.
+
+use mozci_harness::Sandbox;
+use serde_json::Value;
+use std::process::Command;
+
+const BC1: &str = "test-linux64/opt-mochitest-browser-chrome-1";
+
+fn sandbox_line(s: &Sandbox) -> String {
+    let o = &s.origins;
+    serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster }).to_string()
+}
+
+fn mozci(sandbox: &Sandbox, state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mozci"))
+        .arg("--sandbox")
+        .arg(sandbox_line(sandbox))
+        .args(args)
+        .env("MOZCI_STATE_DIR", state)
+        .env("MOZCI_CONFIG", state.join("no-config.toml"))
+        .env(
+            "TASKCLUSTER_CLIENT_ID",
+            "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login",
+        )
+        .env(
+            "TASKCLUSTER_ACCESS_TOKEN",
+            "sheriff-access-token-0000000000000000000000",
+        )
+        .env_remove("MOZCI_LDAP_USER")
+        .env_remove("MOZCI_LDAP_PASSWORD")
+        .output()
+        .expect("mozci runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn get(url: &str) -> Value {
+    let client =
+        mozci::http::NativeClient::new(std::time::Duration::from_secs(10)).expect("client");
+    mozci::http::get_json(&client, url, "sandbox")
+        .await
+        .expect("JSON answer")
+}
+
+async fn failing_revision(s: &Sandbox) -> String {
+    let rows = get(&format!(
+        "{}/__sandbox/summary?repo=autoland",
+        s.origins.treeherder
+    ))
+    .await;
+    let row = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .rev()
+        .find(|r| {
+            r["failed"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|l| l == BC1))
+        })
+        .expect("failing push");
+    row["revision"].as_str().expect("revision").to_string()
+}
+
+async fn hook_triggers(s: &Sandbox) -> usize {
+    let log = get(&format!(
+        "{}/__sandbox/requests?origin=taskcluster",
+        s.origins.treeherder
+    ))
+    .await;
+    log.as_array()
+        .expect("log")
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
+        .count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn backfill_dry_run_then_trigger_then_nothing_twice() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-cli-test-{}", std::process::id()));
+    let rev = failing_revision(&s).await;
+    let base = [
+        "trigger",
+        "--repo",
+        "autoland",
+        "--label",
+        BC1,
+        "--rev",
+        rev.as_str(),
+        "--backfill",
+        "--max-revisions",
+        "8",
+        "--times",
+        "3",
+    ];
+
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[&["--json"], &base[..], &["--dry-run"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["dry_run"], true);
+    let planned: u64 = doc["plan"]["pushes"]
+        .as_array()
+        .expect("pushes")
+        .iter()
+        .map(|p| match p["action"]["action"].as_str() {
+            Some("retrigger") | Some("trigger") => p["action"]["count"].as_u64().unwrap_or(0),
+            _ => 0,
+        })
+        .sum();
+    assert!(planned >= 2, "{out}");
+    assert_eq!(hook_triggers(&s).await, 0, "a dry run sends nothing");
+
+    // Above the confirmation limit and not interactive: refused with exit code 3.
+    let (code, _, err) = mozci(&s, &state, &[&base[..], &["--confirm-above", "1"]].concat());
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("needs confirmation"), "{err}");
+    assert_eq!(hook_triggers(&s).await, 0);
+
+    let (code, out, err) = mozci(&s, &state, &[&base[..], &["--yes"]].concat());
+    assert_eq!(code, 0, "{out}\n{err}");
+    let sent = hook_triggers(&s).await;
+    assert!(sent >= 1, "{out}");
+    assert!(out.contains("accepted"), "{out}");
+
+    // The same command again: everything already counts, nothing is sent.
+    let (code, out, _) = mozci(&s, &state, &[&base[..], &["--yes"]].concat());
+    assert_eq!(code, 0);
+    assert!(out.contains("0 job(s) to start"), "{out}");
+    assert_eq!(hook_triggers(&s).await, sent);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn missing_buildapi_credentials_exit_with_the_auth_code() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-cli-auth-{}", std::process::id()));
+    let line = sandbox_line(&s);
+    let origins: Value = serde_json::from_str(&line).expect("line");
+    let push = get(&format!(
+        "{}/api/project/mozilla-inbound/push/?count=1",
+        origins["treeherder"].as_str().expect("th")
+    ))
+    .await;
+    let rev = push["results"][0]["revision"]
+        .as_str()
+        .expect("revision")
+        .to_string();
+    let (code, _, err) = mozci(
+        &s,
+        &state,
+        &[
+            "trigger",
+            "--repo",
+            "mozilla-inbound",
+            "-b",
+            "Ubuntu VM 12.04 x64 mozilla-inbound opt test crashtest",
+            "--rev",
+            &rev,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("401") && err.contains("log in"), "{err}");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn help_has_examples_and_bad_flags_are_usage_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mozci"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Examples:") && text.contains("Exit codes"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mozci"))
+        .args(["trigger", "--repo", "x"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_mozci"))
+        .args([
+            "trigger", "--repo", "x", "-b", "y", "--rev", "z", "--times", "0",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "times must be at least 1");
+}
