@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod ids;
 pub mod logs;
 pub mod model;
+pub mod page_api;
 pub mod scenario;
 pub mod sim;
 pub mod store;
@@ -208,7 +209,9 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
 
     let routers = [
         faults::wrap(
-            treeherder::router().merge(admin::router()),
+            treeherder::router()
+                .merge(admin::router())
+                .merge(page_api::router()),
             "treeherder",
             &state,
         ),
