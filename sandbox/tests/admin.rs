@@ -228,7 +228,11 @@ async fn reset_and_restart_keep_or_replace_state() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    let db = again.db.clone();
     again.stop();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }
 
 /// Reads Server-Sent Events until the first complete event's data.
