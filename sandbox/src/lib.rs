@@ -129,6 +129,10 @@ impl AppState {
 pub struct Sandbox {
     pub urls: Urls,
     pub state: AppState,
+    /// The SQLite file in use.
+    pub db: PathBuf,
+    /// Whether `db` is a temporary file made for this run (no `--db`).
+    pub temporary_db: bool,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -188,6 +192,7 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
         taskcluster: origin(3),
     };
 
+    let temporary_db = config.db.is_none();
     let db = config.db.clone().unwrap_or_else(default_db_path);
     let mut store = Store::open(&db)?;
     let loaded = store.load()?;
@@ -235,7 +240,13 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
     if config.speed > 0.0 {
         tasks.push(tokio::spawn(run_clock(state.clone(), config.speed)));
     }
-    Ok(Sandbox { urls, state, tasks })
+    Ok(Sandbox {
+        urls,
+        state,
+        db,
+        temporary_db,
+        tasks,
+    })
 }
 
 /// Moves the simulated clock at `speed` simulated seconds per real second.
