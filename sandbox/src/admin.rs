@@ -61,8 +61,9 @@ struct AdvanceBody {
 }
 
 async fn advance(State(state): State<AppState>, Json(body): Json<AdvanceBody>) -> Response {
-    if body.seconds < 0 {
-        return web::bad_request("the clock only moves forward");
+    // Ten years at most: keeps the clock far from overflow.
+    if !(0..=315_360_000).contains(&body.seconds) {
+        return web::bad_request("seconds must be in 0..=315360000 (the clock only moves forward)");
     }
     let clock = state.update(|w| {
         let target = w.clock + body.seconds;

@@ -28,6 +28,7 @@ pub mod world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -86,6 +87,8 @@ pub struct AppState {
     shared: Arc<Mutex<Shared>>,
     pub urls: Arc<Urls>,
     pub events: broadcast::Sender<PulseEvent>,
+    /// Counter of fault draws (each draw hashes it with the seed).
+    pub fault_draws: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -206,6 +209,7 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
         shared: Arc::new(Mutex::new(Shared { world, store })),
         urls: Arc::new(urls.clone()),
         events,
+        fault_draws: Arc::new(AtomicU64::new(0)),
     };
     if fresh {
         let world = state.read(|w| w.clone());

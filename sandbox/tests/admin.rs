@@ -48,6 +48,14 @@ async fn the_clock_moves_jobs_pending_running_completed() {
         "four hours later everything finished"
     );
 
+    let far = sb
+        .http
+        .post(sb.th("/__sandbox/advance"))
+        .json(&json!({"seconds": i64::MAX}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(far.status(), 400);
     let backwards = sb
         .http
         .post(sb.th("/__sandbox/advance"))
