@@ -279,7 +279,8 @@ fn render_dump(world: &World, file: &str) -> Option<(i64, Value, bool)> {
         _ => {
             let date = file.strip_prefix("builds-")?.strip_suffix(".js.gz")?;
             let day_start = web::parse_iso(date)?;
-            if date.len() != 10 {
+            // Only real calendar days: the date must print back as it was asked.
+            if date.len() != 10 || web::iso(day_start).get(..10) != Some(date) {
                 return None;
             }
             let day_end = day_start + 86_400;

@@ -3,7 +3,7 @@
 //! the production hosts do them, and the log of every mutating request (read
 //! back through the admin API).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -20,8 +20,6 @@ use crate::{ids, AppState};
 /// Request bodies larger than this are refused (Self-Serve and hooks bodies are tiny).
 const MAX_BODY: usize = 1 << 20;
 
-static DRAWS: AtomicU64 = AtomicU64::new(0);
-
 /// Wraps an origin's router with faults, CORS and the request log.
 pub fn wrap(router: Router<AppState>, origin: &'static str, state: &AppState) -> Router<AppState> {
     router.layer(axum::middleware::from_fn_with_state(
@@ -30,8 +28,9 @@ pub fn wrap(router: Router<AppState>, origin: &'static str, state: &AppState) ->
     ))
 }
 
-fn draw(seed: u64, origin: &str) -> f64 {
-    let n = DRAWS.fetch_add(1, Ordering::Relaxed);
+/// The next fault draw of this sandbox (a counter hashed with the seed).
+fn draw(state: &AppState, seed: u64, origin: &str) -> f64 {
+    let n = state.fault_draws.fetch_add(1, Ordering::Relaxed);
     ids::unit(&[&seed.to_string(), origin, &n.to_string(), "fault"])
 }
 
@@ -78,11 +77,11 @@ async fn handle(
         return cors(refusal.into_response());
     }
     let (seed, faults) = state.read(|w| (w.seed, w.faults.for_origin(origin).clone()));
-    let response = match injected(&faults, seed, origin).await {
+    let response = match injected(&state, &faults, seed, origin).await {
         Some(response) => response,
         None => {
             let response = logged(&state, origin, request, next).await;
-            if faults.malformed > 0.0 && draw(seed, origin) < faults.malformed {
+            if faults.malformed > 0.0 && draw(&state, seed, origin) < faults.malformed {
                 malform(response).await
             } else {
                 response
@@ -97,14 +96,19 @@ async fn handle(
 }
 
 /// Applies the delay, then maybe answers with a fault instead of the handler.
-async fn injected(faults: &OriginFaults, seed: u64, origin: &str) -> Option<Response> {
+async fn injected(
+    state: &AppState,
+    faults: &OriginFaults,
+    seed: u64,
+    origin: &str,
+) -> Option<Response> {
     if faults.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.delay_ms)).await;
     }
-    if faults.drop > 0.0 && draw(seed, origin) < faults.drop {
+    if faults.drop > 0.0 && draw(state, seed, origin) < faults.drop {
         return Some(dropped());
     }
-    if faults.error_500 > 0.0 && draw(seed, origin) < faults.error_500 {
+    if faults.error_500 > 0.0 && draw(state, seed, origin) < faults.error_500 {
         return Some(
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -113,7 +117,7 @@ async fn injected(faults: &OriginFaults, seed: u64, origin: &str) -> Option<Resp
                 .into_response(),
         );
     }
-    if faults.error_503 > 0.0 && draw(seed, origin) < faults.error_503 {
+    if faults.error_503 > 0.0 && draw(state, seed, origin) < faults.error_503 {
         return Some(
             (
                 StatusCode::SERVICE_UNAVAILABLE,

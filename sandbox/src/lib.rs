@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod ids;
 pub mod logs;
 pub mod model;
+pub mod page_api;
 pub mod scenario;
 pub mod sim;
 pub mod store;
@@ -27,6 +28,7 @@ pub mod world;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -85,6 +87,8 @@ pub struct AppState {
     shared: Arc<Mutex<Shared>>,
     pub urls: Arc<Urls>,
     pub events: broadcast::Sender<PulseEvent>,
+    /// Counter of fault draws (each draw hashes it with the seed).
+    pub fault_draws: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -128,6 +132,10 @@ impl AppState {
 pub struct Sandbox {
     pub urls: Urls,
     pub state: AppState,
+    /// The SQLite file in use.
+    pub db: PathBuf,
+    /// Whether `db` is a temporary file made for this run (no `--db`).
+    pub temporary_db: bool,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -187,6 +195,7 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
         taskcluster: origin(3),
     };
 
+    let temporary_db = config.db.is_none();
     let db = config.db.clone().unwrap_or_else(default_db_path);
     let mut store = Store::open(&db)?;
     let loaded = store.load()?;
@@ -200,6 +209,7 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
         shared: Arc::new(Mutex::new(Shared { world, store })),
         urls: Arc::new(urls.clone()),
         events,
+        fault_draws: Arc::new(AtomicU64::new(0)),
     };
     if fresh {
         let world = state.read(|w| w.clone());
@@ -208,7 +218,9 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
 
     let routers = [
         faults::wrap(
-            treeherder::router().merge(admin::router()),
+            treeherder::router()
+                .merge(admin::router())
+                .merge(page_api::router()),
             "treeherder",
             &state,
         ),
@@ -232,7 +244,13 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
     if config.speed > 0.0 {
         tasks.push(tokio::spawn(run_clock(state.clone(), config.speed)));
     }
-    Ok(Sandbox { urls, state, tasks })
+    Ok(Sandbox {
+        urls,
+        state,
+        db,
+        temporary_db,
+        tasks,
+    })
 }
 
 /// Moves the simulated clock at `speed` simulated seconds per real second.

@@ -52,5 +52,36 @@ async fn main() {
             std::process::exit(1);
         }
     }
-    sandbox.wait().await;
+    let (db, temporary) = (sandbox.db.clone(), sandbox.temporary_db);
+    tokio::select! {
+        _ = sandbox.wait() => {}
+        _ = stop_signal() => {}
+    }
+    if temporary {
+        // A temporary database is of no use after this run.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM (how test harnesses stop the sandbox).
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }

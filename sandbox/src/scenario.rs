@@ -91,6 +91,33 @@ pub struct RepoSpec {
     /// Merge pushes carrying changesets first pushed to another repository.
     #[serde(default)]
     pub merges_from: Option<MergeSpec>,
+    /// An explicit history (oldest first) instead of generated pushes; then
+    /// `push_count` is its length.
+    #[serde(default)]
+    pub pushes: Option<Vec<PushInput>>,
+}
+
+/// A push written out in a scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushInput {
+    /// Pusher's email.
+    pub user: String,
+    /// Unix time; default: on the repository's push schedule.
+    #[serde(default)]
+    pub date: Option<i64>,
+    pub changesets: Vec<ChangesetInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangesetInput {
+    /// 40 hex; default: derived from the scenario.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// `Name <email>`.
+    pub author: String,
+    pub desc: String,
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -241,6 +268,25 @@ impl Scenario {
                     repo.name
                 ));
             }
+            for push in repo.pushes.iter().flatten() {
+                if push.changesets.is_empty() {
+                    return Err(format!(
+                        "{}: every written push needs a changeset",
+                        repo.name
+                    ));
+                }
+                let bad_node = push
+                    .changesets
+                    .iter()
+                    .filter_map(|c| c.node.as_deref())
+                    .find(|n| n.len() != 40 || !n.chars().all(|c| c.is_ascii_hexdigit()));
+                if let Some(node) = bad_node {
+                    return Err(format!("{}: node {node} is not 40 hex digits", repo.name));
+                }
+                if push.date.is_some_and(|d| !(0..=4_102_444_800).contains(&d)) {
+                    return Err(format!("{}: push date out of range", repo.name));
+                }
+            }
             if let Some(merge) = &repo.merges_from {
                 if !self.repos.iter().any(|r| r.name == merge.repo) {
                     return Err(format!(
@@ -306,6 +352,9 @@ impl Scenario {
     }
 
     fn own_pushes(&self, repo: &RepoSpec) -> Vec<PushSpec> {
+        if let Some(written) = &repo.pushes {
+            return self.written_pushes(repo, written);
+        }
         let mut parent = ids::revision(&[&self.name, &repo.name, "root"]);
         let first_date = self.start_time - repo.push_interval * repo.push_count as i64;
         (0..repo.push_count)
@@ -329,6 +378,47 @@ impl Scenario {
                     index,
                     user: email_of(author),
                     date: first_date + repo.push_interval * index as i64 + jitter,
+                    changesets,
+                }
+            })
+            .collect()
+    }
+
+    /// A history written in the scenario file, completed with derived nodes and dates.
+    fn written_pushes(&self, repo: &RepoSpec, written: &[PushInput]) -> Vec<PushSpec> {
+        let mut parent = ids::revision(&[&self.name, &repo.name, "root"]);
+        let first_date = self.start_time - repo.push_interval * written.len() as i64;
+        written
+            .iter()
+            .enumerate()
+            .map(|(index, push)| {
+                let key = format!("{}-{index}", repo.name);
+                let changesets =
+                    push.changesets
+                        .iter()
+                        .enumerate()
+                        .map(|(c, cs)| {
+                            let node = cs.node.clone().unwrap_or_else(|| {
+                                ids::revision(&[&self.name, &key, &c.to_string()])
+                            });
+                            let parents = vec![std::mem::replace(&mut parent, node.clone())];
+                            Changeset {
+                                node,
+                                author: cs.author.clone(),
+                                desc: cs.desc.clone(),
+                                files: cs.files.clone(),
+                                parents,
+                            }
+                        })
+                        .collect();
+                PushSpec {
+                    repo: repo.name.clone(),
+                    pushlog_id: repo.first_push_id + index as u64,
+                    index,
+                    user: push.user.clone(),
+                    date: push
+                        .date
+                        .unwrap_or(first_date + repo.push_interval * index as i64),
                     changesets,
                 }
             })
@@ -460,6 +550,40 @@ mod tests {
         assert!(Scenario::parse(&demo.to_string()).is_err());
         assert!(Scenario::parse("{}").is_err());
         assert!(Scenario::load("/nonexistent/scenario.json").is_err());
+    }
+
+    #[test]
+    fn written_pushes_are_used_as_given() {
+        let mut demo: serde_json::Value = serde_json::from_str(DEMO_JSON).unwrap();
+        let node = "a".repeat(40);
+        demo["repos"][0]["pushes"] = serde_json::json!([
+            {"user": "a@example.com", "date": 1_400_000_000, "changesets": [{"node": node, "author": "A <a@example.com>", "desc": "Bug 1 - first"}]},
+            {"user": "b@example.com", "changesets": [
+                {"author": "B <b@example.com>", "desc": "Bug 2 - second", "files": ["dom/x.cpp"]},
+                {"author": "B <b@example.com>", "desc": "Bug 3 - third"}]}
+        ]);
+        let scenario = Scenario::parse(&demo.to_string()).unwrap();
+        let pushes: Vec<PushSpec> = scenario
+            .generate_pushes()
+            .into_iter()
+            .filter(|p| p.repo == "mozilla-inbound")
+            .collect();
+        assert_eq!(pushes.len(), 2);
+        assert_eq!(pushes[0].date, 1_400_000_000);
+        assert_eq!(pushes[0].changesets[0].node, node);
+        assert_eq!(
+            pushes[1].changesets[0].parents,
+            vec![node.clone()],
+            "changesets chain across pushes"
+        );
+        assert_eq!(pushes[1].changesets[1].desc, "Bug 3 - third");
+        assert_eq!(pushes[1].changesets[0].files, vec!["dom/x.cpp".to_string()]);
+
+        demo["repos"][0]["pushes"][0]["changesets"][0]["node"] = serde_json::json!("xyz");
+        assert!(
+            Scenario::parse(&demo.to_string()).is_err(),
+            "nodes are 40 hex"
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         ("/api/jobs/", get(jobs::jobs_list)),
         ("/api/project/{repo}/push/", get(pushes)),
         ("/api/project/{repo}/resultset/", get(pushes)),
+        ("/api/project/{repo}/push/{id}/", get(push_detail)),
         (
             "/api/project/{repo}/push/decisiontask/",
             get(decision_tasks),
@@ -230,6 +231,24 @@ async fn pushes(
         list.truncate(count);
         let results: Vec<Value> = list.iter().map(|p| push_json(w, p)).collect();
         ok(json!({"meta": {"count": results.len(), "repository": repo, "filter_params": q}, "results": results}))
+    })
+}
+
+/// One push by Treeherder id (`/push/{id}/`).
+async fn push_detail(
+    State(state): State<AppState>,
+    Path((repo, id)): Path<(String, String)>,
+) -> Response {
+    state.read(|w| {
+        let push = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| w.push(id))
+            .filter(|p| p.repo == repo);
+        match push {
+            Some(push) => ok(push_json(w, push)),
+            None => web::not_found("Push not found"),
+        }
     })
 }
 

@@ -293,6 +293,23 @@ pub fn log_urls(urls: &Urls, world: &World, job: &Job) -> Vec<(LogKind, String)>
         .collect()
 }
 
+/// Buildbot slaves were named by pool (`tst-linux64-spot-042`); Taskcluster
+/// workers are EC2 instance ids.
+fn machine_name(job: &Job) -> String {
+    let draw = ids::mix(&["machine", &job.id.to_string()]);
+    match job.system {
+        CiSystem::Buildbot => {
+            let pool = if job.kind == JobKind::Build {
+                "bld"
+            } else {
+                "tst"
+            };
+            format!("{pool}-{}-spot-{:03}", job.platform, draw % 1000)
+        }
+        CiSystem::Taskcluster => format!("i-0{draw:016x}"),
+    }
+}
+
 /// The dict form of a job (`/api/project/{repo}/jobs/` and `/jobs/{id}/`).
 pub fn job_dict(world: &World, urls: &Urls, job: &Job, detail: bool) -> Value {
     let (type_name, type_symbol, group_name, group_symbol) = job_type(world, job);
@@ -312,7 +329,7 @@ pub fn job_dict(world: &World, urls: &Urls, job: &Job, detail: bool) -> Value {
         "job_type_description": "", "job_type_id": ids::mix(&["type", &type_name]) % 1_000_000,
         "job_type_name": type_name, "job_type_symbol": type_symbol,
         "last_modified": iso(job.last_modified),
-        "machine_name": format!("i-0{:016x}", ids::mix(&["machine", &job.id.to_string()]) & 0xffff_ffff_ffff),
+        "machine_name": machine_name(job),
         "machine_platform_architecture": "-", "machine_platform_os": "-",
         "option_collection_hash": option_hash(&job.option), "platform": job.platform,
         "push_id": job.push_id, "reason": job.reason, "ref_data_name": job.label, "result": job.result,

@@ -279,51 +279,18 @@ impl World {
             &new.option,
             new.test_type.as_deref(),
         );
-        let idstr = id.to_string();
-        let seed = self.seed.to_string();
-        let base = match new.kind {
-            JobKind::Decision => 300,
-            JobKind::Action => 120,
-            JobKind::Build => self.scenario.build_duration,
-            JobKind::Test => new
-                .test_type
-                .as_deref()
-                .and_then(|t| self.scenario.test_type(t))
-                .map(|t| t.duration)
-                .unwrap_or(1200),
-        };
+        let (seed, idstr) = (self.seed.to_string(), id.to_string());
         let spread = ids::unit(&[&seed, &idstr, "duration"]);
-        let duration = (base as f64 * (0.85 + 0.3 * spread)) as i64;
-        let (buildbot, taskcluster) = match system {
-            CiSystem::Buildbot => {
-                let request_id = self.next_request_id;
-                self.next_request_id += 1;
-                let part = BuildbotPart {
-                    request_id,
-                    priority: new.priority,
-                    build_id: None,
-                    buildnumber: None,
-                    coalesced_into: None,
-                    files: new.files.clone(),
-                    cancelled: false,
-                };
-                (Some(part), None)
-            }
-            CiSystem::Taskcluster => {
-                let task_id = ids::slugid(&[&self.scenario.name, &seed, "task", &idstr]);
-                let group = new.task_group_id.clone().unwrap_or_else(|| task_id.clone());
-                let part = TaskclusterPart {
-                    task_id,
-                    retry_id: 0,
-                    task_group_id: group,
-                    dependencies: new.dependencies.clone(),
-                };
-                (None, Some(part))
-            }
-        };
+        let duration = (self.base_duration(&new) as f64 * (0.85 + 0.3 * spread)) as i64;
+        // Buildbot waited longer for a free slave than Taskcluster for a worker.
+        let claim = ids::unit(&[&seed, &idstr, "claim"]);
         let delay = match system {
-            CiSystem::Buildbot => 30 + (ids::unit(&[&seed, &idstr, "claim"]) * 270.0) as i64,
-            CiSystem::Taskcluster => 15 + (ids::unit(&[&seed, &idstr, "claim"]) * 105.0) as i64,
+            CiSystem::Buildbot => 30 + (claim * 270.0) as i64,
+            CiSystem::Taskcluster => 15 + (claim * 105.0) as i64,
+        };
+        let (buildbot, taskcluster) = match system {
+            CiSystem::Buildbot => (Some(self.new_request(&new)), None),
+            CiSystem::Taskcluster => (None, Some(self.new_task(&new, &idstr))),
         };
         let mut job = Job {
             id,
@@ -358,6 +325,48 @@ impl World {
         self.last_change = self.clock;
         self.emit(id);
         id
+    }
+
+    /// Typical run time of a job before the seeded spread.
+    fn base_duration(&self, new: &NewJob) -> i64 {
+        match new.kind {
+            JobKind::Decision => 300,
+            JobKind::Action => 120,
+            JobKind::Build => self.scenario.build_duration,
+            JobKind::Test => new
+                .test_type
+                .as_deref()
+                .and_then(|t| self.scenario.test_type(t))
+                .map(|t| t.duration)
+                .unwrap_or(1200),
+        }
+    }
+
+    /// A new Buildbot build request (ids are sequential, as in the scheduler db).
+    fn new_request(&mut self, new: &NewJob) -> BuildbotPart {
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        BuildbotPart {
+            request_id,
+            priority: new.priority,
+            build_id: None,
+            buildnumber: None,
+            coalesced_into: None,
+            files: new.files.clone(),
+            cancelled: false,
+        }
+    }
+
+    /// A new task; a task without a group (a decision task) is its own group.
+    fn new_task(&self, new: &NewJob, idstr: &str) -> TaskclusterPart {
+        let task_id = ids::slugid(&[&self.scenario.name, &self.seed.to_string(), "task", idstr]);
+        let group = new.task_group_id.clone().unwrap_or_else(|| task_id.clone());
+        TaskclusterPart {
+            task_id,
+            retry_id: 0,
+            task_group_id: group,
+            dependencies: new.dependencies.clone(),
+        }
     }
 
     pub(crate) fn dependencies_done(&self, job: &Job) -> bool {

@@ -48,6 +48,14 @@ async fn the_clock_moves_jobs_pending_running_completed() {
         "four hours later everything finished"
     );
 
+    let far = sb
+        .http
+        .post(sb.th("/__sandbox/advance"))
+        .json(&json!({"seconds": i64::MAX}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(far.status(), 400);
     let backwards = sb
         .http
         .post(sb.th("/__sandbox/advance"))
@@ -228,7 +236,11 @@ async fn reset_and_restart_keep_or_replace_state() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+    let db = again.db.clone();
     again.stop();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }
 
 /// Reads Server-Sent Events until the first complete event's data.

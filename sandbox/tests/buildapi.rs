@@ -596,6 +596,13 @@ async fn buildjson_is_conditional_and_has_day_files() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+    let impossible = sb
+        .http
+        .get(sb.bb("/builddata/buildjson/builds-2015-02-30.js.gz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(impossible.status(), 404, "not a calendar day");
 
     let att = sb.get(&sb.bb("/builddata/reports/allthethings.json")).await;
     let scheduler = &att["schedulers"]["tests-mozilla-inbound-linux64-opt-unittest"];

@@ -92,4 +92,7 @@ async fn prints_its_origins_and_keeps_state_across_restarts() {
     );
     again.kill().unwrap();
     again.wait().unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }

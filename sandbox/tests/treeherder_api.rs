@@ -69,6 +69,18 @@ async fn push_filters_select_the_right_pushes() {
         .await;
     assert_eq!(id_in["results"].as_array().unwrap().len(), 2);
 
+    let one = sb
+        .get(&sb.th(&format!("/api/project/mozilla-inbound/push/{}/", ids[3])))
+        .await;
+    assert_eq!(one["revision"], results[3]["revision"]);
+    let elsewhere = sb
+        .http
+        .get(sb.th(&format!("/api/project/autoland/push/{}/", ids[3])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404, "a push belongs to its repository");
+
     let revisions = results[0]["revisions"].as_array().unwrap();
     assert_eq!(
         revisions[0]["revision"], results[0]["revision"],

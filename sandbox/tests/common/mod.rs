@@ -13,6 +13,8 @@ pub struct Sb {
     pub urls: Urls,
     pub http: reqwest::Client,
     pub db: PathBuf,
+    /// The database was made for this sandbox alone: removed on stop.
+    owns_db: bool,
     sandbox: Option<Sandbox>,
 }
 
@@ -57,6 +59,7 @@ impl Sb {
     pub async fn start_with(scenario: Value, db: Option<PathBuf>) -> Sb {
         let file = temp_path("scenario.json");
         std::fs::write(&file, scenario.to_string()).unwrap();
+        let owns_db = db.is_none();
         let db = db.unwrap_or_else(|| temp_path("state.sqlite"));
         let config = Config {
             base_port: 0,
@@ -66,6 +69,7 @@ impl Sb {
             speed: 0.0,
         };
         let sandbox = mozci_sandbox::start(config).await.unwrap();
+        let _ = std::fs::remove_file(&file);
         let http = reqwest::Client::builder()
             .user_agent("mozci-sandbox-tests")
             .build()
@@ -74,6 +78,7 @@ impl Sb {
             urls: sandbox.urls.clone(),
             http,
             db,
+            owns_db,
             sandbox: Some(sandbox),
         }
     }
@@ -85,6 +90,11 @@ impl Sb {
     pub fn stop(mut self) {
         if let Some(s) = self.sandbox.take() {
             s.shutdown();
+        }
+        if self.owns_db {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+            }
         }
     }
 
