@@ -2,3 +2,6 @@
 //! (time is passed in), so they behave the same natively and in the browser.
 
 pub mod backfill_button;
+pub mod culprit;
+pub mod culprit_sim;
+pub mod failure_rate;
