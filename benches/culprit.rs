@@ -2,13 +2,13 @@
 //! (fixed seed), printing accuracy, runs and rounds overall and per (f, q).
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets the cases per
-//! (n, f, q) cell (default 20, i.e. 1800 cases) for quick smoke runs.
+//! (n, f, q) cell (default 30, i.e. 2700 cases) for quick smoke runs.
 
 use mozci::plan::culprit::Hypothesis;
 use mozci::plan::culprit_sim::{benchmark_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
-const DEFAULT_CASES_PER_CELL: u32 = 20;
+const DEFAULT_CASES_PER_CELL: u32 = 30;
 const SEED: u64 = 0x00C0_FFEE_2023;
 const BUDGET: u32 = 300;
 const RUNS_PER_ROUND: u32 = 8;

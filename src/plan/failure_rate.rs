@@ -143,7 +143,7 @@ fn incomplete_beta_fraction(x: f64, a: f64, b: f64) -> f64 {
 /// The regularized incomplete beta function I_x(a, b): the Beta(a, b)
 /// distribution function at x.
 pub fn regularized_incomplete_beta(x: f64, a: f64, b: f64) -> Result<f64> {
-    if !(a > 0.0 && b > 0.0) || !(0.0..=1.0).contains(&x) {
+    if !(a > 0.0 && b > 0.0 && (0.0..=1.0).contains(&x)) {
         return Err(Error::Invalid(format!(
             "incomplete beta needs a, b > 0 and 0 <= x <= 1 (got x = {x}, a = {a}, b = {b})"
         )));
@@ -263,7 +263,7 @@ pub fn runs_needed_with_flakes(
     max_runs: u32,
 ) -> Result<Option<u32>> {
     check_probability("confidence", confidence)?;
-    if !(p > 0.0 && p <= 1.0) || !(0.0..1.0).contains(&flake_rate) {
+    if !(p > 0.0 && p <= 1.0 && (0.0..1.0).contains(&flake_rate)) {
         return Err(Error::Invalid(format!(
             "need 0 < p <= 1 and 0 <= f < 1 (got p = {p}, f = {flake_rate})"
         )));
