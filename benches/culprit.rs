@@ -2,13 +2,16 @@
 //! (fixed seed), printing accuracy, runs and rounds overall and per (f, q).
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets the cases per
-//! (n, f, q) cell (default 30, i.e. 2700 cases) for quick smoke runs.
+//! (n, f, q) cell (default 40, i.e. 3600 cases, about a minute on 2 cores)
+//! for quick smoke runs. The cases and strategies are defined in
+//! `mozci::plan::culprit_sim`; every strategy sees the same outcome for the
+//! j-th run on a given push of a given case.
 
 use mozci::plan::culprit::Hypothesis;
 use mozci::plan::culprit_sim::{benchmark_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
-const DEFAULT_CASES_PER_CELL: u32 = 30;
+const DEFAULT_CASES_PER_CELL: u32 = 40;
 const SEED: u64 = 0x00C0_FFEE_2023;
 const BUDGET: u32 = 300;
 const RUNS_PER_ROUND: u32 = 8;
@@ -56,6 +59,9 @@ fn solve_all(strategy: &Strategy, cases: &[SimCase]) -> Vec<SimOutcome> {
             .collect()
     })
 }
+
+/// Formats one statistic of a cell.
+type ShowStat = fn(&Stats) -> String;
 
 struct Stats {
     accuracy: f64,
@@ -142,7 +148,15 @@ fn main() {
         }
     }
     let in_cell = |cell: (f64, f64)| move |c: &&SimCase| (c.flake_rate, c.strength) == cell;
-    for (title, cell_value) in [("accuracy", 0usize), ("mean runs", 1), ("mean rounds", 2)] {
+    let cell_tables: [(&str, ShowStat); 6] = [
+        ("accuracy", |s| percent(s.accuracy)),
+        ("culprit ok", |s| percent(s.accuracy_culprit)),
+        ("none ok", |s| percent(s.accuracy_none)),
+        ("mean runs", |s| format!("{:.1}", s.mean_runs)),
+        ("p95 runs", |s| s.p95_runs.to_string()),
+        ("rounds", |s| format!("{:.1}", s.mean_rounds)),
+    ];
+    for (title, show) in cell_tables {
         println!();
         print!("{:<12}", format!("{title} per"));
         for (name, _, _) in &results {
@@ -153,12 +167,7 @@ fn main() {
             print!("{:<12}", format!("f={} q={}", cell.0, cell.1));
             for (_, outcomes, _) in &results {
                 let s = stats(cases.iter().zip(outcomes).filter(|(c, _)| in_cell(cell)(c)));
-                let text = match cell_value {
-                    0 => percent(s.accuracy),
-                    1 => format!("{:.1}", s.mean_runs),
-                    _ => format!("{:.1}", s.mean_rounds),
-                };
-                print!(" {text:>10}");
+                print!(" {:>10}", show(&s));
             }
             println!();
         }

@@ -180,9 +180,10 @@ pub enum Strategy {
     /// The Bayesian search told the case's true f and q.
     Oracle { runs_per_round: u32, budget: u32 },
     /// Treeherder's backfill: one run on each of the `depth` pushes before
-    /// n, in one round; the first bad push is the one after the newest
-    /// passing push (the oldest push of the failing streak ending at n
-    /// when none passed). Never answers "no culprit".
+    /// n (older than the range too when n <= depth), in one round; the
+    /// first bad push is the one after the newest passing push, or the
+    /// oldest run push when none passed; an answer before push 1 counts as
+    /// push 1. Never answers "no culprit".
     TreeherderBackfill { depth: u32 },
     /// mozci's backfill to the last good push: walk back from n − 1 one push
     /// per round, `times` runs each, until a push has a passing run (the

@@ -212,7 +212,9 @@ fn check_probability(name: &str, value: f64) -> Result<()> {
 
 /// Runs needed to tell "fails at rate p" from "never fails" with the given
 /// confidence: the smallest k with (1 − p)^k <= 1 − confidence (k runs
-/// that all pass then rule out the failure at that confidence).
+/// that all pass then rule out the failure at that confidence). This sets
+/// the add-on's default retrigger count: mozci's customary 5 is
+/// `runs_needed(0.5, 0.95)`, a failure seen every other run.
 pub fn runs_needed(p: f64, confidence: f64) -> Result<u32> {
     check_probability("confidence", confidence)?;
     if !(p > 0.0 && p <= 1.0) {
