@@ -6,10 +6,16 @@
 //! - [`merges`]: following a merge into its source repository;
 //! - [`monitor`]: reactions while triggered work runs;
 //! - [`verdict`]: the answer once the runs are in;
-//! - [`backfill_button`]: whether the add-on's button applies.
+//! - [`backfill_button`]: whether the add-on's button applies;
+//! - [`failure_rate`]: how often a job fails, and how many runs tell;
+//! - [`culprit`]: flake-aware search for the push that introduced a failure
+//!   ([`culprit_sim`] simulates cases for its benchmark and tests).
 
 pub mod backfill;
 pub mod backfill_button;
+pub mod culprit;
+pub mod culprit_sim;
+pub mod failure_rate;
 pub mod merges;
 pub mod monitor;
 pub mod trigger;

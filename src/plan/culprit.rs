@@ -1,0 +1,404 @@
+//! Flake-aware culprit finding: which of the suspect pushes 1..=n made a job
+//! fail (or none: the failure seen on push n was a flake). Pure: it proposes
+//! runs and consumes their results; a driver elsewhere triggers the jobs.
+//!
+//! Model (after Google's "Flake-Aware Culprit Finding", ICST 2023): a run at
+//! push `i` fails with probability `f` before the culprit (and everywhere if
+//! there is none) and `1 − (1−f)(1−q)` from the culprit on. The flake rate
+//! `f` and the regression strength `q` are not given: they carry a prior on
+//! a grid and are marginalized out, learned from the very runs the search
+//! makes, including runs on pushes older than the range (which always fail
+//! at rate `f`). Runs are chosen, several per round, for the expected
+//! reduction of the entropy of the culprit posterior.
+//!
+//! The state is only the list of observed runs, so a search is resumable:
+//! replaying the same observations gives the same next round.
+
+mod likelihood;
+mod selection;
+
+use crate::{Error, Result};
+use likelihood::{JointPosterior, PushCounts, RatePoint, RunCounts};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// What the search believes about the flake rate and regression strength.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RateModel {
+    /// Unknown: a prior over a grid of (f, q) pairs, f and q independent,
+    /// each given as (value, prior weight); marginalized using the runs.
+    Estimated {
+        flake_rates: Vec<(f64, f64)>,
+        strengths: Vec<(f64, f64)>,
+    },
+    /// Known exactly (the "oracle" used as the benchmark's ceiling).
+    Known { flake_rate: f64, strength: f64 },
+}
+
+/// Spreads `rest` evenly over `values`, after `(first, first_weight)`.
+fn weighted_grid(first: (f64, f64), values: impl Iterator<Item = f64>) -> Vec<(f64, f64)> {
+    let values: Vec<f64> = values.collect();
+    let rest = (1.0 - first.1) / values.len().max(1) as f64;
+    std::iter::once(first)
+        .chain(values.into_iter().map(|v| (v, rest)))
+        .collect()
+}
+
+impl RateModel {
+    /// The default prior. Flake rate: 0 with weight 1/4 (many jobs never
+    /// fail intermittently), the rest spread evenly over 0.05, 0.1, …, 0.5
+    /// (flakier jobs are not worth bisecting; a finer step measured no
+    /// better and costs twice the time). Strength: 1 with weight 1/4 (most
+    /// regressions fail every run), the rest evenly over 0.1, 0.2, …, 0.9.
+    pub fn default_grid() -> Self {
+        RateModel::Estimated {
+            flake_rates: weighted_grid((0.0, 0.25), (1..=10).map(|i| f64::from(i) * 0.05)),
+            strengths: weighted_grid((1.0, 0.25), (1..=9).map(|i| f64::from(i) * 0.1)),
+        }
+    }
+
+    fn grid(&self) -> Result<Vec<RatePoint>> {
+        let valid_rate = |r: f64| (0.0..1.0).contains(&r);
+        let valid_strength = |q: f64| q > 0.0 && q <= 1.0;
+        match self {
+            RateModel::Known {
+                flake_rate,
+                strength,
+            } => {
+                if !valid_rate(*flake_rate) || !valid_strength(*strength) {
+                    return Err(Error::Invalid(format!(
+                        "known rates need 0 <= f < 1 and 0 < q <= 1 (got f = {flake_rate}, q = {strength})"
+                    )));
+                }
+                Ok(vec![RatePoint::new(*flake_rate, *strength, 0.0)])
+            }
+            RateModel::Estimated {
+                flake_rates,
+                strengths,
+            } => {
+                let total = |v: &[(f64, f64)]| v.iter().map(|(_, w)| w).sum::<f64>();
+                let weights_ok = |v: &[(f64, f64)]| {
+                    !v.is_empty() && v.iter().all(|&(_, w)| w > 0.0 && w.is_finite())
+                };
+                if !weights_ok(flake_rates) || !weights_ok(strengths) {
+                    return Err(Error::Invalid(
+                        "rate grids need at least one value each, with positive prior weights"
+                            .into(),
+                    ));
+                }
+                if !flake_rates.iter().all(|&(f, _)| valid_rate(f))
+                    || !strengths.iter().all(|&(q, _)| valid_strength(q))
+                {
+                    return Err(Error::Invalid(
+                        "rate grid needs 0 <= f < 1 and 0 < q <= 1".into(),
+                    ));
+                }
+                let (f_total, q_total) = (total(flake_rates), total(strengths));
+                Ok(flake_rates
+                    .iter()
+                    .flat_map(|&(f, wf)| {
+                        strengths.iter().map(move |&(q, wq)| {
+                            RatePoint::new(f, q, (wf / f_total).ln() + (wq / q_total).ln())
+                        })
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Parameters of one search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CulpritConfig {
+    /// Number of suspect pushes; push `n` is where the failure was seen.
+    pub n: u32,
+    /// Stop when the most probable answer reaches this probability.
+    pub threshold: f64,
+    /// Stop (answering the most probable) after this many runs.
+    pub budget: u32,
+    /// Runs proposed per round (they run in parallel).
+    pub runs_per_round: u32,
+    /// Prior probability that there is no culprit; the rest is spread
+    /// evenly over the n pushes.
+    pub prior_no_culprit: f64,
+    pub rates: RateModel,
+}
+
+impl CulpritConfig {
+    /// Defaults: threshold 0.99, budget 300 runs, 8 runs per round, prior
+    /// 1/4 on "no culprit", f and q estimated on [`RateModel::default_grid`].
+    pub fn new(n: u32) -> Self {
+        CulpritConfig {
+            n,
+            threshold: 0.99,
+            budget: 300,
+            runs_per_round: 8,
+            prior_no_culprit: 0.25,
+            rates: RateModel::default_grid(),
+        }
+    }
+}
+
+/// An answer of the search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Hypothesis {
+    /// This push (1..=n) introduced the failure.
+    Culprit(u32),
+    /// No suspect did: the failure seen on push n was intermittent.
+    NoCulprit,
+}
+
+/// Why the search stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// The most probable answer reached the threshold.
+    Confident,
+    /// The run budget is spent; the answer is the most probable one.
+    BudgetSpent,
+}
+
+/// What the search knows about one push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushSummary {
+    /// 0 stands for all pushes older than the range together.
+    pub push: i64,
+    pub runs: u32,
+    pub failures: u32,
+    /// Probability that this push is the culprit (0 for older pushes).
+    pub posterior: f64,
+}
+
+/// The search's current best answer and how it got there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub hypothesis: Hypothesis,
+    /// Posterior probability of `hypothesis`.
+    pub confidence: f64,
+    pub posterior_no_culprit: f64,
+    /// `None` while the search would still run more.
+    pub stopped: Option<StopReason>,
+    pub runs_used: u32,
+    /// Older pushes (if run) first, then pushes 1..=n.
+    pub pushes: Vec<PushSummary>,
+    /// Posterior mean of the flake rate.
+    pub flake_rate: f64,
+    /// Posterior mean of the regression strength, given a culprit.
+    pub strength: f64,
+}
+
+impl Answer {
+    /// A human-readable account: the verdict, then one line per push.
+    pub fn explanation(&self) -> String {
+        let mut text = match self.hypothesis {
+            Hypothesis::Culprit(push) => format!(
+                "Push {push} is the culprit with probability {:.1}%",
+                self.confidence * 100.0
+            ),
+            Hypothesis::NoCulprit => format!(
+                "No culprit: the failure is intermittent, with probability {:.1}%",
+                self.confidence * 100.0
+            ),
+        };
+        let _ = write!(
+            text,
+            " ({} runs; estimated flake rate {:.0}%, regression strength {:.0}%).",
+            self.runs_used,
+            self.flake_rate * 100.0,
+            self.strength * 100.0
+        );
+        match self.stopped {
+            Some(StopReason::BudgetSpent) => {
+                text.push_str(" The run budget is spent before reaching the threshold.")
+            }
+            Some(StopReason::Confident) => {}
+            None => text.push_str(" The search is not finished."),
+        }
+        for p in &self.pushes {
+            let name = if p.push <= 0 {
+                "older pushes".to_string()
+            } else {
+                format!("push {}", p.push)
+            };
+            let _ = write!(
+                text,
+                "\n  {name}: {} failed of {} runs, P(culprit) = {:.3}",
+                p.failures, p.runs, p.posterior
+            );
+        }
+        text
+    }
+}
+
+/// The next step of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Decision {
+    /// Run the job once on each listed push (repeats mean several runs);
+    /// 0 means the push just before the range (any older push will do).
+    Run(Vec<i64>),
+    Done(Answer),
+}
+
+/// A culprit search: configuration plus observed runs, nothing else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CulpritSearch {
+    config: CulpritConfig,
+    grid: Vec<RatePoint>,
+    ln_hypothesis_prior: Vec<f64>,
+    observations: Vec<(i64, bool)>,
+    counts: PushCounts,
+}
+
+impl CulpritSearch {
+    pub fn new(config: CulpritConfig) -> Result<Self> {
+        if config.n == 0 {
+            return Err(Error::Invalid(
+                "a culprit search needs n >= 1 pushes".into(),
+            ));
+        }
+        if !(config.threshold > 0.0 && config.threshold < 1.0) {
+            return Err(Error::Invalid(format!(
+                "threshold must be in (0, 1), got {}",
+                config.threshold
+            )));
+        }
+        if config.runs_per_round == 0 {
+            return Err(Error::Invalid("runs_per_round must be at least 1".into()));
+        }
+        if !(config.prior_no_culprit > 0.0 && config.prior_no_culprit < 1.0) {
+            return Err(Error::Invalid(format!(
+                "prior_no_culprit must be in (0, 1), got {}",
+                config.prior_no_culprit
+            )));
+        }
+        let grid = config.rates.grid()?;
+        let n = config.n as usize;
+        let mut ln_hypothesis_prior = vec![((1.0 - config.prior_no_culprit) / n as f64).ln(); n];
+        ln_hypothesis_prior.push(config.prior_no_culprit.ln());
+        Ok(CulpritSearch {
+            counts: PushCounts::new(n),
+            config,
+            grid,
+            ln_hypothesis_prior,
+            observations: Vec::new(),
+        })
+    }
+
+    /// A search with the given runs already observed (e.g. after a restart).
+    pub fn resume(config: CulpritConfig, observations: &[(i64, bool)]) -> Result<Self> {
+        let mut search = CulpritSearch::new(config)?;
+        for &(push, failed) in observations {
+            search.observe(push, failed)?;
+        }
+        Ok(search)
+    }
+
+    pub fn config(&self) -> &CulpritConfig {
+        &self.config
+    }
+
+    /// Every run observed so far, in order: (push, failed).
+    pub fn observations(&self) -> &[(i64, bool)] {
+        &self.observations
+    }
+
+    /// Record the result of one run on `push` (<= 0: older than the range).
+    pub fn observe(&mut self, push: i64, failed: bool) -> Result<()> {
+        if push > i64::from(self.config.n) {
+            return Err(Error::Invalid(format!(
+                "push {push} is newer than the suspect range 1..={}",
+                self.config.n
+            )));
+        }
+        self.observations.push((push, failed));
+        self.counts.add(push, failed);
+        Ok(())
+    }
+
+    pub fn runs_used(&self) -> u32 {
+        self.counts.total_runs()
+    }
+
+    fn joint(&self) -> JointPosterior {
+        JointPosterior::compute(&self.counts, &self.ln_hypothesis_prior, &self.grid)
+    }
+
+    /// Posterior probability of each hypothesis: index `i` (0-based) is
+    /// push `i + 1`, the last entry is "no culprit".
+    pub fn posterior(&self) -> Vec<f64> {
+        self.joint().hypothesis_marginal()
+    }
+
+    /// The current best answer with its explanation (whether or not the
+    /// search would stop here).
+    pub fn answer(&self) -> Answer {
+        let joint = self.joint();
+        self.answer_from(&joint)
+    }
+
+    fn answer_from(&self, joint: &JointPosterior) -> Answer {
+        let marginal = joint.hypothesis_marginal();
+        let n = self.config.n as usize;
+        // First maximum wins ties: the oldest push, then "no culprit".
+        let mut best = 0;
+        for (index, p) in marginal.iter().enumerate() {
+            if *p > marginal.get(best).copied().unwrap_or(0.0) {
+                best = index;
+            }
+        }
+        let confidence = marginal.get(best).copied().unwrap_or(0.0);
+        let hypothesis = if best < n {
+            Hypothesis::Culprit(best as u32 + 1)
+        } else {
+            Hypothesis::NoCulprit
+        };
+        let runs_used = self.runs_used();
+        let stopped = if confidence >= self.config.threshold {
+            Some(StopReason::Confident)
+        } else if runs_used >= self.config.budget {
+            Some(StopReason::BudgetSpent)
+        } else {
+            None
+        };
+        let mut pushes = Vec::with_capacity(n + 1);
+        if self.counts.older.runs > 0 {
+            pushes.push(summary(0, self.counts.older, 0.0));
+        }
+        for (index, (counts, p)) in self.counts.suspects.iter().zip(&marginal).enumerate() {
+            pushes.push(summary(index as i64 + 1, *counts, *p));
+        }
+        let (flake_rate, strength) = joint.rate_means(&self.grid);
+        Answer {
+            hypothesis,
+            confidence,
+            posterior_no_culprit: marginal.last().copied().unwrap_or(0.0),
+            stopped,
+            runs_used,
+            pushes,
+            flake_rate,
+            strength,
+        }
+    }
+
+    /// Stop with the answer, or the pushes to run next (at most
+    /// `runs_per_round`, never beyond the budget). A pure function of the
+    /// configuration and the observations.
+    pub fn next_round(&self) -> Decision {
+        let joint = self.joint();
+        let answer = self.answer_from(&joint);
+        if answer.stopped.is_some() {
+            return Decision::Done(answer);
+        }
+        let remaining = self.config.budget - answer.runs_used;
+        let runs = remaining.min(self.config.runs_per_round) as usize;
+        Decision::Run(selection::choose_batch(&joint, &self.grid, runs))
+    }
+}
+
+fn summary(push: i64, counts: RunCounts, posterior: f64) -> PushSummary {
+    PushSummary {
+        push,
+        runs: counts.runs,
+        failures: counts.failures,
+        posterior,
+    }
+}

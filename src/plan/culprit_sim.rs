@@ -1,0 +1,391 @@
+//! A simulated CI for culprit finding: seeded cases (n, culprit or none,
+//! flake rate, regression strength), their job runs, and the strategies the
+//! benchmark compares (the Bayesian search, backfills, bisection).
+
+use crate::plan::culprit::{
+    CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, StopReason,
+};
+use std::collections::BTreeMap;
+
+/// The splitmix64 generator: tiny, fast and good enough for simulation.
+#[derive(Debug, Clone)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64 { state: seed }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix64(self.state)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `0..bound` (`bound > 0`), by rejection to avoid bias.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % bound;
+        loop {
+            let x = self.next_u64();
+            if x < zone {
+                return x % bound;
+            }
+        }
+    }
+}
+
+/// splitmix64's output function: a bijective avalanche of 64 bits.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One simulated culprit-finding problem.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimCase {
+    pub n: u32,
+    /// `None`: the failure seen on push n was a flake.
+    pub culprit: Option<u32>,
+    pub flake_rate: f64,
+    pub strength: f64,
+    /// Seeds the case's run outcomes.
+    pub seed: u64,
+}
+
+impl SimCase {
+    /// Failure probability of a run at `push` (<= 0: older than the range).
+    pub fn failure_probability(&self, push: i64) -> f64 {
+        match self.culprit {
+            Some(c) if push >= i64::from(c) => {
+                1.0 - (1.0 - self.flake_rate) * (1.0 - self.strength)
+            }
+            _ => self.flake_rate,
+        }
+    }
+
+    /// Outcome of the `run_index`-th run at `push`: a fixed function of the
+    /// case, so that every strategy sees the same outcome for the same run.
+    pub fn run_fails(&self, push: i64, run_index: u32) -> bool {
+        let key = self.seed
+            ^ (push as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
+            ^ u64::from(run_index).wrapping_mul(0xABC9_8388_FB8B_AC03);
+        let uniform = (mix64(mix64(key)) >> 11) as f64 / (1u64 << 53) as f64;
+        uniform < self.failure_probability(push)
+    }
+
+    /// The answer a strategy should give.
+    pub fn truth(&self) -> Hypothesis {
+        self.culprit
+            .map_or(Hypothesis::NoCulprit, Hypothesis::Culprit)
+    }
+}
+
+/// The benchmark's suite: for every n in {4, 8, 16, 32, 64}, f in {0, 0.05,
+/// 0.1, 0.2, 0.3, 0.4} and q in {1, 0.5, 0.2}, `cases_per_cell` cases, of
+/// which 3 in 5 have a culprit uniform in 1..=n and 2 in 5 have none.
+pub fn benchmark_suite(cases_per_cell: u32, seed: u64) -> Vec<SimCase> {
+    let mut rng = SplitMix64::new(seed);
+    let mut cases = Vec::new();
+    let mut index = 0u32;
+    for n in [4u32, 8, 16, 32, 64] {
+        for flake_rate in [0.0, 0.05, 0.1, 0.2, 0.3, 0.4] {
+            for strength in [1.0, 0.5, 0.2] {
+                for _ in 0..cases_per_cell {
+                    // Case k overall has a culprit when k mod 5 < 3: exactly
+                    // 60% over the suite, close to it in every cell.
+                    let culprit = if index % 5 < 3 {
+                        Some(rng.below(u64::from(n)) as u32 + 1)
+                    } else {
+                        None
+                    };
+                    cases.push(SimCase {
+                        n,
+                        culprit,
+                        flake_rate,
+                        strength,
+                        seed: rng.next_u64(),
+                    });
+                    index += 1;
+                }
+            }
+        }
+    }
+    cases
+}
+
+/// Runs a strategy makes against one case, counting runs per push.
+struct World<'a> {
+    case: &'a SimCase,
+    runs_at: BTreeMap<i64, u32>,
+    runs: u32,
+    rounds: u32,
+}
+
+impl<'a> World<'a> {
+    fn new(case: &'a SimCase) -> Self {
+        World {
+            case,
+            runs_at: BTreeMap::new(),
+            runs: 0,
+            rounds: 0,
+        }
+    }
+
+    fn run(&mut self, push: i64) -> bool {
+        let index = self.runs_at.entry(push).or_insert(0);
+        let failed = self.case.run_fails(push, *index);
+        *index += 1;
+        self.runs += 1;
+        failed
+    }
+
+    fn finish(self, answer: Hypothesis) -> SimOutcome {
+        self.finish_with(answer, false)
+    }
+
+    fn finish_with(self, answer: Hypothesis, budget_spent: bool) -> SimOutcome {
+        SimOutcome {
+            answer,
+            correct: answer == self.case.truth(),
+            runs: self.runs,
+            rounds: self.rounds,
+            budget_spent,
+        }
+    }
+}
+
+/// What a strategy did on one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimOutcome {
+    pub answer: Hypothesis,
+    pub correct: bool,
+    pub runs: u32,
+    pub rounds: u32,
+    /// The strategy stopped because its budget ran out, not by its own rule.
+    pub budget_spent: bool,
+}
+
+/// A way to find the culprit, given run results only (never the case's truth).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Strategy {
+    /// The Bayesian search with f and q estimated.
+    Search { runs_per_round: u32, budget: u32 },
+    /// The Bayesian search told the case's true f and q.
+    Oracle { runs_per_round: u32, budget: u32 },
+    /// Treeherder's backfill: one run on each of the `depth` pushes before
+    /// n (older than the range too when n <= depth), in one round; the
+    /// first bad push is the one after the newest passing push, or the
+    /// oldest run push when none passed; an answer before push 1 counts as
+    /// push 1. Never answers "no culprit".
+    TreeherderBackfill { depth: u32 },
+    /// mozci's backfill to the last good push: walk back from n − 1 one push
+    /// per round, `times` runs each, until a push has a passing run (the
+    /// last good push); answer the push after it. Past the range (or the
+    /// budget) the answer is push 1. Never answers "no culprit".
+    BackfillToGood { times: u32, budget: u32 },
+    /// Binary search between an older push (assumed good) and push n
+    /// (bad): a middle push counts as bad only if all `times` runs fail.
+    Bisect { times: u32 },
+}
+
+impl Strategy {
+    pub fn name(&self) -> String {
+        match self {
+            Strategy::Search { runs_per_round, .. } => format!("search (k={runs_per_round})"),
+            Strategy::Oracle { runs_per_round, .. } => format!("oracle (k={runs_per_round})"),
+            Strategy::TreeherderBackfill { depth } => format!("treeherder backfill d{depth}"),
+            Strategy::BackfillToGood { times, .. } => format!("backfill to good x{times}"),
+            Strategy::Bisect { times } => format!("bisect({times})"),
+        }
+    }
+
+    pub fn solve(&self, case: &SimCase) -> SimOutcome {
+        let mut world = World::new(case);
+        match self {
+            Strategy::Search {
+                runs_per_round,
+                budget,
+            } => {
+                let config = CulpritConfig {
+                    budget: *budget,
+                    runs_per_round: *runs_per_round,
+                    ..CulpritConfig::new(case.n)
+                };
+                let (answer, budget_spent) = run_search(config, &mut world);
+                world.finish_with(answer, budget_spent)
+            }
+            Strategy::Oracle {
+                runs_per_round,
+                budget,
+            } => {
+                let config = CulpritConfig {
+                    budget: *budget,
+                    runs_per_round: *runs_per_round,
+                    rates: RateModel::Known {
+                        flake_rate: case.flake_rate,
+                        strength: case.strength,
+                    },
+                    ..CulpritConfig::new(case.n)
+                };
+                let (answer, budget_spent) = run_search(config, &mut world);
+                world.finish_with(answer, budget_spent)
+            }
+            Strategy::TreeherderBackfill { depth } => {
+                let n = i64::from(case.n);
+                world.rounds = 1;
+                let passed: Vec<bool> = (1..=i64::from(*depth))
+                    .map(|back| !world.run(n - back))
+                    .collect();
+                let first_bad = match passed.iter().position(|&p| p) {
+                    Some(back) => n - back as i64,
+                    None => n - i64::from(*depth),
+                };
+                world.finish(Hypothesis::Culprit(first_bad.max(1) as u32))
+            }
+            Strategy::BackfillToGood { times, budget } => {
+                let n = i64::from(case.n);
+                let mut push = n - 1;
+                let mut first_bad = 1;
+                let mut budget_spent = true;
+                while world.runs + times <= *budget {
+                    world.rounds += 1;
+                    let mut any_pass = false;
+                    for _ in 0..*times {
+                        any_pass |= !world.run(push);
+                    }
+                    if any_pass {
+                        first_bad = push + 1;
+                        budget_spent = false;
+                        break;
+                    }
+                    push -= 1;
+                }
+                world.finish_with(Hypothesis::Culprit(first_bad.max(1) as u32), budget_spent)
+            }
+            Strategy::Bisect { times } => {
+                let (mut good, mut bad) = (0i64, i64::from(case.n));
+                while bad - good > 1 {
+                    let middle = good + (bad - good) / 2;
+                    world.rounds += 1;
+                    let mut all_fail = true;
+                    for _ in 0..*times {
+                        all_fail &= world.run(middle);
+                    }
+                    if all_fail {
+                        bad = middle;
+                    } else {
+                        good = middle;
+                    }
+                }
+                world.finish(Hypothesis::Culprit(bad as u32))
+            }
+        }
+    }
+}
+
+/// Drives a search against the simulated world until it answers; also
+/// says whether it stopped for lack of budget.
+fn run_search(config: CulpritConfig, world: &mut World<'_>) -> (Hypothesis, bool) {
+    let Ok(mut search) = CulpritSearch::new(config) else {
+        return (Hypothesis::NoCulprit, false);
+    };
+    loop {
+        match search.next_round() {
+            Decision::Done(answer) => {
+                return (
+                    answer.hypothesis,
+                    answer.stopped == Some(StopReason::BudgetSpent),
+                )
+            }
+            Decision::Run(pushes) => {
+                world.rounds += 1;
+                for push in pushes {
+                    let failed = world.run(push);
+                    if search.observe(push, failed).is_err() {
+                        return (search.answer().hypothesis, false);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_matches_its_reference_output() {
+        // First outputs of splitmix64 seeded with 1234567 (published values).
+        let mut rng = SplitMix64::new(1_234_567);
+        assert_eq!(rng.next_u64(), 6_457_827_717_110_365_317);
+        assert_eq!(rng.next_u64(), 3_203_168_211_198_807_973);
+    }
+
+    #[test]
+    fn suite_has_the_promised_shape() {
+        let cases = benchmark_suite(5, 7);
+        assert_eq!(cases.len(), 5 * 6 * 3 * 5);
+        let with_culprit = cases.iter().filter(|c| c.culprit.is_some()).count();
+        assert_eq!(with_culprit * 5, cases.len() * 3);
+        assert!(cases
+            .iter()
+            .all(|c| c.culprit.is_none_or(|p| p >= 1 && p <= c.n)));
+        assert_eq!(cases, benchmark_suite(5, 7), "same seed, same suite");
+    }
+
+    #[test]
+    fn run_outcomes_follow_the_model() {
+        let case = SimCase {
+            n: 8,
+            culprit: Some(5),
+            flake_rate: 0.2,
+            strength: 0.5,
+            seed: 99,
+        };
+        let rate =
+            |push: i64| (0..4000).filter(|&i| case.run_fails(push, i)).count() as f64 / 4000.0;
+        assert!((rate(4) - 0.2).abs() < 0.03);
+        assert!((rate(5) - 0.6).abs() < 0.03);
+        assert!((rate(-3) - 0.2).abs() < 0.03);
+        assert_eq!(case.run_fails(5, 17), case.run_fails(5, 17));
+    }
+
+    #[test]
+    fn baselines_on_a_clean_permanent_regression() {
+        let case = SimCase {
+            n: 16,
+            culprit: Some(11),
+            flake_rate: 0.0,
+            strength: 1.0,
+            seed: 3,
+        };
+        let th = Strategy::TreeherderBackfill { depth: 9 }.solve(&case);
+        assert_eq!(
+            (th.answer, th.runs, th.rounds),
+            (Hypothesis::Culprit(11), 9, 1)
+        );
+        let bf = Strategy::BackfillToGood {
+            times: 5,
+            budget: 300,
+        }
+        .solve(&case);
+        // Pushes 15..=10 are run 5 times each; 10 passes.
+        assert_eq!(
+            (bf.answer, bf.runs, bf.rounds),
+            (Hypothesis::Culprit(11), 30, 6)
+        );
+        let bisect = Strategy::Bisect { times: 2 }.solve(&case);
+        assert_eq!(
+            (bisect.answer, bisect.runs, bisect.rounds),
+            (Hypothesis::Culprit(11), 8, 4)
+        );
+    }
+}
