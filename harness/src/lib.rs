@@ -21,7 +21,8 @@ use std::path::PathBuf;
 
 /// The repository root (where manifest.json lives): the unpacked add-on.
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// Whether the built wasm core is present; browser tests need

@@ -68,6 +68,12 @@ impl Sandbox {
         Ok(Sandbox { origins, child })
     }
 
+    /// The start-up line again, for `mozci --sandbox` and friends.
+    pub fn origins_json(&self) -> serde_json::Value {
+        let o = &self.origins;
+        serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster })
+    }
+
     pub async fn stop(mut self) -> Result<()> {
         self.child.kill().await.context("stopping the sandbox")?;
         Ok(())
