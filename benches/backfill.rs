@@ -6,6 +6,7 @@
 //! 3. wall time of the same kind of work (a 25-push range, times 2) against
 //!    the sandbox with 40 ms of latency per request, with and without
 //!    concurrency.
+//!
 //! Run: `cargo build -p mozci-sandbox && cargo bench --bench backfill`.
 
 use async_trait::async_trait;
