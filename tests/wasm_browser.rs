@@ -64,3 +64,120 @@ async fn unreachable_hosts_are_network_errors() {
     .unwrap_err();
     assert!(matches!(err, Error::Network { .. }), "{err}");
 }
+
+/// The sandbox's Treeherder origin, given at build time by scripts/test
+/// (which starts `mozci-sandbox` before running these tests).
+fn sandbox() -> serde_json::Value {
+    // Optional at build time so that the other wasm tests build without it.
+    let line = match option_env!("MOZCI_WASM_SANDBOX") {
+        Some(line) => line,
+        None => panic!("MOZCI_WASM_SANDBOX is not set: run the wasm tests through scripts/test, which starts the sandbox"),
+    };
+    serde_json::from_str(line).expect("the sandbox's start-up JSON line")
+}
+
+fn origin(name: &str) -> String {
+    sandbox()[name].as_str().expect("origin").to_string()
+}
+
+#[wasm_bindgen_test]
+async fn browser_client_reads_the_sandbox_treeherder_api() {
+    let client = BrowserClient::new(10_000);
+    let url = format!("{}/api/repository/", origin("treeherder"));
+    let response = send_checked(&client, HttpRequest::get(url), RetryPolicy::none())
+        .await
+        .unwrap();
+    let repos = mozci::sources::treeherder::parse_repositories(&response.body).unwrap();
+    assert!(repos.iter().any(|r| r.name == "autoland" && !r.is_try_repo));
+    assert!(repos.iter().any(|r| r.name == "try" && r.is_try_repo));
+    let missing = format!(
+        "{}/api/project/autoland/jobs/999999999/",
+        origin("treeherder")
+    );
+    let err = send_checked(&client, HttpRequest::get(missing), RetryPolicy::none())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+}
+
+#[wasm_bindgen_test]
+async fn buildapi_without_cors_is_unreachable_from_a_page() {
+    // Like production, BuildAPI sends no CORS headers: a page (or an MV3
+    // content script) cannot read it, which is why the add-on's background
+    // page, with host permissions, does the network.
+    let client = BrowserClient::new(10_000);
+    let url = format!(
+        "{}/buildapi/self-serve/branches?format=json",
+        origin("buildapi")
+    );
+    let err = send_checked(&client, HttpRequest::get(url), RetryPolicy::none())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Network { .. }), "{err}");
+}
+
+#[wasm_bindgen_test]
+async fn taskcluster_trigger_is_signed_in_the_browser_and_accepted() {
+    use mozci::ci::taskcluster::TaskclusterCi;
+    use mozci::ci::{treeherder, CiBackend, CiContext, Endpoints, JobType};
+    use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
+    use mozci::sources::taskcluster::RootUrl;
+    use std::rc::Rc;
+
+    let endpoints = Endpoints::sandbox(
+        &origin("treeherder"),
+        &origin("hg"),
+        &origin("buildapi"),
+        &origin("taskcluster"),
+    );
+    let ctx = CiContext::new(Rc::new(BrowserClient::new(10_000)), endpoints);
+    let credentials = TaskclusterCredentials {
+        client_id: "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login".into(),
+        access_token: "sheriff-access-token-0000000000000000000000".into(),
+        certificate: None,
+    };
+    let tc = TaskclusterCi::new(
+        ctx.clone(),
+        RootUrl::parse(&origin("taskcluster")).unwrap(),
+        Some(credentials),
+    );
+    let repository = treeherder::repository(&ctx, "autoland").await.unwrap();
+    assert_eq!(
+        repository
+            .tc_root_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/')),
+        Some(origin("taskcluster").as_str())
+    );
+    let job_type = JobType::from_name("test-linux64/opt-mochitest-2");
+    // The two newest pushes: read their runs, then add one more on the newest.
+    let list_url = format!(
+        "{}/api/project/autoland/push/?count=2",
+        origin("treeherder")
+    );
+    let body = send_checked(&*ctx.http, HttpRequest::get(list_url), RetryPolicy::none())
+        .await
+        .unwrap()
+        .body;
+    let pushes: Vec<_> = mozci::sources::treeherder::parse_push_list(&body)
+        .unwrap()
+        .to_model_pushes("autoland")
+        .into_iter()
+        .rev()
+        .collect();
+    let histories = tc
+        .push_histories("autoland", &pushes, &job_type)
+        .await
+        .unwrap();
+    assert_eq!(histories.len(), 2);
+    let receipt = tc
+        .trigger("autoland", &pushes[0], &job_type, 1, &[])
+        .await
+        .unwrap();
+    assert_eq!(receipt.runs, 1);
+    assert_eq!(
+        receipt.ids.len(),
+        1,
+        "the hooks service answered with the action task's id"
+    );
+}
