@@ -40,6 +40,10 @@ pub struct TriggerArgs {
     /// The N pushes before and the N pushes after --rev.
     #[arg(long, conflicts_with = "backfill")]
     pub delta: Option<u32>,
+    /// --rev is a merge push on --repo: act on the pushes of this source
+    /// repository that the merge brought in (found through its pushlog).
+    #[arg(long, value_name = "SOURCE_REPO", conflicts_with_all = ["from_rev", "back_revisions", "delta", "backfill"])]
+    pub follow_merge: Option<String>,
     /// Walk back from --rev to the last push with a successful run, and fill
     /// every push in between.
     #[arg(long)]
@@ -77,6 +81,8 @@ pub struct TriggerArgs {
 }
 
 struct Planned {
+    /// The repository the plan acts on (the merge's source with --follow-merge).
+    repo: String,
     plans: Vec<PushPlan>,
     histories: Vec<PushHistory>,
     needs_confirmation: bool,
@@ -103,6 +109,7 @@ async fn plan(
             .await?;
         let plan = &analysis.plan;
         return Ok(Planned {
+            repo: args.repo.clone(),
             plans: plan.pushes.clone(),
             histories: analysis.histories.clone(),
             needs_confirmation: plan.needs_confirmation(args.confirm_above),
@@ -111,7 +118,15 @@ async fn plan(
             plan_json: serde_json::to_value(plan).map_err(|e| CliError::failure(e.to_string()))?,
         });
     }
+    let mut repo = args.repo.clone();
     let pushes: Vec<Push> = match (&args.from_rev, args.back_revisions, args.delta) {
+        _ if args.follow_merge.is_some() => {
+            let source = args.follow_merge.clone().unwrap_or_default();
+            // A merge push of --repo; its changesets came from `source`.
+            let pushes = session.merged_pushes(&args.repo, &rev, &source).await?;
+            repo = source;
+            pushes
+        }
         (Some(from), _, _) => {
             session
                 .pushes_between(&args.repo, &Revision(from.clone()), &rev)
@@ -123,7 +138,7 @@ async fn plan(
     };
     let pushes: Vec<Push> = pushes.into_iter().step_by(args.skips as usize).collect();
     let analysis = session
-        .analyse_range(&args.repo, job_type, &pushes, args.times, ledger, now)
+        .analyse_range(&repo, job_type, &pushes, args.times, ledger, now)
         .await?;
     let started: u32 = analysis
         .plans
@@ -131,6 +146,7 @@ async fn plan(
         .map(|p| p.action.jobs_started_now())
         .sum();
     Ok(Planned {
+        repo,
         summary: format!(
             "{started} job(s) to start on {} push(es)",
             analysis.plans.len()
@@ -170,7 +186,7 @@ pub async fn run(
     if !json_output {
         println!(
             "{} on {} ({:?}): {}",
-            job_type.name, args.repo, job_type.ci, planned.summary
+            job_type.name, planned.repo, job_type.ci, planned.summary
         );
         for note in &planned.notes {
             println!("note: {note}");
@@ -183,7 +199,7 @@ pub async fn run(
         if json_output {
             println!(
                 "{}",
-                json!({ "job_type": job_type, "repo": args.repo, "dry_run": args.dry_run, "summary": planned.summary, "plan": planned.plan_json })
+                json!({ "job_type": job_type, "repo": planned.repo, "dry_run": args.dry_run, "summary": planned.summary, "plan": planned.plan_json })
             );
         } else if args.dry_run {
             println!("dry run: nothing sent");
@@ -217,7 +233,7 @@ pub async fn run(
     let mut persisted = ledger.clone();
     let executions = execute_plans(
         session,
-        &args.repo,
+        &planned.repo,
         &job_type,
         &planned.plans,
         &planned.histories,
@@ -253,7 +269,7 @@ pub async fn run(
         loop {
             let (histories, events) = watch_step(
                 session,
-                &args.repo,
+                &planned.repo,
                 &job_type,
                 &pushes,
                 &mut items,
@@ -300,7 +316,7 @@ pub async fn run(
     if json_output {
         println!(
             "{}",
-            json!({ "job_type": job_type, "repo": args.repo, "summary": planned.summary, "plan": planned.plan_json, "executions": executions, "watch": watch_log, "verdict": verdict })
+            json!({ "job_type": job_type, "repo": planned.repo, "summary": planned.summary, "plan": planned.plan_json, "executions": executions, "watch": watch_log, "verdict": verdict })
         );
     } else {
         if let Some(v) = &verdict {

@@ -198,3 +198,76 @@ fn help_has_examples_and_bad_flags_are_usage_errors() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2), "times must be at least 1");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn graph_lists_each_build_with_the_tests_it_triggers() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-cli-graph-{}", std::process::id()));
+    let (code, out, err) = mozci(&s, &state, &["graph", "--repo", "mozilla-inbound"]);
+    assert_eq!(code, 0, "{err}");
+    let graph: Value = serde_json::from_str(&out).expect("graph JSON");
+    let linux = &graph["opt"]["linux64"];
+    let tests = linux["Linux x86-64 mozilla-inbound build"]
+        .as_array()
+        .expect("the linux64 opt build and its tests");
+    assert!(
+        tests
+            .iter()
+            .any(|t| t == "Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1"),
+        "{linux}"
+    );
+    assert!(linux["tests"]
+        .as_array()
+        .expect("suites")
+        .iter()
+        .any(|t| t == "mochitest-browser-chrome-1"));
+    assert!(graph["debug"].is_object() && graph["pgo"].is_object());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn follow_merge_plans_on_the_source_repository_pushes() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-cli-merge-{}", std::process::id()));
+    let th = s.origins.treeherder.clone();
+    let merges = get(&format!("{th}/api/project/mozilla-central/push/?count=1")).await;
+    let merge_rev = merges["results"][0]["revision"]
+        .as_str()
+        .expect("merge revision")
+        .to_string();
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[
+            "--json",
+            "trigger",
+            "--repo",
+            "mozilla-central",
+            "--follow-merge",
+            "autoland",
+            "--label",
+            BC1,
+            "--rev",
+            &merge_rev,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(doc["repo"], "autoland");
+    let planned: Vec<String> = doc["plan"]
+        .as_array()
+        .expect("plans")
+        .iter()
+        .map(|p| p["revision"].as_str().unwrap_or_default().to_string())
+        .collect();
+    // The demo merges autoland ten pushes at a time: the newest merge
+    // carries the ten newest autoland pushes.
+    let autoland = get(&format!("{th}/api/project/autoland/push/?count=10")).await;
+    let newest_ten: Vec<String> = autoland["results"]
+        .as_array()
+        .expect("pushes")
+        .iter()
+        .map(|p| p["revision"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(planned, newest_ten);
+}

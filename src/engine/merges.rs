@@ -1,6 +1,8 @@
-//! Following a merge push into the repository its changesets came from: each
-//! changeset is looked up in the source repository's pushlog (concurrently),
-//! `plan::merges` works out the range, and the source pushes are listed.
+//! Following a merge push into the repository its changesets came from: the
+//! merge's changesets are read from its own repository's pushlog (Treeherder
+//! lists at most 20 of a push's changesets), each is looked up in the source
+//! repository's pushlog (concurrently), `plan::merges` works out the range,
+//! and the source pushes are listed on Treeherder.
 
 use super::Session;
 use crate::ci::treeherder;
@@ -9,27 +11,50 @@ use crate::http::{send_checked, HttpRequest, RetryPolicy};
 use crate::model::{Push, Revision};
 use crate::plan::merges::{changesets_to_look_up, merged_source_range};
 use crate::sources::pushlog::{
-    parse_changeset_lookup, parse_json_pushes, JsonPushesQuery, PushlogRepo,
+    parse_changeset_lookup, parse_json_pushes, JsonPushesQuery, PushlogRepo, PushlogVersion,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 impl Session {
-    /// The pushes of `source_repo_path` (an hg path such as
-    /// `integration/autoland`) that `merge` brought into its repository,
-    /// newest first, as Treeherder pushes of `source_repo`.
+    /// The pushes of `source_repo` that the merge push `merge_revision` of
+    /// `merge_repo` brought in, newest first, as Treeherder pushes.
     pub async fn merged_pushes(
         &self,
-        merge: &Push,
+        merge_repo: &str,
+        merge_revision: &Revision,
         source_repo: &str,
-        source_repo_path: &str,
     ) -> Result<Vec<Push>> {
-        let pushlog = PushlogRepo::new(&self.ctx.endpoints.hg, source_repo_path)?;
+        let repositories = treeherder::repositories(&self.ctx).await?;
+        let hg_path = |name: &str| {
+            repositories
+                .iter()
+                .find(|r| r.name == name)
+                .and_then(|r| r.repo_path())
+                .ok_or_else(|| Error::Invalid(format!("Treeherder gives no hg path for {name}")))
+        };
+        let merge_log = PushlogRepo::new(&self.ctx.endpoints.hg, &hg_path(merge_repo)?)?;
+        let query = JsonPushesQuery::containing_changeset(&merge_revision.0)
+            .with_version(PushlogVersion::V2)
+            .with_full();
+        let response = send_checked(
+            self.ctx.http.as_ref(),
+            HttpRequest::get(merge_log.json_pushes_url(&query)),
+            RetryPolicy::default(),
+        )
+        .await?;
+        let merge = parse_changeset_lookup(&response.body, merge_repo, merge_revision)?
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{merge_revision} is not in the pushlog of {merge_repo}"
+                ))
+            })?;
+        let merge = &merge;
+        let pushlog = PushlogRepo::new(&self.ctx.endpoints.hg, &hg_path(source_repo)?)?;
         let nodes = changesets_to_look_up(merge);
         let http = self.ctx.http.clone();
         let lookups: Vec<(Revision, Option<u64>)> = stream::iter(nodes.into_iter().map(|node| {
             let url = pushlog.json_pushes_url(
-                &JsonPushesQuery::containing_changeset(&node.0)
-                    .with_version(crate::sources::pushlog::PushlogVersion::V2),
+                &JsonPushesQuery::containing_changeset(&node.0).with_version(PushlogVersion::V2),
             );
             let http = http.clone();
             async move {
