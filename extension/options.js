@@ -20,6 +20,8 @@ async function load() {
   const choice = local.choice || {};
   $("times").value = String(choice.times || 3);
   $("depth").value = String(choice.depth || 20);
+  // Filled in: typing before this point would be overwritten.
+  document.body.dataset.ready = "true";
 }
 
 async function save(event) {

@@ -117,6 +117,8 @@ async fn open_current_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, 
 /// Click Backfill for real, and Confirm when the plan asks for it; returns
 /// the panel's final state attribute.
 async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
+    // A panel left from an earlier attempt must not be mistaken for this one's.
+    browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
     browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
     let state = browser
         .wait_for_js(
@@ -210,14 +212,31 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
     .await
 }
 
-/// Save BuildAPI credentials through the options page.
-async fn set_buildapi_credentials(browser: &Browser, user: &str, password: &str) -> Result<()> {
-    browser.goto(&addon_url("extension/options.html")).await?;
-    let user_field = browser.wait_for("#buildapi-user", WAIT).await?;
-    user_field.send_keys(user).await?;
+/// Follow the panel's "Open the mozci options" link (shown after a BuildAPI
+/// refusal), save BuildAPI credentials there, and come back to the page.
+async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
+    let page = browser.client.window().await?;
+    let before = browser.client.windows().await?;
+    browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    let options = loop {
+        let now = browser.client.windows().await?;
+        if let Some(h) = now.into_iter().find(|h| !before.contains(h)) {
+            break h;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the options page did not open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.client.switch_to_window(options).await?;
+    let options_url = addon_url("extension/options.html");
+    browser.wait_for_js(&format!("location.href === {options_url:?}"), WAIT).await?;
+    browser.wait_for("body[data-ready='true']", WAIT).await?;
+    browser.wait_for("#buildapi-user", WAIT).await?.send_keys(user).await?;
     browser.wait_for("#buildapi-password", WAIT).await?.send_keys(password).await?;
     browser.wait_for("#save", WAIT).await?.click().await?;
     browser.wait_for_js("document.getElementById('status').textContent === 'Saved.'", WAIT).await?;
+    browser.client.close_window().await?;
+    browser.client.switch_to_window(page).await?;
     Ok(())
 }
 
@@ -250,12 +269,19 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
     let sandbox = start_sandbox().await?;
     let admin = Admin::new(&sandbox);
     run_browser_test("backfill_buildbot_legacy_page", async |browser| {
-        set_buildapi_credentials(browser, "sheriff@mozilla.com", "sheriff-password").await?;
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
+        // Not logged in yet: BuildAPI says 401 and the panel links to the options.
+        ensure!(click_backfill_and_confirm(browser).await? == "failed", "first attempt without credentials must fail");
+        log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
         let state = click_backfill_and_confirm(browser).await?;
         browser.screenshot("progress").await?;
-        ensure!(state == "running", "panel state: {state}; panel: {}", browser.js("return document.getElementById('mozci-panel')?.textContent;").await?);
+        ensure!(
+            state == "running",
+            "panel state: {state}; panel: {}; BuildAPI log: {:#?}",
+            browser.js("return document.getElementById('mozci-panel')?.textContent;").await?,
+            admin.requests_after("buildapi", before).await?
+        );
         let log = admin.requests_after("buildapi", before).await?;
         let posts = buildapi_posts(&log);
         ensure!(!posts.is_empty(), "no Self-Serve POSTs");
@@ -295,9 +321,10 @@ async fn buildbot_without_access_says_so() -> Result<()> {
     let sandbox = start_sandbox().await?;
     let admin = Admin::new(&sandbox);
     run_browser_test("backfill_buildbot_403", async |browser| {
-        set_buildapi_credentials(browser, "contributor@example.com", "contributor-password").await?;
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
+        ensure!(click_backfill_and_confirm(browser).await? == "failed", "first attempt without credentials must fail");
+        log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
         let state = click_backfill_and_confirm(browser).await?;
         let text = browser.js("return document.getElementById('mozci-panel').textContent;").await?;
         ensure!(text.as_str().is_some_and(|t| t.contains("this account has no access")), "state {state}, message: {text}");

@@ -622,7 +622,10 @@ pub async fn execute(
         .iter()
         .flat_map(|e| e.records.iter())
         .find_map(|r| refusal_problem(&r.outcome, ci));
-    let rows = progress_rows(&watch_pushes, &items, &plan.histories);
+    // The runs just asked for count as pending until the CI system shows them.
+    let mut histories = plan.histories.clone();
+    ledger.apply(&plan.repo, &plan.job_type.name, &mut histories, clock::now_ms());
+    let rows = progress_rows(&watch_pushes, &items, &histories);
     let settled = problem.is_some() || all_settled(&items);
     Ok(ExecuteAnswer {
         executions,
