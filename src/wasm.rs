@@ -1,6 +1,9 @@
 //! The JavaScript-facing API of the core, used by the add-on's content script
-//! and background page. Values cross as plain JSON-shaped JS objects
-//! (serde-wasm-bindgen); every decision stays in Rust (`engine::addon`).
+//! and background page. Values cross as plain JSON-shaped JS objects, turned
+//! into Rust values through the browser's `JSON` and serde_json (not
+//! serde-wasm-bindgen: a second deserializer for every type would double
+//! their code and break the wasm size budget); every decision stays in Rust
+//! (`engine::addon`).
 
 use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
 use crate::engine::ledger::Ledger;
@@ -145,7 +148,10 @@ fn answer<T: Serialize>(result: crate::Result<T>, ci: Option<CiSystem>) -> Resul
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&e.to_string()))
+    let text: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| JsError::new("the value cannot be written as JSON"))?
+        .into();
+    serde_json::from_str(&text).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// `null`/`undefined` mean a fresh ledger (the first run ever).
@@ -158,5 +164,6 @@ fn from_js_or_default<T: DeserializeOwned + Default>(value: JsValue) -> Result<T
 
 /// Plain JSON-shaped JS values: objects (not `Map`s), `null` for `None`.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("the core wrote invalid JSON"))
 }
