@@ -239,6 +239,23 @@
     const link = element("a", "mozci-range-link", "See these pushes on Treeherder");
     link.href = watch.range_url;
     node.appendChild(link);
+    if (!watch.settled) {
+      // The background polls every minute; this asks for a poll right away.
+      const check = element("button", "btn btn-sm btn-secondary mozci-check-now", "Check now");
+      check.type = "button";
+      check.addEventListener("click", async (event) => {
+        if (!event.isTrusted) {
+          return;
+        }
+        check.disabled = true;
+        const runs = await browser.runtime.sendMessage({ type: "poll-now" });
+        const run = runs.find((w) => w.key === watch.key);
+        if (run) {
+          showProgress(run);
+        }
+      });
+      node.appendChild(check);
+    }
   }
 
   function followProgress(key) {

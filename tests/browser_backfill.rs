@@ -36,6 +36,20 @@ impl Admin {
         Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let url = format!("{}{path}", self.treeherder);
+        let response = self
+            .http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(response.status().is_success(), "{url}: {}", response.status());
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
+    }
+
     /// Id of the newest logged request (0 when none).
     async fn last_request_id(&self) -> Result<u64> {
         let log = self.get("/__sandbox/requests").await?;
@@ -207,6 +221,27 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).is_empty(), "a second click triggered again");
+
+        // The tab goes elsewhere and comes back: the run is still there, from
+        // the background's storage, and a new click shows it instead of planning.
+        browser.goto(&format!("{}/__sandbox/state", sandbox.origins.treeherder)).await?;
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+
+        // The runs finish; a poll reacts, and the answer appears.
+        admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
+        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        let verdict = browser
+            .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
+            .await?;
+        browser.screenshot("result").await?;
+        let verdict = verdict.as_str().unwrap_or_default();
+        ensure!(
+            verdict.starts_with("first bad push") || verdict.starts_with("intermittent") || verdict.starts_with("no failure"),
+            "verdict: {verdict}"
+        );
+        ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).iter().all(|t| t["status"] == 200), "re-runs while watching were accepted");
         Ok(())
     })
     .await
