@@ -139,7 +139,10 @@ impl Core {
 
 /// `{ok: true, value}` or `{ok: false, failure}`: failures are answers the
 /// add-on shows, not exceptions.
-fn answer<T: Serialize>(result: crate::Result<T>, ci: Option<CiSystem>) -> Result<JsValue, JsValue> {
+fn answer<T: Serialize>(
+    result: crate::Result<T>,
+    ci: Option<CiSystem>,
+) -> Result<JsValue, JsValue> {
     let out = match result {
         Ok(value) => serde_json::json!({ "ok": true, "value": value }),
         Err(e) => serde_json::json!({ "ok": false, "failure": Failure::of(&e, ci) }),

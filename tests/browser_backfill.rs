@@ -31,8 +31,17 @@ impl Admin {
 
     async fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.treeherder);
-        let response = self.http.get(&url).send().await.with_context(|| url.clone())?;
-        ensure!(response.status().is_success(), "{url}: {}", response.status());
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
         Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
@@ -46,7 +55,11 @@ impl Admin {
             .send()
             .await
             .with_context(|| url.clone())?;
-        ensure!(response.status().is_success(), "{url}: {}", response.status());
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
         Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
@@ -61,7 +74,9 @@ impl Admin {
 
     async fn requests_after(&self, origin: &str, after: u64) -> Result<Vec<Value>> {
         let log = self
-            .get(&format!("/__sandbox/requests?origin={origin}&after={after}"))
+            .get(&format!(
+                "/__sandbox/requests?origin={origin}&after={after}"
+            ))
             .await?;
         Ok(log.as_array().cloned().unwrap_or_default())
     }
@@ -97,7 +112,12 @@ fn urlencode(text: &str) -> String {
 
 /// The job view with the failing `LABEL` of autoland's push `index` selected,
 /// and the demo user's Taskcluster login in the page's localStorage.
-async fn open_current_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, index: u64) -> Result<()> {
+async fn open_current_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    index: u64,
+) -> Result<()> {
     let push = admin.push_at("autoland", index).await?;
     let push_id = push["push_id"].as_u64().context("push_id")?;
     let revision = push["revision"].as_str().context("revision")?;
@@ -123,7 +143,10 @@ async fn open_current_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, 
         ))
         .await?;
     browser
-        .wait_for("#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])", WAIT)
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
         .await?;
     Ok(())
 }
@@ -132,8 +155,14 @@ async fn open_current_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, 
 /// the panel's final state attribute.
 async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
     // A panel left from an earlier attempt must not be mistaken for this one's.
-    browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
-    browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    browser
+        .wait_for("#mozci-backfill-btn", WAIT)
+        .await?
+        .click()
+        .await?;
     let state = browser
         .wait_for_js(
             "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
@@ -141,7 +170,10 @@ async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
         )
         .await?;
     if state == "plan" {
-        if let Ok(confirm) = browser.wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2)).await {
+        if let Ok(confirm) = browser
+            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
+            .await
+        {
             confirm.click().await?;
         }
     }
@@ -157,7 +189,12 @@ async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
 /// Hook triggers (POSTs to the hooks service) in a request log slice.
 fn hook_triggers(log: &[Value]) -> Vec<&Value> {
     log.iter()
-        .filter(|r| r["method"] == "POST" && r["path"].as_str().is_some_and(|p| p.contains("/api/hooks/v1/hooks/")))
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/api/hooks/v1/hooks/"))
+        })
         .collect()
 }
 
@@ -200,18 +237,30 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
             ensure!(body.contains("retrigger-multiple") || body.contains("add-new-jobs"), "action: {body}");
             ensure!(body.contains(LABEL), "the job type: {body}");
         }
-        // Each expected push got its own action (its revision in the hook's context).
-        for push_id in &pushes {
-            let push = admin
-                .get(&format!("/__sandbox/summary?repo=autoland"))
-                .await?
-                .as_array()
-                .and_then(|a| a.iter().find(|p| p["push_id"].as_u64() == Some(*push_id)).cloned())
-                .context("push in summary")?;
+        // The expected range, from the simulator's own results: push 21 back to
+        // (not including) the newest earlier push where the job did not fail.
+        let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
+        let summary = summary.as_array().context("summary")?;
+        let failed_at = |index: u64| {
+            summary.iter().find(|p| p["index"].as_u64() == Some(index)).is_some_and(|p| {
+                p["failed"].as_array().is_some_and(|f| f.iter().any(|l| l == LABEL))
+            })
+        };
+        let mut expected = Vec::new();
+        let mut index = 21;
+        while failed_at(index) {
+            let push = summary.iter().find(|p| p["index"].as_u64() == Some(index)).context("push")?;
+            expected.push(push.clone());
+            index -= 1;
+        }
+        let expected_ids: Vec<u64> = expected.iter().filter_map(|p| p["push_id"].as_u64()).collect();
+        ensure!(pushes == expected_ids, "pushes {pushes:?}, expected {expected_ids:?}");
+        // Each expected push got exactly one action (its revision in the hook's context).
+        for push in &expected {
             let revision = push["revision"].as_str().context("revision")?;
             ensure!(
                 triggers.iter().filter(|t| t["body"].as_str().is_some_and(|b| b.contains(revision))).count() == 1,
-                "exactly one trigger for push {push_id} ({revision})"
+                "exactly one trigger for push {revision}"
             );
         }
 
@@ -252,31 +301,58 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
 async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
     let page = browser.client.window().await?;
     let before = browser.client.windows().await?;
-    browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+    browser
+        .wait_for("#mozci-panel .mozci-options-link", WAIT)
+        .await?
+        .click()
+        .await?;
     let deadline = std::time::Instant::now() + WAIT;
     let options = loop {
         let now = browser.client.windows().await?;
         if let Some(h) = now.into_iter().find(|h| !before.contains(h)) {
             break h;
         }
-        ensure!(std::time::Instant::now() < deadline, "the options page did not open");
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the options page did not open"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     browser.client.switch_to_window(options).await?;
     let options_url = addon_url("extension/options.html");
-    browser.wait_for_js(&format!("location.href === {options_url:?}"), WAIT).await?;
+    browser
+        .wait_for_js(&format!("location.href === {options_url:?}"), WAIT)
+        .await?;
     browser.wait_for("body[data-ready='true']", WAIT).await?;
-    browser.wait_for("#buildapi-user", WAIT).await?.send_keys(user).await?;
-    browser.wait_for("#buildapi-password", WAIT).await?.send_keys(password).await?;
+    browser
+        .wait_for("#buildapi-user", WAIT)
+        .await?
+        .send_keys(user)
+        .await?;
+    browser
+        .wait_for("#buildapi-password", WAIT)
+        .await?
+        .send_keys(password)
+        .await?;
     browser.wait_for("#save", WAIT).await?.click().await?;
-    browser.wait_for_js("document.getElementById('status').textContent === 'Saved.'", WAIT).await?;
+    browser
+        .wait_for_js(
+            "document.getElementById('status').textContent === 'Saved.'",
+            WAIT,
+        )
+        .await?;
     browser.client.close_window().await?;
     browser.client.switch_to_window(page).await?;
     Ok(())
 }
 
 /// The 2015 page with the failing Buildbot mochitest-1 of mozilla-inbound's push `index` selected.
-async fn open_legacy_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, index: u64) -> Result<()> {
+async fn open_legacy_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    index: u64,
+) -> Result<()> {
     let push = admin.push_at("mozilla-inbound", index).await?;
     let push_id = push["push_id"].as_u64().context("push_id")?;
     let revision = push["revision"].as_str().context("revision")?;
@@ -290,7 +366,10 @@ async fn open_legacy_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, i
         .await?;
     browser.wait_for("body[data-th-ready]", WAIT).await?;
     browser
-        .wait_for("#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])", WAIT)
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
         .await?;
     Ok(())
 }
@@ -307,14 +386,19 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
         // Not logged in yet: BuildAPI says 401 and the panel links to the options.
-        ensure!(click_backfill_and_confirm(browser).await? == "failed", "first attempt without credentials must fail");
+        ensure!(
+            click_backfill_and_confirm(browser).await? == "failed",
+            "first attempt without credentials must fail"
+        );
         log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
         let state = click_backfill_and_confirm(browser).await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
             "panel state: {state}; panel: {}; BuildAPI log: {:#?}",
-            browser.js("return document.getElementById('mozci-panel')?.textContent;").await?,
+            browser
+                .js("return document.getElementById('mozci-panel')?.textContent;")
+                .await?,
             admin.requests_after("buildapi", before).await?
         );
         let log = admin.requests_after("buildapi", before).await?;
@@ -322,11 +406,27 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
         ensure!(!posts.is_empty(), "no Self-Serve POSTs");
         for p in &posts {
             ensure!(p["user"] == "sheriff@mozilla.com", "Basic user: {p}");
-            ensure!(p["status"].as_u64().is_some_and(|s| (200..300).contains(&s)), "accepted: {p}");
-            ensure!(p["path"].as_str().is_some_and(|path| path.starts_with("/buildapi/self-serve/mozilla-inbound/")), "path: {p}");
+            ensure!(
+                p["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s)),
+                "accepted: {p}"
+            );
+            ensure!(
+                p["path"]
+                    .as_str()
+                    .is_some_and(|path| path.starts_with("/buildapi/self-serve/mozilla-inbound/")),
+                "path: {p}"
+            );
         }
-        let rows = browser.js("return document.querySelectorAll('#mozci-panel tr[data-push-id]').length;").await?;
-        ensure!(rows.as_u64() == Some(posts.len() as u64), "one POST per push: {rows} rows, {} posts: {log:#?}", posts.len());
+        let rows = browser
+            .js("return document.querySelectorAll('#mozci-panel tr[data-push-id]').length;")
+            .await?;
+        ensure!(
+            rows.as_u64() == Some(posts.len() as u64),
+            "one POST per push: {rows} rows, {} posts: {log:#?}",
+            posts.len()
+        );
         Ok(())
     })
     .await
@@ -341,11 +441,22 @@ async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<
         let before = admin.last_request_id().await?;
         let state = click_backfill_and_confirm(browser).await?;
         ensure!(state == "failed", "panel state: {state}");
-        let auth = browser.js("return document.getElementById('mozci-panel').dataset.auth;").await?;
+        let auth = browser
+            .js("return document.getElementById('mozci-panel').dataset.auth;")
+            .await?;
         ensure!(auth == "log_in_in_options", "auth problem: {auth}");
-        let text = browser.js("return document.getElementById('mozci-panel').textContent;").await?;
-        ensure!(text.as_str().is_some_and(|t| t.contains("LDAP") && t.contains("Open the mozci options")), "message: {text}");
-        ensure!(buildapi_posts(&admin.requests_after("buildapi", before).await?).is_empty(), "nothing may be POSTed");
+        let text = browser
+            .js("return document.getElementById('mozci-panel').textContent;")
+            .await?;
+        ensure!(
+            text.as_str()
+                .is_some_and(|t| t.contains("LDAP") && t.contains("Open the mozci options")),
+            "message: {text}"
+        );
+        ensure!(
+            buildapi_posts(&admin.requests_after("buildapi", before).await?).is_empty(),
+            "nothing may be POSTed"
+        );
         Ok(())
     })
     .await
@@ -358,18 +469,30 @@ async fn buildbot_without_access_says_so() -> Result<()> {
     run_browser_test("backfill_buildbot_403", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "failed", "first attempt without credentials must fail");
+        ensure!(
+            click_backfill_and_confirm(browser).await? == "failed",
+            "first attempt without credentials must fail"
+        );
         log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
         let state = click_backfill_and_confirm(browser).await?;
-        let text = browser.js("return document.getElementById('mozci-panel').textContent;").await?;
-        ensure!(text.as_str().is_some_and(|t| t.contains("this account has no access")), "state {state}, message: {text}");
+        let text = browser
+            .js("return document.getElementById('mozci-panel').textContent;")
+            .await?;
+        ensure!(
+            text.as_str()
+                .is_some_and(|t| t.contains("this account has no access")),
+            "state {state}, message: {text}"
+        );
         let accepted = admin
             .requests_after("buildapi", before)
             .await?
             .into_iter()
             .filter(|r| r["method"] == "POST" && r["status"].as_u64().is_some_and(|s| s < 300))
             .count();
-        ensure!(accepted == 0, "a 403 account got {accepted} request(s) accepted");
+        ensure!(
+            accepted == 0,
+            "a 403 account got {accepted} request(s) accepted"
+        );
         Ok(())
     })
     .await

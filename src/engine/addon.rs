@@ -240,8 +240,8 @@ pub async fn endpoints_for_page(
             &c.taskcluster,
         ));
     }
-    let request = HttpRequest::get(format!("{origin}/__sandbox/state"))
-        .header("Accept", "application/json");
+    let request =
+        HttpRequest::get(format!("{origin}/__sandbox/state")).header("Accept", "application/json");
     let response = send_checked(http, request, RetryPolicy::default())
         .await
         .map_err(|_| {
@@ -276,9 +276,9 @@ fn session(
     let ctx = CiContext::new(http, endpoints.clone());
     let root = RootUrl::parse(tc_root.unwrap_or(&endpoints.taskcluster))?;
     let tc_credentials = match user_credentials {
-        Some(text) => Some(
-            parse_user_credentials(Some(text), &root, clock::now_ms() as i64)?.credentials,
-        ),
+        Some(text) => {
+            Some(parse_user_credentials(Some(text), &root, clock::now_ms() as i64)?.credentials)
+        }
         None => None,
     };
     let buildbot = BuildbotCi::new(ctx.clone(), settings.buildapi_credentials().as_ref())?;
@@ -522,7 +522,11 @@ fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Failure> {
     })
 }
 
-fn progress_rows(watch_pushes: &[Push], items: &[WatchItem], histories: &[PushHistory]) -> Vec<ProgressRow> {
+fn progress_rows(
+    watch_pushes: &[Push],
+    items: &[WatchItem],
+    histories: &[PushHistory],
+) -> Vec<ProgressRow> {
     watch_pushes
         .iter()
         .filter_map(|push| {
@@ -624,7 +628,12 @@ pub async fn execute(
         .find_map(|r| refusal_problem(&r.outcome, ci));
     // The runs just asked for count as pending until the CI system shows them.
     let mut histories = plan.histories.clone();
-    ledger.apply(&plan.repo, &plan.job_type.name, &mut histories, clock::now_ms());
+    ledger.apply(
+        &plan.repo,
+        &plan.job_type.name,
+        &mut histories,
+        clock::now_ms(),
+    );
     let rows = progress_rows(&watch_pushes, &items, &histories);
     let settled = problem.is_some() || all_settled(&items);
     Ok(ExecuteAnswer {
