@@ -200,6 +200,15 @@
         plan.rows.map((r) => ({ pushId: r.push_id, cells: [r.revision, r.action, r.runs] })),
       ),
     );
+    const change = element("a", "mozci-options-link", "Change times, depth or mode");
+    change.href = "#";
+    change.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (event.isTrusted) {
+        browser.runtime.sendMessage({ type: "open-options" });
+      }
+    });
+    node.appendChild(change);
     if (plan.jobs_started_now === 0) {
       node.appendChild(element("p", "mozci-message", "Nothing to trigger."));
       return;

@@ -20,6 +20,7 @@ async function load() {
   const choice = local.choice || {};
   $("times").value = String(choice.times || 3);
   $("depth").value = String(choice.depth || 20);
+  $("mode").value = choice.mode || "to_last_good";
   // Filled in: typing before this point would be overwritten.
   document.body.dataset.ready = "true";
 }
@@ -41,7 +42,12 @@ async function save(event) {
   const { choice = {} } = await browser.storage.local.get("choice");
   await browser.storage.local.set({
     custom: anyCustom ? custom : null,
-    choice: { ...choice, times: Number($("times").value) || 3, depth: Number($("depth").value) || 20 },
+    choice: {
+      ...choice,
+      times: Number($("times").value) || 3,
+      depth: Number($("depth").value) || 20,
+      mode: $("mode").value,
+    },
   });
   if (buildapi && remember) {
     await browser.storage.local.set({ buildapi });

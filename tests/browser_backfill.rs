@@ -296,9 +296,12 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
     .await
 }
 
-/// Follow the panel's "Open the mozci options" link (shown after a BuildAPI
-/// refusal), save BuildAPI credentials there, and come back to the page.
-async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
+/// Follow the panel's link to the options page (opened by the add-on in a
+/// new tab), run `fill` there, save, and come back to the page.
+async fn through_options(
+    browser: &Browser,
+    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
+) -> Result<()> {
     let page = browser.client.window().await?;
     let before = browser.client.windows().await?;
     browser
@@ -324,16 +327,7 @@ async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -
         .wait_for_js(&format!("location.href === {options_url:?}"), WAIT)
         .await?;
     browser.wait_for("body[data-ready='true']", WAIT).await?;
-    browser
-        .wait_for("#buildapi-user", WAIT)
-        .await?
-        .send_keys(user)
-        .await?;
-    browser
-        .wait_for("#buildapi-password", WAIT)
-        .await?
-        .send_keys(password)
-        .await?;
+    fill(browser).await?;
     browser.wait_for("#save", WAIT).await?.click().await?;
     browser
         .wait_for_js(
@@ -344,6 +338,22 @@ async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -
     browser.client.close_window().await?;
     browser.client.switch_to_window(page).await?;
     Ok(())
+}
+
+/// Enter BuildAPI credentials through the options (after a refusal).
+async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
+    through_options(browser, async |b| {
+        b.wait_for("#buildapi-user", WAIT)
+            .await?
+            .send_keys(user)
+            .await?;
+        b.wait_for("#buildapi-password", WAIT)
+            .await?
+            .send_keys(password)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The 2015 page with the failing Buildbot mochitest-1 of mozilla-inbound's push `index` selected.
@@ -496,4 +506,53 @@ async fn buildbot_without_access_says_so() -> Result<()> {
         Ok(())
     })
     .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_times_choice", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let before = admin.last_request_id().await?;
+        // Default times 3 on four pushes with one failed run each: 2 more per push.
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        let counts = browser.wait_for_js("document.querySelector('#mozci-panel[data-state=\"plan\"] .mozci-counts')?.textContent", WAIT).await?;
+        browser.screenshot("plan").await?;
+        ensure!(counts == "8 job(s) to start on 4 push(es)", "plan with times 3: {counts}");
+        ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-confirm');").await? == json!(true), "8 jobs need a Confirm");
+
+        // Times 2 instead: 4 jobs, small enough to start without confirming.
+        through_options(browser, async |b| {
+            let times = b.wait_for("#times", WAIT).await?;
+            times.clear().await?;
+            times.send_keys("2").await?;
+            Ok(())
+        })
+        .await?;
+        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "nothing sent before the second click");
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "running", "state {state}");
+        let log = admin.requests_after("taskcluster", before).await?;
+        let triggers = hook_triggers(&log);
+        ensure!(triggers.len() == 4, "{} triggers: {log:#?}", triggers.len());
+        for t in &triggers {
+            let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or_default())?;
+            let times = find_key(&body, "times");
+            ensure!(times == Some(&json!(1)), "one more run per push (times 2, one run there): {body}");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The first value of `key` anywhere in a JSON document.
+fn find_key<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
 }
