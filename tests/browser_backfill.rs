@@ -556,3 +556,34 @@ fn find_key<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
         _ => None,
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn button_appears_within_100_ms_of_the_panel_rendering() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_button_timing", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        browser.screenshot("button").await?;
+        // Time from a freshly rendered details panel to the Backfill button in it.
+        browser
+            .js("window.__timing = {}; window.__lastPanel = document.getElementById('details-panel');
+                 new MutationObserver(() => {
+                   const panel = document.getElementById('details-panel');
+                   if (panel && panel !== window.__lastPanel) { window.__lastPanel = panel; window.__timing = { panel: performance.now() }; }
+                   if (window.__timing.panel && !window.__timing.button && panel && panel.querySelector('#mozci-backfill-btn')) {
+                     window.__timing.button = performance.now();
+                   }
+                 }).observe(document.body, { childList: true, subtree: true });
+                 document.querySelector('button.job-btn:not(.selected-job)').click();
+                 return true;")
+            .await?;
+        let delay = browser
+            .wait_for_js("window.__timing.button ? { ms: window.__timing.button - window.__timing.panel } : null", WAIT)
+            .await?;
+        let delay = delay["ms"].as_f64().context("delay")?;
+        println!("panel render → Backfill button: {delay:.1} ms");
+        ensure!(delay < 100.0, "the button took {delay} ms");
+        Ok(())
+    })
+    .await
+}
