@@ -57,9 +57,28 @@ function clampChoice(request, stored) {
 }
 
 function activeRunFor(runs, plan) {
-  const key = `${plan.repo}/${plan.selected_push.id}/${plan.job_type.name}`;
-  const run = runs[key];
+  const run = runs[plan.key];
   return run && !run.watch.settled ? run : null;
+}
+
+// Plans wait for their Confirm in session storage: they survive the event
+// page being unloaded in between, and no longer than the browser session.
+// Only the latest few are kept.
+const KEPT_PLANS = 10;
+
+async function keepPlan(plan) {
+  const { pendingPlans = [] } = await browser.storage.session.get("pendingPlans");
+  const token = crypto.randomUUID();
+  const kept = [{ token, plan }, ...pendingPlans].slice(0, KEPT_PLANS);
+  await browser.storage.session.set({ pendingPlans: kept });
+  return token;
+}
+
+async function takePlan(token) {
+  const { pendingPlans = [] } = await browser.storage.session.get("pendingPlans");
+  const found = pendingPlans.find((entry) => entry.token === token);
+  await browser.storage.session.set({ pendingPlans: pendingPlans.filter((entry) => entry.token !== token) });
+  return found ? found.plan : null;
 }
 
 async function plan(request) {
@@ -71,21 +90,17 @@ async function plan(request) {
     return answer;
   }
   const running = activeRunFor(runs, answer.value);
-  const token = crypto.randomUUID();
-  // The plan waits for its Confirm in session storage: it survives the event
-  // page being unloaded in between, and no longer than the browser session.
-  await browser.storage.session.set({ [`plan:${token}`]: answer.value });
+  // A preview (the popup) is never executed: it is not kept.
+  const token = request.preview ? null : await keepPlan(answer.value);
   return { ok: true, value: answer.value, token, choice: chosen, running: running ? running.watch : null };
 }
 
 async function execute(token, userCredentials, tabId) {
-  const key = `plan:${token}`;
-  const stored = (await browser.storage.session.get(key))[key];
+  const stored = await takePlan(token);
   if (!stored) {
     return { ok: false, failure: { message: "this plan is no longer available: click Backfill again", auth: null } };
   }
-  await browser.storage.session.remove(key);
-  const runKey = `${stored.repo}/${stored.selected_push.id}/${stored.job_type.name}`;
+  const runKey = stored.key;
   const { runs: before } = await loadState();
   if (executing.has(runKey) || activeRunFor(before, stored)) {
     return { ok: true, value: (before[runKey] || { watch: null }).watch, alreadyRunning: true };
@@ -242,7 +257,7 @@ browser.runtime.onMessage.addListener((message, sender) => {
       return ready.then(() => ({ version: coreVersion() }));
     case "plan":
       if ((content || page) && typeof message.pageUrl === "string") {
-        return plan(message);
+        return plan({ ...message, preview: page });
       }
       return undefined;
     case "execute":

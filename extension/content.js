@@ -288,7 +288,12 @@
       // The page's Taskcluster login, read only now that something is sent,
       // passed to the background for this run and never stored.
       const userCredentials = window.localStorage.getItem("userCredentials");
-      const answer = await browser.runtime.sendMessage({ type: "execute", token, userCredentials });
+      let answer;
+      try {
+        answer = await browser.runtime.sendMessage({ type: "execute", token, userCredentials });
+      } catch (err) {
+        answer = { ok: false, failure: { message: `mozci: ${err.message}`, auth: null } };
+      }
       if (!answer.ok) {
         showFailure(answer.failure);
         return;

@@ -144,6 +144,8 @@ pub struct PlanRow {
 /// A plan ready to show and, once confirmed, to execute.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AddonPlan {
+    /// The run this plan would start (see [`run_key`]).
+    pub key: String,
     pub repo: String,
     pub mode: Mode,
     pub depth: u32,
@@ -460,6 +462,7 @@ pub async fn plan(
     };
     let pushes: Vec<Push> = histories.iter().map(|h| h.push.clone()).collect();
     Ok(AddonPlan {
+        key: run_key(&repo, push.id, &job_type.name),
         range_url: range_url(&endpoints, &repo, &pushes),
         repo,
         mode: request.mode,
@@ -480,12 +483,10 @@ pub async fn plan(
     })
 }
 
-/// The key under which a run is stored: one run per selection at a time.
-pub fn run_key(plan: &AddonPlan) -> String {
-    format!(
-        "{}/{}/{}",
-        plan.repo, plan.selected_push.id, plan.job_type.name
-    )
+/// The key under which a run is stored: one run per repository, push and
+/// job type at a time.
+pub fn run_key(repo: &str, push_id: u64, job_name: &str) -> String {
+    format!("{repo}/{push_id}/{job_name}")
 }
 
 /// The refusal behind a trigger's outcome, from the reason text that
@@ -640,7 +641,7 @@ pub async fn execute(
         executions,
         ledger: ledger.clone(),
         watch: WatchState {
-            key: run_key(plan),
+            key: plan.key.clone(),
             repo: plan.repo.clone(),
             job_type: plan.job_type.clone(),
             endpoints: plan.endpoints.clone(),
