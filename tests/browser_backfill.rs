@@ -587,3 +587,35 @@ async fn button_appears_within_100_ms_of_the_panel_rendering() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_resumes_after_reload", async |browser| {
+        // Push 19: two pushes to fill, four jobs, started without a Confirm.
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        let before = admin.last_request_id().await?;
+        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        let sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(sent == 2, "{sent} hook triggers");
+
+        // The add-on is reloaded (a new version installed over it) mid-run.
+        browser.install_addon(&mozci_harness::repo_root()).await?;
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+        ensure!(
+            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            "the reloaded add-on must not trigger again"
+        );
+        admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
+        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        let verdict = browser
+            .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
+            .await?;
+        ensure!(verdict.as_str().is_some_and(|v| !v.is_empty()), "verdict {verdict}");
+        Ok(())
+    })
+    .await
+}
