@@ -1,18 +1,284 @@
-// Background event page: owns the add-on's network access and, later, all
-// in-flight work. It loads the same Rust core as the content script.
-import init, { coreVersion } from "../pkg/mozci.js";
+// Background event page: owns the add-on's network access and all in-flight
+// work. Plans, triggers and monitoring steps are the Rust core's (`Core`);
+// this file stores what the core returns (browser.storage), schedules polls
+// (browser.alarms), and tells the user (notifications, messages to tabs).
+import init, { coreVersion, Core } from "../pkg/mozci.js";
 
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
 
-// Messages from content scripts are data from a page-adjacent context: each
-// type is checked before anything is done with it.
+const POLL_ALARM = "mozci-poll";
+const DEFAULT_CHOICE = { times: 3, depth: 20, mode: "to_last_good" };
+const MODES = ["to_last_good", "fixed_range", "trigger_here"];
+
+// Taskcluster credentials come from the page for one run and stay in memory
+// only (never in storage): after a restart, monitoring goes on without them.
+const userCredentialsByRun = new Map();
+// Runs being executed right now: a second Confirm must not send twice.
+const executing = new Set();
+
+// ---- storage -------------------------------------------------------------
+
+async function loadState() {
+  const { ledger = null, runs = {} } = await browser.storage.local.get(["ledger", "runs"]);
+  return { ledger, runs };
+}
+
+async function settings() {
+  const local = await browser.storage.local.get(["custom", "buildapi", "choice"]);
+  const session = await browser.storage.session.get(["buildapi"]);
+  const buildapi = session.buildapi || local.buildapi || {};
+  return {
+    core: {
+      custom: local.custom || null,
+      buildapiUser: buildapi.user || null,
+      buildapiPassword: buildapi.password || null,
+    },
+    choice: { ...DEFAULT_CHOICE, ...(local.choice || {}) },
+  };
+}
+
+async function core() {
+  await ready;
+  return new Core((await settings()).core);
+}
+
+// ---- planning and executing ------------------------------------------------
+
+function clampChoice(request, stored) {
+  const int = (value, min, max, fallback) => {
+    const n = Number.parseInt(value, 10);
+    return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
+  };
+  return {
+    times: int(request.times, 1, 10, stored.times),
+    depth: int(request.depth, 1, 50, stored.depth),
+    mode: MODES.includes(request.mode) ? request.mode : stored.mode,
+  };
+}
+
+function activeRunFor(runs, plan) {
+  const run = runs[plan.key];
+  return run && !run.watch.settled ? run : null;
+}
+
+// Plans wait for their Confirm in session storage: they survive the event
+// page being unloaded in between, and no longer than the browser session.
+// Only the latest few are kept.
+const KEPT_PLANS = 10;
+
+async function keepPlan(plan) {
+  const { pendingPlans = [] } = await browser.storage.session.get("pendingPlans");
+  const token = crypto.randomUUID();
+  const kept = [{ token, plan }, ...pendingPlans].slice(0, KEPT_PLANS);
+  await browser.storage.session.set({ pendingPlans: kept });
+  return token;
+}
+
+async function takePlan(token) {
+  const { pendingPlans = [] } = await browser.storage.session.get("pendingPlans");
+  const found = pendingPlans.find((entry) => entry.token === token);
+  await browser.storage.session.set({ pendingPlans: pendingPlans.filter((entry) => entry.token !== token) });
+  return found ? found.plan : null;
+}
+
+async function plan(request) {
+  const { choice } = await settings();
+  const chosen = clampChoice(request, choice);
+  const { ledger, runs } = await loadState();
+  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen }, ledger);
+  if (!answer.ok) {
+    return answer;
+  }
+  const running = activeRunFor(runs, answer.value);
+  // A preview (the popup) is never executed: it is not kept.
+  const token = request.preview ? null : await keepPlan(answer.value);
+  return { ok: true, value: answer.value, token, choice: chosen, running: running ? running.watch : null };
+}
+
+async function execute(token, userCredentials, tabId) {
+  const stored = await takePlan(token);
+  if (!stored) {
+    return { ok: false, failure: { message: "this plan is no longer available: click Backfill again", auth: null } };
+  }
+  const runKey = stored.key;
+  const { runs: before } = await loadState();
+  if (executing.has(runKey) || activeRunFor(before, stored)) {
+    return { ok: true, value: (before[runKey] || { watch: null }).watch, alreadyRunning: true };
+  }
+  executing.add(runKey);
+  try {
+    const { ledger } = await loadState();
+    const answer = await (await core()).execute(stored, userCredentials, ledger);
+    if (!answer.ok) {
+      return answer;
+    }
+    const { watch, ledger: updated } = answer.value;
+    if (userCredentials) {
+      userCredentialsByRun.set(watch.key, userCredentials);
+    }
+    const { runs } = await loadState();
+    runs[watch.key] = { watch, tabId, startedAt: Date.now(), notified: false };
+    await browser.storage.local.set({ ledger: updated, runs });
+    await ensureAlarm();
+    if (watch.settled) {
+      await finish(watch.key);
+    }
+    return { ok: true, value: watch };
+  } finally {
+    executing.delete(runKey);
+  }
+}
+
+// ---- monitoring ------------------------------------------------------------
+
+async function ensureAlarm() {
+  const { runs } = await loadState();
+  const active = Object.values(runs).some((run) => !run.watch.settled);
+  if (active) {
+    browser.alarms.create(POLL_ALARM, { periodInMinutes: 1 });
+  } else {
+    await browser.alarms.clear(POLL_ALARM);
+  }
+}
+
+let polling = null;
+
+// One poll of every unsettled run; overlapping polls share one pass.
+function pollAll() {
+  if (!polling) {
+    polling = pollOnce().finally(() => {
+      polling = null;
+    });
+  }
+  return polling;
+}
+
+async function pollOnce() {
+  const { runs } = await loadState();
+  const coreNow = await core();
+  for (const [key, run] of Object.entries(runs)) {
+    if (run.watch.settled) {
+      continue;
+    }
+    const { ledger } = await loadState();
+    const answer = await coreNow.watchStep(run.watch, userCredentialsByRun.get(key) || null, ledger);
+    if (!answer.ok) {
+      console.warn("mozci: monitoring", key, answer.failure.message);
+      continue;
+    }
+    const latest = await loadState();
+    const current = latest.runs[key] || run;
+    current.watch = answer.value.watch;
+    latest.runs[key] = current;
+    await browser.storage.local.set({ ledger: answer.value.ledger, runs: latest.runs });
+    tellTab(current);
+    if (current.watch.settled) {
+      await finish(key);
+    }
+  }
+  await ensureAlarm();
+}
+
+function tellTab(run) {
+  if (typeof run.tabId === "number") {
+    browser.tabs.sendMessage(run.tabId, { type: "progress", watch: run.watch }).catch(() => {
+      // The tab is gone or elsewhere: the popup still shows the run.
+    });
+  }
+}
+
+async function finish(key) {
+  const { runs } = await loadState();
+  const run = runs[key];
+  if (!run || run.notified) {
+    return;
+  }
+  run.notified = true;
+  await browser.storage.local.set({ runs });
+  userCredentialsByRun.delete(key);
+  tellTab(run);
+  await browser.notifications.create(`mozci-${key}`, {
+    type: "basic",
+    iconUrl: browser.runtime.getURL("extension/icons/mozci.svg"),
+    title: `Backfill of ${run.watch.job_type.name} on ${run.watch.repo}`,
+    message: run.watch.verdict_text || "finished",
+  });
+}
+
+browser.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === POLL_ALARM) {
+    pollAll().catch((err) => console.error("mozci: poll failed", err));
+  }
+});
+
+// After a browser restart or an add-on reload: carry on with stored runs.
+browser.runtime.onStartup.addListener(() => {
+  ensureAlarm().catch((err) => console.error("mozci: resume failed", err));
+});
+ensureAlarm().catch((err) => console.error("mozci: resume failed", err));
+
+// ---- messages ----------------------------------------------------------------
+
+const PAGE_ORIGINS = ["https://treeherder.mozilla.org", "https://treeherder.allizom.org"];
+
+function fromContentScript(sender) {
+  if (!sender.tab || typeof sender.url !== "string") {
+    return false;
+  }
+  const url = new URL(sender.url);
+  return (
+    PAGE_ORIGINS.includes(url.origin) ||
+    (url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost"))
+  );
+}
+
+function fromExtensionPage(sender) {
+  return typeof sender.url === "string" && sender.url.startsWith(browser.runtime.getURL("extension/"));
+}
+
+async function runsList() {
+  const { runs } = await loadState();
+  return Object.values(runs)
+    .sort((a, b) => b.startedAt - a.startedAt)
+    .map((run) => run.watch);
+}
+
+// Messages come from a page-adjacent context (the content script) or our own
+// pages (popup, options): each type is accepted only from where it belongs,
+// and its fields are checked before use.
 browser.runtime.onMessage.addListener((message, sender) => {
   if (!message || typeof message !== "object" || sender.id !== browser.runtime.id) {
     return undefined;
   }
+  const content = fromContentScript(sender);
+  const page = fromExtensionPage(sender);
   switch (message.type) {
     case "core-info":
       return ready.then(() => ({ version: coreVersion() }));
+    case "plan":
+      if ((content || page) && typeof message.pageUrl === "string") {
+        return plan({ ...message, preview: page });
+      }
+      return undefined;
+    case "execute":
+      if ((content || page) && typeof message.token === "string") {
+        const credentials = typeof message.userCredentials === "string" ? message.userCredentials : null;
+        return execute(message.token, credentials, content ? sender.tab.id : null);
+      }
+      return undefined;
+    case "runs":
+      return content || page ? runsList() : undefined;
+    case "poll-now":
+      return content || page ? pollAll().then(runsList) : undefined;
+    case "open-options":
+      return content || page ? browser.runtime.openOptionsPage() : undefined;
+    case "save-choice":
+      if (page) {
+        return settings().then(({ choice }) =>
+          browser.storage.local.set({ choice: clampChoice(message, choice) }),
+        );
+      }
+      return undefined;
     default:
       return undefined;
   }

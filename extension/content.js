@@ -89,8 +89,9 @@
     if (core) {
       state = core.backfillButtonState(window.location.href);
     }
-    button.title = state.title;
-    button.setAttribute("aria-label", state.title);
+    const title = state.enabled ? `${state.title} (Shift+B)` : state.title;
+    button.title = title;
+    button.setAttribute("aria-label", title);
     button.setAttribute("aria-disabled", String(!state.enabled));
     button.classList.toggle("mozci-disabled", !state.enabled);
     if (button.tagName === "BUTTON") {
@@ -104,14 +105,272 @@
     }
   }
 
+  // ---- the plan and progress panel --------------------------------------
+
+  const PANEL_ID = "mozci-panel";
+  let activeKey = null; // the run this page started or found running
+  let progressTimer = null;
+  let busy = false; // a plan or an execution is on its way
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function panel() {
+    let node = document.getElementById(PANEL_ID);
+    if (!node) {
+      node = element("section", "mozci-panel");
+      node.id = PANEL_ID;
+      node.setAttribute("role", "dialog");
+      node.setAttribute("aria-label", "mozci backfill");
+      document.body.appendChild(node);
+    }
+    node.replaceChildren();
+    const close = element("button", "mozci-close", "×");
+    close.type = "button";
+    close.title = "Close (monitoring goes on in the background)";
+    close.addEventListener("click", () => node.remove());
+    node.appendChild(close);
+    return node;
+  }
+
+  function showMessage(text, state) {
+    const node = panel();
+    node.dataset.state = state;
+    node.appendChild(element("p", "mozci-message", text));
+    return node;
+  }
+
+  function showFailure(failure) {
+    const node = showMessage(failure.message, "failed");
+    node.dataset.auth = failure.auth || "";
+    if (failure.auth === "log_in_in_options" || failure.auth === "no_access") {
+      const link = element("a", "mozci-options-link", "Open the mozci options");
+      link.href = "#";
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        if (event.isTrusted) {
+          browser.runtime.sendMessage({ type: "open-options" });
+        }
+      });
+      node.appendChild(link);
+    }
+  }
+
+  function table(headers, rows) {
+    const tbl = element("table", "mozci-table");
+    const head = element("tr");
+    for (const h of headers) {
+      head.appendChild(element("th", "", h));
+    }
+    tbl.appendChild(head);
+    for (const row of rows) {
+      const tr = element("tr");
+      tr.dataset.pushId = String(row.pushId);
+      for (const cell of row.cells) {
+        tr.appendChild(element("td", "", cell));
+      }
+      tbl.appendChild(tr);
+    }
+    return tbl;
+  }
+
+  function showPlan(answer) {
+    const plan = answer.value;
+    const node = panel();
+    node.dataset.state = "plan";
+    node.appendChild(element("h3", "", `Backfill ${plan.job_type.name} on ${plan.repo} (${plan.job_type.ci})`));
+    node.appendChild(element("p", "mozci-summary", plan.summary));
+    node.appendChild(
+      element("p", "mozci-counts", `${plan.jobs_started_now} job(s) to start on ${plan.rows.length} push(es)`),
+    );
+    for (const note of plan.notes) {
+      node.appendChild(element("p", "mozci-note", note));
+    }
+    node.appendChild(
+      table(
+        ["push", "to do", "runs now"],
+        plan.rows.map((r) => ({ pushId: r.push_id, cells: [r.revision, r.action, r.runs] })),
+      ),
+    );
+    const change = element("a", "mozci-options-link", "Change times, depth or mode");
+    change.href = "#";
+    change.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (event.isTrusted) {
+        browser.runtime.sendMessage({ type: "open-options" });
+      }
+    });
+    node.appendChild(change);
+    if (plan.jobs_started_now === 0) {
+      node.appendChild(element("p", "mozci-message", "Nothing to trigger."));
+      return;
+    }
+    if (!plan.needs_confirmation) {
+      startRun(answer.token);
+      return;
+    }
+    const confirm = element("button", "btn btn-sm btn-primary mozci-confirm", `Confirm: start ${plan.jobs_started_now} job(s)`);
+    confirm.type = "button";
+    confirm.addEventListener("click", (event) => {
+      if (event.isTrusted && !busy) {
+        confirm.disabled = true;
+        startRun(answer.token);
+      }
+    });
+    node.appendChild(confirm);
+  }
+
+  function showProgress(watch) {
+    const node = panel();
+    node.dataset.state = watch.settled ? "done" : "running";
+    node.dataset.runKey = watch.key;
+    node.appendChild(element("h3", "", `Backfill ${watch.job_type.name} on ${watch.repo}`));
+    if (watch.problem) {
+      node.dataset.auth = watch.problem.auth || "";
+    }
+    node.appendChild(
+      element("p", "mozci-verdict", watch.verdict_text || (watch.settled ? "finished" : "triggered: waiting for the runs")),
+    );
+    node.appendChild(
+      table(
+        ["push", "progress"],
+        watch.rows.map((r) => ({ pushId: r.push_id, cells: [r.revision, r.text] })),
+      ),
+    );
+    const link = element("a", "mozci-range-link", "See these pushes on Treeherder");
+    link.href = watch.range_url;
+    node.appendChild(link);
+    if (!watch.settled) {
+      // The background polls every minute; this asks for a poll right away.
+      const check = element("button", "btn btn-sm btn-secondary mozci-check-now", "Check now");
+      check.type = "button";
+      check.addEventListener("click", async (event) => {
+        if (!event.isTrusted) {
+          return;
+        }
+        check.disabled = true;
+        const runs = await browser.runtime.sendMessage({ type: "poll-now" });
+        const run = runs.find((w) => w.key === watch.key);
+        if (run) {
+          showProgress(run);
+        }
+      });
+      node.appendChild(check);
+    }
+  }
+
+  function followProgress(key) {
+    activeKey = key;
+    clearInterval(progressTimer);
+    progressTimer = setInterval(async () => {
+      const runs = await browser.runtime.sendMessage({ type: "runs" });
+      const run = runs.find((w) => w.key === activeKey);
+      if (run && document.getElementById(PANEL_ID)?.dataset.runKey === run.key) {
+        showProgress(run);
+      }
+      if (!run || run.settled) {
+        clearInterval(progressTimer);
+      }
+    }, 3000);
+  }
+
+  async function startRun(token) {
+    busy = true;
+    try {
+      // The page's Taskcluster login, read only now that something is sent,
+      // passed to the background for this run and never stored.
+      const userCredentials = window.localStorage.getItem("userCredentials");
+      let answer;
+      try {
+        answer = await browser.runtime.sendMessage({ type: "execute", token, userCredentials });
+      } catch (err) {
+        answer = { ok: false, failure: { message: `mozci: ${err.message}`, auth: null } };
+      }
+      if (!answer.ok) {
+        showFailure(answer.failure);
+        return;
+      }
+      if (answer.value) {
+        showProgress(answer.value);
+        followProgress(answer.value.key);
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function backfill() {
+    if (busy) {
+      return;
+    }
+    // A run of this page already going: show it instead of starting another.
+    if (activeKey) {
+      const runs = await browser.runtime.sendMessage({ type: "runs" });
+      const run = runs.find((w) => w.key === activeKey && !w.settled);
+      if (run) {
+        showProgress(run);
+        return;
+      }
+    }
+    busy = true;
+    let answer;
+    try {
+      showMessage("Working out the plan…", "planning");
+      answer = await browser.runtime.sendMessage({ type: "plan", pageUrl: window.location.href });
+    } catch (err) {
+      answer = { ok: false, failure: { message: `mozci: ${err.message}`, auth: null } };
+    }
+    busy = false;
+    if (!answer.ok) {
+      showFailure(answer.failure);
+    } else if (answer.running) {
+      showProgress(answer.running);
+      followProgress(answer.running.key);
+    } else {
+      showPlan(answer);
+    }
+  }
+
+  browser.runtime.onMessage.addListener((message) => {
+    if (message && message.type === "progress" && message.watch && message.watch.key === activeKey) {
+      showProgress(message.watch);
+    }
+  });
+
   function onBackfillClick(event) {
     event.preventDefault();
     // Only a real user's click acts: a page script calling element.click()
     // produces an untrusted event and must never trigger CI jobs.
-    if (!event.isTrusted) {
+    if (!event.isTrusted || event.currentTarget.getAttribute("aria-disabled") === "true") {
       return;
     }
+    backfill();
   }
+
+  // Shift+B: Treeherder's own shortcuts use b (related bug) unshifted and
+  // no Shift+letter, so this one is free.
+  document.addEventListener("keydown", (event) => {
+    if (!event.isTrusted || !event.shiftKey || event.ctrlKey || event.altKey || event.metaKey || event.key !== "B") {
+      return;
+    }
+    const target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      return;
+    }
+    const button = document.getElementById(BUTTON_ID);
+    if (button && button.getAttribute("aria-disabled") !== "true") {
+      event.preventDefault();
+      backfill();
+    }
+  });
 
   // Insert the button after Retrigger wherever it is missing. Idempotent:
   // called on every DOM mutation, it never inserts twice.

@@ -1,12 +1,25 @@
 //! The JavaScript-facing API of the core, used by the add-on's content script
-//! and background page. Values cross as plain JS objects (serde-wasm-bindgen);
-//! every decision stays in Rust.
+//! and background page. Values cross as plain JSON-shaped JS objects, turned
+//! into Rust values through the browser's `JSON` and serde_json (not
+//! serde-wasm-bindgen: a second deserializer for every type would double
+//! their code and break the wasm size budget); every decision stays in Rust
+//! (`engine::addon`).
 
-use crate::http::{get_json, BrowserClient};
+use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
+use crate::engine::ledger::Ledger;
+use crate::http::{get_json, BrowserClient, HttpClient};
+use crate::model::CiSystem;
 use crate::plan::backfill_button::backfill_button_state;
 use crate::sources::treeherder_page::parse_job_view_url;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+/// Requests time out after this long: a hung service must not hold the
+/// background page forever.
+const HTTP_TIMEOUT_MS: u64 = 30_000;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -29,9 +42,7 @@ pub fn job_view_selection(page_url: &str) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = backfillButtonState)]
 pub fn backfill_button_state_js(page_url: &str) -> Result<JsValue, JsError> {
     let selection = parse_job_view_url(page_url);
-    Ok(serde_wasm_bindgen::to_value(&backfill_button_state(
-        selection.as_ref(),
-    ))?)
+    to_js(&backfill_button_state(selection.as_ref()))
 }
 
 /// GET a JSON document through the core's browser HTTP client (used by the
@@ -45,7 +56,117 @@ pub async fn fetch_json(url: String, timeout_ms: u32) -> Result<JsValue, JsError
     to_js(&value)
 }
 
+/// The background's engine: built from the options' settings; every method
+/// answers a Promise of `{ok: true, value}` or `{ok: false, failure: {message, auth}}`.
+#[wasm_bindgen]
+pub struct Core {
+    settings: Rc<AddonSettings>,
+    http: Rc<dyn HttpClient>,
+}
+
+#[wasm_bindgen]
+impl Core {
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings: JsValue) -> Result<Core, JsError> {
+        let settings: AddonSettings = from_js(settings)?;
+        Ok(Core {
+            settings: Rc::new(settings),
+            http: Rc::new(BrowserClient::new(HTTP_TIMEOUT_MS)),
+        })
+    }
+
+    /// Plan for `request` (`{pageUrl, mode, depth, times}`) with the ledger
+    /// applied: `value` is the plan to show and, once confirmed, to execute.
+    #[wasm_bindgen(js_name = analyseBackfill)]
+    pub fn analyse_backfill(&self, request: JsValue, ledger: JsValue) -> js_sys::Promise {
+        let (settings, http) = (self.settings.clone(), self.http.clone());
+        future_to_promise(async move {
+            let request: PlanRequest = from_js(request)?;
+            let ledger: Ledger = from_js_or_default(ledger)?;
+            answer(addon::plan(http, &settings, &request, &ledger).await, None)
+        })
+    }
+
+    /// Carry out a plan. `userCredentials`: the page's
+    /// `localStorage.userCredentials` text, used for this call only.
+    /// `value`: `{executions, ledger, watch}`.
+    pub fn execute(
+        &self,
+        plan: JsValue,
+        user_credentials: Option<String>,
+        ledger: JsValue,
+    ) -> js_sys::Promise {
+        let (settings, http) = (self.settings.clone(), self.http.clone());
+        future_to_promise(async move {
+            let plan: AddonPlan = from_js(plan)?;
+            let mut ledger: Ledger = from_js_or_default(ledger)?;
+            let result = addon::execute(
+                http,
+                &settings,
+                &plan,
+                user_credentials.as_deref(),
+                &mut ledger,
+            )
+            .await;
+            answer(result, Some(plan.job_type.ci))
+        })
+    }
+
+    /// One monitoring poll of a run. `value`: `{watch, ledger, events}`.
+    #[wasm_bindgen(js_name = watchStep)]
+    pub fn watch_step(
+        &self,
+        watch: JsValue,
+        user_credentials: Option<String>,
+        ledger: JsValue,
+    ) -> js_sys::Promise {
+        let (settings, http) = (self.settings.clone(), self.http.clone());
+        future_to_promise(async move {
+            let watch: WatchState = from_js(watch)?;
+            let mut ledger: Ledger = from_js_or_default(ledger)?;
+            let result = addon::watch(
+                http,
+                &settings,
+                &watch,
+                user_credentials.as_deref(),
+                &mut ledger,
+            )
+            .await;
+            answer(result, Some(watch.job_type.ci))
+        })
+    }
+}
+
+/// `{ok: true, value}` or `{ok: false, failure}`: failures are answers the
+/// add-on shows, not exceptions.
+fn answer<T: Serialize>(
+    result: crate::Result<T>,
+    ci: Option<CiSystem>,
+) -> Result<JsValue, JsValue> {
+    let out = match result {
+        Ok(value) => serde_json::json!({ "ok": true, "value": value }),
+        Err(e) => serde_json::json!({ "ok": false, "failure": Failure::of(&e, ci) }),
+    };
+    to_js(&out).map_err(JsValue::from)
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsError> {
+    let text: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| JsError::new("the value cannot be written as JSON"))?
+        .into();
+    serde_json::from_str(&text).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// `null`/`undefined` mean a fresh ledger (the first run ever).
+fn from_js_or_default<T: DeserializeOwned + Default>(value: JsValue) -> Result<T, JsError> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(T::default());
+    }
+    from_js(value)
+}
+
 /// Plain JSON-shaped JS values: objects (not `Map`s), `null` for `None`.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    Ok(value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?)
+    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| JsError::new("the core wrote invalid JSON"))
 }

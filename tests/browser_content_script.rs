@@ -44,7 +44,7 @@ async fn backfill_button_follows_retrigger_with_state_from_the_core() -> Result<
 
         let title = button.attr("title").await?.unwrap_or_default();
         ensure!(
-            title == format!("Backfill task {TASK_A} run 0 on autoland: run it on earlier pushes back to the last good one"),
+            title == format!("Backfill task {TASK_A} run 0 on autoland: run it on earlier pushes back to the last good one (Shift+B)"),
             "tooltip computed by the core, got {title:?}"
         );
         ensure!(button.attr("data-mozci-core").await?.as_deref() == Some(env!("CARGO_PKG_VERSION")));

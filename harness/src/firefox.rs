@@ -174,6 +174,8 @@ impl Browser {
                     "browser.newtabpage.enabled": false,
                     // Notifications and the add-on's popups must work in tests.
                     "dom.webnotifications.enabled": true,
+                    // A fixed moz-extension:// host, so tests can open the options page.
+                    "extensions.webextensions.uuids": json!({ crate::ADDON_ID: crate::ADDON_UUID }).to_string(),
                 },
             }
         });

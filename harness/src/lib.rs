@@ -19,6 +19,16 @@ pub use site::StaticSite;
 
 use std::path::PathBuf;
 
+/// The add-on's id (manifest.json `browser_specific_settings.gecko.id`).
+pub const ADDON_ID: &str = "mozci-treeherder@mozci.example";
+/// The moz-extension:// host the harness gives the add-on.
+pub const ADDON_UUID: &str = "5f0c6a2e-8d4b-4c1e-9a73-2b6e4d8f1c05";
+
+/// The add-on's page at `path` (e.g. `extension/options.html`).
+pub fn addon_url(path: &str) -> String {
+    format!("moz-extension://{ADDON_UUID}/{path}")
+}
+
 /// The repository root (where manifest.json lives): the unpacked add-on.
 pub fn repo_root() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");

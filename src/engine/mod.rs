@@ -7,6 +7,7 @@
 //! add-on's background page (in WebAssembly); both only add storage and
 //! presentation.
 
+pub mod addon;
 pub mod execute;
 pub mod ledger;
 pub mod merges;

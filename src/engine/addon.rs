@@ -1,0 +1,757 @@
+//! What the add-on's background asks of the engine, as serialisable requests
+//! and answers: plan a backfill for the job selected on a Treeherder page,
+//! carry it out, and take one monitoring step. The background only stores
+//! these values and shows their texts; every decision is made here.
+
+use super::execute::{execute_plans, PushExecution};
+use super::ledger::{Ledger, TriggerOutcome};
+use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
+use super::Session;
+use crate::ci::buildbot::BuildbotCi;
+use crate::ci::taskcluster::TaskclusterCi;
+use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, JobType};
+use crate::error::{Error, Result};
+use crate::http::{send_checked, HttpClient, HttpRequest, RetryPolicy};
+use crate::model::{CiSystem, Job, Push, PushHistory};
+use crate::plan::backfill::BackfillRequest;
+use crate::plan::backfill_button::is_try_repository;
+use crate::plan::monitor::{Stage, WatchItem};
+use crate::plan::trigger::{trigger_range_plan, PushAction, PushPlan};
+use crate::plan::verdict::{backfill_verdict, Verdict};
+use crate::sources::buildapi::BasicCredentials;
+use crate::sources::taskcluster::credentials::parse_user_credentials;
+use crate::sources::taskcluster::RootUrl;
+use crate::sources::treeherder_page::{parse_job_view_url, SelectedJob};
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+
+/// Plans starting more jobs than this need a Confirm click.
+pub const CONFIRM_ABOVE: u32 = 5;
+/// Bounds of the popup's "times" choice.
+pub const MAX_TIMES: u32 = 10;
+/// Deepest backfill the add-on plans.
+pub const MAX_DEPTH: u32 = 50;
+
+const PRODUCTION_TREEHERDER: &str = "https://treeherder.mozilla.org";
+const STAGING_TREEHERDER: &str = "https://treeherder.allizom.org";
+
+/// The options page's settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddonSettings {
+    /// Custom instance origins (Treeherder, hg, BuildAPI host, Taskcluster):
+    /// used when the page's origin is this Treeherder.
+    pub custom: Option<CustomOrigins>,
+    pub buildapi_user: Option<String>,
+    pub buildapi_password: Option<String>,
+}
+
+/// A Treeherder instance outside production and staging, by its origins.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CustomOrigins {
+    pub treeherder: String,
+    pub hg: String,
+    pub buildapi: String,
+    pub taskcluster: String,
+}
+
+impl AddonSettings {
+    fn buildapi_credentials(&self) -> Option<BasicCredentials> {
+        match (&self.buildapi_user, &self.buildapi_password) {
+            (Some(user), Some(password)) if !user.is_empty() => {
+                Some(BasicCredentials::new(user.clone(), password.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How to fill the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Walk back to the last push where the job passed and fill every push in between.
+    ToLastGood,
+    /// Taskcluster's own `backfill` action: `depth` earlier pushes, `times` runs each.
+    FixedRange,
+    /// `times` runs on the selected push only.
+    TriggerHere,
+}
+
+/// What the user asked for on a page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanRequest {
+    pub page_url: String,
+    pub mode: Mode,
+    pub depth: u32,
+    pub times: u32,
+}
+
+/// Who must act when the CI system refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthProblem {
+    /// No Taskcluster credentials: log in to Treeherder.
+    LogInToTreeherder,
+    /// BuildAPI answered 401: enter LDAP credentials in the options.
+    LogInInOptions,
+    /// 403: the credentials are valid but have no access.
+    NoAccess,
+}
+
+/// A failure as the add-on shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    pub message: String,
+    pub auth: Option<AuthProblem>,
+}
+
+impl Failure {
+    pub fn of(error: &Error, ci: Option<CiSystem>) -> Failure {
+        let auth = match (error, ci) {
+            (Error::Forbidden { .. }, _) => Some(AuthProblem::NoAccess),
+            (Error::Unauthorized { .. }, Some(CiSystem::Taskcluster)) => {
+                Some(AuthProblem::LogInToTreeherder)
+            }
+            (Error::Unauthorized { .. }, _) => Some(AuthProblem::LogInInOptions),
+            (Error::Config(_), Some(CiSystem::Taskcluster)) => Some(AuthProblem::LogInToTreeherder),
+            _ => None,
+        };
+        let message = match auth {
+            Some(AuthProblem::NoAccess) => format!("this account has no access ({error})"),
+            Some(AuthProblem::LogInInOptions) => {
+                "BuildAPI needs your LDAP login: enter it in the add-on's options".to_string()
+            }
+            Some(AuthProblem::LogInToTreeherder) => {
+                format!("log in to Treeherder first ({error})")
+            }
+            None => error.to_string(),
+        };
+        Failure { message, auth }
+    }
+}
+
+/// One push of a plan, as the panel shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanRow {
+    pub push_id: u64,
+    pub revision: String,
+    pub action: String,
+    pub runs: String,
+}
+
+/// A plan ready to show and, once confirmed, to execute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddonPlan {
+    /// The run this plan would start (see [`run_key`]).
+    pub key: String,
+    pub repo: String,
+    pub mode: Mode,
+    pub depth: u32,
+    pub times: u32,
+    pub job_type: JobType,
+    pub selected_job: Job,
+    pub selected_push: Push,
+    pub endpoints: Endpoints,
+    pub tc_root: Option<String>,
+    /// Newest first.
+    pub histories: Vec<PushHistory>,
+    pub plans: Vec<PushPlan>,
+    pub summary: String,
+    pub notes: Vec<String>,
+    pub jobs_started_now: u32,
+    pub needs_confirmation: bool,
+    pub rows: Vec<PlanRow>,
+    /// Treeherder page of the range, for links.
+    pub range_url: String,
+}
+
+/// Monitoring state of one run of the add-on, persisted by the background.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WatchState {
+    /// Stable key: repo, push and job type of the selection.
+    pub key: String,
+    pub repo: String,
+    pub job_type: JobType,
+    pub endpoints: Endpoints,
+    pub tc_root: Option<String>,
+    pub pushes: Vec<Push>,
+    pub items: Vec<WatchItem>,
+    pub rows: Vec<ProgressRow>,
+    pub settled: bool,
+    pub verdict: Option<Verdict>,
+    pub verdict_text: Option<String>,
+    pub range_url: String,
+    pub problem: Option<Failure>,
+    pub polls: u32,
+}
+
+/// One push's progress, as the panel and popup show it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProgressRow {
+    pub push_id: u64,
+    pub revision: String,
+    pub text: String,
+    pub done: bool,
+}
+
+/// The answer to an execution.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecuteAnswer {
+    pub executions: Vec<PushExecution>,
+    pub ledger: Ledger,
+    pub watch: WatchState,
+}
+
+/// The answer to one monitoring step.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchAnswer {
+    pub watch: WatchState,
+    pub ledger: Ledger,
+    pub events: Vec<WatchEvent>,
+}
+
+/// The endpoints serving the Treeherder at `page_origin`: production and
+/// staging are known; a custom instance must match the options; any other
+/// origin is asked whether it is a `mozci-sandbox` (its state names its origins).
+pub async fn endpoints_for_page(
+    http: &dyn HttpClient,
+    settings: &AddonSettings,
+    page_origin: &str,
+) -> Result<Endpoints> {
+    let origin = page_origin.trim_end_matches('/');
+    if origin == PRODUCTION_TREEHERDER {
+        return Ok(Endpoints::default());
+    }
+    if origin == STAGING_TREEHERDER {
+        return Ok(Endpoints {
+            treeherder: STAGING_TREEHERDER.into(),
+            ..Endpoints::default()
+        });
+    }
+    if let Some(c) = settings
+        .custom
+        .as_ref()
+        .filter(|c| c.treeherder.trim_end_matches('/') == origin)
+    {
+        return Ok(Endpoints::sandbox(
+            &c.treeherder,
+            &c.hg,
+            &c.buildapi,
+            &c.taskcluster,
+        ));
+    }
+    let request =
+        HttpRequest::get(format!("{origin}/__sandbox/state")).header("Accept", "application/json");
+    let response = send_checked(http, request, RetryPolicy::default())
+        .await
+        .map_err(|_| {
+            Error::Config(format!(
+                "{origin} is neither production, staging, a custom instance from the options, nor a mozci-sandbox"
+            ))
+        })?;
+    #[derive(Deserialize)]
+    struct SandboxState {
+        urls: CustomOrigins,
+    }
+    let state: SandboxState = serde_json::from_slice(&response.body)
+        .map_err(|e| Error::json("mozci-sandbox state", &e))?;
+    let u = state.urls;
+    Ok(Endpoints::sandbox(
+        &u.treeherder,
+        &u.hg,
+        &u.buildapi,
+        &u.taskcluster,
+    ))
+}
+
+/// A session on `endpoints` with both backends. Taskcluster credentials are
+/// the page's `localStorage.userCredentials` text, used for this call only.
+fn session(
+    http: Rc<dyn HttpClient>,
+    endpoints: &Endpoints,
+    tc_root: Option<&str>,
+    settings: &AddonSettings,
+    user_credentials: Option<&str>,
+) -> Result<(Session, TaskclusterCi)> {
+    let ctx = CiContext::new(http, endpoints.clone());
+    let root = RootUrl::parse(tc_root.unwrap_or(&endpoints.taskcluster))?;
+    let tc_credentials = match user_credentials {
+        Some(text) => {
+            Some(parse_user_credentials(Some(text), &root, clock::now_ms() as i64)?.credentials)
+        }
+        None => None,
+    };
+    let buildbot = BuildbotCi::new(ctx.clone(), settings.buildapi_credentials().as_ref())?;
+    let taskcluster = TaskclusterCi::new(ctx.clone(), root.clone(), tc_credentials.clone());
+    let action_client = TaskclusterCi::new(ctx.clone(), root, tc_credentials);
+    Ok((
+        Session {
+            ctx,
+            backends: Backends {
+                buildbot: Some(Rc::new(buildbot)),
+                taskcluster: Some(Rc::new(taskcluster)),
+            },
+        },
+        action_client,
+    ))
+}
+
+fn action_text(action: &PushAction) -> String {
+    match action {
+        PushAction::Nothing => "enough runs already".into(),
+        PushAction::Retrigger { count, .. } => format!("retrigger ×{count}"),
+        PushAction::Trigger { count, .. } => format!("add {count} new job(s)"),
+        PushAction::BuildFirst { then_tests, .. } => {
+            format!("build first, then {then_tests} test run(s)")
+        }
+        PushAction::WaitForBuild { then_tests, .. } => {
+            format!("wait for the build, then {then_tests} test run(s)")
+        }
+    }
+}
+
+fn runs_text(history: Option<&PushHistory>) -> String {
+    match history {
+        Some(h) => {
+            let c = h.counts();
+            format!(
+                "{} passed, {} failed, {} pending/running",
+                c.succeeded,
+                c.failed,
+                c.in_progress()
+            )
+        }
+        None => String::new(),
+    }
+}
+
+fn range_url(endpoints: &Endpoints, repo: &str, pushes: &[Push]) -> String {
+    let base = endpoints.treeherder.trim_end_matches('/');
+    match (pushes.first(), pushes.last()) {
+        (Some(newest), Some(oldest)) => format!(
+            "{base}/jobs?repo={repo}&tochange={}&fromchange={}",
+            newest.revision.0, oldest.revision.0
+        ),
+        _ => format!("{base}/jobs?repo={repo}"),
+    }
+}
+
+/// Plan what `request` asks for on the page's selected job. The ledger's
+/// pending triggers count as runs already asked for, so nothing is doubled.
+pub async fn plan(
+    http: Rc<dyn HttpClient>,
+    settings: &AddonSettings,
+    request: &PlanRequest,
+    ledger: &Ledger,
+) -> Result<AddonPlan> {
+    let selection = parse_job_view_url(&request.page_url)
+        .ok_or_else(|| Error::Invalid("this page is not a Treeherder job view".into()))?;
+    if is_try_repository(&selection.repo) {
+        return Err(Error::Invalid(
+            "backfill does not apply to try pushes".into(),
+        ));
+    }
+    if !(1..=MAX_TIMES).contains(&request.times) || !(1..=MAX_DEPTH).contains(&request.depth) {
+        return Err(Error::Invalid(format!(
+            "times must be 1-{MAX_TIMES} and depth 1-{MAX_DEPTH}"
+        )));
+    }
+    let endpoints = endpoints_for_page(http.as_ref(), settings, &selection.origin).await?;
+    let ctx = CiContext::new(http.clone(), endpoints.clone());
+    let repo = selection.repo.clone();
+    let repository = treeherder::repository(&ctx, &repo).await?;
+    if repository.is_try_repo {
+        return Err(Error::Invalid(
+            "backfill does not apply to try pushes".into(),
+        ));
+    }
+    let (job, push) = match &selection.selected {
+        Some(SelectedJob::TaskRun { task_id, run }) => {
+            treeherder::job_by_task(&ctx, &repo, task_id, *run).await?
+        }
+        Some(SelectedJob::JobId { job_id }) => treeherder::job_by_id(&ctx, &repo, *job_id).await?,
+        None => return Err(Error::Invalid("select a job first".into())),
+    };
+    let job_type = JobType::of(&job);
+    let tc_root = repository.tc_root_url.clone();
+    let (session, _) = session(http, &endpoints, tc_root.as_deref(), settings, None)?;
+    let now = clock::now_ms();
+    let (histories, plans, summary, notes, needs_confirmation) = match request.mode {
+        Mode::ToLastGood => {
+            let backfill = BackfillRequest {
+                depth: request.depth,
+                times: request.times,
+            };
+            let analysis = session
+                .analyse_backfill(&repo, &job_type, &push.revision, backfill, ledger, now)
+                .await?;
+            let confirm = analysis.plan.needs_confirmation(CONFIRM_ABOVE);
+            (
+                analysis.histories,
+                analysis.plan.pushes.clone(),
+                analysis.plan.summary(),
+                analysis.plan.notes.clone(),
+                confirm,
+            )
+        }
+        Mode::TriggerHere => {
+            let histories = session
+                .histories(&repo, std::slice::from_ref(&push), &job_type, ledger, now)
+                .await?;
+            let plans = trigger_range_plan(&histories, request.times);
+            let started: u32 = plans.iter().map(|p| p.action.jobs_started_now()).sum();
+            (
+                histories,
+                plans,
+                format!("{started} job(s) to start on this push"),
+                Vec::new(),
+                started > CONFIRM_ABOVE,
+            )
+        }
+        Mode::FixedRange => {
+            if job_type.ci != CiSystem::Taskcluster {
+                return Err(Error::Invalid(
+                    "a fixed-range backfill is Taskcluster's backfill action: choose \"to the last good push\" for Buildbot jobs".into(),
+                ));
+            }
+            let pushes = session
+                .pushes_ending_at(&repo, &push.revision, request.depth)
+                .await?;
+            let histories = session
+                .histories(&repo, &pushes, &job_type, ledger, now)
+                .await?;
+            let started = request.depth.saturating_mul(request.times);
+            (
+                histories,
+                Vec::new(),
+                format!(
+                    "Taskcluster backfill action: {} run(s) on each of the {} earlier push(es)",
+                    request.times, request.depth
+                ),
+                Vec::new(),
+                started > CONFIRM_ABOVE,
+            )
+        }
+    };
+    let rows = match request.mode {
+        Mode::FixedRange => histories
+            .iter()
+            .skip(1)
+            .map(|h| PlanRow {
+                push_id: h.push.id,
+                revision: h.push.revision.short().to_string(),
+                action: format!("backfill action ×{}", request.times),
+                runs: runs_text(Some(h)),
+            })
+            .collect(),
+        _ => plans
+            .iter()
+            .map(|p| PlanRow {
+                push_id: p.push_id,
+                revision: p.revision.short().to_string(),
+                action: action_text(&p.action),
+                runs: runs_text(histories.iter().find(|h| h.push.id == p.push_id)),
+            })
+            .collect(),
+    };
+    let jobs_started_now = match request.mode {
+        Mode::FixedRange => request.depth.saturating_mul(request.times),
+        _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
+    };
+    let pushes: Vec<Push> = histories.iter().map(|h| h.push.clone()).collect();
+    Ok(AddonPlan {
+        key: run_key(&repo, push.id, &job_type.name),
+        range_url: range_url(&endpoints, &repo, &pushes),
+        repo,
+        mode: request.mode,
+        depth: request.depth,
+        times: request.times,
+        job_type,
+        selected_job: job,
+        selected_push: push,
+        endpoints,
+        tc_root,
+        histories,
+        plans,
+        summary,
+        notes,
+        jobs_started_now,
+        needs_confirmation,
+        rows,
+    })
+}
+
+/// The key under which a run is stored: one run per repository, push and
+/// job type at a time.
+pub fn run_key(repo: &str, push_id: u64, job_name: &str) -> String {
+    format!("{repo}/{push_id}/{job_name}")
+}
+
+/// The refusal behind a trigger's outcome, from the reason text that
+/// `crate::Error`'s 401/403 messages produce.
+fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Failure> {
+    let reason = match outcome {
+        TriggerOutcome::Refused { reason } | TriggerOutcome::Partial { reason, .. } => reason,
+        _ => return None,
+    };
+    let auth = if reason.contains("403 Forbidden") {
+        AuthProblem::NoAccess
+    } else if reason.contains("401 Unauthorized") || reason.contains("log in") {
+        match ci {
+            CiSystem::Taskcluster => AuthProblem::LogInToTreeherder,
+            CiSystem::Buildbot => AuthProblem::LogInInOptions,
+        }
+    } else {
+        return Some(Failure {
+            message: reason.clone(),
+            auth: None,
+        });
+    };
+    let message = match auth {
+        AuthProblem::NoAccess => "this account has no access: nothing was triggered".to_string(),
+        AuthProblem::LogInInOptions => {
+            "BuildAPI refused: log in (enter your LDAP credentials in the add-on's options)"
+                .to_string()
+        }
+        AuthProblem::LogInToTreeherder => "log in to Treeherder first".to_string(),
+    };
+    Some(Failure {
+        message,
+        auth: Some(auth),
+    })
+}
+
+fn progress_rows(
+    watch_pushes: &[Push],
+    items: &[WatchItem],
+    histories: &[PushHistory],
+) -> Vec<ProgressRow> {
+    watch_pushes
+        .iter()
+        .filter_map(|push| {
+            let item = items.iter().find(|i| i.push_id == push.id)?;
+            let history = histories.iter().find(|h| h.push.id == push.id);
+            let stage = match item.stage {
+                Stage::WaitingForBuild => "waiting for the build",
+                Stage::Running => "running",
+                Stage::Done => "done",
+                Stage::GaveUp => "gave up",
+            };
+            Some(ProgressRow {
+                push_id: push.id,
+                revision: push.revision.short().to_string(),
+                text: format!("{stage}: {}", runs_text(history)),
+                done: matches!(item.stage, Stage::Done | Stage::GaveUp),
+            })
+        })
+        .collect()
+}
+
+/// Carry out a confirmed plan: each trigger sent once and recorded in the
+/// ledger (returned updated), and the watch state to poll from now on.
+pub async fn execute(
+    http: Rc<dyn HttpClient>,
+    settings: &AddonSettings,
+    plan: &AddonPlan,
+    user_credentials: Option<&str>,
+    ledger: &mut Ledger,
+) -> Result<ExecuteAnswer> {
+    let ci = plan.job_type.ci;
+    if ci == CiSystem::Taskcluster && user_credentials.is_none() {
+        return Err(Error::Config(
+            "no Taskcluster credentials: log in to Treeherder".into(),
+        ));
+    }
+    let (session, action_client) = session(
+        http,
+        &plan.endpoints,
+        plan.tc_root.as_deref(),
+        settings,
+        user_credentials,
+    )?;
+    ledger.prune(clock::now_ms());
+    let (executions, items, watch_pushes) = match plan.mode {
+        Mode::FixedRange => {
+            // Sent once; a refusal (401/403) is the caller's failure to show.
+            action_client
+                .backfill_action(
+                    &plan.repo,
+                    &plan.selected_push,
+                    &plan.selected_job,
+                    plan.depth,
+                    plan.times,
+                )
+                .await?;
+            let earlier: Vec<Push> = plan
+                .histories
+                .iter()
+                .skip(1)
+                .map(|h| h.push.clone())
+                .collect();
+            let items: Vec<WatchItem> = earlier
+                .iter()
+                .map(|p| WatchItem {
+                    push_id: p.id,
+                    job_name: plan.job_type.name.clone(),
+                    wanted: plan.times,
+                    stage: Stage::Running,
+                    rerun_budget: 0,
+                })
+                .collect();
+            (Vec::new(), items, earlier)
+        }
+        _ => {
+            let executions = execute_plans(
+                &session,
+                &plan.repo,
+                &plan.job_type,
+                &plan.plans,
+                &plan.histories,
+                ledger,
+                |_| {},
+            )
+            .await?;
+            let items = watch_items(&executions, &plan.job_type.name, DEFAULT_RERUN_BUDGET);
+            let pushes: Vec<Push> = plan
+                .histories
+                .iter()
+                .filter(|h| items.iter().any(|i| i.push_id == h.push.id))
+                .map(|h| h.push.clone())
+                .collect();
+            (executions, items, pushes)
+        }
+    };
+    let problem = executions
+        .iter()
+        .flat_map(|e| e.records.iter())
+        .find_map(|r| refusal_problem(&r.outcome, ci));
+    // The runs just asked for count as pending until the CI system shows them.
+    let mut histories = plan.histories.clone();
+    ledger.apply(
+        &plan.repo,
+        &plan.job_type.name,
+        &mut histories,
+        clock::now_ms(),
+    );
+    let rows = progress_rows(&watch_pushes, &items, &histories);
+    let settled = problem.is_some() || all_settled(&items);
+    Ok(ExecuteAnswer {
+        executions,
+        ledger: ledger.clone(),
+        watch: WatchState {
+            key: plan.key.clone(),
+            repo: plan.repo.clone(),
+            job_type: plan.job_type.clone(),
+            endpoints: plan.endpoints.clone(),
+            tc_root: plan.tc_root.clone(),
+            range_url: plan.range_url.clone(),
+            pushes: watch_pushes,
+            items,
+            rows,
+            settled,
+            verdict: None,
+            verdict_text: problem.as_ref().map(|p| p.message.clone()),
+            problem,
+            polls: 0,
+        },
+    })
+}
+
+/// One monitoring poll: fresh runs, reactions carried out (new triggers
+/// only with the user's credentials at hand), progress and, once every push
+/// settled, the verdict.
+pub async fn watch(
+    http: Rc<dyn HttpClient>,
+    settings: &AddonSettings,
+    state: &WatchState,
+    user_credentials: Option<&str>,
+    ledger: &mut Ledger,
+) -> Result<WatchAnswer> {
+    let (session, _) = session(
+        http,
+        &state.endpoints,
+        state.tc_root.as_deref(),
+        settings,
+        user_credentials,
+    )?;
+    let mut items = state.items.clone();
+    let (histories, events) = watch_step(
+        &session,
+        &state.repo,
+        &state.job_type,
+        &state.pushes,
+        &mut items,
+        ledger,
+    )
+    .await?;
+    let settled = all_settled(&items);
+    let verdict = settled.then(|| backfill_verdict(&histories));
+    let mut next = state.clone();
+    next.rows = progress_rows(&state.pushes, &items, &histories);
+    next.items = items;
+    next.settled = settled;
+    next.verdict_text = verdict.as_ref().map(Verdict::describe);
+    next.verdict = verdict;
+    next.polls = state.polls.saturating_add(1);
+    Ok(WatchAnswer {
+        watch: next,
+        ledger: ledger.clone(),
+        events,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_who_must_act() {
+        let forbidden = TriggerOutcome::Refused {
+            reason: "http://x/self-serve answered 403 Forbidden: this account has no access".into(),
+        };
+        let p = refusal_problem(&forbidden, CiSystem::Buildbot).map(|p| p.auth);
+        assert_eq!(p, Some(Some(AuthProblem::NoAccess)));
+        let unauthorized = TriggerOutcome::Refused {
+            reason: "http://x answered 401 Unauthorized: log in".into(),
+        };
+        let p = refusal_problem(&unauthorized, CiSystem::Buildbot).map(|p| p.auth);
+        assert_eq!(p, Some(Some(AuthProblem::LogInInOptions)));
+        let accepted = TriggerOutcome::Accepted {
+            ids: vec!["1".into()],
+            runs: 1,
+        };
+        assert!(refusal_problem(&accepted, CiSystem::Buildbot).is_none());
+    }
+
+    #[test]
+    fn failures_say_log_in_or_no_access() {
+        let f = Failure::of(
+            &Error::Unauthorized {
+                url: "http://b".into(),
+            },
+            Some(CiSystem::Buildbot),
+        );
+        assert_eq!(f.auth, Some(AuthProblem::LogInInOptions));
+        assert!(f.message.contains("options"));
+        let f = Failure::of(
+            &Error::Forbidden {
+                url: "http://b".into(),
+                detail: "ACCESS DENIED!".into(),
+            },
+            Some(CiSystem::Buildbot),
+        );
+        assert!(f.message.starts_with("this account has no access"));
+    }
+
+    #[test]
+    fn settings_read_camel_case_and_skip_empty_users() {
+        let s: AddonSettings =
+            serde_json::from_str(r#"{"buildapiUser":"","buildapiPassword":"x"}"#).unwrap();
+        assert!(s.buildapi_credentials().is_none());
+        let s: AddonSettings =
+            serde_json::from_str(r#"{"buildapiUser":"a@b","buildapiPassword":"x"}"#).unwrap();
+        assert_eq!(s.buildapi_credentials().map(|c| c.user), Some("a@b".into()));
+    }
+}

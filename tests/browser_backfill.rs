@@ -1,0 +1,621 @@
+//! Browser end-to-end backfills: the real add-on in headless Firefox ESR on
+//! the `mozci-sandbox` pages. A trusted click on Backfill plans, confirms and
+//! triggers; the sandbox's request log must then show exactly the expected
+//! hook triggers (Taskcluster) or Self-Serve POSTs (Buildbot), and nothing
+//! for untrusted clicks, second clicks or refused credentials.
+//! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
+#![cfg(not(target_arch = "wasm32"))]
+
+use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
+const BUILDER: &str = "Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1";
+
+/// The sandbox's admin API over HTTP.
+struct Admin {
+    http: reqwest::Client,
+    treeherder: String,
+}
+
+impl Admin {
+    fn new(sandbox: &Sandbox) -> Admin {
+        Admin {
+            http: reqwest::Client::new(),
+            treeherder: sandbox.origins.treeherder.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.treeherder);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let url = format!("{}{path}", self.treeherder);
+        let response = self
+            .http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
+    }
+
+    /// Id of the newest logged request (0 when none).
+    async fn last_request_id(&self) -> Result<u64> {
+        let log = self.get("/__sandbox/requests").await?;
+        Ok(log
+            .as_array()
+            .and_then(|a| a.iter().filter_map(|r| r["id"].as_u64()).max())
+            .unwrap_or(0))
+    }
+
+    async fn requests_after(&self, origin: &str, after: u64) -> Result<Vec<Value>> {
+        let log = self
+            .get(&format!(
+                "/__sandbox/requests?origin={origin}&after={after}"
+            ))
+            .await?;
+        Ok(log.as_array().cloned().unwrap_or_default())
+    }
+
+    /// The push of `repo` at `index` in the scenario (oldest = 0).
+    async fn push_at(&self, repo: &str, index: u64) -> Result<Value> {
+        let summary = self.get(&format!("/__sandbox/summary?repo={repo}")).await?;
+        summary
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
+            .cloned()
+            .ok_or_else(|| anyhow!("no push {index} of {repo}"))
+    }
+
+    /// The simulator's record of the job `label` on a push.
+    async fn job(&self, repo: &str, push_id: u64, label: &str) -> Result<Value> {
+        let jobs = self
+            .get(&format!(
+                "/__sandbox/jobs?repo={repo}&push_id={push_id}&label={}",
+                urlencode(label)
+            ))
+            .await?;
+        jobs.as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .ok_or_else(|| anyhow!("no {label} on push {push_id}"))
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The job view with the failing `LABEL` of autoland's push `index` selected,
+/// and the demo user's Taskcluster login in the page's localStorage.
+async fn open_current_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    index: u64,
+) -> Result<()> {
+    let push = admin.push_at("autoland", index).await?;
+    let push_id = push["push_id"].as_u64().context("push_id")?;
+    let revision = push["revision"].as_str().context("revision")?;
+    let job = admin.job("autoland", push_id, LABEL).await?;
+    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
+    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
+    browser
+        .goto(&format!(
+            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
+            sandbox.origins.treeherder
+        ))
+        .await?;
+    browser.wait_for("body[data-th-ready]", WAIT).await?;
+    let demo = admin.get("/__sandbox/demo-credentials").await?;
+    let stored = json!({ sandbox.origins.taskcluster.clone(): {
+        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
+        "expires": "2099-01-01T00:00:00.000Z",
+    }});
+    browser
+        .js(&format!(
+            "localStorage.setItem('userCredentials', {}); return true;",
+            serde_json::to_string(&stored.to_string())?
+        ))
+        .await?;
+    browser
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Click Backfill for real, and Confirm when the plan asks for it; returns
+/// the panel's final state attribute.
+async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
+    // A panel left from an earlier attempt must not be mistaken for this one's.
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    browser
+        .wait_for("#mozci-backfill-btn", WAIT)
+        .await?
+        .click()
+        .await?;
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
+            WAIT,
+        )
+        .await?;
+    if state == "plan" {
+        if let Ok(confirm) = browser
+            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
+            .await
+        {
+            confirm.click().await?;
+        }
+    }
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
+            WAIT,
+        )
+        .await?;
+    Ok(state.as_str().unwrap_or_default().to_string())
+}
+
+/// Hook triggers (POSTs to the hooks service) in a request log slice.
+fn hook_triggers(log: &[Value]) -> Vec<&Value> {
+    log.iter()
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains("/api/hooks/v1/hooks/"))
+        })
+        .collect()
+}
+
+async fn start_sandbox() -> Result<Sandbox> {
+    Sandbox::start(&["--speed", "0"]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_taskcluster_current_page", async |browser| {
+        // Push 21 fails; 20, 19, 18 fail too and 17 passed: four pushes to fill.
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let before = admin.last_request_id().await?;
+
+        // A page script's synthetic click is untrusted: nothing happens.
+        browser.js("document.getElementById('mozci-backfill-btn').click(); return true;").await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let panel = browser.js("return document.getElementById('mozci-panel') !== null;").await?;
+        ensure!(panel == json!(false), "an untrusted click opened the panel");
+        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "an untrusted click sent requests");
+
+        let state = click_backfill_and_confirm(browser).await?;
+        browser.screenshot("progress").await?;
+        ensure!(state == "running", "panel state after confirming: {state}");
+        let rows = browser
+            .js("return [...document.querySelectorAll('#mozci-panel tr[data-push-id]')].map(r => Number(r.dataset.pushId));")
+            .await?;
+        let pushes: Vec<u64> = serde_json::from_value(rows)?;
+
+        let log = admin.requests_after("taskcluster", before).await?;
+        let triggers = hook_triggers(&log);
+        ensure!(!pushes.is_empty(), "no pushes in progress");
+        ensure!(triggers.len() == pushes.len(), "{} hook triggers for {} pushes: {log:#?}", triggers.len(), pushes.len());
+        for t in &triggers {
+            ensure!(t["status"] == 200, "hook trigger refused: {t}");
+            ensure!(t["user"].as_str().is_some_and(|u| u.contains("sheriff")), "signed as the demo user: {t}");
+            let body = t["body"].as_str().unwrap_or_default();
+            ensure!(body.contains("retrigger-multiple") || body.contains("add-new-jobs"), "action: {body}");
+            ensure!(body.contains(LABEL), "the job type: {body}");
+        }
+        // The expected range, from the simulator's own results: push 21 back to
+        // (not including) the newest earlier push where the job did not fail.
+        let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
+        let summary = summary.as_array().context("summary")?;
+        let failed_at = |index: u64| {
+            summary.iter().find(|p| p["index"].as_u64() == Some(index)).is_some_and(|p| {
+                p["failed"].as_array().is_some_and(|f| f.iter().any(|l| l == LABEL))
+            })
+        };
+        let mut expected = Vec::new();
+        let mut index = 21;
+        while failed_at(index) {
+            let push = summary.iter().find(|p| p["index"].as_u64() == Some(index)).context("push")?;
+            expected.push(push.clone());
+            index -= 1;
+        }
+        let expected_ids: Vec<u64> = expected.iter().filter_map(|p| p["push_id"].as_u64()).collect();
+        ensure!(pushes == expected_ids, "pushes {pushes:?}, expected {expected_ids:?}");
+        // Each expected push got exactly one action (its revision in the hook's context).
+        for push in &expected {
+            let revision = push["revision"].as_str().context("revision")?;
+            ensure!(
+                triggers.iter().filter(|t| t["body"].as_str().is_some_and(|b| b.contains(revision))).count() == 1,
+                "exactly one trigger for push {revision}"
+            );
+        }
+
+        // A second click during the run shows it and sends nothing more.
+        let after_first = admin.last_request_id().await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).is_empty(), "a second click triggered again");
+
+        // The tab goes elsewhere and comes back: the run is still there, from
+        // the background's storage, and a new click shows it instead of planning.
+        browser.goto(&format!("{}/__sandbox/state", sandbox.origins.treeherder)).await?;
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+
+        // The runs finish; a poll reacts, and the answer appears.
+        admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
+        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        let verdict = browser
+            .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
+            .await?;
+        browser.screenshot("result").await?;
+        let verdict = verdict.as_str().unwrap_or_default();
+        ensure!(
+            verdict.starts_with("first bad push") || verdict.starts_with("intermittent") || verdict.starts_with("no failure"),
+            "verdict: {verdict}"
+        );
+        ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).iter().all(|t| t["status"] == 200), "re-runs while watching were accepted");
+        Ok(())
+    })
+    .await
+}
+
+/// Follow the panel's link to the options page (opened by the add-on in a
+/// new tab), run `fill` there, save, and come back to the page.
+async fn through_options(
+    browser: &Browser,
+    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
+) -> Result<()> {
+    let page = browser.client.window().await?;
+    let before = browser.client.windows().await?;
+    browser
+        .wait_for("#mozci-panel .mozci-options-link", WAIT)
+        .await?
+        .click()
+        .await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    let options = loop {
+        let now = browser.client.windows().await?;
+        if let Some(h) = now.into_iter().find(|h| !before.contains(h)) {
+            break h;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the options page did not open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.client.switch_to_window(options).await?;
+    let options_url = addon_url("extension/options.html");
+    browser
+        .wait_for_js(&format!("location.href === {options_url:?}"), WAIT)
+        .await?;
+    browser.wait_for("body[data-ready='true']", WAIT).await?;
+    fill(browser).await?;
+    browser.wait_for("#save", WAIT).await?.click().await?;
+    browser
+        .wait_for_js(
+            "document.getElementById('status').textContent === 'Saved.'",
+            WAIT,
+        )
+        .await?;
+    browser.client.close_window().await?;
+    browser.client.switch_to_window(page).await?;
+    Ok(())
+}
+
+/// Enter BuildAPI credentials through the options (after a refusal).
+async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
+    through_options(browser, async |b| {
+        b.wait_for("#buildapi-user", WAIT)
+            .await?
+            .send_keys(user)
+            .await?;
+        b.wait_for("#buildapi-password", WAIT)
+            .await?
+            .send_keys(password)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The 2015 page with the failing Buildbot mochitest-1 of mozilla-inbound's push `index` selected.
+async fn open_legacy_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    index: u64,
+) -> Result<()> {
+    let push = admin.push_at("mozilla-inbound", index).await?;
+    let push_id = push["push_id"].as_u64().context("push_id")?;
+    let revision = push["revision"].as_str().context("revision")?;
+    let job = admin.job("mozilla-inbound", push_id, BUILDER).await?;
+    let job_id = job["id"].as_u64().context("job id")?;
+    browser
+        .goto(&format!(
+            "{}/legacy#/jobs?repo=mozilla-inbound&revision={revision}&selectedJob={job_id}",
+            sandbox.origins.treeherder
+        ))
+        .await?;
+    browser.wait_for("body[data-th-ready]", WAIT).await?;
+    browser
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
+        .await?;
+    Ok(())
+}
+
+fn buildapi_posts(log: &[Value]) -> Vec<&Value> {
+    log.iter().filter(|r| r["method"] == "POST").collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_buildbot_legacy_page", async |browser| {
+        open_legacy_page(browser, &sandbox, &admin, 22).await?;
+        let before = admin.last_request_id().await?;
+        // Not logged in yet: BuildAPI says 401 and the panel links to the options.
+        ensure!(
+            click_backfill_and_confirm(browser).await? == "failed",
+            "first attempt without credentials must fail"
+        );
+        log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        browser.screenshot("progress").await?;
+        ensure!(
+            state == "running",
+            "panel state: {state}; panel: {}; BuildAPI log: {:#?}",
+            browser
+                .js("return document.getElementById('mozci-panel')?.textContent;")
+                .await?,
+            admin.requests_after("buildapi", before).await?
+        );
+        let log = admin.requests_after("buildapi", before).await?;
+        let posts = buildapi_posts(&log);
+        ensure!(!posts.is_empty(), "no Self-Serve POSTs");
+        for p in &posts {
+            ensure!(p["user"] == "sheriff@mozilla.com", "Basic user: {p}");
+            ensure!(
+                p["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s)),
+                "accepted: {p}"
+            );
+            ensure!(
+                p["path"]
+                    .as_str()
+                    .is_some_and(|path| path.starts_with("/buildapi/self-serve/mozilla-inbound/")),
+                "path: {p}"
+            );
+        }
+        let rows = browser
+            .js("return document.querySelectorAll('#mozci-panel tr[data-push-id]').length;")
+            .await?;
+        ensure!(
+            rows.as_u64() == Some(posts.len() as u64),
+            "one POST per push: {rows} rows, {} posts: {log:#?}",
+            posts.len()
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_buildbot_401", async |browser| {
+        open_legacy_page(browser, &sandbox, &admin, 22).await?;
+        let before = admin.last_request_id().await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "failed", "panel state: {state}");
+        let auth = browser
+            .js("return document.getElementById('mozci-panel').dataset.auth;")
+            .await?;
+        ensure!(auth == "log_in_in_options", "auth problem: {auth}");
+        let text = browser
+            .js("return document.getElementById('mozci-panel').textContent;")
+            .await?;
+        ensure!(
+            text.as_str()
+                .is_some_and(|t| t.contains("LDAP") && t.contains("Open the mozci options")),
+            "message: {text}"
+        );
+        ensure!(
+            buildapi_posts(&admin.requests_after("buildapi", before).await?).is_empty(),
+            "nothing may be POSTed"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn buildbot_without_access_says_so() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_buildbot_403", async |browser| {
+        open_legacy_page(browser, &sandbox, &admin, 22).await?;
+        let before = admin.last_request_id().await?;
+        ensure!(
+            click_backfill_and_confirm(browser).await? == "failed",
+            "first attempt without credentials must fail"
+        );
+        log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        let text = browser
+            .js("return document.getElementById('mozci-panel').textContent;")
+            .await?;
+        ensure!(
+            text.as_str()
+                .is_some_and(|t| t.contains("this account has no access")),
+            "state {state}, message: {text}"
+        );
+        let accepted = admin
+            .requests_after("buildapi", before)
+            .await?
+            .into_iter()
+            .filter(|r| r["method"] == "POST" && r["status"].as_u64().is_some_and(|s| s < 300))
+            .count();
+        ensure!(
+            accepted == 0,
+            "a 403 account got {accepted} request(s) accepted"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_times_choice", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let before = admin.last_request_id().await?;
+        // Default times 3 on four pushes with one failed run each: 2 more per push.
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        let counts = browser.wait_for_js("document.querySelector('#mozci-panel[data-state=\"plan\"] .mozci-counts')?.textContent", WAIT).await?;
+        browser.screenshot("plan").await?;
+        ensure!(counts == "8 job(s) to start on 4 push(es)", "plan with times 3: {counts}");
+        ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-confirm');").await? == json!(true), "8 jobs need a Confirm");
+
+        // Times 2 instead: 4 jobs, small enough to start without confirming.
+        through_options(browser, async |b| {
+            let times = b.wait_for("#times", WAIT).await?;
+            times.clear().await?;
+            times.send_keys("2").await?;
+            Ok(())
+        })
+        .await?;
+        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "nothing sent before the second click");
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "running", "state {state}");
+        let log = admin.requests_after("taskcluster", before).await?;
+        let triggers = hook_triggers(&log);
+        ensure!(triggers.len() == 4, "{} triggers: {log:#?}", triggers.len());
+        for t in &triggers {
+            let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or_default())?;
+            let times = find_key(&body, "times");
+            ensure!(times == Some(&json!(1)), "one more run per push (times 2, one run there): {body}");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The first value of `key` anywhere in a JSON document.
+fn find_key<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(map) => map
+            .get(key)
+            .or_else(|| map.values().find_map(|v| find_key(v, key))),
+        Value::Array(items) => items.iter().find_map(|v| find_key(v, key)),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn button_appears_within_100_ms_of_the_panel_rendering() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_button_timing", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        browser.screenshot("button").await?;
+        // Time from a freshly rendered details panel to the Backfill button in it.
+        browser
+            .js("window.__timing = {}; window.__lastPanel = document.getElementById('details-panel');
+                 new MutationObserver(() => {
+                   const panel = document.getElementById('details-panel');
+                   if (panel && panel !== window.__lastPanel) { window.__lastPanel = panel; window.__timing = { panel: performance.now() }; }
+                   if (window.__timing.panel && !window.__timing.button && panel && panel.querySelector('#mozci-backfill-btn')) {
+                     window.__timing.button = performance.now();
+                   }
+                 }).observe(document.body, { childList: true, subtree: true });
+                 document.querySelector('button.job-btn:not(.selected-job)').click();
+                 return true;")
+            .await?;
+        let delay = browser
+            .wait_for_js("window.__timing.button ? { ms: window.__timing.button - window.__timing.panel } : null", WAIT)
+            .await?;
+        let delay = delay["ms"].as_f64().context("delay")?;
+        println!("panel render → Backfill button: {delay:.1} ms");
+        ensure!(delay < 100.0, "the button took {delay} ms");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_resumes_after_reload", async |browser| {
+        // Push 19: two pushes to fill, four jobs, started without a Confirm.
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        let before = admin.last_request_id().await?;
+        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        let sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(sent == 2, "{sent} hook triggers");
+
+        // The add-on is reloaded (a new version installed over it) mid-run.
+        browser.install_addon(&mozci_harness::repo_root()).await?;
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+        ensure!(
+            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            "the reloaded add-on must not trigger again"
+        );
+        admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
+        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        let verdict = browser
+            .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
+            .await?;
+        ensure!(verdict.as_str().is_some_and(|v| !v.is_empty()), "verdict {verdict}");
+        Ok(())
+    })
+    .await
+}
