@@ -113,47 +113,42 @@ fn decide_missing(history: &PushHistory, counts: &JobCounts, missing: u32) -> (P
                 describe(build.state)
             ),
         ),
-        UpstreamBuild::Ready { files, .. } => match retrigger_candidate(&history.jobs) {
-            Some(job) => (
-                PushAction::Retrigger {
-                    job: Box::new(job.clone()),
-                    count: missing,
-                },
-                format!(
-                    "{have} of {} wanted: retrigger an existing run {missing} time(s)",
-                    have + missing
-                ),
-            ),
-            None => (
-                PushAction::Trigger {
-                    count: missing,
-                    files: files.clone(),
-                },
-                format!(
-                    "{have} of {} wanted: {missing} new run(s) with the push's build",
-                    have + missing
-                ),
-            ),
-        },
-        UpstreamBuild::NotNeeded => match retrigger_candidate(&history.jobs) {
-            Some(job) => (
-                PushAction::Retrigger {
-                    job: Box::new(job.clone()),
-                    count: missing,
-                },
-                format!(
-                    "{have} of {} wanted: retrigger an existing run {missing} time(s)",
-                    have + missing
-                ),
-            ),
-            None => (
-                PushAction::Trigger {
-                    count: missing,
-                    files: Vec::new(),
-                },
-                format!("{have} of {} wanted: {missing} new run(s)", have + missing),
-            ),
-        },
+        UpstreamBuild::Ready { files, .. } => runs_now(history, have, missing, files),
+        UpstreamBuild::NotNeeded => runs_now(history, have, missing, &[]),
+    }
+}
+
+/// The build is there (or not needed): retrigger an existing run if there
+/// is one, else trigger new runs (with the build's `files` if any).
+fn runs_now(
+    history: &PushHistory,
+    have: u32,
+    missing: u32,
+    files: &[String],
+) -> (PushAction, String) {
+    let wanted = have + missing;
+    match retrigger_candidate(&history.jobs) {
+        Some(job) => (
+            PushAction::Retrigger {
+                job: Box::new(job.clone()),
+                count: missing,
+            },
+            format!("{have} of {wanted} wanted: retrigger an existing run {missing} time(s)"),
+        ),
+        None if files.is_empty() => (
+            PushAction::Trigger {
+                count: missing,
+                files: Vec::new(),
+            },
+            format!("{have} of {wanted} wanted: {missing} new run(s)"),
+        ),
+        None => (
+            PushAction::Trigger {
+                count: missing,
+                files: files.to_vec(),
+            },
+            format!("{have} of {wanted} wanted: {missing} new run(s) with the push's build"),
+        ),
     }
 }
 
