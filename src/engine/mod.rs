@@ -7,7 +7,9 @@
 //! add-on's background page (in WebAssembly); both only add storage and
 //! presentation.
 
+pub mod culprit;
 pub mod execute;
+pub mod failures;
 pub mod ledger;
 pub mod merges;
 pub mod ranges;
