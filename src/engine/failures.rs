@@ -116,10 +116,10 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
         if unavailable.is_empty() {
             e
         } else {
-            Error::Invalid(format!(
-                "no log of job {job_id} on {repo} could be read ({e}); {}",
-                unavailable.join("; ")
-            ))
+            Error::parse(
+                format!("the logs of job {job_id} on {repo}"),
+                format!("none could be read ({e}); {}", unavailable.join("; ")),
+            )
         }
     })?;
     Ok(JobFailureReport {
