@@ -131,6 +131,16 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         .sum();
     assert_eq!(first_round, 8, "{doc}");
     assert_eq!(doc["done"], false);
+    let dry_text = mozci_command(&s, &state, &[&base[..], &["--dry-run"]].concat())
+        .output()
+        .await
+        .expect("mozci runs");
+    let text = String::from_utf8_lossy(&dry_text.stdout);
+    assert!(
+        text.contains("round 1: would trigger") && text.contains("dry run: nothing sent"),
+        "{text}"
+    );
+    assert_eq!(hook_calls(&s).await.len(), 0, "a dry run sends nothing");
 
     // The search itself, with the clock moved while it waits.
     let mut child = mozci_command(
@@ -180,17 +190,7 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         .map(|p| p["runs"].as_u64().unwrap_or(0))
         .sum();
     assert!(triggered >= 1, "{doc}");
-    let log = get(&format!(
-        "{}/__sandbox/requests?origin=taskcluster",
-        s.origins.treeherder
-    ))
-    .await;
-    let hooks: Vec<&Value> = log
-        .as_array()
-        .expect("log")
-        .iter()
-        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
-        .collect();
+    let hooks = hook_calls(&s).await;
     let records: usize = doc["rounds"]
         .as_array()
         .expect("rounds")
@@ -206,7 +206,43 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         started.elapsed().as_secs_f64(),
         doc["explanation"]
     );
+
+    // The same command again: the answer comes from the runs already there.
+    let again = mozci_command(&s, &state, &[&["--json"], &base[..]].concat())
+        .output()
+        .await
+        .expect("mozci runs");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&again.stdout).expect("one JSON document");
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(doc["rounds"].as_array().map(Vec::len), Some(0), "{doc}");
+    assert_eq!(doc["culprit"]["revision"], culprit_revision.as_str());
+    assert_eq!(
+        hook_calls(&s).await.len(),
+        hooks.len(),
+        "nothing sent twice"
+    );
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// The hook triggers in the sandbox's request log.
+async fn hook_calls(s: &Sandbox) -> Vec<Value> {
+    let log = get(&format!(
+        "{}/__sandbox/requests?origin=taskcluster",
+        s.origins.treeherder
+    ))
+    .await;
+    log.as_array()
+        .expect("log")
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
+        .cloned()
+        .collect()
 }
 
 #[tokio::test(flavor = "current_thread")]
