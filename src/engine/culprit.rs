@@ -256,10 +256,11 @@ pub async fn culprit_step(
     let planned = match &decision {
         Decision::Done(_) => Vec::new(),
         Decision::Run(wanted) => {
-            let room = config
-                .runs_per_round
-                .saturating_sub(in_flight)
-                .min(config.budget.saturating_sub(search.runs_used() + in_flight));
+            let room = config.runs_per_round.saturating_sub(in_flight).min(
+                config
+                    .budget
+                    .saturating_sub(search.runs_used().saturating_add(in_flight)),
+            );
             plan_runs(range, &runs_to_request(wanted, &observed.in_flight, room))?
         }
     };

@@ -79,6 +79,9 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
     let listing = fetch(ctx, &project.job_log_url_url(job_id)).await?;
     let logs = parse_job_log_urls(&listing)?;
     let text_log_errors_url = project.text_log_errors_url(job_id);
+    // Every source at once: which one is readable is only known after the
+    // fetch (an error summary can be an HTML error page), and a second round
+    // trip costs more than a log read for nothing.
     let (raw, summary, errors, text) = futures::join!(
         fetch_optional(ctx, "raw structured log", log_url(&logs, RAW_LOG_NAMES)),
         fetch_optional(ctx, "error summary", log_url(&logs, ERRORSUMMARY_LOG_NAMES)),
