@@ -5,7 +5,9 @@
 use crate::ledger_store::LedgerFile;
 use crate::CliError;
 use mozci::ci::{clock, JobType};
-use mozci::engine::culprit::{culprit_step, CulpritProgress, PlannedRuns};
+use mozci::engine::culprit::{
+    culprit_step, culprit_step_for_test, CulpritProgress, PlannedRuns, TestVerdicts,
+};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::Session;
 use mozci::model::Revision;
@@ -31,6 +33,10 @@ pub struct CulpritArgs {
     /// Pushes before the suspects whose runs teach the flake rate.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub older: u32,
+    /// Search for the push that broke this test (a path or its end): a run
+    /// counts as failed only if its logs say this test failed.
+    #[arg(long)]
+    pub test: Option<String>,
     /// Stop after this many runs in all (answering the most probable).
     #[arg(long, default_value_t = 300)]
     pub budget: u32,
@@ -96,16 +102,18 @@ pub async fn run(
         .await?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
     let mut rounds: Vec<serde_json::Value> = Vec::new();
+    let mut verdicts = args.test.as_deref().map(TestVerdicts::new);
     loop {
-        let progress = culprit_step(
-            session,
-            &range,
-            &config,
-            &mut ledger,
-            clock::now_ms(),
-            !args.dry_run,
-        )
-        .await?;
+        let when = (clock::now_ms(), !args.dry_run);
+        let progress = match verdicts.as_mut() {
+            Some(verdicts) => {
+                culprit_step_for_test(session, &range, &config, &mut ledger, when, verdicts).await?
+            }
+            None => culprit_step(session, &range, &config, &mut ledger, when.0, when.1).await?,
+        };
+        for note in &progress.unread_logs {
+            eprintln!("warning: logs not read, run left out for now: {note}");
+        }
         if !progress.triggered.is_empty() {
             ledger_file.save(&ledger)?;
         }
@@ -132,6 +140,7 @@ pub async fn run(
                     "repo": args.repo,
                     "job_type": job_type,
                     "revision": args.rev,
+                    "test": args.test,
                     "dry_run": args.dry_run,
                     "done": progress.is_done(),
                     "rounds": rounds,

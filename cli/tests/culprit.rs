@@ -230,6 +230,71 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
     let _ = std::fs::remove_dir_all(&state);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn culprit_of_one_test_reads_the_failed_runs_logs() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-culprit-test1-{}", std::process::id()));
+    let (seen, rows) = failure_seen(&s).await;
+    let seen_index = seen["index"].as_u64().expect("index");
+    let culprit_revision = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))
+        .and_then(|r| r["revision"].as_str())
+        .expect("the regressing push")
+        .to_string();
+    let suspects = (seen_index - REGRESSION_INDEX + 4).max(12).to_string();
+    let revision = seen["revision"].as_str().expect("revision").to_string();
+    let test_name = REGRESSING_TEST.rsplit('/').next().expect("file name");
+    let args = [
+        "--json",
+        "culprit",
+        "--repo",
+        "autoland",
+        "--label",
+        BC1,
+        "--rev",
+        &revision,
+        "--suspects",
+        &suspects,
+        "--test",
+        test_name,
+        "--poll-seconds",
+        "1",
+        "--timeout-minutes",
+        "2",
+    ];
+    let mut child = mozci_command(&s, &state, &args)
+        .spawn()
+        .expect("mozci starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no answer within 60 s"
+        );
+        advance(&s, 900).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let out = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("logs not read"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["test"], test_name);
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(
+        doc["culprit"]["revision"],
+        culprit_revision.as_str(),
+        "{}",
+        doc["explanation"]
+    );
+    assert!(doc["answer"]["confidence"].as_f64().expect("confidence") >= 0.99);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
 /// The hook triggers in the sandbox's request log.
 async fn hook_calls(s: &Sandbox) -> Vec<Value> {
     let log = get(&format!(

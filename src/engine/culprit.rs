@@ -4,15 +4,17 @@
 //! already on their way. Waiting between steps is the caller's business.
 
 use super::execute::execute_plans;
+use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerRecord};
 use super::Session;
 use crate::ci::JobType;
 use crate::error::{Error, Result};
-use crate::model::{JobResult, JobState, Push, PushHistory, Revision};
+use crate::model::{Job, JobResult, JobState, Push, PushHistory, Revision};
 use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use crate::plan::trigger::push_plan;
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// The pushes of one search and the search's numbering of them: suspects
@@ -129,6 +131,25 @@ impl ObservedRuns {
     /// nothing about the code (infrastructure failures, cancelled,
     /// coalesced) are left out.
     pub fn from_histories(range: &CulpritRange, histories: &[PushHistory]) -> Result<Self> {
+        Self::read(range, histories, None)
+    }
+
+    /// As [`ObservedRuns::from_histories`], but a failed run counts as a
+    /// failure only if `verdicts` says the test failed in it, as a pass if
+    /// the test did not, and not at all while its logs are unknown.
+    pub fn for_test(
+        range: &CulpritRange,
+        histories: &[PushHistory],
+        verdicts: &TestVerdicts,
+    ) -> Result<Self> {
+        Self::read(range, histories, Some(verdicts))
+    }
+
+    fn read(
+        range: &CulpritRange,
+        histories: &[PushHistory],
+        verdicts: Option<&TestVerdicts>,
+    ) -> Result<Self> {
         let mut observed = ObservedRuns::default();
         for history in histories {
             let index = range.index_of(history.push.id).ok_or_else(|| {
@@ -143,7 +164,13 @@ impl ObservedRuns {
                         observed.finished.push((index, false))
                     }
                     JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
-                        observed.finished.push((index, true))
+                        let failed = match verdicts {
+                            None => Some(true),
+                            Some(v) => v.test_failed_in(job),
+                        };
+                        if let Some(failed) = failed {
+                            observed.finished.push((index, failed));
+                        }
                     }
                     _ => {}
                 }
@@ -158,6 +185,81 @@ impl ObservedRuns {
 
     pub fn in_flight_total(&self) -> u32 {
         self.in_flight.values().sum()
+    }
+}
+
+/// Whether one test failed in the failed runs, by Treeherder job id, for a
+/// search about that test rather than the whole job. Each failed run's logs
+/// are read once and remembered across steps; the memory is only a saving,
+/// a new `TestVerdicts` reads them again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestVerdicts {
+    /// The test's path, or its end (`browser_foo.js`).
+    pub test: String,
+    failed_by_job: HashMap<u64, bool>,
+}
+
+impl TestVerdicts {
+    pub fn new(test: &str) -> Self {
+        TestVerdicts {
+            test: test.to_string(),
+            failed_by_job: HashMap::new(),
+        }
+    }
+
+    fn names_the_test(&self, name: &str) -> bool {
+        name == self.test || name.ends_with(&format!("/{}", self.test.trim_start_matches('/')))
+    }
+
+    /// `None` while the run's logs have not been read.
+    pub fn test_failed_in(&self, job: &Job) -> Option<bool> {
+        self.failed_by_job.get(&job.ids.job_id?).copied()
+    }
+
+    /// Read the logs of the failed runs not read yet (concurrently);
+    /// returns why some could not be read (those runs stay unknown).
+    pub async fn learn(
+        &mut self,
+        session: &Session,
+        repo: &str,
+        histories: &[PushHistory],
+    ) -> Vec<String> {
+        let unread: Vec<u64> = histories
+            .iter()
+            .flat_map(|h| &h.jobs)
+            .filter(|j| {
+                matches!(
+                    j.state,
+                    JobState::Completed(JobResult::TestFailed | JobResult::Busted)
+                )
+            })
+            .filter_map(|j| j.ids.job_id)
+            .filter(|id| !self.failed_by_job.contains_key(id))
+            .collect();
+        let ctx = &session.ctx;
+        let reports: Vec<_> = stream::iter(
+            unread
+                .into_iter()
+                .map(|id| async move { (id, failures_of_job(ctx, repo, id).await) }),
+        )
+        .buffer_unordered(ctx.concurrency.max(1))
+        .collect()
+        .await;
+        let mut notes = Vec::new();
+        for (id, report) in reports {
+            match report {
+                Ok(report) => {
+                    let failed = report
+                        .failures
+                        .failed_tests()
+                        .iter()
+                        .any(|name| self.names_the_test(name));
+                    self.failed_by_job.insert(id, failed);
+                }
+                Err(e) => notes.push(format!("job {id}: {e}")),
+            }
+        }
+        notes
     }
 }
 
@@ -211,6 +313,9 @@ pub struct CulpritProgress {
     pub triggered: Vec<TriggerRecord>,
     /// Runs already on their way before this step.
     pub in_flight: u32,
+    /// Failed runs whose logs could not be read (a search about one test
+    /// leaves them out until they can).
+    pub unread_logs: Vec<String>,
     pub explanation: String,
 }
 
@@ -233,6 +338,39 @@ pub async fn culprit_step(
     now_ms: u64,
     send: bool,
 ) -> Result<CulpritProgress> {
+    step(session, range, config, ledger, (now_ms, send), None).await
+}
+
+/// As [`culprit_step`] for one test of the job: a run counts as failed
+/// only if that test failed in it (read from the run's logs, remembered in
+/// `verdicts`), so other tests' intermittent failures do not blur the search.
+pub async fn culprit_step_for_test(
+    session: &Session,
+    range: &CulpritRange,
+    config: &CulpritConfig,
+    ledger: &mut Ledger,
+    (now_ms, send): (u64, bool),
+    verdicts: &mut TestVerdicts,
+) -> Result<CulpritProgress> {
+    step(
+        session,
+        range,
+        config,
+        ledger,
+        (now_ms, send),
+        Some(verdicts),
+    )
+    .await
+}
+
+async fn step(
+    session: &Session,
+    range: &CulpritRange,
+    config: &CulpritConfig,
+    ledger: &mut Ledger,
+    (now_ms, send): (u64, bool),
+    verdicts: Option<&mut TestVerdicts>,
+) -> Result<CulpritProgress> {
     if config.n != range.n() {
         return Err(Error::Invalid(format!(
             "the search is configured for {} pushes but the range has {}",
@@ -245,7 +383,13 @@ pub async fn culprit_step(
     let histories = session
         .histories(repo, &pushes, job_type, ledger, now_ms)
         .await?;
-    let observed = ObservedRuns::from_histories(range, &histories)?;
+    let (observed, unread_logs) = match verdicts {
+        None => (ObservedRuns::from_histories(range, &histories)?, Vec::new()),
+        Some(verdicts) => {
+            let notes = verdicts.learn(session, repo, &histories).await;
+            (ObservedRuns::for_test(range, &histories, verdicts)?, notes)
+        }
+    };
     let search = CulpritSearch::resume(config.clone(), &observed.finished)?;
     let decision = search.next_round();
     let answer = match &decision {
@@ -289,6 +433,7 @@ pub async fn culprit_step(
         planned,
         triggered,
         in_flight,
+        unread_logs,
         explanation,
     })
 }
@@ -651,6 +796,42 @@ mod tests {
         assert_eq!(running.planned, restarted.planned);
         assert_eq!(running.answer, restarted.answer);
         assert_eq!(running.answer.runs_used, 5);
+    }
+
+    #[test]
+    fn a_search_about_one_test_counts_only_that_test_s_failures() {
+        let ci = FakeCi::default();
+        for _ in 0..3 {
+            ci.add(&push(20), JobState::Completed(JobResult::TestFailed));
+        }
+        ci.add(&push(19), JobState::Completed(JobResult::Success));
+        let mut jobs = ci.jobs.borrow().clone();
+        for (n, job) in jobs.values_mut().flatten().enumerate() {
+            job.ids.job_id = Some(100 + n as u64);
+        }
+        let range =
+            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 2).unwrap();
+        let histories: Vec<PushHistory> = range
+            .pushes_newest_first()
+            .into_iter()
+            .map(|p| PushHistory::new(p.clone(), jobs.get(&p.id).cloned().unwrap_or_default()))
+            .collect();
+        let failed_ids: Vec<u64> = jobs[&20].iter().filter_map(|j| j.ids.job_id).collect();
+        let mut verdicts = TestVerdicts::new("general/browser_x.js");
+        // The first failed run broke the test, the second failed elsewhere,
+        // the third's logs are not read yet.
+        verdicts.failed_by_job.insert(failed_ids[0], true);
+        verdicts.failed_by_job.insert(failed_ids[1], false);
+        let observed = ObservedRuns::for_test(&range, &histories, &verdicts).unwrap();
+        assert_eq!(observed.finished, vec![(2, true), (2, false), (1, false)]);
+        let whole_job = ObservedRuns::from_histories(&range, &histories).unwrap();
+        assert_eq!(
+            whole_job.finished,
+            vec![(2, true), (2, true), (2, true), (1, false)]
+        );
+        assert!(verdicts.names_the_test("browser/base/general/browser_x.js"));
+        assert!(verdicts.names_the_test("general/browser_x.js"));
+        assert!(!verdicts.names_the_test("browser/base/general/other_browser_x.js"));
     }
 
     #[tokio::test(flavor = "current_thread")]
