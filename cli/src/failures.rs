@@ -46,10 +46,12 @@ pub async fn run(
             .as_deref()
             .map(|e| format!(" (expected {e})"))
             .unwrap_or_default();
+        // mozlog often repeats the subtest as the message.
         let message = f
             .message
             .as_deref()
-            .map(|m| format!(": {m}"))
+            .filter(|m| Some(*m) != f.subtest.as_deref())
+            .map(|m| format!(" — {m}"))
             .unwrap_or_default();
         println!("  {}{subtest}: {}{expected}{message}", f.test, f.status);
     }

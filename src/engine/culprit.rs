@@ -461,14 +461,21 @@ fn plan_runs(range: &CulpritRange, request: &BTreeMap<i64, u32>) -> Result<Vec<P
         .collect()
 }
 
-/// The answer's account with each push index given its revision.
+/// The answer's account: its verdict, then one line per push with the
+/// push's revision, runs, failures and posterior.
 fn explain(range: &CulpritRange, answer: &Answer, in_flight: u32) -> String {
-    let mut text = answer.explanation();
+    let full = answer.explanation();
+    let mut text = full.lines().next().unwrap_or_default().to_string();
     if let Hypothesis::Culprit(index) = answer.hypothesis {
         if let Some(push) = range.push_at(i64::from(index)) {
+            let label = if answer.stopped.is_some() {
+                "Culprit"
+            } else {
+                "Most probable so far"
+            };
             let _ = write!(
                 text,
-                "\nCulprit: push {index} = {} (Treeherder push {}) by {}",
+                "\n{label}: push {index} = {} (Treeherder push {}) by {}",
                 push.revision, push.id, push.author
             );
         }
@@ -476,18 +483,17 @@ fn explain(range: &CulpritRange, answer: &Answer, in_flight: u32) -> String {
     if in_flight > 0 {
         let _ = write!(text, "\n{in_flight} run(s) still on their way.");
     }
-    text.push_str("\nPushes:");
-    for index in (1..=i64::from(range.n())).rev() {
-        if let Some(push) = range.push_at(index) {
-            let _ = write!(text, "\n  push {index}: {}", push.revision.short());
-        }
-    }
-    if let Some(older) = range.push_at(0) {
+    for summary in answer.pushes.iter().rev() {
+        let name = match range.push_at(summary.push) {
+            Some(push) if summary.push >= 1 => {
+                format!("push {:>3} {}", summary.push, push.revision.short())
+            }
+            _ => format!("older pushes ({} examined)", range.older.len()),
+        };
         let _ = write!(
             text,
-            "\n  older pushes: from {} back ({} examined)",
-            older.revision.short(),
-            range.older.len()
+            "\n  {name}: {} failed of {} run(s), P(culprit) = {:.3}",
+            summary.failures, summary.runs, summary.posterior
         );
     }
     text
