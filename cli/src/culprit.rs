@@ -104,12 +104,13 @@ pub async fn run(
     let mut rounds: Vec<serde_json::Value> = Vec::new();
     let mut verdicts = args.test.as_deref().map(TestVerdicts::new);
     loop {
-        let when = (clock::now_ms(), !args.dry_run);
+        let (now, send) = (clock::now_ms(), !args.dry_run);
         let progress = match verdicts.as_mut() {
             Some(verdicts) => {
-                culprit_step_for_test(session, &range, &config, &mut ledger, when, verdicts).await?
+                culprit_step_for_test(session, &range, &config, &mut ledger, now, send, verdicts)
+                    .await?
             }
-            None => culprit_step(session, &range, &config, &mut ledger, when.0, when.1).await?,
+            None => culprit_step(session, &range, &config, &mut ledger, now, send).await?,
         };
         for note in &progress.unread_logs {
             eprintln!("warning: logs not read, run left out for now: {note}");

@@ -196,7 +196,9 @@ impl ObservedRuns {
 pub struct TestVerdicts {
     /// The test's path, or its end (`browser_foo.js`).
     pub test: String,
-    failed_by_job: HashMap<u64, bool>,
+    /// `None`: the run broke before the test could tell (busted without
+    /// naming it), so it says nothing about the test.
+    failed_by_job: HashMap<u64, Option<bool>>,
 }
 
 impl TestVerdicts {
@@ -211,9 +213,10 @@ impl TestVerdicts {
         name == self.test || name.ends_with(&format!("/{}", self.test.trim_start_matches('/')))
     }
 
-    /// `None` while the run's logs have not been read.
+    /// Whether the test failed in this failed run; `None` while its logs
+    /// are unread or when they do not tell.
     pub fn test_failed_in(&self, job: &Job) -> Option<bool> {
-        self.failed_by_job.get(&job.ids.job_id?).copied()
+        self.failed_by_job.get(&job.ids.job_id?).copied().flatten()
     }
 
     /// Read the logs of the failed runs not read yet (concurrently);
@@ -224,29 +227,27 @@ impl TestVerdicts {
         repo: &str,
         histories: &[PushHistory],
     ) -> Vec<String> {
-        let unread: Vec<u64> = histories
+        // (job id, busted): a busted run may have stopped before the test.
+        let unread: Vec<(u64, bool)> = histories
             .iter()
             .flat_map(|h| &h.jobs)
-            .filter(|j| {
-                matches!(
-                    j.state,
-                    JobState::Completed(JobResult::TestFailed | JobResult::Busted)
-                )
+            .filter_map(|j| match j.state {
+                JobState::Completed(JobResult::TestFailed) => Some((j.ids.job_id?, false)),
+                JobState::Completed(JobResult::Busted) => Some((j.ids.job_id?, true)),
+                _ => None,
             })
-            .filter_map(|j| j.ids.job_id)
-            .filter(|id| !self.failed_by_job.contains_key(id))
+            .filter(|(id, _)| !self.failed_by_job.contains_key(id))
             .collect();
         let ctx = &session.ctx;
-        let reports: Vec<_> = stream::iter(
-            unread
-                .into_iter()
-                .map(|id| async move { (id, failures_of_job(ctx, repo, id).await) }),
-        )
-        .buffer_unordered(ctx.concurrency.max(1))
-        .collect()
-        .await;
+        let reports: Vec<_> =
+            stream::iter(unread.into_iter().map(|(id, busted)| async move {
+                (id, busted, failures_of_job(ctx, repo, id).await)
+            }))
+            .buffer_unordered(ctx.concurrency.max(1))
+            .collect()
+            .await;
         let mut notes = Vec::new();
-        for (id, report) in reports {
+        for (id, busted, report) in reports {
             match report {
                 Ok(report) => {
                     let failed = report
@@ -254,7 +255,12 @@ impl TestVerdicts {
                         .failed_tests()
                         .iter()
                         .any(|name| self.names_the_test(name));
-                    self.failed_by_job.insert(id, failed);
+                    let verdict = match (failed, busted) {
+                        (true, _) => Some(true),
+                        (false, false) => Some(false),
+                        (false, true) => None,
+                    };
+                    self.failed_by_job.insert(id, verdict);
                 }
                 Err(e) => notes.push(format!("job {id}: {e}")),
             }
@@ -349,7 +355,8 @@ pub async fn culprit_step_for_test(
     range: &CulpritRange,
     config: &CulpritConfig,
     ledger: &mut Ledger,
-    (now_ms, send): (u64, bool),
+    now_ms: u64,
+    send: bool,
     verdicts: &mut TestVerdicts,
 ) -> Result<CulpritProgress> {
     step(
@@ -826,8 +833,8 @@ mod tests {
         let mut verdicts = TestVerdicts::new("general/browser_x.js");
         // The first failed run broke the test, the second failed elsewhere,
         // the third's logs are not read yet.
-        verdicts.failed_by_job.insert(failed_ids[0], true);
-        verdicts.failed_by_job.insert(failed_ids[1], false);
+        verdicts.failed_by_job.insert(failed_ids[0], Some(true));
+        verdicts.failed_by_job.insert(failed_ids[1], Some(false));
         let observed = ObservedRuns::for_test(&range, &histories, &verdicts).unwrap();
         assert_eq!(observed.finished, vec![(2, true), (2, false), (1, false)]);
         let whole_job = ObservedRuns::from_histories(&range, &histories).unwrap();
