@@ -16,9 +16,7 @@ use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::Ledger;
 use mozci::engine::Session;
 use mozci::http::{get_json, HttpClient, HttpRequest, HttpResponse, Method, NativeClient};
-use mozci::model::{
-    CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, PushHistory, Revision,
-};
+use mozci::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, PushHistory, Revision};
 use mozci::plan::backfill::{backfill_plan, BackfillRequest};
 use mozci::sources::buildapi::BasicCredentials;
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
@@ -54,10 +52,7 @@ impl HttpClient for WaveCounter {
 
 fn session(http: Rc<dyn HttpClient>, s: &Sandbox, concurrency: usize) -> Session {
     let o = &s.origins;
-    let mut ctx = CiContext::new(
-        http,
-        Endpoints::sandbox(&o.treeherder, &o.hg, &o.buildapi, &o.taskcluster),
-    );
+    let mut ctx = CiContext::new(http, Endpoints::sandbox(&o.treeherder, &o.hg, &o.buildapi, &o.taskcluster));
     ctx.concurrency = concurrency;
     let ldap = BasicCredentials::new("sheriff@mozilla.com", "sheriff-password");
     let tc = TaskclusterCredentials {
@@ -66,29 +61,13 @@ fn session(http: Rc<dyn HttpClient>, s: &Sandbox, concurrency: usize) -> Session
         certificate: None,
     };
     let buildbot = BuildbotCi::new(ctx.clone(), Some(&ldap)).expect("buildbot");
-    let taskcluster = TaskclusterCi::new(
-        ctx.clone(),
-        RootUrl::parse(&o.taskcluster).expect("root"),
-        Some(tc),
-    );
-    Session {
-        ctx,
-        backends: Backends {
-            buildbot: Some(Rc::new(buildbot)),
-            taskcluster: Some(Rc::new(taskcluster)),
-        },
-    }
+    let taskcluster = TaskclusterCi::new(ctx.clone(), RootUrl::parse(&o.taskcluster).expect("root"), Some(tc));
+    Session { ctx, backends: Backends { buildbot: Some(Rc::new(buildbot)), taskcluster: Some(Rc::new(taskcluster)) } }
 }
 
 async fn newest_revision(s: &Sandbox, repo: &str) -> Revision {
     let client = NativeClient::new(Duration::from_secs(10)).expect("client");
-    let state: serde_json::Value = get_json(
-        &client,
-        &format!("{}/__sandbox/state", s.origins.treeherder),
-        "state",
-    )
-    .await
-    .expect("state");
+    let state: serde_json::Value = get_json(&client, &format!("{}/__sandbox/state", s.origins.treeherder), "state").await.expect("state");
     let repos = state["repos"].as_array().cloned().unwrap_or_default();
     let r = repos.iter().find(|r| r["name"] == repo).expect("repo");
     Revision(r["newest_revision"].as_str().expect("revision").to_string())
@@ -107,36 +86,9 @@ async fn round_trips(repo: &str, job: &str) -> (u32, u32) {
     let job_type = JobType::from_name(job);
     let mut ledger = Ledger::default();
     // times 3: every push of the range gets at least one trigger.
-    let analysis = session
-        .analyse_backfill(
-            repo,
-            &job_type,
-            &rev,
-            BackfillRequest {
-                depth: 25,
-                times: 3,
-            },
-            &ledger,
-            0,
-        )
-        .await
-        .expect("analysis");
-    execute_plans(
-        &session,
-        repo,
-        &job_type,
-        &analysis.plan.pushes,
-        &analysis.histories,
-        &mut ledger,
-        |_| {},
-    )
-    .await
-    .expect("execute");
-    let before = counter
-        .first_trigger_wave
-        .borrow()
-        .map(|w| w - 1)
-        .unwrap_or(0);
+    let analysis = session.analyse_backfill(repo, &job_type, &rev, BackfillRequest { depth: 25, times: 3 }, &ledger, 0).await.expect("analysis");
+    execute_plans(&session, repo, &job_type, &analysis.plan.pushes, &analysis.histories, &mut ledger, |_| {}).await.expect("execute");
+    let before = counter.first_trigger_wave.borrow().map(|w| w - 1).unwrap_or(0);
     let total = *counter.requests.borrow();
     (before, total)
 }
@@ -146,39 +98,20 @@ fn synthetic_history(depth: u32, jobs_per_push: u32) -> Vec<PushHistory> {
         .map(|i| {
             let id = 1000 - u64::from(i);
             let revision = Revision(format!("{id:040x}"));
-            let push = Push {
-                id,
-                revision: revision.clone(),
-                changesets: vec![],
-                author: "a".into(),
-                date: 0,
-                repository: "autoland".into(),
-            };
+            let push = Push { id, revision: revision.clone(), changesets: vec![], author: "a".into(), date: 0, repository: "autoland".into() };
             // One push in five has a run of the backfilled type; the last
             // good one is the oldest, so the walk covers the whole depth.
             let jobs: Vec<Job> = (0..jobs_per_push)
                 .map(|n| Job {
                     kind: JobKind::Test,
                     ci: CiSystem::Taskcluster,
-                    name: if n == 0 && i % 5 == 0 {
-                        "wanted".into()
-                    } else {
-                        format!("other-{n}")
-                    },
+                    name: if n == 0 && i % 5 == 0 { "wanted".into() } else { format!("other-{n}") },
                     platform: "linux64".into(),
                     symbol: "x".into(),
                     revision: revision.clone(),
                     push_id: Some(id),
-                    ids: JobIds {
-                        job_id: Some(u64::from(n)),
-                        task_id: Some(format!("t{n}")),
-                        ..JobIds::default()
-                    },
-                    state: if i == depth {
-                        JobState::Completed(JobResult::Success)
-                    } else {
-                        JobState::Completed(JobResult::TestFailed)
-                    },
+                    ids: JobIds { job_id: Some(u64::from(n)), task_id: Some(format!("t{n}")), ..JobIds::default() },
+                    state: if i == depth { JobState::Completed(JobResult::Success) } else { JobState::Completed(JobResult::TestFailed) },
                 })
                 .collect();
             PushHistory::new(push, jobs)
@@ -194,24 +127,9 @@ fn plan_computation() -> f64 {
         // What the engine does after fetching: keep the job type's runs, then decide.
         let histories: Vec<PushHistory> = all
             .iter()
-            .map(|h| {
-                PushHistory::new(
-                    h.push.clone(),
-                    h.jobs
-                        .iter()
-                        .filter(|j| j.name == "wanted")
-                        .cloned()
-                        .collect(),
-                )
-            })
+            .map(|h| PushHistory::new(h.push.clone(), h.jobs.iter().filter(|j| j.name == "wanted").cloned().collect()))
             .collect();
-        let plan = backfill_plan(
-            &histories,
-            BackfillRequest {
-                depth: 25,
-                times: 3,
-            },
-        );
+        let plan = backfill_plan(&histories, BackfillRequest { depth: 25, times: 3 });
         std::hint::black_box(plan);
     }
     start.elapsed().as_secs_f64() * 1000.0 / f64::from(iterations)
@@ -222,43 +140,21 @@ async fn wall_time(concurrency: usize) -> (Duration, u32) {
     let client = NativeClient::new(Duration::from_secs(10)).expect("client");
     let faults = serde_json::json!({ "treeherder": {"delay_ms": 40}, "hg": {"delay_ms": 40}, "buildapi": {"delay_ms": 40}, "taskcluster": {"delay_ms": 40} });
     let url = format!("{}/__sandbox/faults", s.origins.treeherder);
-    client
-        .send(HttpRequest::post_json(url, &faults))
-        .await
-        .expect("faults");
+    client.send(HttpRequest::post_json(url, &faults)).await.expect("faults");
     let rev = newest_revision(&s, "autoland").await;
     let session = session(Rc::new(client), &s, concurrency);
     let job_type = JobType::from_name("test-linux64/opt-mochitest-2");
     let mut ledger = Ledger::default();
     let start = Instant::now();
-    let pushes = session
-        .pushes_ending_at("autoland", &rev, 24)
-        .await
-        .expect("pushes");
-    let analysis = session
-        .analyse_range("autoland", &job_type, &pushes, 2, &ledger, 0)
-        .await
-        .expect("analysis");
-    let executions = execute_plans(
-        &session,
-        "autoland",
-        &job_type,
-        &analysis.plans,
-        &analysis.histories,
-        &mut ledger,
-        |_| {},
-    )
-    .await
-    .expect("execute");
+    let pushes = session.pushes_ending_at("autoland", &rev, 24).await.expect("pushes");
+    let analysis = session.analyse_range("autoland", &job_type, &pushes, 2, &ledger, 0).await.expect("analysis");
+    let executions = execute_plans(&session, "autoland", &job_type, &analysis.plans, &analysis.histories, &mut ledger, |_| {}).await.expect("execute");
     let sent = executions.iter().map(|e| e.records.len() as u32).sum();
     (start.elapsed(), sent)
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         println!("backfill benchmark");
         let (tc, tc_requests) = round_trips("autoland", "test-linux64/opt-mochitest-browser-chrome-1").await;
