@@ -1,8 +1,11 @@
 //! `mozci`: the command line over the core crate. Trigger N jobs across a
 //! range of pushes or backfill to the last good push (the successor of
-//! mozci's `scripts/trigger.py`), and print the trychooser graph.
+//! mozci's `scripts/trigger.py`), list a job's failing tests, find the push
+//! that made a job fail, and print the trychooser graph.
 
 mod config;
+mod culprit;
+mod failures;
 mod graph;
 mod ledger_store;
 mod output;
@@ -41,6 +44,11 @@ const EXAMPLES: &str = "Examples:
   mozci trigger --repo autoland --label test-linux1804-64/opt-mochitest-browser-chrome-1 \\
       --rev <40-hex> --back-revisions 4 --times 3 --watch
 
+  # Which tests failed in a job; which push made a job fail
+  mozci failures --repo autoland --job-id 123456
+  mozci culprit --repo autoland --label test-linux1804-64/opt-mochitest-browser-chrome-1 \\
+      --rev <40-hex> --suspects 12 --dry-run
+
   # Against a local sandbox (mozci-sandbox prints the JSON line on start)
   mozci --sandbox \"$(head -1 sandbox.json)\" graph --repo try
 
@@ -72,6 +80,11 @@ struct Cli {
 enum Command {
     /// Trigger N runs of a job type on a range of pushes, or backfill to the last good push.
     Trigger(trigger::TriggerArgs),
+    /// List the tests that failed in a Treeherder job.
+    Failures(failures::FailuresArgs),
+    /// Find the push that made a job fail (or tell it is intermittent) by
+    /// triggering as few runs as the flake-aware search needs.
+    Culprit(culprit::CulpritArgs),
     /// Print the trychooser graph (tests per platform) of a repository as JSON.
     Graph {
         #[arg(long)]
@@ -167,6 +180,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Graph { repo } => {
             graph::run(&session(&cli, false)?, repo).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Failures(args) => {
+            failures::run(&session(&cli, false)?, args, cli.json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Culprit(args) => {
+            let needs_buildapi = !args.dry_run && args.label.contains(' ');
+            let session = session(&cli, needs_buildapi)?;
+            let ledger = ledger_store::LedgerFile::new(config::state_dir());
+            culprit::run(&session, args, &ledger, cli.json).await
         }
         Command::Trigger(args) => {
             // Credentials are only asked for when something may be sent.

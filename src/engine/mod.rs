@@ -8,7 +8,9 @@
 //! presentation.
 
 pub mod addon;
+pub mod culprit;
 pub mod execute;
+pub mod failures;
 pub mod ledger;
 pub mod merges;
 pub mod ranges;

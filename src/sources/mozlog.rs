@@ -60,6 +60,21 @@ impl MozlogParser {
         self.reader.valid_lines
     }
 
+    /// End of input, for a body that may not be a mozlog at all: the failures
+    /// if at least one line (the last unterminated one included) was a mozlog
+    /// object, else `None`.
+    pub fn finish_if_mozlog(mut self) -> Option<JobFailures> {
+        let reader = &mut self.reader;
+        self.splitter.finish(|line| reader.read_line(line));
+        if self.reader.valid_lines == 0 {
+            return None;
+        }
+        let lines = self.splitter.lines();
+        let mut result = self.reader.collector.finish();
+        result.lines_read = lines;
+        Some(result)
+    }
+
     /// End of input: read a last unterminated line and return the failures.
     pub fn finish(mut self) -> JobFailures {
         let reader = &mut self.reader;

@@ -224,8 +224,12 @@ pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
     ];
     for (body, mut parser) in structured.into_iter().flatten() {
         match feed_reader(body, |chunk| parser.push(chunk)) {
-            Ok(()) if parser.valid_lines() > 0 => return Ok(parser.finish()),
-            Ok(()) => {}
+            Ok(()) => {
+                // The last line may lack its newline: finish before judging.
+                if let Some(found) = parser.finish_if_mozlog() {
+                    return Ok(found);
+                }
+            }
             Err(e) => last_error = Some(e),
         }
     }
@@ -488,6 +492,18 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_line_structured_log_without_newline_is_read() {
+        let log = br#"{"action":"test_end","test":"a.html","status":"FAIL","expected":"PASS","message":"boom"}"#;
+        let fetched = FetchedLogs {
+            raw_structured_log: Some(log),
+            ..FetchedLogs::default()
+        };
+        let failures = job_failures(&fetched).expect("read");
+        assert_eq!(failures.failures.len(), 1, "{failures:?}");
+        assert_eq!(failures.failures[0].test, "a.html");
+    }
 
     fn split_all(chunks: &[&[u8]]) -> Vec<(u64, String, bool)> {
         let mut splitter = LineSplitter::default();

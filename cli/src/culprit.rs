@@ -1,0 +1,178 @@
+//! `mozci culprit`: which push made a job fail, or whether it is only
+//! intermittent. Runs rounds of the engine's culprit search (triggering the
+//! runs it asks for, recorded in the ledger) until the answer is in.
+
+use crate::ledger_store::LedgerFile;
+use crate::CliError;
+use mozci::ci::{clock, JobType};
+use mozci::engine::culprit::{
+    culprit_step, culprit_step_for_test, CulpritProgress, PlannedRuns, TestVerdicts,
+};
+use mozci::engine::ledger::TriggerOutcome;
+use mozci::engine::Session;
+use mozci::model::Revision;
+use mozci::plan::culprit::{CulpritConfig, CulpritSearch};
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CulpritArgs {
+    /// Treeherder repository name (autoland, mozilla-inbound, …).
+    #[arg(long)]
+    pub repo: String,
+    /// Buildbot buildername or Taskcluster label of the failing job type.
+    #[arg(long, short = 'b', alias = "buildername", visible_alias = "label")]
+    pub label: String,
+    /// The revision of the push where the failure was seen.
+    #[arg(long, short = 'r', alias = "revision")]
+    pub rev: String,
+    /// Suspect pushes: the push of --rev and the ones before it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub suspects: u32,
+    /// Pushes before the suspects whose runs teach the flake rate.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub older: u32,
+    /// Search for the push that broke this test (a path or its end): a run
+    /// counts as failed only if its logs say this test failed.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Stop after this many runs in all (answering the most probable).
+    #[arg(long, default_value_t = 300)]
+    pub budget: u32,
+    /// Runs out at once (one round).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub runs_per_round: u32,
+    /// Stop when one answer reaches this probability.
+    #[arg(long, default_value_t = 0.99)]
+    pub threshold: f64,
+    /// Show the runs the first round would trigger and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds between looks at the runs.
+    #[arg(long, default_value_t = 60)]
+    pub poll_seconds: u64,
+    /// Give up (with the answer so far) after this long.
+    #[arg(long, default_value_t = 600)]
+    pub timeout_minutes: u64,
+}
+
+fn planned_line(p: &PlannedRuns) -> String {
+    format!(
+        "push {:>3} {} (Treeherder push {}) ×{}",
+        p.index,
+        p.revision.short(),
+        p.push_id,
+        p.runs
+    )
+}
+
+fn trouble(progress: &CulpritProgress) -> Vec<String> {
+    progress
+        .triggered
+        .iter()
+        .filter(|r| !matches!(r.outcome, TriggerOutcome::Accepted { .. }))
+        .map(|r| format!("push {}: {}", r.push_id, r.outcome.describe()))
+        .collect()
+}
+
+pub async fn run(
+    session: &Session,
+    args: &CulpritArgs,
+    ledger_file: &LedgerFile,
+    json_output: bool,
+) -> Result<ExitCode, CliError> {
+    let job_type = JobType::from_name(&args.label);
+    let mut config = CulpritConfig::new(args.suspects);
+    config.threshold = args.threshold;
+    config.budget = args.budget;
+    config.runs_per_round = args.runs_per_round;
+    // Refuse bad settings before any request is made.
+    CulpritSearch::new(config.clone())?;
+    let mut ledger = ledger_file.load()?;
+    ledger.prune(clock::now_ms());
+    let range = session
+        .culprit_range(
+            &args.repo,
+            &job_type,
+            &Revision(args.rev.clone()),
+            args.suspects,
+            args.older,
+        )
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
+    let mut rounds: Vec<serde_json::Value> = Vec::new();
+    let mut verdicts = args.test.as_deref().map(TestVerdicts::new);
+    loop {
+        let (now, send) = (clock::now_ms(), !args.dry_run);
+        let progress = match verdicts.as_mut() {
+            Some(verdicts) => {
+                culprit_step_for_test(session, &range, &config, &mut ledger, now, send, verdicts)
+                    .await?
+            }
+            None => culprit_step(session, &range, &config, &mut ledger, now, send).await?,
+        };
+        for note in &progress.unread_logs {
+            eprintln!("warning: logs not read, run left out for now: {note}");
+        }
+        if !progress.triggered.is_empty() {
+            ledger_file.save(&ledger)?;
+        }
+        if !progress.planned.is_empty() {
+            rounds.push(json!({ "planned": progress.planned, "triggered": progress.triggered }));
+            if !json_output {
+                let verb = if args.dry_run {
+                    "would trigger"
+                } else {
+                    "triggered"
+                };
+                println!("round {}: {verb}", rounds.len());
+                for p in &progress.planned {
+                    println!("  {}", planned_line(p));
+                }
+            }
+        }
+        let problems = trouble(&progress);
+        let finished = progress.is_done() || args.dry_run;
+        let timed_out = !finished && Instant::now() >= deadline;
+        if finished || timed_out || !problems.is_empty() {
+            if json_output {
+                let doc = json!({
+                    "repo": args.repo,
+                    "job_type": job_type,
+                    "revision": args.rev,
+                    "test": args.test,
+                    "dry_run": args.dry_run,
+                    "done": progress.is_done(),
+                    "rounds": rounds,
+                    "answer": progress.answer,
+                    "culprit": progress.culprit,
+                    "explanation": progress.explanation,
+                });
+                println!("{doc}");
+            } else {
+                if args.dry_run {
+                    println!("dry run: nothing sent");
+                }
+                println!("{}", progress.explanation);
+            }
+            if !problems.is_empty() {
+                return Err(CliError {
+                    code: crate::EXIT_PARTIAL,
+                    message: format!(
+                        "some triggers were refused or got no answer (nothing is re-sent without checking): {}",
+                        problems.join("; ")
+                    ),
+                });
+            }
+            if timed_out {
+                return Err(CliError::failure(format!(
+                    "no answer after {} minute(s); run the same command again to continue",
+                    args.timeout_minutes
+                )));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::time::sleep(Duration::from_secs(args.poll_seconds.max(1))).await;
+    }
+}

@@ -1,0 +1,386 @@
+//! `mozci culprit` and `mozci failures` against the sandbox's demo scenario:
+//! the intermittent regression seeded on autoland at push index 18
+//! (mochitest-browser-chrome-1, q = 0.7) is found with the expected
+//! confidence while the test moves the sandbox clock, and the request log
+//! shows the runs it triggered. Needs `cargo build -p mozci-sandbox` first.
+
+use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
+use mozci_harness::Sandbox;
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const BC1: &str = "test-linux64/opt-mochitest-browser-chrome-1";
+const REGRESSING_TEST: &str =
+    "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
+const REGRESSION_INDEX: u64 = 18;
+
+fn sandbox_line(s: &Sandbox) -> String {
+    let o = &s.origins;
+    serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster }).to_string()
+}
+
+fn mozci_command(s: &Sandbox, state: &std::path::Path, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mozci"));
+    command
+        .arg("--sandbox")
+        .arg(sandbox_line(s))
+        .args(args)
+        .env("MOZCI_STATE_DIR", state)
+        .env("MOZCI_CONFIG", state.join("no-config.toml"))
+        .env(
+            "TASKCLUSTER_CLIENT_ID",
+            "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login",
+        )
+        .env(
+            "TASKCLUSTER_ACCESS_TOKEN",
+            "sheriff-access-token-0000000000000000000000",
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+fn client() -> NativeClient {
+    NativeClient::new(Duration::from_secs(10)).expect("client")
+}
+
+async fn get(url: &str) -> Value {
+    mozci::http::get_json(&client(), url, "sandbox")
+        .await
+        .expect("JSON answer")
+}
+
+async fn advance(s: &Sandbox, seconds: u64) {
+    let request = HttpRequest::post_json(
+        format!("{}/__sandbox/advance", s.origins.treeherder),
+        &serde_json::json!({ "seconds": seconds }),
+    );
+    send_checked(&client(), request, RetryPolicy::none())
+        .await
+        .expect("the clock moves");
+}
+
+/// The newest autoland push where bc1 failed, and the summary rows.
+async fn failure_seen(s: &Sandbox) -> (Value, Vec<Value>) {
+    let rows = get(&format!(
+        "{}/__sandbox/summary?repo=autoland",
+        s.origins.treeherder
+    ))
+    .await;
+    let rows = rows.as_array().expect("rows").clone();
+    let seen = rows
+        .iter()
+        .rev()
+        .find(|r| {
+            r["failed"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|l| l == BC1))
+        })
+        .expect("a push where bc1 failed")
+        .clone();
+    (seen, rows)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn culprit_finds_the_seeded_intermittent_regression() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-culprit-test-{}", std::process::id()));
+    let (seen, rows) = failure_seen(&s).await;
+    let seen_index = seen["index"].as_u64().expect("index");
+    assert!(seen_index >= REGRESSION_INDEX, "{seen}");
+    let culprit_revision = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))
+        .and_then(|r| r["revision"].as_str())
+        .expect("the regressing push")
+        .to_string();
+    // The regressing push is the 4th oldest of the suspects (12 or more).
+    let suspects = (seen_index - REGRESSION_INDEX + 4).max(12).to_string();
+    let revision = seen["revision"].as_str().expect("revision").to_string();
+    let base = [
+        "culprit",
+        "--repo",
+        "autoland",
+        "--label",
+        BC1,
+        "--rev",
+        &revision,
+        "--suspects",
+        &suspects,
+    ];
+
+    // A dry run shows the first round and sends nothing.
+    let dry = mozci_command(
+        &s,
+        &state,
+        &[&["--json"], &base[..], &["--dry-run"]].concat(),
+    )
+    .output()
+    .await
+    .expect("mozci runs");
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    assert_eq!(dry.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&dry.stdout).expect("one JSON document");
+    let first_round: u64 = doc["rounds"][0]["planned"]
+        .as_array()
+        .expect("planned runs")
+        .iter()
+        .map(|p| p["runs"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(first_round, 8, "{doc}");
+    assert_eq!(doc["done"], false);
+    let dry_text = mozci_command(&s, &state, &[&base[..], &["--dry-run"]].concat())
+        .output()
+        .await
+        .expect("mozci runs");
+    let text = String::from_utf8_lossy(&dry_text.stdout);
+    assert!(
+        text.contains("round 1: would trigger") && text.contains("dry run: nothing sent"),
+        "{text}"
+    );
+    assert_eq!(hook_calls(&s).await.len(), 0, "a dry run sends nothing");
+
+    // The search itself, with the clock moved while it waits.
+    let mut child = mozci_command(
+        &s,
+        &state,
+        &[
+            &["--json"],
+            &base[..],
+            &["--poll-seconds", "1", "--timeout-minutes", "2"],
+        ]
+        .concat(),
+    )
+    .spawn()
+    .expect("mozci starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no answer within 60 s"
+        );
+        advance(&s, 900).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let out = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(
+        doc["culprit"]["revision"],
+        culprit_revision.as_str(),
+        "{}",
+        doc["explanation"]
+    );
+    let confidence = doc["answer"]["confidence"].as_f64().expect("confidence");
+    assert!(confidence >= 0.99, "{}", doc["explanation"]);
+
+    // Every run asked for went through a hook trigger that was accepted.
+    let triggered: u64 = doc["rounds"]
+        .as_array()
+        .expect("rounds")
+        .iter()
+        .flat_map(|r| r["planned"].as_array().cloned().unwrap_or_default())
+        .map(|p| p["runs"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(triggered >= 1, "{doc}");
+    let hooks = hook_calls(&s).await;
+    let records: usize = doc["rounds"]
+        .as_array()
+        .expect("rounds")
+        .iter()
+        .map(|r| r["triggered"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(hooks.len(), records, "one hook call per push and round");
+    assert!(hooks.iter().all(|h| h["status"] == 200), "{hooks:?}");
+    eprintln!(
+        "culprit found in {} round(s), {} run(s) triggered, {:.1} s: {}",
+        doc["rounds"].as_array().map_or(0, Vec::len),
+        triggered,
+        started.elapsed().as_secs_f64(),
+        doc["explanation"]
+    );
+
+    // The same command again: the answer comes from the runs already there.
+    let again = mozci_command(&s, &state, &[&["--json"], &base[..]].concat())
+        .output()
+        .await
+        .expect("mozci runs");
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&again.stdout).expect("one JSON document");
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(doc["rounds"].as_array().map(Vec::len), Some(0), "{doc}");
+    assert_eq!(doc["culprit"]["revision"], culprit_revision.as_str());
+    assert_eq!(
+        hook_calls(&s).await.len(),
+        hooks.len(),
+        "nothing sent twice"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn culprit_of_one_test_reads_the_failed_runs_logs() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-culprit-test1-{}", std::process::id()));
+    let (seen, rows) = failure_seen(&s).await;
+    let seen_index = seen["index"].as_u64().expect("index");
+    let culprit_revision = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))
+        .and_then(|r| r["revision"].as_str())
+        .expect("the regressing push")
+        .to_string();
+    let suspects = (seen_index - REGRESSION_INDEX + 4).max(12).to_string();
+    let revision = seen["revision"].as_str().expect("revision").to_string();
+    let test_name = REGRESSING_TEST.rsplit('/').next().expect("file name");
+    let args = [
+        "--json",
+        "culprit",
+        "--repo",
+        "autoland",
+        "--label",
+        BC1,
+        "--rev",
+        &revision,
+        "--suspects",
+        &suspects,
+        "--test",
+        test_name,
+        "--poll-seconds",
+        "1",
+        "--timeout-minutes",
+        "2",
+    ];
+    let mut child = mozci_command(&s, &state, &args)
+        .spawn()
+        .expect("mozci starts");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no answer within 60 s"
+        );
+        advance(&s, 900).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let out = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("logs not read"), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["test"], test_name);
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(
+        doc["culprit"]["revision"],
+        culprit_revision.as_str(),
+        "{}",
+        doc["explanation"]
+    );
+    assert!(doc["answer"]["confidence"].as_f64().expect("confidence") >= 0.99);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+/// The hook triggers in the sandbox's request log.
+async fn hook_calls(s: &Sandbox) -> Vec<Value> {
+    let log = get(&format!(
+        "{}/__sandbox/requests?origin=taskcluster",
+        s.origins.treeherder
+    ))
+    .await;
+    log.as_array()
+        .expect("log")
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn failures_lists_the_failing_test_of_a_job() {
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-failures-test-{}", std::process::id()));
+    let jobs = get(&format!(
+        "{}/__sandbox/jobs?repo=autoland&label={BC1}",
+        s.origins.treeherder
+    ))
+    .await;
+    let failing = jobs
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| {
+            j["failures"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|t| t["test"] == REGRESSING_TEST))
+        })
+        .expect("a failing bc1 job");
+    let job_id = failing["id"].as_u64().expect("job id").to_string();
+    let args = [
+        "failures",
+        "--repo",
+        "autoland",
+        "--job-id",
+        job_id.as_str(),
+    ];
+
+    let out = mozci_command(&s, &state, &[&["--json"], &args[..]].concat())
+        .output()
+        .await
+        .expect("mozci runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let tests: Vec<&str> = doc["failures"]["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .filter_map(|f| f["test"].as_str())
+        .collect();
+    assert!(tests.contains(&REGRESSING_TEST), "{doc}");
+    assert_eq!(doc["failures"]["source"], "structured", "{doc}");
+
+    let out = mozci_command(&s, &state, &args)
+        .output()
+        .await
+        .expect("mozci runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(REGRESSING_TEST) && text.contains("failing test"),
+        "{text}"
+    );
+
+    let missing = mozci_command(
+        &s,
+        &state,
+        &["failures", "--repo", "autoland", "--job-id", "999999999"],
+    )
+    .output()
+    .await
+    .expect("mozci runs");
+    assert_eq!(
+        missing.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}

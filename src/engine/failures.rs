@@ -1,0 +1,262 @@
+//! "Which tests failed in this job": from a repository and a Treeherder job
+//! id, the job's log URLs, then every available source fetched in one
+//! concurrent round, then the best source read by `sources::test_failures`.
+
+use crate::ci::CiContext;
+use crate::error::{Error, Result};
+use crate::http::{send_checked, HttpRequest, RetryPolicy};
+use crate::sources::test_failures::{job_failures, ErrorLine, FetchedLogs, JobFailures};
+use crate::sources::treeherder::{
+    parse_job_log_urls, parse_text_log_errors, JobLogUrl, TreeherderApi,
+};
+use serde::{Deserialize, Serialize};
+
+/// `job-log-url` names of the raw structured log (2015 Buildbot name, and
+/// what the sandbox and some harnesses still publish).
+const RAW_LOG_NAMES: &[&str] = &["mozlog_json"];
+const ERRORSUMMARY_LOG_NAMES: &[&str] = &["errorsummary_json"];
+/// Taskcluster's task log, then Buildbot's.
+const TEXT_LOG_NAMES: &[&str] = &["live_backing_log", "buildbot_text"];
+
+/// The failures of one job and where they came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFailureReport {
+    pub repo: String,
+    pub job_id: u64,
+    /// The logs the job has (`job-log-url`).
+    pub logs: Vec<LogRef>,
+    pub failures: JobFailures,
+    /// Sources that could not be fetched, with why; not fatal as long as
+    /// another one could be read.
+    pub unavailable: Vec<String>,
+}
+
+/// One log named by `job-log-url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRef {
+    pub name: String,
+    pub url: String,
+}
+
+fn log_url<'a>(logs: &'a [JobLogUrl], names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|name| logs.iter().find(|log| log.name == *name))
+        .map(|log| log.url.as_str())
+}
+
+async fn fetch(ctx: &CiContext, url: &str) -> Result<Vec<u8>> {
+    Ok(send_checked(
+        ctx.http.as_ref(),
+        HttpRequest::get(url),
+        RetryPolicy::default(),
+    )
+    .await?
+    .body)
+}
+
+/// Fetch `url` when there is one; a failure is kept as a note, not raised.
+async fn fetch_optional(
+    ctx: &CiContext,
+    what: &str,
+    url: Option<&str>,
+) -> (Option<Vec<u8>>, Option<String>) {
+    match url {
+        None => (None, None),
+        Some(url) => match fetch(ctx, url).await {
+            Ok(body) => (Some(body), None),
+            Err(e) => (None, Some(format!("{what}: {e}"))),
+        },
+    }
+}
+
+/// The tests that failed in Treeherder job `job_id` of `repo`: one request
+/// for the log URLs, then the raw structured log, the error summary,
+/// `text_log_errors` and the task log concurrently; the best readable one
+/// wins (see [`job_failures`]). Fails only when no source can be read.
+pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result<JobFailureReport> {
+    let project = TreeherderApi::new(&ctx.endpoints.treeherder)?.project(repo)?;
+    let listing = fetch(ctx, &project.job_log_url_url(job_id)).await?;
+    let logs = parse_job_log_urls(&listing)?;
+    let text_log_errors_url = project.text_log_errors_url(job_id);
+    // Every source at once: which one is readable is only known after the
+    // fetch (an error summary can be an HTML error page), and a second round
+    // trip costs more than a log read for nothing.
+    let (raw, summary, errors, text) = futures::join!(
+        fetch_optional(ctx, "raw structured log", log_url(&logs, RAW_LOG_NAMES)),
+        fetch_optional(ctx, "error summary", log_url(&logs, ERRORSUMMARY_LOG_NAMES)),
+        fetch_optional(ctx, "text_log_errors", Some(&text_log_errors_url)),
+        fetch_optional(ctx, "task log", log_url(&logs, TEXT_LOG_NAMES)),
+    );
+    let mut unavailable: Vec<String> = [&raw.1, &summary.1, &errors.1, &text.1]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let error_lines: Option<Vec<ErrorLine>> = match errors.0.as_deref().map(parse_text_log_errors) {
+        Some(Ok(lines)) => Some(
+            lines
+                .into_iter()
+                .map(|e| ErrorLine {
+                    line_number: e.line_number,
+                    line: e.line,
+                })
+                .collect(),
+        ),
+        Some(Err(e)) => {
+            unavailable.push(format!("text_log_errors: {e}"));
+            None
+        }
+        None => None,
+    };
+    let fetched = FetchedLogs {
+        raw_structured_log: raw.0.as_deref(),
+        errorsummary_log: summary.0.as_deref(),
+        text_log_errors: error_lines.as_deref(),
+        text_log: text.0.as_deref(),
+    };
+    let failures = job_failures(&fetched).map_err(|e| {
+        if unavailable.is_empty() {
+            e
+        } else {
+            Error::parse(
+                format!("the logs of job {job_id} on {repo}"),
+                format!("none could be read ({e}); {}", unavailable.join("; ")),
+            )
+        }
+    })?;
+    Ok(JobFailureReport {
+        repo: repo.to_string(),
+        job_id,
+        logs: logs
+            .into_iter()
+            .map(|l| LogRef {
+                name: l.name,
+                url: l.url,
+            })
+            .collect(),
+        failures,
+        unavailable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ci::Endpoints;
+    use crate::http::{HttpClient, HttpResponse};
+    use async_trait::async_trait;
+    use std::collections::HashMap;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    /// Answers from a fixed table; anything else is a 404.
+    struct TableClient(HashMap<String, (u16, Vec<u8>)>);
+
+    #[async_trait(?Send)]
+    impl HttpClient for TableClient {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+            let (status, body) = self
+                .0
+                .get(&request.url)
+                .cloned()
+                .unwrap_or((404, b"not found".to_vec()));
+            Ok(HttpResponse {
+                status,
+                url: request.url,
+                headers: Vec::new(),
+                body,
+            })
+        }
+    }
+
+    const TH: &str = "http://th.test";
+
+    fn ctx(table: Vec<(String, u16, Vec<u8>)>) -> CiContext {
+        let map = table.into_iter().map(|(u, s, b)| (u, (s, b))).collect();
+        let endpoints = Endpoints {
+            treeherder: TH.into(),
+            ..Endpoints::default()
+        };
+        CiContext::new(Rc::new(TableClient(map)), endpoints)
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn listing(logs: &[(&str, &str)]) -> Vec<u8> {
+        let items: Vec<_> = logs
+            .iter()
+            .enumerate()
+            .map(|(i, (name, url))| {
+                serde_json::json!({"id": i + 1, "job_id": 7, "name": name, "url": url, "parse_status": "parsed"})
+            })
+            .collect();
+        serde_json::to_vec(&items).unwrap()
+    }
+
+    fn urls() -> (String, String) {
+        let project = TreeherderApi::new(TH).unwrap().project("autoland").unwrap();
+        (project.job_log_url_url(7), project.text_log_errors_url(7))
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn gzip_error_summary_wins_and_a_missing_log_is_noted() {
+        let (listing_url, errors_url) = urls();
+        let summary = br#"{"action":"test_result","test":"a/b.js","subtest":"x","status":"FAIL","expected":"PASS","message":"boom"}
+"#;
+        let ctx = ctx(vec![
+            (
+                listing_url,
+                200,
+                listing(&[
+                    ("errorsummary_json", "http://logs.test/summary"),
+                    ("live_backing_log", "http://logs.test/gone"),
+                ]),
+            ),
+            ("http://logs.test/summary".into(), 200, gzip(summary)),
+            (errors_url, 200, b"[]".to_vec()),
+        ]);
+        let report = failures_of_job(&ctx, "autoland", 7).await.unwrap();
+        assert_eq!(report.failures.failed_tests(), vec!["a/b.js"], "{report:?}");
+        assert_eq!(report.logs.len(), 2);
+        assert_eq!(report.unavailable.len(), 1, "{:?}", report.unavailable);
+        assert!(report.unavailable[0].starts_with("task log"));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn text_log_errors_serve_when_no_log_is_listed() {
+        let (listing_url, errors_url) = urls();
+        let errors = serde_json::json!([{"id": 1, "job": 7, "line": "TEST-UNEXPECTED-FAIL | c/d.html | wrong", "line_number": 12}]);
+        let ctx = ctx(vec![
+            (listing_url, 200, b"[]".to_vec()),
+            (errors_url, 200, serde_json::to_vec(&errors).unwrap()),
+        ]);
+        let report = failures_of_job(&ctx, "autoland", 7).await.unwrap();
+        assert_eq!(report.failures.failed_tests(), vec!["c/d.html"]);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn nothing_readable_is_a_clear_error() {
+        let (listing_url, _) = urls();
+        let ctx = ctx(vec![(
+            listing_url,
+            200,
+            listing(&[("live_backing_log", "http://logs.test/gone")]),
+        )]);
+        let err = failures_of_job(&ctx, "autoland", 7).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("job 7") && text.contains("task log") && text.contains("404"),
+            "{text}"
+        );
+        let missing_job = failures_of_job(&ctx, "autoland", 8).await.unwrap_err();
+        assert!(
+            matches!(missing_job, Error::NotFound { .. }),
+            "{missing_job}"
+        );
+    }
+}
