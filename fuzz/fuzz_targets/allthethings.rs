@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
     for platforms in [&graph.debug, &graph.opt, &graph.pgo] {
         for jobs in platforms.values() {
             for build in jobs.builds.keys() {
-                assert!(things.builders.contains_key(build), "graph invented {build:?}");
+                assert!(
+                    things.builders.contains_key(build),
+                    "graph invented {build:?}"
+                );
             }
         }
     }

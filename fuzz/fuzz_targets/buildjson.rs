@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
 
     let plain = parse_finished_builds_bytes(data, &BuildFilter::all());
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(data).expect("writing to a Vec cannot fail");
+    encoder
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
     let compressed = encoder.finish().expect("writing to a Vec cannot fail");
     let unzipped = parse_finished_builds_bytes(&compressed, &BuildFilter::all());
     match (&plain, &unzipped) {
@@ -44,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     ];
     for filter in &filters {
         let kept = parse_finished_builds_bytes(data, filter).expect("parsed unfiltered");
-        assert!(kept.iter().all(|b| all.contains(b)), "a filter added a build");
+        assert!(
+            kept.iter().all(|b| all.contains(b)),
+            "a filter added a build"
+        );
         for request_id in &first.request_ids {
             let _ = first.served_request(*request_id);
         }

@@ -16,15 +16,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let [raw, summary, errors_json, text_log] = fields::<4>(rest);
     let has = |bit: u8| present & (1 << bit) != 0;
-    let error_lines: Option<Vec<ErrorLine>> = parse_text_log_errors(errors_json).ok().map(|errors| {
-        errors
-            .into_iter()
-            .map(|e| ErrorLine {
-                line_number: e.line_number,
-                line: e.line,
-            })
-            .collect()
-    });
+    let error_lines: Option<Vec<ErrorLine>> =
+        parse_text_log_errors(errors_json).ok().map(|errors| {
+            errors
+                .into_iter()
+                .map(|e| ErrorLine {
+                    line_number: e.line_number,
+                    line: e.line,
+                })
+                .collect()
+        });
     let fetched = FetchedLogs {
         raw_structured_log: has(0).then_some(raw),
         errorsummary_log: has(1).then_some(summary),

@@ -12,12 +12,23 @@ fuzz_target!(|data: &[u8]| {
 
     let mut raw = MozlogParser::raw_structured();
     feed_in_chunks(log, &sizes, |chunk| raw.push(chunk));
-    assert_eq!(raw.finish(), parse_raw_structured_log(log), "raw log: chunked != whole");
+    assert_eq!(
+        raw.finish(),
+        parse_raw_structured_log(log),
+        "raw log: chunked != whole"
+    );
 
     let mut summary = MozlogParser::errorsummary();
     feed_in_chunks(log, &sizes, |chunk| summary.push(chunk));
     let valid_lines = summary.valid_lines();
     let chunked = summary.finish();
-    assert_eq!(chunked, parse_errorsummary_log(log), "errorsummary: chunked != whole");
-    assert!(valid_lines <= chunked.lines_read, "more valid lines than lines");
+    assert_eq!(
+        chunked,
+        parse_errorsummary_log(log),
+        "errorsummary: chunked != whole"
+    );
+    assert!(
+        valid_lines <= chunked.lines_read,
+        "more valid lines than lines"
+    );
 });

@@ -13,13 +13,14 @@ fuzz_target!(|data: &[u8]| {
     // The parser promises numeric order, oldest first.
     assert!(parsed.pushes.windows(2).all(|w| w[0].id <= w[1].id));
     assert!(parsed.empty_push_ids.windows(2).all(|w| w[0] <= w[1]));
-    // Looking up a changeset the body lists finds a push that contains it.
+    // Looking up a changeset the body lists finds a push that contains it
+    // (lookups compare at least 12 digits, so shorter nodes never match).
     let listed = parsed
         .pushes
         .iter()
         .flat_map(|p| p.changesets.iter())
         .map(|c| c.node.clone())
-        .next();
+        .find(|node| node.0.len() >= 12);
     if let Some(node) = listed {
         let found = parse_changeset_lookup(data, "try", &node)
             .expect("a body that parsed once parses again");

@@ -43,7 +43,9 @@ fuzz_target!(|data: &[u8]| {
         .unwrap_or_default();
     for task_tags in [None, Some(&tags)] {
         for name in actions.names_for(task_tags) {
-            let selected = actions.select(name, task_tags).expect("an offered name is selectable");
+            let selected = actions
+                .select(name, task_tags)
+                .expect("an offered name is selectable");
             assert!(selected.applies_to(task_tags));
             assert!(actions.require(name, task_tags).is_ok());
         }

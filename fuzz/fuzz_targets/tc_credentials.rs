@@ -23,12 +23,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let reparsed = RootUrl::parse(root_url.as_str()).expect("a normalised root URL parses");
-    assert_eq!(reparsed, root_url, "normalising a root URL twice changed it");
+    assert_eq!(
+        reparsed, root_url,
+        "normalising a root URL twice changed it"
+    );
     let _ = parse_user_credentials(None, &root_url, NOW_MS);
     let Ok(login) = parse_user_credentials(Some(&stored), &root_url, NOW_MS) else {
         return;
     };
-    assert!(login.expires_ms > NOW_MS, "expired credentials were accepted");
+    assert!(
+        login.expires_ms > NOW_MS,
+        "expired credentials were accepted"
+    );
     let _ = hawk_authorization(
         &login.credentials,
         "POST",

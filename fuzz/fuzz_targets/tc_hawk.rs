@@ -37,8 +37,24 @@ fuzz_target!(|data: &[u8]| {
             require_payload_hash: true,
         },
     ] {
-        let _ = verify_hawk_request(&header, &method, &url, payload, |_| Some(header.clone()), NOW_SECS, policy);
-        let _ = verify_hawk_request(&header, &method, &url, payload, access_token_of, NOW_SECS, policy);
+        let _ = verify_hawk_request(
+            &header,
+            &method,
+            &url,
+            payload,
+            |_| Some(header.clone()),
+            NOW_SECS,
+            policy,
+        );
+        let _ = verify_hawk_request(
+            &header,
+            &method,
+            &url,
+            payload,
+            access_token_of,
+            NOW_SECS,
+            policy,
+        );
     }
 
     let credentials = TaskclusterCredentials {
@@ -46,9 +62,14 @@ fuzz_target!(|data: &[u8]| {
         access_token: ACCESS_TOKEN.into(),
         certificate: None,
     };
-    let Ok(signed) =
-        hawk_authorization(&credentials, &method, &url, Some(payload), NOW_SECS, "fuzz-nonce")
-    else {
+    let Ok(signed) = hawk_authorization(
+        &credentials,
+        &method,
+        &url,
+        Some(payload),
+        NOW_SECS,
+        "fuzz-nonce",
+    ) else {
         return;
     };
     let verified = verify_hawk_request(

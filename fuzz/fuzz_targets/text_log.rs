@@ -5,11 +5,11 @@
 
 use flate2::{write::GzEncoder, Compression};
 use libfuzzer_sys::fuzz_target;
+use mozci::sources::test_failures::FailureSource;
 use mozci::sources::unstructured_log::{
     crash_signature, failures_from_text_log_errors, parse_failure_line, parse_text_log,
     read_text_log, treeherder_display_line, LineFailure, TextLogParser,
 };
-use mozci::sources::test_failures::FailureSource;
 use mozci_fuzz::{chunk_plan, feed_in_chunks};
 use std::io::Write;
 
@@ -36,7 +36,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(parser.finish(), whole, "chunked != whole");
 
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(log).expect("writing to a Vec cannot fail");
+    encoder
+        .write_all(log)
+        .expect("writing to a Vec cannot fail");
     let compressed = encoder.finish().expect("writing to a Vec cannot fail");
     let unzipped = read_text_log(compressed.as_slice()).expect("our own gzip stream reads");
     assert_eq!(unzipped, whole, "gzip reader != plain parser");

@@ -25,9 +25,17 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let revision = Revision("a".repeat(40));
-    for page in [parse_jobs_list(data), parse_project_jobs(data)].into_iter().flatten() {
+    for page in [parse_jobs_list(data), parse_project_jobs(data)]
+        .into_iter()
+        .flatten()
+    {
         for job in &page.jobs {
-            let _ = (job.job_state(), job.ci_system(), job.job_name(), job.job_kind());
+            let _ = (
+                job.job_state(),
+                job.ci_system(),
+                job.job_name(),
+                job.job_kind(),
+            );
             let _ = job.to_model_job(Some(&revision));
             let _ = job.to_model_job(None);
         }

@@ -81,6 +81,14 @@ mod tests {
         assert_eq!(payload, b"xy");
         let mut pieces = Vec::new();
         feed_in_chunks(b"abcdefghijklm", &[1, 10], |c| pieces.push(c.to_vec()));
-        assert_eq!(pieces, vec![b"a".to_vec(), b"bcdefghijk".to_vec(), b"l".to_vec(), b"m".to_vec()]);
+        assert_eq!(
+            pieces,
+            vec![
+                b"a".to_vec(),
+                b"bcdefghijk".to_vec(),
+                b"l".to_vec(),
+                b"m".to_vec()
+            ]
+        );
     }
 }
