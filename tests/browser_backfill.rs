@@ -619,3 +619,56 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_popup_times", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let before = admin.last_request_id().await?;
+        let page = browser.client.window().await?;
+        // The plan with the default times (3) waits for a Confirm: nothing sent.
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
+        // WebDriver cannot open the toolbar popup, nor navigate a tab to an
+        // extension page; the add-on opens its options page from the panel,
+        // and from there (same extension) the popup's page loads in the tab.
+        let before_windows = browser.client.windows().await?;
+        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        let extension_tab = loop {
+            if let Some(h) = browser.client.windows().await?.into_iter().find(|h| !before_windows.contains(h)) {
+                break h;
+            }
+            ensure!(std::time::Instant::now() < deadline, "the options page did not open");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        browser.client.switch_to_window(extension_tab).await?;
+        browser.wait_for("body[data-ready='true']", WAIT).await?;
+        browser.js("location.href = 'popup.html'; return true;").await?;
+        browser.wait_for_js("document.querySelectorAll('#times option').length === 10", WAIT).await?;
+        browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
+        // The choice is saved before the popup previews again.
+        browser
+            .wait_for_js("!['', 'Working out the plan…'].includes(document.getElementById('plan-summary').textContent)", WAIT)
+            .await?;
+        browser.client.close_window().await?;
+        browser.client.switch_to_window(page).await?;
+
+        // Times 2 on the four pushes back to the last good one, one failed
+        // run each: four retriggers, few enough to start without confirming.
+        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "the popup sent nothing");
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "running", "state {state}");
+        let log = admin.requests_after("taskcluster", before).await?;
+        let triggers = hook_triggers(&log);
+        ensure!(triggers.len() == 4, "{} triggers: {log:#?}", triggers.len());
+        for t in &triggers {
+            let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or_default())?;
+            ensure!(find_key(&body, "times") == Some(&json!(1)), "one more run per push: {body}");
+        }
+        Ok(())
+    })
+    .await
+}
