@@ -506,7 +506,8 @@ fn explain(range: &CulpritRange, answer: &Answer, in_flight: u32) -> String {
     text
 }
 
-#[cfg(test)]
+// Native only: these tests run on tokio (wasm-pack builds every test target).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::ci::{Backends, CiBackend, CiContext, Endpoints, TriggerReceipt};

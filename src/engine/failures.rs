@@ -140,7 +140,8 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
     })
 }
 
-#[cfg(test)]
+// Native only: these tests run on tokio (wasm-pack builds every test target).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::ci::Endpoints;
