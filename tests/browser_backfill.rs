@@ -672,3 +672,64 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigger_once(
+) -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("backfill_under_faults", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let before = admin.last_request_id().await?;
+        // Every Taskcluster answer is a 503 from here on.
+        admin
+            .post(
+                "/__sandbox/faults",
+                json!({ "taskcluster": { "error_503": 1.0 } }),
+            )
+            .await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(
+            state == "done",
+            "a refused backfill is finished, with the reason: {state}"
+        );
+        let text = browser
+            .js("return document.getElementById('mozci-panel').textContent;")
+            .await?;
+        ensure!(
+            text.as_str().is_some_and(|t| t.contains("503")),
+            "the panel says what failed: {text}"
+        );
+        let accepted = hook_triggers(&admin.requests_after("taskcluster", before).await?)
+            .into_iter()
+            .filter(|r| r["status"] == 200)
+            .count();
+        ensure!(
+            accepted == 0,
+            "nothing was scheduled while Taskcluster failed"
+        );
+
+        // Taskcluster is back: the same backfill sends one trigger per push, once.
+        admin.post("/__sandbox/faults", json!({})).await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "running", "state {state}");
+        let log = admin.requests_after("taskcluster", before).await?;
+        let ok: Vec<&Value> = hook_triggers(&log)
+            .into_iter()
+            .filter(|r| r["status"] == 200)
+            .collect();
+        ensure!(
+            ok.len() == 4,
+            "one accepted trigger per push of the range: {log:#?}"
+        );
+        let mut revisions: Vec<String> = ok
+            .iter()
+            .map(|r| r["body"].as_str().unwrap_or_default().to_string())
+            .collect();
+        revisions.sort();
+        revisions.dedup();
+        ensure!(revisions.len() == 4, "four different pushes, none twice");
+        Ok(())
+    })
+    .await
+}
