@@ -197,12 +197,16 @@ async function finish(key) {
   await browser.storage.local.set({ runs });
   userCredentialsByRun.delete(key);
   tellTab(run);
+  const title = `Backfill of ${run.watch.job_type.name} on ${run.watch.repo}`;
+  const message = run.watch.verdict_text || "finished";
   await browser.notifications.create(`mozci-${key}`, {
     type: "basic",
     iconUrl: browser.runtime.getURL("extension/icons/mozci.svg"),
-    title: `Backfill of ${run.watch.job_type.name} on ${run.watch.repo}`,
-    message: run.watch.verdict_text || "finished",
+    title,
+    message,
   });
+  // The browser console keeps a trace of every answer given to the user.
+  console.info(`mozci: notified "${title}": ${message}`);
 }
 
 browser.alarms.onAlarm.addListener((alarm) => {

@@ -290,6 +290,13 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
             verdict.starts_with("first bad push") || verdict.starts_with("intermittent") || verdict.starts_with("no failure"),
             "verdict: {verdict}"
         );
+        // The background told the user with a notification carrying the answer.
+        let deadline = std::time::Instant::now() + WAIT;
+        let notified = |log: String| log.lines().any(|l| l.contains("mozci: notified") && l.contains(LABEL) && l.contains(verdict));
+        while !notified(browser.console_log()) {
+            ensure!(std::time::Instant::now() < deadline, "no notification with the verdict was shown");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).iter().all(|t| t["status"] == 200), "re-runs while watching were accepted");
         Ok(())
     })
