@@ -424,6 +424,35 @@ fn resubmit(w: &mut World, template: &Job, count: i64, priority: i64, who: &str)
         .collect()
 }
 
+/// The fields of a retrigger or rebuild form: `id_field`, `count`
+/// (1..=MAX_COUNT, default 1) and `priority` (default 0); the 400 answer
+/// when one is missing or out of range.
+fn repeat_fields(
+    ctx: &Ctx,
+    q: &Fields,
+    body: &Bytes,
+    id_field: &str,
+) -> Result<(i64, i64, i64), Response> {
+    let f = fields(q, body);
+    match (
+        int_field(&f, id_field, None),
+        int_field(&f, "count", Some(1)),
+        int_field(&f, "priority", Some(0)),
+    ) {
+        (Ok(id), Ok(count), Ok(priority)) if (1..=MAX_COUNT).contains(&count) => {
+            Ok((id, count, priority))
+        }
+        (Ok(_), Ok(_), Ok(_)) => Err(refuse(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            format!("count must be in 1..={MAX_COUNT}"),
+        )),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            Err(refuse(ctx, StatusCode::BAD_REQUEST, e))
+        }
+    }
+}
+
 async fn retrigger_request(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -435,24 +464,9 @@ async fn retrigger_request(
         Ok(c) => c,
         Err(e) => return e,
     };
-    let f = fields(&q, &body);
-    let parsed = (
-        int_field(&f, "request_id", None),
-        int_field(&f, "count", Some(1)),
-        int_field(&f, "priority", Some(0)),
-    );
-    let (request_id, count, priority) = match parsed {
-        (Ok(r), Ok(c), Ok(p)) if (1..=MAX_COUNT).contains(&c) => (r, c, p),
-        (Ok(_), Ok(_), Ok(_)) => {
-            return refuse(
-                &ctx,
-                StatusCode::BAD_REQUEST,
-                format!("count must be in 1..={MAX_COUNT}"),
-            )
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            return refuse(&ctx, StatusCode::BAD_REQUEST, e)
-        }
+    let (request_id, count, priority) = match repeat_fields(&ctx, &q, &body, "request_id") {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refusal,
     };
     state.update(|w| {
         let Some(template) = w
@@ -492,24 +506,9 @@ async fn rebuild(
         Ok(c) => c,
         Err(e) => return e,
     };
-    let f = fields(&q, &body);
-    let parsed = (
-        int_field(&f, "build_id", None),
-        int_field(&f, "count", Some(1)),
-        int_field(&f, "priority", Some(0)),
-    );
-    let (build_id, count, priority) = match parsed {
-        (Ok(b), Ok(c), Ok(p)) if (1..=MAX_COUNT).contains(&c) => (b, c, p),
-        (Ok(_), Ok(_), Ok(_)) => {
-            return refuse(
-                &ctx,
-                StatusCode::BAD_REQUEST,
-                format!("count must be in 1..={MAX_COUNT}"),
-            )
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            return refuse(&ctx, StatusCode::BAD_REQUEST, e)
-        }
+    let (build_id, count, priority) = match repeat_fields(&ctx, &q, &body, "build_id") {
+        Ok(parsed) => parsed,
+        Err(refusal) => return refusal,
     };
     state.update(|w| {
         let Some(template) = w
