@@ -453,6 +453,31 @@ fn repeat_fields(
     }
 }
 
+/// What a repeat form names: a build request (`POST /{branch}/request`) or a
+/// finished build (`POST /{branch}/build`). Both resubmit the job it stands for.
+#[derive(Clone, Copy)]
+enum Repeated {
+    Request,
+    Build,
+}
+
+impl Repeated {
+    fn id_field(self) -> &'static str {
+        match self {
+            Repeated::Request => "request_id",
+            Repeated::Build => "build_id",
+        }
+    }
+
+    /// What Self-Serve calls the action, and how it names the thing repeated.
+    fn words(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Repeated::Request => ("reprioritize_request", "Request", "request"),
+            Repeated::Build => ("rebuild_build", "Build", "build"),
+        }
+    }
+}
+
 async fn retrigger_request(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -460,39 +485,7 @@ async fn retrigger_request(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let (request_id, count, priority) = match repeat_fields(&ctx, &q, &body, "request_id") {
-        Ok(parsed) => parsed,
-        Err(refusal) => return refusal,
-    };
-    state.update(|w| {
-        let Some(template) = w
-            .job_by_request(request_id as u64)
-            .filter(|j| j.repo == branch)
-            .cloned()
-        else {
-            return refuse(
-                &ctx,
-                StatusCode::NOT_FOUND,
-                format!("Request {request_id} not found on branch {branch}"),
-            );
-        };
-        let ids = resubmit(w, &template, count, priority, &ctx.user);
-        let ss = w.add_selfserve(
-            "reprioritize_request",
-            &ctx.user,
-            format!("rebuild request {request_id} x{count}"),
-            ids,
-        );
-        accepted(
-            &ctx,
-            format!("Rebuild of request {request_id} requested"),
-            ss,
-        )
-    })
+    repeat(&state, &headers, branch, &q, &body, Repeated::Request)
 }
 
 async fn rebuild(
@@ -502,34 +495,47 @@ async fn rebuild(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
+    repeat(&state, &headers, branch, &q, &body, Repeated::Build)
+}
+
+/// Resubmit the job a request or build stands for, `count` times.
+fn repeat(
+    state: &AppState,
+    headers: &HeaderMap,
+    branch: String,
+    q: &Fields,
+    body: &Bytes,
+    what: Repeated,
+) -> Response {
+    let ctx = match begin(state, headers, q, &branch) {
         Ok(c) => c,
         Err(e) => return e,
     };
-    let (build_id, count, priority) = match repeat_fields(&ctx, &q, &body, "build_id") {
+    let (id, count, priority) = match repeat_fields(&ctx, q, body, what.id_field()) {
         Ok(parsed) => parsed,
         Err(refusal) => return refusal,
     };
+    let (action, noun, lower) = what.words();
     state.update(|w| {
-        let Some(template) = w
-            .job_by_build(build_id as u64)
-            .filter(|j| j.repo == branch)
-            .cloned()
-        else {
+        let found = match what {
+            Repeated::Request => w.job_by_request(id as u64),
+            Repeated::Build => w.job_by_build(id as u64),
+        };
+        let Some(template) = found.filter(|j| j.repo == branch).cloned() else {
             return refuse(
                 &ctx,
                 StatusCode::NOT_FOUND,
-                format!("Build {build_id} not found on branch {branch}"),
+                format!("{noun} {id} not found on branch {branch}"),
             );
         };
         let ids = resubmit(w, &template, count, priority, &ctx.user);
         let ss = w.add_selfserve(
-            "rebuild_build",
+            action,
             &ctx.user,
-            format!("rebuild build {build_id} x{count}"),
+            format!("rebuild {lower} {id} x{count}"),
             ids,
         );
-        accepted(&ctx, format!("Rebuild of build {build_id} requested"), ss)
+        accepted(&ctx, format!("Rebuild of {lower} {id} requested"), ss)
     })
 }
 
