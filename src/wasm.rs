@@ -75,7 +75,7 @@ impl Core {
         })
     }
 
-    /// Plan for `request` (`{pageUrl, mode, depth, times}`) with the ledger
+    /// Plan for `request` (`{pageUrl, mode, depth, times, test?}`) with the ledger
     /// applied: `value` is the plan to show and, once confirmed, to execute.
     #[wasm_bindgen(js_name = analyseBackfill)]
     pub fn analyse_backfill(&self, request: JsValue, ledger: JsValue) -> js_sys::Promise {
@@ -109,6 +109,19 @@ impl Core {
             )
             .await;
             answer(result, Some(plan.job_type.ci))
+        })
+    }
+
+    /// The tests that failed in the job selected on the page at `pageUrl`.
+    /// `value`: `{repo, job_id, logs, failures, unavailable}`.
+    #[wasm_bindgen(js_name = jobFailures)]
+    pub fn job_failures(&self, page_url: String) -> js_sys::Promise {
+        let (settings, http) = (self.settings.clone(), self.http.clone());
+        future_to_promise(async move {
+            answer(
+                addon::selected_job_failures(http, &settings, &page_url).await,
+                None,
+            )
         })
     }
 

@@ -1,12 +1,16 @@
 //! The add-on's engine requests (`engine::addon`) natively against the
 //! `mozci-sandbox`: the modes the browser tests do not drive (Taskcluster's
 //! fixed-range `backfill` action, N runs on this push), the ledger keeping a
-//! second plan from asking again, and sandbox discovery from a page origin.
+//! second plan from asking again, sandbox discovery from a page origin, and
+//! the "Find culprit" mode run from plan to answer (the browser test drives
+//! its panel once; here every step of the search is checked).
 //! Needs `cargo build -p mozci-sandbox` first.
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci::engine::addon::{execute, plan, AddonSettings, Mode, PlanRequest};
+use mozci::engine::addon::{
+    execute, plan, selected_job_failures, watch, AddonSettings, Mode, PlanRequest,
+};
 use mozci::engine::ledger::Ledger;
 use mozci::http::{HttpClient, NativeClient};
 use mozci_harness::Sandbox;
@@ -86,6 +90,7 @@ async fn fixed_range_sends_one_backfill_action_with_depth_and_times() -> Result<
         mode: Mode::FixedRange,
         depth: 3,
         times: 2,
+        test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     // The endpoints were discovered from the page's origin (a sandbox).
@@ -122,6 +127,7 @@ async fn trigger_here_then_the_ledger_keeps_a_second_plan_from_asking_again() ->
         mode: Mode::TriggerHere,
         depth: 1,
         times: 3,
+        test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert_eq!(
@@ -157,6 +163,7 @@ async fn execution_without_treeherder_login_sends_nothing() -> Result<()> {
         mode: Mode::ToLastGood,
         depth: 20,
         times: 3,
+        test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let mut ledger = Ledger::default();
@@ -167,5 +174,188 @@ async fn execution_without_treeherder_login_sends_nothing() -> Result<()> {
     assert!(error.to_string().contains("log in"), "{error}");
     assert!(hook_triggers(&sandbox).await?.is_empty());
     assert!(ledger.records.is_empty());
+    Ok(())
+}
+
+/// Autoland's seeded regression of `LABEL` (q = 0.7), in sandbox/scenarios/demo.json.
+const REGRESSION_INDEX: u64 = 18;
+
+async fn advance(sandbox: &Sandbox, seconds: u64) -> Result<()> {
+    let url = format!("{}/__sandbox/advance", sandbox.origins.treeherder);
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(json!({ "seconds": seconds }).to_string())
+        .send()
+        .await?;
+    ensure!(
+        response.status().is_success(),
+        "{url}: {}",
+        response.status()
+    );
+    Ok(())
+}
+
+/// (index, revision) of the newest autoland push where `LABEL` failed, and
+/// the revision of the regressing push.
+async fn failure_seen(sandbox: &Sandbox) -> Result<(u64, String)> {
+    let summary = admin_get(sandbox, "/__sandbox/summary?repo=autoland").await?;
+    let rows = summary.as_array().context("summary rows")?;
+    let seen = rows
+        .iter()
+        .rev()
+        .find(|r| {
+            r["failed"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|l| l == LABEL))
+        })
+        .context("a push where the job failed")?;
+    let culprit = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))
+        .and_then(|r| r["revision"].as_str())
+        .context("the regressing push")?;
+    Ok((
+        seen["index"].as_u64().context("index")?,
+        culprit.to_string(),
+    ))
+}
+
+#[tokio::test]
+async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> Result<()> {
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let http = client()?;
+    let settings = AddonSettings::default();
+    let (seen, culprit_revision) = failure_seen(&sandbox).await?;
+    let request = PlanRequest {
+        page_url: page_url(&sandbox, seen).await?,
+        mode: Mode::FindCulprit,
+        depth: 12,
+        times: 3,
+        test: None,
+    };
+    let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
+    assert!(planned.key.ends_with("/culprit"), "{}", planned.key);
+    assert!(
+        planned.title.starts_with("Find the culprit of "),
+        "{}",
+        planned.title
+    );
+    assert!(planned.needs_confirmation, "a search always asks first");
+    assert_eq!(planned.jobs_started_now, 8, "one round: {planned:#?}");
+    let planned_runs: u32 = planned
+        .rows
+        .iter()
+        .map(|r| {
+            r.action
+                .trim_start_matches("add ")
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(
+        planned_runs, 8,
+        "the rows add up to the round: {:?}",
+        planned.rows
+    );
+    let search = planned
+        .culprit
+        .as_ref()
+        .context("the plan carries the search")?;
+    assert_eq!(search.range.n(), 12);
+    assert!(!search.chart.is_empty() && !search.done);
+    assert!(
+        hook_triggers(&sandbox).await?.is_empty(),
+        "planning sends nothing"
+    );
+
+    let credentials = user_credentials(&sandbox).await?;
+    let mut ledger = Ledger::default();
+    let mut state = execute(
+        http.clone(),
+        &settings,
+        &planned,
+        Some(&credentials),
+        &mut ledger,
+    )
+    .await?
+    .watch;
+    let mut steps = 0;
+    while !state.settled {
+        ensure!(
+            steps < 60,
+            "no answer after {steps} steps: {:#?}",
+            state.rows
+        );
+        ensure!(state.problem.is_none(), "{:?}", state.problem);
+        advance(&sandbox, 900).await?;
+        state = watch(
+            http.clone(),
+            &settings,
+            &state,
+            Some(&credentials),
+            &mut ledger,
+        )
+        .await?
+        .watch;
+        steps += 1;
+    }
+    let search = state.culprit.as_ref().context("a culprit watch")?;
+    assert!(search.done, "{}", search.explanation);
+    let culprit = search
+        .culprit
+        .as_ref()
+        .context(search.explanation.clone())?;
+    assert_eq!(
+        culprit.revision.0, culprit_revision,
+        "{}",
+        search.explanation
+    );
+    assert!(search.confidence >= 0.99, "{}", search.explanation);
+    let verdict = state.verdict_text.clone().unwrap_or_default();
+    assert!(
+        verdict.starts_with(&format!("Culprit: push {}", &culprit_revision[..12])),
+        "{verdict}"
+    );
+    assert!(
+        state.rows.iter().any(|r| r.text.ends_with("— culprit")),
+        "{:?}",
+        state.rows
+    );
+
+    // Each trigger the ledger holds is one hook call, accepted.
+    let triggers = hook_triggers(&sandbox).await?;
+    assert_eq!(triggers.len(), ledger.records.len(), "{triggers:#?}");
+    assert!(triggers.iter().all(|t| t["status"] == 200), "{triggers:#?}");
+    // A poll after the answer sends nothing more.
+    let after = watch(http, &settings, &state, Some(&credentials), &mut ledger).await?;
+    assert!(after.watch.settled);
+    assert_eq!(hook_triggers(&sandbox).await?.len(), triggers.len());
+    eprintln!(
+        "find culprit: {steps} steps, {} hook calls: {verdict}",
+        triggers.len()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn failing_tests_of_the_selected_job_come_from_its_logs() -> Result<()> {
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let (seen, _) = failure_seen(&sandbox).await?;
+    let report = selected_job_failures(
+        client()?,
+        &AddonSettings::default(),
+        &page_url(&sandbox, seen).await?,
+    )
+    .await?;
+    let tests = report.failures.failed_tests();
+    assert_eq!(
+        tests,
+        vec!["browser/base/content/test/general/browser_tabs_close_beforeunload.js"],
+        "{report:#?}"
+    );
+    assert!(report.unavailable.is_empty(), "{:?}", report.unavailable);
     Ok(())
 }

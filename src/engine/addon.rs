@@ -3,7 +3,11 @@
 //! carry it out, and take one monitoring step. The background only stores
 //! these values and shows their texts; every decision is made here.
 
+use super::addon_culprit::{
+    culprit_run_key, new_culprit_run, planned_text, step_culprit_run, CulpritRun,
+};
 use super::execute::{execute_plans, PushExecution};
+use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerOutcome};
 use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
 use super::Session;
@@ -76,6 +80,9 @@ pub enum Mode {
     FixedRange,
     /// `times` runs on the selected push only.
     TriggerHere,
+    /// The flake-aware culprit search over the `depth` pushes up to the
+    /// selected one (see `engine::addon_culprit`).
+    FindCulprit,
 }
 
 /// What the user asked for on a page.
@@ -86,6 +93,9 @@ pub struct PlanRequest {
     pub mode: Mode,
     pub depth: u32,
     pub times: u32,
+    /// Find culprit: count only this test's failures (from the runs' logs).
+    #[serde(default)]
+    pub test: Option<String>,
 }
 
 /// Who must act when the CI system refused.
@@ -165,6 +175,10 @@ pub struct AddonPlan {
     pub rows: Vec<PlanRow>,
     /// Treeherder page of the range, for links.
     pub range_url: String,
+    /// The panel's heading.
+    pub title: String,
+    /// Find culprit: the search, with its first round worked out.
+    pub culprit: Option<CulpritRun>,
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -185,6 +199,12 @@ pub struct WatchState {
     pub range_url: String,
     pub problem: Option<Failure>,
     pub polls: u32,
+    /// The panel's and the notification's heading.
+    #[serde(default)]
+    pub title: String,
+    /// Find culprit: the search between two steps.
+    #[serde(default)]
+    pub culprit: Option<CulpritRun>,
 }
 
 /// One push's progress, as the panel and popup show it.
@@ -268,7 +288,7 @@ pub async fn endpoints_for_page(
 
 /// A session on `endpoints` with both backends. Taskcluster credentials are
 /// the page's `localStorage.userCredentials` text, used for this call only.
-fn session(
+pub(crate) fn session(
     http: Rc<dyn HttpClient>,
     endpoints: &Endpoints,
     tc_root: Option<&str>,
@@ -312,7 +332,7 @@ fn action_text(action: &PushAction) -> String {
     }
 }
 
-fn runs_text(history: Option<&PushHistory>) -> String {
+pub(crate) fn runs_text(history: Option<&PushHistory>) -> String {
     match history {
         Some(h) => {
             let c = h.counts();
@@ -378,6 +398,7 @@ pub async fn plan(
     let tc_root = repository.tc_root_url.clone();
     let (session, _) = session(http, &endpoints, tc_root.as_deref(), settings, None)?;
     let now = clock::now_ms();
+    let mut culprit = None;
     let (histories, plans, summary, notes, needs_confirmation) = match request.mode {
         Mode::ToLastGood => {
             let backfill = BackfillRequest {
@@ -434,6 +455,51 @@ pub async fn plan(
                 started > CONFIRM_ABOVE,
             )
         }
+        Mode::FindCulprit => {
+            let run = new_culprit_run(
+                &session,
+                &repo,
+                &job_type,
+                &push,
+                request.depth,
+                request.test.as_deref(),
+            )
+            .await?;
+            // A dry step: what the first round would ask for.
+            let mut scratch = ledger.clone();
+            let (run, progress) = step_culprit_run(&session, &run, &mut scratch, false).await?;
+            let what = match &run.verdicts {
+                Some(v) => format!("{} fail in {}", v.test, job_type.name),
+                None => format!("{} fail", job_type.name),
+            };
+            let summary = format!(
+                "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
+                 Up to {} run(s) at a time, at most {} in all; stops at {:.0}% confidence.",
+                run.range.n(),
+                run.config.runs_per_round,
+                run.config.budget,
+                run.config.threshold * 100.0
+            );
+            let mut notes = vec![run.answer_text.clone()];
+            notes.extend(progress.unread_logs.iter().cloned());
+            let rows: Vec<PlanRow> = planned_text(&progress.planned)
+                .into_iter()
+                .map(|(push_id, revision, action)| {
+                    let bar = run.chart.iter().find(|b| b.push_id == Some(push_id));
+                    PlanRow {
+                        push_id,
+                        revision,
+                        action,
+                        runs: bar
+                            .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect();
+            culprit = Some((run, rows));
+            // Every search asks: it may run the job up to its budget.
+            (Vec::new(), Vec::new(), summary, notes, true)
+        }
     };
     let rows = match request.mode {
         Mode::FixedRange => histories
@@ -446,6 +512,10 @@ pub async fn plan(
                 runs: runs_text(Some(h)),
             })
             .collect(),
+        Mode::FindCulprit => culprit
+            .as_ref()
+            .map(|(_, rows)| rows.clone())
+            .unwrap_or_default(),
         _ => plans
             .iter()
             .map(|p| PlanRow {
@@ -458,11 +528,25 @@ pub async fn plan(
     };
     let jobs_started_now = match request.mode {
         Mode::FixedRange => request.depth.saturating_mul(request.times),
+        Mode::FindCulprit => culprit
+            .as_ref()
+            .map(|(run, _)| run.planned_now)
+            .unwrap_or_default(),
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
-    let pushes: Vec<Push> = histories.iter().map(|h| h.push.clone()).collect();
+    let culprit = culprit.map(|(run, _)| run);
+    let pushes: Vec<Push> = match &culprit {
+        Some(run) => run.range.pushes_newest_first(),
+        None => histories.iter().map(|h| h.push.clone()).collect(),
+    };
+    let key = run_key(&repo, push.id, &job_type.name);
     Ok(AddonPlan {
-        key: run_key(&repo, push.id, &job_type.name),
+        key: match request.mode {
+            Mode::FindCulprit => culprit_run_key(&key),
+            _ => key,
+        },
+        title: title(request.mode, &job_type, &repo),
+        culprit,
         range_url: range_url(&endpoints, &repo, &pushes),
         repo,
         mode: request.mode,
@@ -483,6 +567,40 @@ pub async fn plan(
     })
 }
 
+/// The tests that failed in the job selected on the page at `page_url`
+/// (structured log, error summary, `text_log_errors` or the task log,
+/// whichever can be read; see `engine::failures`).
+pub async fn selected_job_failures(
+    http: Rc<dyn HttpClient>,
+    settings: &AddonSettings,
+    page_url: &str,
+) -> Result<JobFailureReport> {
+    let selection = parse_job_view_url(page_url)
+        .ok_or_else(|| Error::Invalid("this page is not a Treeherder job view".into()))?;
+    let endpoints = endpoints_for_page(http.as_ref(), settings, &selection.origin).await?;
+    let ctx = CiContext::new(http, endpoints);
+    let repo = selection.repo.as_str();
+    let job_id = match &selection.selected {
+        Some(SelectedJob::JobId { job_id }) => *job_id,
+        Some(SelectedJob::TaskRun { task_id, run }) => {
+            let (job, _) = treeherder::job_by_task(&ctx, repo, task_id, *run).await?;
+            job.ids.job_id.ok_or_else(|| {
+                Error::Invalid(format!("Treeherder has no job id for task {task_id}"))
+            })?
+        }
+        None => return Err(Error::Invalid("select a job first".into())),
+    };
+    failures_of_job(&ctx, repo, job_id).await
+}
+
+/// The panel's heading for a run of `mode`.
+pub(crate) fn title(mode: Mode, job_type: &JobType, repo: &str) -> String {
+    match mode {
+        Mode::FindCulprit => format!("Find the culprit of {} on {repo}", job_type.name),
+        _ => format!("Backfill {} on {repo}", job_type.name),
+    }
+}
+
 /// The key under which a run is stored: one run per repository, push and
 /// job type at a time.
 pub fn run_key(repo: &str, push_id: u64, job_name: &str) -> String {
@@ -491,7 +609,7 @@ pub fn run_key(repo: &str, push_id: u64, job_name: &str) -> String {
 
 /// The refusal behind a trigger's outcome, from the reason text that
 /// `crate::Error`'s 401/403 messages produce.
-fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Failure> {
+pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Failure> {
     let reason = match outcome {
         TriggerOutcome::Refused { reason } | TriggerOutcome::Partial { reason, .. } => reason,
         _ => return None,
@@ -572,6 +690,9 @@ pub async fn execute(
         user_credentials,
     )?;
     ledger.prune(clock::now_ms());
+    if plan.mode == Mode::FindCulprit {
+        return super::addon_culprit::execute_culprit(&session, plan, ledger).await;
+    }
     let (executions, items, watch_pushes) = match plan.mode {
         Mode::FixedRange => {
             // Sent once; a refusal (401/403) is the caller's failure to show.
@@ -655,6 +776,8 @@ pub async fn execute(
             verdict_text: problem.as_ref().map(|p| p.message.clone()),
             problem,
             polls: 0,
+            title: plan.title.clone(),
+            culprit: None,
         },
     })
 }
@@ -676,6 +799,10 @@ pub async fn watch(
         settings,
         user_credentials,
     )?;
+    if let Some(run) = &state.culprit {
+        let send = state.job_type.ci == CiSystem::Buildbot || user_credentials.is_some();
+        return super::addon_culprit::watch_culprit(&session, state, run, ledger, send).await;
+    }
     let mut items = state.items.clone();
     let (histories, events) = watch_step(
         &session,

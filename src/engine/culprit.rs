@@ -192,7 +192,7 @@ impl ObservedRuns {
 /// search about that test rather than the whole job. Each failed run's logs
 /// are read once and remembered across steps; the memory is only a saving,
 /// a new `TestVerdicts` reads them again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestVerdicts {
     /// The test's path, or its end (`browser_foo.js`).
     pub test: String,

@@ -8,6 +8,7 @@
 //! presentation.
 
 pub mod addon;
+pub mod addon_culprit;
 pub mod culprit;
 pub mod execute;
 pub mod failures;

@@ -1,0 +1,541 @@
+//! The add-on's "Find culprit" mode: the flake-aware culprit search of
+//! [`super::culprit`] for the job selected on a Treeherder page, one step per
+//! monitoring poll. Between steps the background stores only a
+//! [`CulpritRun`] (the range, the search's configuration and the test
+//! verdicts read so far); the runs themselves are read again each step.
+
+use super::addon::{
+    refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, ProgressRow, WatchAnswer,
+    WatchState,
+};
+use super::culprit::{
+    culprit_step, culprit_step_for_test, CulpritProgress, CulpritRange, PlannedRuns, TestVerdicts,
+};
+use super::ledger::Ledger;
+use super::Session;
+use crate::ci::{clock, JobType};
+use crate::error::{Error, Result};
+use crate::model::Push;
+use crate::plan::culprit::CulpritConfig;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// Pushes older than the range read with it: the search runs the job on
+/// the one just before the range to learn the flake rate, and finished runs
+/// on the others count too.
+pub const OLDER_PUSHES: u32 = 3;
+
+/// One column of the per-push chart: runs, failures and the posterior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartBar {
+    /// The search's index: 1 (oldest suspect) ..= n; 0 for the older pushes together.
+    pub index: i64,
+    /// Treeherder push id (`None` for the older pushes together).
+    pub push_id: Option<u64>,
+    /// Short revision, or "older" for the pushes before the range.
+    pub label: String,
+    pub runs: u32,
+    pub failures: u32,
+    /// Probability that this push is the culprit.
+    pub posterior: f64,
+    /// Runs asked for on this push by the latest step.
+    pub planned: u32,
+}
+
+/// A culprit search of the add-on between two steps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CulpritRun {
+    pub range: CulpritRange,
+    pub config: CulpritConfig,
+    /// When set, only this test's failures count (read from each failed run's logs).
+    pub verdicts: Option<TestVerdicts>,
+    /// Oldest suspect first, the older pushes (when run) before them.
+    pub chart: Vec<ChartBar>,
+    /// The answer so far, one line ("Push 7 is the culprit with probability 99.2%").
+    pub answer_text: String,
+    /// The culprit's push once one is named (possibly not final yet).
+    pub culprit: Option<Push>,
+    pub confidence: f64,
+    pub posterior_no_culprit: f64,
+    pub runs_used: u32,
+    /// Runs on their way, including the ones the latest step asked for.
+    pub in_flight: u32,
+    /// Runs the latest step asked for.
+    pub planned_now: u32,
+    pub done: bool,
+    /// The full account: verdict, then one line per push.
+    pub explanation: String,
+}
+
+/// The key of a culprit search: apart from a backfill of the same job.
+pub fn culprit_run_key(backfill_key: &str) -> String {
+    format!("{backfill_key}/culprit")
+}
+
+/// The range and configuration of a new search over `suspects` pushes
+/// ending at `push`, about any failure of the job or about `test` only.
+pub async fn new_culprit_run(
+    session: &Session,
+    repo: &str,
+    job_type: &JobType,
+    push: &Push,
+    suspects: u32,
+    test: Option<&str>,
+) -> Result<CulpritRun> {
+    let range = session
+        .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
+        .await?;
+    let config = CulpritConfig::new(range.n());
+    Ok(CulpritRun {
+        range,
+        config,
+        verdicts: test.filter(|t| !t.trim().is_empty()).map(TestVerdicts::new),
+        chart: Vec::new(),
+        answer_text: String::new(),
+        culprit: None,
+        confidence: 0.0,
+        posterior_no_culprit: 0.0,
+        runs_used: 0,
+        in_flight: 0,
+        planned_now: 0,
+        done: false,
+        explanation: String::new(),
+    })
+}
+
+/// One step of `run`: read the runs, decide, and (when `send`) trigger the
+/// runs asked for, recording them in `ledger`. Returns the run updated for
+/// storage and what the step did.
+pub async fn step_culprit_run(
+    session: &Session,
+    run: &CulpritRun,
+    ledger: &mut Ledger,
+    send: bool,
+) -> Result<(CulpritRun, CulpritProgress)> {
+    let now = clock::now_ms();
+    let mut next = run.clone();
+    let progress = match next.verdicts.as_mut() {
+        Some(verdicts) => {
+            culprit_step_for_test(
+                session,
+                &run.range,
+                &run.config,
+                ledger,
+                now,
+                send,
+                verdicts,
+            )
+            .await?
+        }
+        None => culprit_step(session, &run.range, &run.config, ledger, now, send).await?,
+    };
+    next.chart = chart(&run.range, &progress);
+    next.answer_text = progress
+        .explanation
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    next.culprit = progress.culprit.clone();
+    next.confidence = progress.answer.confidence;
+    next.posterior_no_culprit = progress.answer.posterior_no_culprit;
+    next.runs_used = progress.answer.runs_used;
+    next.planned_now = progress.planned.iter().map(|p| p.runs).sum();
+    next.in_flight = progress.in_flight + next.planned_now;
+    next.done = progress.is_done();
+    next.explanation = progress.explanation.clone();
+    Ok((next, progress))
+}
+
+/// The chart's columns: every suspect push (and the older pushes when the
+/// search ran them), with this step's planned runs.
+fn chart(range: &CulpritRange, progress: &CulpritProgress) -> Vec<ChartBar> {
+    let planned_on = |index: i64| -> u32 {
+        progress
+            .planned
+            .iter()
+            .filter(|p| p.index.max(0) == index)
+            .map(|p| p.runs)
+            .sum()
+    };
+    progress
+        .answer
+        .pushes
+        .iter()
+        .filter(|s| s.push >= 1 || s.runs > 0 || planned_on(0) > 0)
+        .map(|s| {
+            let push = (s.push >= 1).then(|| range.push_at(s.push)).flatten();
+            ChartBar {
+                index: s.push,
+                push_id: push.map(|p| p.id),
+                label: push
+                    .map(|p| p.revision.short().to_string())
+                    .unwrap_or_else(|| "older".to_string()),
+                runs: s.runs,
+                failures: s.failures,
+                posterior: s.posterior,
+                planned: planned_on(s.push),
+            }
+        })
+        .collect()
+}
+
+/// "add 2 run(s)" per push of a step, newest push first.
+pub fn planned_text(planned: &[PlannedRuns]) -> Vec<(u64, String, String)> {
+    let mut rows: Vec<_> = planned
+        .iter()
+        .map(|p| {
+            let place = if p.index >= 1 {
+                format!("suspect {}", p.index)
+            } else {
+                "before the range".to_string()
+            };
+            (
+                p.push_id,
+                p.revision.short().to_string(),
+                format!("add {} run(s) ({place})", p.runs),
+            )
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+/// One line per chart column, newest first: what the panel's table shows.
+pub fn progress_lines(run: &CulpritRun) -> Vec<(Option<u64>, String, String)> {
+    run.chart
+        .iter()
+        .rev()
+        .map(|bar| {
+            let mut text = format!(
+                "{} failed of {} run(s), P(culprit) = {:.2}",
+                bar.failures, bar.runs, bar.posterior
+            );
+            if bar.planned > 0 {
+                let _ = write!(text, ", {} more asked for", bar.planned);
+            }
+            if run.done && run.culprit.as_ref().map(|p| p.id) == bar.push_id {
+                text.push_str(" — culprit");
+            }
+            (bar.push_id, bar.label.clone(), text)
+        })
+        .collect()
+}
+
+/// Start a planned search: its first round sent (each run recorded in
+/// `ledger`), and the state the background polls from now on.
+pub async fn execute_culprit(
+    session: &Session,
+    plan: &AddonPlan,
+    ledger: &mut Ledger,
+) -> Result<ExecuteAnswer> {
+    let run = plan.culprit.as_ref().ok_or_else(|| {
+        Error::Invalid("this plan carries no culprit search: click Backfill again".into())
+    })?;
+    let (run, progress) = step_culprit_run(session, run, ledger, true).await?;
+    let state = WatchState {
+        key: plan.key.clone(),
+        repo: plan.repo.clone(),
+        job_type: plan.job_type.clone(),
+        endpoints: plan.endpoints.clone(),
+        tc_root: plan.tc_root.clone(),
+        pushes: run.range.pushes_newest_first(),
+        items: Vec::new(),
+        rows: Vec::new(),
+        settled: false,
+        verdict: None,
+        verdict_text: None,
+        range_url: plan.range_url.clone(),
+        problem: None,
+        polls: 0,
+        title: plan.title.clone(),
+        culprit: None,
+    };
+    Ok(ExecuteAnswer {
+        executions: Vec::new(),
+        ledger: ledger.clone(),
+        watch: culprit_watch(&state, run, &progress, true),
+    })
+}
+
+/// One monitoring poll of a search: a step, sending its runs only when
+/// `send` (the CI system's credentials are at hand).
+pub async fn watch_culprit(
+    session: &Session,
+    state: &WatchState,
+    run: &CulpritRun,
+    ledger: &mut Ledger,
+    send: bool,
+) -> Result<WatchAnswer> {
+    let (run, progress) = step_culprit_run(session, run, ledger, send).await?;
+    let mut watch = culprit_watch(state, run, &progress, send);
+    watch.polls = state.polls.saturating_add(1);
+    Ok(WatchAnswer {
+        watch,
+        ledger: ledger.clone(),
+        events: Vec::new(),
+    })
+}
+
+/// The watch state after a step: rows from the chart, the verdict once
+/// done, and who must act when a trigger was refused or could not be sent.
+fn culprit_watch(
+    state: &WatchState,
+    run: CulpritRun,
+    progress: &CulpritProgress,
+    sent: bool,
+) -> WatchState {
+    let ci = state.job_type.ci;
+    let refusal = progress
+        .triggered
+        .iter()
+        .find_map(|r| refusal_problem(&r.outcome, ci));
+    let waiting_for_login = (!sent && !progress.planned.is_empty()).then(|| Failure {
+        message: "the next runs wait for your Treeherder login: open the job and click Backfill"
+            .to_string(),
+        auth: Some(AuthProblem::LogInToTreeherder),
+    });
+    let before_range = run.range.push_at(0).map(|p| p.id).unwrap_or_default();
+    let rows = progress_lines(&run)
+        .into_iter()
+        .map(|(push_id, revision, text)| ProgressRow {
+            push_id: push_id.unwrap_or(before_range),
+            revision,
+            done: run.done,
+            text,
+        })
+        .collect();
+    let verdict_text = if run.done {
+        Some(verdict_sentence(&run))
+    } else {
+        refusal.as_ref().map(|p| p.message.clone())
+    };
+    let mut next = state.clone();
+    next.settled = run.done || refusal.is_some();
+    next.problem = refusal.or(waiting_for_login);
+    next.verdict_text = verdict_text;
+    next.rows = rows;
+    next.culprit = Some(run);
+    next
+}
+
+/// The sentence the notification and the panel give once the search is done.
+pub fn verdict_sentence(run: &CulpritRun) -> String {
+    match (&run.culprit, run.done) {
+        (Some(push), true) => format!(
+            "Culprit: push {} by {} ({:.1}% after {} run(s))",
+            push.revision.short(),
+            push.author,
+            run.confidence * 100.0,
+            run.runs_used
+        ),
+        (None, true) => format!(
+            "No culprit: the failure is intermittent ({:.1}% after {} run(s))",
+            run.posterior_no_culprit * 100.0,
+            run.runs_used
+        ),
+        (_, false) => run.answer_text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Revision;
+    use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary};
+
+    fn push(id: u64) -> Push {
+        Push {
+            id,
+            revision: Revision(format!("{id:040x}")),
+            changesets: Vec::new(),
+            author: "dev@example.com".into(),
+            date: 1_700_000_000 + id as i64,
+            repository: "autoland".into(),
+        }
+    }
+
+    fn range() -> CulpritRange {
+        let pushes = (11..=20).rev().map(push).collect();
+        CulpritRange::from_newest_first(
+            "autoland",
+            &JobType::from_name("test-linux64/opt-mochitest-1"),
+            pushes,
+            4,
+        )
+        .unwrap()
+    }
+
+    fn progress(hypothesis: Hypothesis, done: bool, planned: Vec<PlannedRuns>) -> CulpritProgress {
+        let answer = Answer {
+            hypothesis,
+            confidence: 0.995,
+            posterior_no_culprit: 0.001,
+            stopped: None,
+            runs_used: 12,
+            pushes: vec![
+                PushSummary {
+                    push: 0,
+                    runs: 0,
+                    failures: 0,
+                    posterior: 0.0,
+                },
+                PushSummary {
+                    push: 1,
+                    runs: 3,
+                    failures: 0,
+                    posterior: 0.001,
+                },
+                PushSummary {
+                    push: 2,
+                    runs: 3,
+                    failures: 0,
+                    posterior: 0.003,
+                },
+                PushSummary {
+                    push: 3,
+                    runs: 3,
+                    failures: 3,
+                    posterior: 0.995,
+                },
+                PushSummary {
+                    push: 4,
+                    runs: 3,
+                    failures: 3,
+                    posterior: 0.0,
+                },
+            ],
+            flake_rate: 0.0,
+            strength: 1.0,
+        };
+        CulpritProgress {
+            decision: if done {
+                Decision::Done(answer.clone())
+            } else {
+                Decision::Run(vec![1, 1])
+            },
+            culprit: match hypothesis {
+                Hypothesis::Culprit(i) => range().push_at(i64::from(i)).cloned(),
+                Hypothesis::NoCulprit => None,
+            },
+            answer,
+            planned,
+            triggered: Vec::new(),
+            in_flight: 0,
+            unread_logs: Vec::new(),
+            explanation: "Push 3 is the culprit with probability 99.5%\nmore".into(),
+        }
+    }
+
+    #[test]
+    fn the_chart_has_every_suspect_and_older_pushes_only_when_run() {
+        let bars = chart(
+            &range(),
+            &progress(Hypothesis::Culprit(3), true, Vec::new()),
+        );
+        let indices: Vec<i64> = bars.iter().map(|b| b.index).collect();
+        assert_eq!(indices, vec![1, 2, 3, 4]);
+        assert_eq!(bars[2].push_id, Some(19));
+        assert_eq!(bars[2].failures, 3);
+        assert_eq!(bars[2].label, push(19).revision.short());
+
+        let planned = vec![PlannedRuns {
+            index: 0,
+            push_id: 16,
+            revision: push(16).revision,
+            runs: 2,
+        }];
+        let bars = chart(&range(), &progress(Hypothesis::Culprit(3), false, planned));
+        assert_eq!(bars[0].index, 0);
+        assert_eq!(bars[0].label, "older");
+        assert_eq!(bars[0].push_id, None);
+        assert_eq!(bars[0].planned, 2);
+    }
+
+    #[test]
+    fn the_verdict_names_the_culprit_or_says_intermittent() {
+        let mut run = CulpritRun {
+            range: range(),
+            config: CulpritConfig::new(4),
+            verdicts: None,
+            chart: chart(
+                &range(),
+                &progress(Hypothesis::Culprit(3), true, Vec::new()),
+            ),
+            answer_text: "Push 3 is the culprit with probability 99.5%".into(),
+            culprit: Some(push(19)),
+            confidence: 0.995,
+            posterior_no_culprit: 0.001,
+            runs_used: 12,
+            in_flight: 0,
+            planned_now: 0,
+            done: true,
+            explanation: String::new(),
+        };
+        let sentence = verdict_sentence(&run);
+        assert!(
+            sentence.starts_with("Culprit: push 0000000000"),
+            "{sentence}"
+        );
+        assert!(sentence.contains("99.5%") && sentence.contains("12 run(s)"));
+        let lines = progress_lines(&run);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[1].0, Some(19));
+        assert!(lines[1].2.ends_with("— culprit"), "{:?}", lines[1]);
+        assert!(!lines[0].2.contains("— culprit"), "{:?}", lines[0]);
+
+        run.culprit = None;
+        run.posterior_no_culprit = 0.991;
+        assert!(
+            verdict_sentence(&run).starts_with("No culprit: the failure is intermittent (99.1%")
+        );
+        run.done = false;
+        assert_eq!(verdict_sentence(&run), run.answer_text);
+    }
+
+    #[test]
+    fn planned_runs_read_newest_first() {
+        let planned = vec![
+            PlannedRuns {
+                index: 0,
+                push_id: 16,
+                revision: push(16).revision,
+                runs: 1,
+            },
+            PlannedRuns {
+                index: 2,
+                push_id: 18,
+                revision: push(18).revision,
+                runs: 3,
+            },
+        ];
+        let rows = planned_text(&planned);
+        assert_eq!(rows[0].0, 18);
+        assert_eq!(rows[0].2, "add 3 run(s) (suspect 2)");
+        assert_eq!(rows[1].2, "add 1 run(s) (before the range)");
+    }
+
+    #[test]
+    fn runs_are_stored_and_read_back() {
+        let run = CulpritRun {
+            range: range(),
+            config: CulpritConfig::new(4),
+            verdicts: Some(TestVerdicts::new("browser_foo.js")),
+            chart: Vec::new(),
+            answer_text: String::new(),
+            culprit: None,
+            confidence: 0.0,
+            posterior_no_culprit: 0.0,
+            runs_used: 0,
+            in_flight: 0,
+            planned_now: 0,
+            done: false,
+            explanation: String::new(),
+        };
+        let text = serde_json::to_string(&run).unwrap();
+        let back: CulpritRun = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.range, run.range);
+        assert_eq!(back.verdicts, run.verdicts);
+        assert_eq!(culprit_run_key("autoland/5/x"), "autoland/5/x/culprit");
+    }
+}
