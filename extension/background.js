@@ -2,13 +2,13 @@
 // work. Plans, triggers and monitoring steps are the Rust core's (`Core`);
 // this file stores what the core returns (browser.storage), schedules polls
 // (browser.alarms), and tells the user (notifications, messages to tabs).
-import init, { coreVersion, Core } from "../pkg/mozci.js";
+import init, { coreVersion, jobViewSelection, Core } from "../pkg/mozci.js";
 
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
 
 const POLL_ALARM = "mozci-poll";
 const DEFAULT_CHOICE = { times: 3, depth: 20, mode: "to_last_good" };
-const MODES = ["to_last_good", "fixed_range", "trigger_here"];
+const MODES = ["to_last_good", "fixed_range", "trigger_here", "find_culprit"];
 
 // Taskcluster credentials come from the page for one run and stay in memory
 // only (never in storage): after a restart, monitoring goes on without them.
@@ -81,11 +81,37 @@ async function takePlan(token) {
   return found ? found.plan : null;
 }
 
+// The test whose failures a culprit search counts is chosen per job (in
+// the popup): stored with the job's selection, used only for that job.
+async function selectionKey(pageUrl) {
+  await ready;
+  try {
+    const selection = jobViewSelection(pageUrl);
+    return selection ? JSON.stringify([selection.origin, selection.repo, selection.selected]) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function culpritTestFor(pageUrl) {
+  const { culpritTest = null } = await browser.storage.local.get("culpritTest");
+  const key = await selectionKey(pageUrl);
+  return culpritTest && key && culpritTest.selection === key ? culpritTest.test : "";
+}
+
+async function saveCulpritTest(pageUrl, test) {
+  const selection = typeof pageUrl === "string" ? await selectionKey(pageUrl) : null;
+  if (selection && typeof test === "string" && test.length <= 1000) {
+    await browser.storage.local.set({ culpritTest: { selection, test } });
+  }
+}
+
 async function plan(request) {
   const { choice } = await settings();
   const chosen = clampChoice(request, choice);
   const { ledger, runs } = await loadState();
-  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen }, ledger);
+  const test = chosen.mode === "find_culprit" ? (await culpritTestFor(request.pageUrl)) || null : null;
+  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen, test }, ledger);
   if (!answer.ok) {
     return answer;
   }
@@ -103,6 +129,10 @@ async function execute(token, userCredentials, tabId) {
   const runKey = stored.key;
   const { runs: before } = await loadState();
   if (executing.has(runKey) || activeRunFor(before, stored)) {
+    // A search waiting for the Treeherder login goes on with this one.
+    if (userCredentials && activeRunFor(before, stored)) {
+      userCredentialsByRun.set(runKey, userCredentials);
+    }
     return { ok: true, value: (before[runKey] || { watch: null }).watch, alreadyRunning: true };
   }
   executing.add(runKey);
@@ -197,7 +227,7 @@ async function finish(key) {
   await browser.storage.local.set({ runs });
   userCredentialsByRun.delete(key);
   tellTab(run);
-  const title = `Backfill of ${run.watch.job_type.name} on ${run.watch.repo}`;
+  const title = run.watch.title || `Backfill of ${run.watch.job_type.name} on ${run.watch.repo}`;
   const message = run.watch.verdict_text || "finished";
   await browser.notifications.create(`mozci-${key}`, {
     type: "basic",
@@ -270,6 +300,16 @@ browser.runtime.onMessage.addListener((message, sender) => {
         return execute(message.token, credentials, content ? sender.tab.id : null);
       }
       return undefined;
+    case "job-failures":
+      if ((content || page) && typeof message.pageUrl === "string") {
+        return core().then((c) => c.jobFailures(message.pageUrl));
+      }
+      return undefined;
+    case "culprit-test":
+      if (page) {
+        return culpritTestFor(typeof message.pageUrl === "string" ? message.pageUrl : "").then((test) => ({ test }));
+      }
+      return undefined;
     case "runs":
       return content || page ? runsList() : undefined;
     case "poll-now":
@@ -278,9 +318,10 @@ browser.runtime.onMessage.addListener((message, sender) => {
       return content || page ? browser.runtime.openOptionsPage() : undefined;
     case "save-choice":
       if (page) {
-        return settings().then(({ choice }) =>
-          browser.storage.local.set({ choice: clampChoice(message, choice) }),
-        );
+        return settings().then(async ({ choice }) => {
+          await browser.storage.local.set({ choice: clampChoice(message, choice) });
+          await saveCulpritTest(message.pageUrl, message.test);
+        });
       }
       return undefined;
     default:

@@ -186,7 +186,7 @@
     const plan = answer.value;
     const node = panel();
     node.dataset.state = "plan";
-    node.appendChild(element("h3", "", `Backfill ${plan.job_type.name} on ${plan.repo} (${plan.job_type.ci})`));
+    node.appendChild(element("h3", "", `${plan.title || `Backfill ${plan.job_type.name} on ${plan.repo}`} (${plan.job_type.ci})`));
     node.appendChild(element("p", "mozci-summary", plan.summary));
     node.appendChild(
       element("p", "mozci-counts", `${plan.jobs_started_now} job(s) to start on ${plan.rows.length} push(es)`),
@@ -232,9 +232,12 @@
     const node = panel();
     node.dataset.state = watch.settled ? "done" : "running";
     node.dataset.runKey = watch.key;
-    node.appendChild(element("h3", "", `Backfill ${watch.job_type.name} on ${watch.repo}`));
+    node.appendChild(element("h3", "", watch.title || `Backfill ${watch.job_type.name} on ${watch.repo}`));
     if (watch.problem) {
       node.dataset.auth = watch.problem.auth || "";
+      if (!watch.settled) {
+        node.appendChild(element("p", "mozci-note", watch.problem.message));
+      }
     }
     node.appendChild(
       element("p", "mozci-verdict", watch.verdict_text || (watch.settled ? "finished" : "triggered: waiting for the runs")),

@@ -1,7 +1,9 @@
 // The toolbar popup: the times / depth / mode choice (stored as the default
-// for the page's Backfill button), a preview of the plan for the active
-// tab's selected job, and every run in flight. Plans and texts come from the
+// for the page's Backfill button), the selected job's failing tests, a
+// preview of the plan for the active tab's selected job, and every run in
+// flight (culprit searches with their chart). Plans and texts come from the
 // core through the background; this file only renders them with textContent.
+import { culpritChart } from "./chart.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -11,13 +13,87 @@ function cell(row, text) {
   row.appendChild(td);
 }
 
+const isWebPage = (tab) => typeof tab.url === "string" && /^https?:/.test(tab.url);
+
+// The job of the active tab; when this page is open in a tab of its own
+// (not as the toolbar popup), the job of the Treeherder tab used last.
 async function activeTabUrl() {
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
-  return tab && typeof tab.url === "string" ? tab.url : null;
+  if (tab && isWebPage(tab)) {
+    return tab.url;
+  }
+  const [recent] = (await browser.tabs.query({})).filter(isWebPage).sort((a, b) => b.lastAccessed - a.lastAccessed);
+  return recent ? recent.url : null;
 }
 
 function currentChoice() {
-  return { times: $("times").value, depth: $("depth").value, mode: $("mode").value };
+  return { times: $("times").value, depth: $("depth").value, mode: $("mode").value, test: $("culprit-test").value };
+}
+
+const HINTS = {
+  find_culprit:
+    "Depth is the number of suspect pushes up to the selected one. The page's Backfill button (Shift+B) starts the search; runs are chosen round by round until one answer reaches 99%.",
+  other: "Saved as the default for the page's Backfill button (Shift+B).",
+};
+
+function showModeFields() {
+  const culprit = $("mode").value === "find_culprit";
+  $("culprit-test-label").hidden = !culprit;
+  $("times").disabled = culprit;
+  $("mode-hint").textContent = culprit ? HINTS.find_culprit : HINTS.other;
+}
+
+// The tests that failed in the selected job; in culprit mode they are the
+// choices of which failures count.
+async function showFailures(pageUrl, chosenTest) {
+  const list = $("failing-tests");
+  list.replaceChildren();
+  const select = $("culprit-test");
+  for (const option of [...select.options].slice(1)) {
+    option.remove();
+  }
+  if (!pageUrl) {
+    $("failures-summary").textContent = "—";
+    return;
+  }
+  $("failures-summary").textContent = "Reading the job's logs…";
+  const answer = await browser.runtime.sendMessage({ type: "job-failures", pageUrl });
+  if (!answer.ok) {
+    $("failures-summary").textContent = answer.failure.message;
+    return;
+  }
+  const { failures, unavailable } = answer.value;
+  const shown = failures.failures.slice(0, 20);
+  const names = [...new Set([...failures.failures.map((f) => f.test), ...failures.crashes.map((c) => c.test).filter(Boolean)])];
+  $("failures-summary").textContent =
+    names.length === 0
+      ? `No failing test found (${failures.error_lines.length} error line(s) in the log).`
+      : `${names.length} failing test(s), from ${failures.source}${unavailable.length ? ` (${unavailable.length} source(s) unavailable)` : ""}:`;
+  for (const f of shown) {
+    const li = document.createElement("li");
+    li.className = "failing-test";
+    li.dataset.test = f.test;
+    li.textContent = `${f.test}${f.subtest ? ` | ${f.subtest}` : ""} — ${f.status}${f.expected ? ` (expected ${f.expected})` : ""}${f.known_intermittent ? ", known intermittent" : ""}`;
+    if (f.message) {
+      const message = document.createElement("div");
+      message.className = "message";
+      message.textContent = f.message;
+      li.appendChild(message);
+    }
+    list.appendChild(li);
+  }
+  for (const c of failures.crashes.slice(0, 5)) {
+    const li = document.createElement("li");
+    li.textContent = `crash${c.test ? ` in ${c.test}` : ""}${c.signature ? `: ${c.signature}` : ""}`;
+    list.appendChild(li);
+  }
+  for (const name of names) {
+    const option = document.createElement("option");
+    option.value = name;
+    option.textContent = name;
+    select.appendChild(option);
+  }
+  select.value = names.includes(chosenTest) ? chosenTest : "";
 }
 
 async function preview() {
@@ -37,6 +113,11 @@ async function preview() {
     return;
   }
   const plan = answer.value;
+  for (const note of plan.mode === "find_culprit" ? plan.notes : []) {
+    const tr = document.createElement("tr");
+    cell(tr, note);
+    rows.appendChild(tr);
+  }
   $("selected-job").textContent = `${plan.job_type.name} on ${plan.repo}, push ${plan.selected_push.revision.slice(0, 12)} (${plan.job_type.ci})`;
   $("plan-summary").textContent = `${plan.summary}${plan.needs_confirmation ? " — needs confirmation" : ""}`;
   for (const r of plan.rows) {
@@ -62,17 +143,37 @@ function showRuns(runs) {
     link.href = watch.range_url;
     link.target = "_blank";
     link.rel = "noopener";
-    link.textContent = `${watch.job_type.name} on ${watch.repo}`;
+    link.textContent = watch.title || `${watch.job_type.name} on ${watch.repo}`;
     li.appendChild(link);
     const state = document.createElement("div");
-    state.textContent = watch.verdict_text || (watch.settled ? "finished" : `${watch.rows.filter((r) => !r.done).length} push(es) still running`);
-    li.appendChild(state);
+    state.className = "run-state";
+    if (watch.culprit) {
+      const run = watch.culprit;
+      state.textContent =
+        watch.verdict_text || `${run.answer_text} — ${run.runs_used} run(s) read, ${run.in_flight} on their way`;
+      li.appendChild(state);
+      li.appendChild(culpritChart(run));
+      const legend = document.createElement("div");
+      legend.className = "hint";
+      legend.textContent = "Per push, oldest left: green passed, red failed, grey asked for; blue below: P(culprit).";
+      li.appendChild(legend);
+    } else {
+      state.textContent = watch.verdict_text || (watch.settled ? "finished" : `${watch.rows.filter((r) => !r.done).length} push(es) still running`);
+      li.appendChild(state);
+    }
+    if (watch.problem && !watch.settled) {
+      const problem = document.createElement("div");
+      problem.className = "failed";
+      problem.textContent = watch.problem.message;
+      li.appendChild(problem);
+    }
     list.appendChild(li);
   }
 }
 
 async function saveAndPreview() {
-  await browser.runtime.sendMessage({ type: "save-choice", ...currentChoice() });
+  showModeFields();
+  await browser.runtime.sendMessage({ type: "save-choice", pageUrl: await activeTabUrl(), ...currentChoice() });
   await preview();
 }
 
@@ -87,6 +188,7 @@ async function main() {
   $("times").value = String(choice.times || 3);
   $("depth").value = String(choice.depth || 20);
   $("mode").value = choice.mode || "to_last_good";
+  showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
   $("poll-now").addEventListener("click", async () => showRuns(await browser.runtime.sendMessage({ type: "poll-now" })));
   $("open-options").addEventListener("click", (event) => {
@@ -94,6 +196,9 @@ async function main() {
     browser.runtime.openOptionsPage();
   });
   showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  const pageUrl = await activeTabUrl();
+  const { test } = await browser.runtime.sendMessage({ type: "culprit-test", pageUrl });
+  await showFailures(pageUrl, test);
   await preview();
 }
 

@@ -740,3 +740,118 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
     })
     .await
 }
+
+/// Autoland's seeded regression of `LABEL` (q = 0.7), in sandbox/scenarios/demo.json.
+const REGRESSION_INDEX: u64 = 18;
+const REGRESSING_TEST: &str = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("find_culprit", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        let culprit = admin.push_at("autoland", REGRESSION_INDEX).await?;
+        let culprit_id = culprit["push_id"].as_u64().context("push_id")?;
+        let culprit_revision = culprit["revision"].as_str().context("revision")?.to_string();
+        let before = admin.last_request_id().await?;
+        let page = browser.client.window().await?;
+
+        // To the popup's page, as in the times test: panel → options → popup.html.
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
+        let before_windows = browser.client.windows().await?;
+        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        let popup = loop {
+            if let Some(h) = browser.client.windows().await?.into_iter().find(|h| !before_windows.contains(h)) {
+                break h;
+            }
+            ensure!(std::time::Instant::now() < deadline, "the options page did not open");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        browser.client.switch_to_window(popup.clone()).await?;
+        browser.wait_for("body[data-ready='true']", WAIT).await?;
+        browser.js("location.href = 'popup.html'; return true;").await?;
+        browser.wait_for_js("document.querySelectorAll('#times option').length === 10", WAIT).await?;
+
+        // The selected job's failing tests, read from its logs.
+        let tests = browser
+            .wait_for_js("(() => { const t = [...document.querySelectorAll('#failing-tests li.failing-test')].map(li => li.dataset.test); return t.length ? t : null; })()", WAIT)
+            .await?;
+        ensure!(tests == json!([REGRESSING_TEST]), "failing tests shown: {tests}");
+        browser.wait_for("#mode", WAIT).await?.select_by_value("find_culprit").await?;
+        browser.wait_for("#culprit-test-label:not([hidden])", WAIT).await?;
+        browser.wait_for("#culprit-test", WAIT).await?.select_by_value(REGRESSING_TEST).await?;
+        browser
+            .js("const d = document.getElementById('depth'); d.value = '12'; d.form.dispatchEvent(new Event('change')); return true;")
+            .await?;
+        let summary = browser
+            .wait_for_js("(() => { const s = document.getElementById('plan-summary').textContent; return s.includes('12 push(es)') ? s : null; })()", WAIT)
+            .await?;
+        ensure!(
+            summary.as_str().is_some_and(|s| s.starts_with("Find the culprit") && s.contains("browser_tabs_close_beforeunload.js fail in")),
+            "culprit plan preview: {summary}"
+        );
+        browser.screenshot("popup-plan").await?;
+        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "the popup sent nothing");
+
+        // The page's button now starts the search; its first round is sent.
+        browser.client.switch_to_window(page.clone()).await?;
+        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(state == "running", "panel state after confirming: {state}");
+        let heading = browser.js("return document.querySelector('#mozci-panel h3').textContent;").await?;
+        ensure!(heading.as_str().is_some_and(|h| h.starts_with("Find the culprit of")), "heading {heading}");
+
+        // Rounds: the sandbox's clock moves, the panel asks for a poll, the
+        // search reads the runs (and their logs) and sends its next round.
+        let mut rounds = 0;
+        let verdict = loop {
+            let done = browser
+                .js("return document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent ?? null;")
+                .await?;
+            if let Some(text) = done.as_str() {
+                break text.to_string();
+            }
+            ensure!(rounds < 40, "no answer after {rounds} rounds");
+            admin.post("/__sandbox/advance", json!({ "seconds": 900 })).await?;
+            browser.wait_for("#mozci-panel .mozci-check-now:not([disabled])", WAIT).await?.click().await?;
+            browser
+                .wait_for_js("document.getElementById('mozci-panel')?.dataset.state === 'done' || document.querySelector('#mozci-panel .mozci-check-now:not([disabled])') !== null", Duration::from_secs(60))
+                .await?;
+            rounds += 1;
+        };
+        browser.screenshot("culprit-result").await?;
+        ensure!(verdict.starts_with(&format!("Culprit: push {}", &culprit_revision[..12])), "verdict: {verdict}");
+
+        // The notification carries the answer.
+        let deadline = std::time::Instant::now() + WAIT;
+        let notified = |log: String| log.lines().any(|l| l.contains("mozci: notified") && l.contains("Find the culprit of") && l.contains(&verdict));
+        while !notified(browser.console_log()) {
+            ensure!(std::time::Instant::now() < deadline, "no notification with the culprit");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Every run asked for was accepted.
+        let log = admin.requests_after("taskcluster", before).await?;
+        let triggers = hook_triggers(&log);
+        ensure!(!triggers.is_empty() && triggers.iter().all(|t| t["status"] == 200), "{log:#?}");
+
+        // The popup shows the finished search with its chart, the culprit marked.
+        browser.client.switch_to_window(popup).await?;
+        browser.js("location.reload(); return true;").await?;
+        let columns = browser
+            .wait_for_js("(() => { const c = document.querySelectorAll('#runs svg.mozci-chart g.column[data-push-id]'); return c.length ? c.length : null; })()", WAIT)
+            .await?;
+        ensure!(columns.as_u64().is_some_and(|c| c >= 12), "one column per suspect push: {columns}");
+        let marked = browser
+            .js("return [...document.querySelectorAll('#runs svg.mozci-chart g.column.culprit')].map(g => Number(g.dataset.pushId));")
+            .await?;
+        ensure!(marked == json!([culprit_id]), "the culprit's column is marked: {marked}");
+        let failed_bars = browser.js("return document.querySelectorAll('#runs svg.mozci-chart rect.failed').length;").await?;
+        ensure!(failed_bars.as_u64().is_some_and(|n| n >= 1), "failed runs drawn: {failed_bars}");
+        browser.screenshot("popup-chart").await?;
+        eprintln!("find culprit in the browser: {rounds} round(s), {} hook call(s): {verdict}", triggers.len());
+        Ok(())
+    })
+    .await
+}
