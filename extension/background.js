@@ -7,7 +7,9 @@ import init, { coreVersion, jobViewSelection, Core } from "../pkg/mozci.js";
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
 
 const POLL_ALARM = "mozci-poll";
-const DEFAULT_CHOICE = { times: 3, depth: 20, mode: "to_last_good" };
+// "auto": the times count follows from the job's failure rate (the core
+// works it out from the runs it reads, and the plan then asks to confirm).
+const DEFAULT_CHOICE = { times: "auto", depth: 20, mode: "to_last_good" };
 const MODES = ["to_last_good", "fixed_range", "trigger_here", "find_culprit"];
 
 // Taskcluster credentials come from the page for one run and stay in memory
@@ -50,7 +52,7 @@ function clampChoice(request, stored) {
     return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
   };
   return {
-    times: int(request.times, 1, 10, stored.times),
+    times: request.times === "auto" ? "auto" : int(request.times, 1, 10, stored.times),
     depth: int(request.depth, 1, 50, stored.depth),
     mode: MODES.includes(request.mode) ? request.mode : stored.mode,
   };
@@ -111,7 +113,8 @@ async function plan(request) {
   const chosen = clampChoice(request, choice);
   const { ledger, runs } = await loadState();
   const test = chosen.mode === "find_culprit" ? (await culpritTestFor(request.pageUrl)) || null : null;
-  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen, test }, ledger);
+  const times = chosen.times === "auto" ? null : chosen.times;
+  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen, times, test }, ledger);
   if (!answer.ok) {
     return answer;
   }

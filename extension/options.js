@@ -18,7 +18,7 @@ async function load() {
   $("buildapi-password").value = buildapi.password || "";
   $("buildapi-remember").checked = Boolean(local.buildapi);
   const choice = local.choice || {};
-  $("times").value = String(choice.times || 3);
+  $("times").value = String(choice.times || "auto");
   $("depth").value = String(choice.depth || 20);
   $("mode").value = choice.mode || "to_last_good";
   // Filled in: typing before this point would be overwritten.
@@ -44,7 +44,7 @@ async function save(event) {
     custom: anyCustom ? custom : null,
     choice: {
       ...choice,
-      times: Number($("times").value) || 3,
+      times: $("times").value === "auto" ? "auto" : Number($("times").value) || "auto",
       depth: Number($("depth").value) || 20,
       mode: $("mode").value,
     },

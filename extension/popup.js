@@ -178,6 +178,10 @@ async function saveAndPreview() {
 }
 
 async function main() {
+  const auto = document.createElement("option");
+  auto.value = "auto";
+  auto.textContent = "auto (from the failure rate)";
+  $("times").appendChild(auto);
   for (let n = 1; n <= 10; n += 1) {
     const option = document.createElement("option");
     option.value = String(n);
@@ -185,7 +189,7 @@ async function main() {
     $("times").appendChild(option);
   }
   const { choice = {} } = await browser.storage.local.get("choice");
-  $("times").value = String(choice.times || 3);
+  $("times").value = String(choice.times || "auto");
   $("depth").value = String(choice.depth || 20);
   $("mode").value = choice.mode || "to_last_good";
   showModeFields();

@@ -89,7 +89,7 @@ async fn fixed_range_sends_one_backfill_action_with_depth_and_times() -> Result<
         page_url: page_url(&sandbox, 21).await?,
         mode: Mode::FixedRange,
         depth: 3,
-        times: 2,
+        times: Some(2),
         test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -126,7 +126,7 @@ async fn trigger_here_then_the_ledger_keeps_a_second_plan_from_asking_again() ->
         page_url: page_url(&sandbox, 21).await?,
         mode: Mode::TriggerHere,
         depth: 1,
-        times: 3,
+        times: Some(3),
         test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -162,7 +162,7 @@ async fn execution_without_treeherder_login_sends_nothing() -> Result<()> {
         page_url: page_url(&sandbox, 21).await?,
         mode: Mode::ToLastGood,
         depth: 20,
-        times: 3,
+        times: Some(3),
         test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -231,7 +231,7 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
         page_url: page_url(&sandbox, seen).await?,
         mode: Mode::FindCulprit,
         depth: 12,
-        times: 3,
+        times: Some(3),
         test: None,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -357,5 +357,64 @@ async fn failing_tests_of_the_selected_job_come_from_its_logs() -> Result<()> {
         "{report:#?}"
     );
     assert!(report.unavailable.is_empty(), "{:?}", report.unavailable);
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_times_choice_the_failure_rate_sets_the_count_and_asks_first() -> Result<()> {
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let request = PlanRequest {
+        page_url: page_url(&sandbox, 21).await?,
+        mode: Mode::ToLastGood,
+        depth: 20,
+        times: None,
+        test: None,
+    };
+    let planned = plan(
+        client()?,
+        &AddonSettings::default(),
+        &request,
+        &Ledger::default(),
+    )
+    .await?;
+    let suggestion = planned
+        .times_suggestion
+        .as_ref()
+        .context("a suggested count")?;
+    // Pushes 21..=18 failed once each: rate (4 + 1/2) / (4 + 1) = 0.9, and
+    // 0.1² <= 5%: two runs per push, one more on each of the four.
+    assert_eq!(
+        (suggestion.failures, suggestion.runs),
+        (4, 4),
+        "{}",
+        suggestion.reason
+    );
+    assert_eq!(
+        (planned.times, planned.jobs_started_now),
+        (2, 4),
+        "{planned:#?}"
+    );
+    assert!(
+        planned.needs_confirmation,
+        "a count the add-on chose is confirmed even below the limit"
+    );
+    assert!(
+        planned.notes[0].starts_with("times 2 chosen from the failure rate: the job failed 4 of 4"),
+        "{:?}",
+        planned.notes
+    );
+    let chosen = PlanRequest {
+        times: Some(2),
+        ..request
+    };
+    let planned = plan(
+        client()?,
+        &AddonSettings::default(),
+        &chosen,
+        &Ledger::default(),
+    )
+    .await?;
+    assert!(planned.times_suggestion.is_none() && !planned.needs_confirmation);
+    assert_eq!(planned.jobs_started_now, 4);
     Ok(())
 }

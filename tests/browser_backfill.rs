@@ -522,18 +522,23 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
     run_browser_test("backfill_times_choice", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
-        // Default times 3 on four pushes with one failed run each: 2 more per push.
+        // No times chosen yet: the failure rate sets it. Four pushes failed
+        // once each (rate 0.9): 2 runs per push, one more on each; a count
+        // the add-on chose waits for a Confirm, with the reason shown.
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         let counts = browser.wait_for_js("document.querySelector('#mozci-panel[data-state=\"plan\"] .mozci-counts')?.textContent", WAIT).await?;
         browser.screenshot("plan").await?;
-        ensure!(counts == "8 job(s) to start on 4 push(es)", "plan with times 3: {counts}");
-        ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-confirm');").await? == json!(true), "8 jobs need a Confirm");
+        ensure!(counts == "4 job(s) to start on 4 push(es)", "plan with automatic times: {counts}");
+        ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-confirm');").await? == json!(true), "an automatic count needs a Confirm");
+        let note = browser.js("return document.querySelector('#mozci-panel .mozci-note')?.textContent;").await?;
+        ensure!(
+            note.as_str().is_some_and(|n| n.starts_with("times 2 chosen from the failure rate: the job failed 4 of 4")),
+            "the reason for the count: {note}"
+        );
 
-        // Times 2 instead: 4 jobs, small enough to start without confirming.
+        // Times 3 chosen in the options: 8 jobs, two more runs per push.
         through_options(browser, async |b| {
-            let times = b.wait_for("#times", WAIT).await?;
-            times.clear().await?;
-            times.send_keys("2").await?;
+            b.wait_for("#times", WAIT).await?.select_by_value("3").await?;
             Ok(())
         })
         .await?;
@@ -546,7 +551,7 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
         for t in &triggers {
             let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or_default())?;
             let times = find_key(&body, "times");
-            ensure!(times == Some(&json!(1)), "one more run per push (times 2, one run there): {body}");
+            ensure!(times == Some(&json!(2)), "two more runs per push (times 3, one run there): {body}");
         }
         Ok(())
     })
@@ -635,7 +640,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
         let page = browser.client.window().await?;
-        // The plan with the default times (3) waits for a Confirm: nothing sent.
+        // The plan with the automatic times waits for a Confirm: nothing sent.
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
         // WebDriver cannot open the toolbar popup, nor navigate a tab to an
@@ -654,7 +659,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         browser.client.switch_to_window(extension_tab).await?;
         browser.wait_for("body[data-ready='true']", WAIT).await?;
         browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("document.querySelectorAll('#times option').length === 10", WAIT).await?;
+        browser.wait_for_js("document.querySelectorAll('#times option').length === 11", WAIT).await?;
         browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
         // The choice is saved before the popup previews again.
         browser
@@ -743,7 +748,8 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
 
 /// Autoland's seeded regression of `LABEL` (q = 0.7), in sandbox/scenarios/demo.json.
 const REGRESSION_INDEX: u64 = 18;
-const REGRESSING_TEST: &str = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
+const REGRESSING_TEST: &str =
+    "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() -> Result<()> {
@@ -773,7 +779,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         browser.client.switch_to_window(popup.clone()).await?;
         browser.wait_for("body[data-ready='true']", WAIT).await?;
         browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("document.querySelectorAll('#times option').length === 10", WAIT).await?;
+        browser.wait_for_js("document.querySelectorAll('#times option').length === 11", WAIT).await?;
 
         // The selected job's failing tests, read from its logs.
         let tests = browser

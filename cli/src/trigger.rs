@@ -12,7 +12,8 @@ use mozci::engine::ledger::Ledger;
 use mozci::engine::watch::{all_settled, watch_items, watch_step, DEFAULT_RERUN_BUDGET};
 use mozci::engine::Session;
 use mozci::model::{Push, PushHistory, Revision};
-use mozci::plan::backfill::BackfillRequest;
+use mozci::plan::backfill::{backfill_plan, BackfillRequest};
+use mozci::plan::default_times::suggest_times;
 use mozci::plan::trigger::PushPlan;
 use mozci::plan::verdict::backfill_verdict;
 use serde_json::json;
@@ -51,9 +52,11 @@ pub struct TriggerArgs {
     /// With --backfill: how many earlier pushes to examine at most.
     #[arg(long, default_value_t = 20)]
     pub max_revisions: u32,
-    /// Runs wanted on each push in total (existing ones count).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub times: u32,
+    /// Runs wanted on each push in total (existing ones count). Default:
+    /// with --backfill, as many as the job's failure rate on the failing
+    /// pushes calls for (shown in the plan's notes); otherwise 1.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub times: Option<u32>,
     /// Only every K-th push of the range, newest first.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub skips: u32,
@@ -80,6 +83,10 @@ pub struct TriggerArgs {
     pub rerun_budget: u32,
 }
 
+/// The most runs per push an automatic --times asks for (as the add-on):
+/// rarer failures are better chased with `mozci culprit`.
+const AUTO_TIMES_MAX: u32 = 10;
+
 struct Planned {
     /// The repository the plan acts on (the merge's source with --follow-merge).
     repo: String,
@@ -102,11 +109,29 @@ async fn plan(
     if args.backfill {
         let request = BackfillRequest {
             depth: args.max_revisions,
-            times: args.times,
+            times: args.times.unwrap_or(1),
         };
-        let analysis = session
+        let mut analysis = session
             .analyse_backfill(&args.repo, job_type, &rev, request, ledger, now)
             .await?;
+        if args.times.is_none() {
+            // The count follows from the runs just read: a pure re-plan.
+            let suggestion = suggest_times(&analysis.histories, AUTO_TIMES_MAX);
+            analysis.plan = backfill_plan(
+                &analysis.histories,
+                BackfillRequest {
+                    times: suggestion.times,
+                    ..request
+                },
+            );
+            analysis.plan.notes.insert(
+                0,
+                format!(
+                    "--times {} chosen from the failure rate: {}",
+                    suggestion.times, suggestion.reason
+                ),
+            );
+        }
         let plan = &analysis.plan;
         return Ok(Planned {
             repo: args.repo.clone(),
@@ -138,7 +163,14 @@ async fn plan(
     };
     let pushes: Vec<Push> = pushes.into_iter().step_by(args.skips as usize).collect();
     let analysis = session
-        .analyse_range(&repo, job_type, &pushes, args.times, ledger, now)
+        .analyse_range(
+            &repo,
+            job_type,
+            &pushes,
+            args.times.unwrap_or(1),
+            ledger,
+            now,
+        )
         .await?;
     let started: u32 = analysis
         .plans

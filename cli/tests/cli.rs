@@ -120,6 +120,30 @@ async fn backfill_dry_run_then_trigger_then_nothing_twice() {
     assert!(planned >= 2, "{out}");
     assert_eq!(hook_triggers(&s).await, 0, "a dry run sends nothing");
 
+    // Without --times the failure rate on the failing pushes sets it, and
+    // the plan's notes say why.
+    let automatic: Vec<&str> = base
+        .iter()
+        .copied()
+        .take_while(|a| *a != "--times")
+        .collect();
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[&["--json"], &automatic[..], &["--dry-run"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    let times = doc["plan"]["request"]["times"].as_u64().expect("times");
+    let note = doc["plan"]["notes"][0].as_str().unwrap_or_default();
+    assert!(
+        note.starts_with(&format!(
+            "--times {times} chosen from the failure rate: the job failed "
+        )),
+        "{out}"
+    );
+    assert!((1..=10).contains(&times), "{out}");
+
     // Above the confirmation limit and not interactive: refused with exit code 3.
     let (code, _, err) = mozci(&s, &state, &[&base[..], &["--confirm-above", "1"]].concat());
     assert_eq!(code, 3, "{err}");

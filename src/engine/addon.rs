@@ -17,8 +17,9 @@ use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, JobType};
 use crate::error::{Error, Result};
 use crate::http::{send_checked, HttpClient, HttpRequest, RetryPolicy};
 use crate::model::{CiSystem, Job, Push, PushHistory};
-use crate::plan::backfill::BackfillRequest;
+use crate::plan::backfill::{backfill_plan, BackfillRequest};
 use crate::plan::backfill_button::is_try_repository;
+use crate::plan::default_times::{suggest_times, TimesSuggestion};
 use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{trigger_range_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
@@ -92,7 +93,9 @@ pub struct PlanRequest {
     pub page_url: String,
     pub mode: Mode,
     pub depth: u32,
-    pub times: u32,
+    /// `None`: chosen from the job's failure rate (`plan::default_times`).
+    #[serde(default)]
+    pub times: Option<u32>,
     /// Find culprit: count only this test's failures (from the runs' logs).
     #[serde(default)]
     pub test: Option<String>,
@@ -179,6 +182,8 @@ pub struct AddonPlan {
     pub title: String,
     /// Find culprit: the search, with its first round worked out.
     pub culprit: Option<CulpritRun>,
+    /// Set when the times count was not chosen: the count the failure rate calls for.
+    pub times_suggestion: Option<TimesSuggestion>,
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -373,7 +378,8 @@ pub async fn plan(
             "backfill does not apply to try pushes".into(),
         ));
     }
-    if !(1..=MAX_TIMES).contains(&request.times) || !(1..=MAX_DEPTH).contains(&request.depth) {
+    let times_in_range = request.times.is_none_or(|t| (1..=MAX_TIMES).contains(&t));
+    if !times_in_range || !(1..=MAX_DEPTH).contains(&request.depth) {
         return Err(Error::Invalid(format!(
             "times must be 1-{MAX_TIMES} and depth 1-{MAX_DEPTH}"
         )));
@@ -399,21 +405,45 @@ pub async fn plan(
     let (session, _) = session(http, &endpoints, tc_root.as_deref(), settings, None)?;
     let now = clock::now_ms();
     let mut culprit = None;
+    // Without a times choice, the count follows from the job's failure rate
+    // on the pushes just read (no extra request: the plans are pure).
+    let mut times = request.times.unwrap_or(1);
+    let mut suggestion = None;
+    let mut choose_times = |histories: &[PushHistory]| {
+        if request.times.is_none() {
+            let s = suggest_times(histories, MAX_TIMES);
+            times = s.times;
+            suggestion = Some(s);
+        }
+        times
+    };
     let (histories, plans, summary, notes, needs_confirmation) = match request.mode {
         Mode::ToLastGood => {
             let backfill = BackfillRequest {
                 depth: request.depth,
-                times: request.times,
+                times: request.times.unwrap_or(1),
             };
             let analysis = session
                 .analyse_backfill(&repo, &job_type, &push.revision, backfill, ledger, now)
                 .await?;
-            let confirm = analysis.plan.needs_confirmation(CONFIRM_ABOVE);
+            let chosen = choose_times(&analysis.histories);
+            let plan = if chosen == backfill.times {
+                analysis.plan
+            } else {
+                backfill_plan(
+                    &analysis.histories,
+                    BackfillRequest {
+                        times: chosen,
+                        ..backfill
+                    },
+                )
+            };
+            let confirm = plan.needs_confirmation(CONFIRM_ABOVE);
             (
                 analysis.histories,
-                analysis.plan.pushes.clone(),
-                analysis.plan.summary(),
-                analysis.plan.notes.clone(),
+                plan.pushes.clone(),
+                plan.summary(),
+                plan.notes.clone(),
                 confirm,
             )
         }
@@ -421,7 +451,7 @@ pub async fn plan(
             let histories = session
                 .histories(&repo, std::slice::from_ref(&push), &job_type, ledger, now)
                 .await?;
-            let plans = trigger_range_plan(&histories, request.times);
+            let plans = trigger_range_plan(&histories, choose_times(&histories));
             let started: u32 = plans.iter().map(|p| p.action.jobs_started_now()).sum();
             (
                 histories,
@@ -443,13 +473,14 @@ pub async fn plan(
             let histories = session
                 .histories(&repo, &pushes, &job_type, ledger, now)
                 .await?;
-            let started = request.depth.saturating_mul(request.times);
+            let chosen = choose_times(&histories);
+            let started = request.depth.saturating_mul(chosen);
             (
                 histories,
                 Vec::new(),
                 format!(
-                    "Taskcluster backfill action: {} run(s) on each of the {} earlier push(es)",
-                    request.times, request.depth
+                    "Taskcluster backfill action: {chosen} run(s) on each of the {} earlier push(es)",
+                    request.depth
                 ),
                 Vec::new(),
                 started > CONFIRM_ABOVE,
@@ -508,7 +539,7 @@ pub async fn plan(
             .map(|h| PlanRow {
                 push_id: h.push.id,
                 revision: h.push.revision.short().to_string(),
-                action: format!("backfill action ×{}", request.times),
+                action: format!("backfill action ×{times}"),
                 runs: runs_text(Some(h)),
             })
             .collect(),
@@ -527,13 +558,25 @@ pub async fn plan(
             .collect(),
     };
     let jobs_started_now = match request.mode {
-        Mode::FixedRange => request.depth.saturating_mul(request.times),
+        Mode::FixedRange => request.depth.saturating_mul(times),
         Mode::FindCulprit => culprit
             .as_ref()
             .map(|(run, _)| run.planned_now)
             .unwrap_or_default(),
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
+    let mut notes = notes;
+    if let Some(s) = &suggestion {
+        notes.insert(
+            0,
+            format!(
+                "times {} chosen from the failure rate: {}",
+                s.times, s.reason
+            ),
+        );
+    }
+    // A count the add-on chose is shown and confirmed, never just sent.
+    let needs_confirmation = needs_confirmation || (suggestion.is_some() && jobs_started_now > 0);
     let culprit = culprit.map(|(run, _)| run);
     let pushes: Vec<Push> = match &culprit {
         Some(run) => run.range.pushes_newest_first(),
@@ -551,7 +594,7 @@ pub async fn plan(
         repo,
         mode: request.mode,
         depth: request.depth,
-        times: request.times,
+        times,
         job_type,
         selected_job: job,
         selected_push: push,
@@ -564,6 +607,7 @@ pub async fn plan(
         jobs_started_now,
         needs_confirmation,
         rows,
+        times_suggestion: suggestion,
     })
 }
 

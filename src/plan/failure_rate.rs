@@ -1,6 +1,7 @@
 //! Failure-rate estimation from observed runs: a Beta posterior with its
 //! mean and equal-tailed credible interval, and how many runs tell a failing
-//! push from a passing one (which sets the add-on's default retrigger count).
+//! push from a passing one (which sets the default times count: see
+//! `plan::default_times`).
 //! The special functions (log-gamma, regularized incomplete beta and its
 //! inverse) are implemented here, in double precision.
 
@@ -212,8 +213,8 @@ fn check_probability(name: &str, value: f64) -> Result<()> {
 
 /// Runs needed to tell "fails at rate p" from "never fails" with the given
 /// confidence: the smallest k with (1 − p)^k <= 1 − confidence (k runs
-/// that all pass then rule out the failure at that confidence). This sets
-/// the add-on's default retrigger count: mozci's customary 5 is
+/// that all pass then rule out the failure at that confidence). It sets
+/// the default times count (`plan::default_times`); mozci's customary 5 is
 /// `runs_needed(0.5, 0.95)`, a failure seen every other run.
 pub fn runs_needed(p: f64, confidence: f64) -> Result<u32> {
     check_probability("confidence", confidence)?;

@@ -8,6 +8,7 @@
 //! - [`verdict`]: the answer once the runs are in;
 //! - [`backfill_button`]: whether the add-on's button applies;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
+//! - [`default_times`]: the times count that follows from that rate;
 //! - [`culprit`]: flake-aware search for the push that introduced a failure
 //!   ([`culprit_sim`] simulates cases for its benchmark and tests).
 
@@ -15,6 +16,7 @@ pub mod backfill;
 pub mod backfill_button;
 pub mod culprit;
 pub mod culprit_sim;
+pub mod default_times;
 pub mod failure_rate;
 pub mod merges;
 pub mod monitor;
