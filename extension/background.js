@@ -132,10 +132,6 @@ async function execute(token, userCredentials, tabId) {
   const runKey = stored.key;
   const { runs: before } = await loadState();
   if (executing.has(runKey) || activeRunFor(before, stored)) {
-    // A search waiting for the Treeherder login goes on with this one.
-    if (userCredentials && activeRunFor(before, stored)) {
-      userCredentialsByRun.set(runKey, userCredentials);
-    }
     return { ok: true, value: (before[runKey] || { watch: null }).watch, alreadyRunning: true };
   }
   executing.add(runKey);
@@ -311,6 +307,18 @@ browser.runtime.onMessage.addListener((message, sender) => {
     case "culprit-test":
       if (page) {
         return culpritTestFor(typeof message.pageUrl === "string" ? message.pageUrl : "").then((test) => ({ test }));
+      }
+      return undefined;
+    case "resume":
+      // Only the page holds the Treeherder login: a run waiting for it
+      // goes on with this one (kept in memory only), polled right away.
+      if (content && typeof message.key === "string" && typeof message.userCredentials === "string") {
+        return loadState().then(({ runs }) => {
+          if (runs[message.key] && !runs[message.key].watch.settled) {
+            userCredentialsByRun.set(message.key, message.userCredentials);
+          }
+          return pollAll().then(runsList);
+        });
       }
       return undefined;
     case "runs":

@@ -132,7 +132,9 @@
       node.setAttribute("aria-label", "mozci backfill");
       document.body.appendChild(node);
     }
+    // A fresh panel: nothing of the previous content or state carries over.
     node.replaceChildren();
+    delete node.dataset.auth;
     const close = element("button", "mozci-close", "×");
     close.type = "button";
     close.title = "Close (monitoring goes on in the background)";
@@ -238,6 +240,9 @@
       if (!watch.settled) {
         node.appendChild(element("p", "mozci-note", watch.problem.message));
       }
+      if (!watch.settled && watch.problem.auth === "log_in_to_treeherder") {
+        node.appendChild(continueButton(watch));
+      }
     }
     node.appendChild(
       element("p", "mozci-verdict", watch.verdict_text || (watch.settled ? "finished" : "triggered: waiting for the runs")),
@@ -268,6 +273,31 @@
       });
       node.appendChild(check);
     }
+  }
+
+  // A run whose next triggers wait for the Treeherder login (the background
+  // lost it: the add-on or the browser restarted) goes on with this page's.
+  function continueButton(watch) {
+    const button = element("button", "btn btn-sm btn-primary mozci-continue", "Continue with my Treeherder login");
+    button.type = "button";
+    button.addEventListener("click", async (event) => {
+      if (!event.isTrusted) {
+        return;
+      }
+      const userCredentials = window.localStorage.getItem("userCredentials");
+      if (!userCredentials) {
+        showFailure({ message: "log in to Treeherder first, then continue", auth: "log_in_to_treeherder" });
+        return;
+      }
+      button.disabled = true;
+      const runs = await browser.runtime.sendMessage({ type: "resume", key: watch.key, userCredentials });
+      const run = Array.isArray(runs) ? runs.find((w) => w.key === watch.key) : null;
+      if (run) {
+        showProgress(run);
+        followProgress(run.key);
+      }
+    });
+    return button;
   }
 
   function followProgress(key) {

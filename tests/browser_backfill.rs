@@ -861,3 +861,74 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_it() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    run_browser_test("find_culprit_resumes", async |browser| {
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        // Find culprit over 12 pushes, chosen in the options.
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
+        through_options(browser, async |b| {
+            b.wait_for("#mode", WAIT).await?.select_by_value("find_culprit").await?;
+            let depth = b.wait_for("#depth", WAIT).await?;
+            depth.clear().await?;
+            depth.send_keys("12").await?;
+            Ok(())
+        })
+        .await?;
+        let before = admin.last_request_id().await?;
+        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        let sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(sent >= 1, "the first round was sent");
+
+        // The add-on is reloaded: the search is in storage, the login is not.
+        browser.install_addon(&mozci_harness::repo_root()).await?;
+        open_current_page(browser, &sandbox, &admin, 21).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
+        // Long enough for the first round (bc1 runs 35 min) to finish.
+        admin.post("/__sandbox/advance", json!({ "seconds": 3600 })).await?;
+        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        let note = browser
+            .wait_for_js("document.querySelector('#mozci-panel[data-auth=\"log_in_to_treeherder\"] .mozci-note')?.textContent", WAIT)
+            .await?;
+        ensure!(
+            note.as_str().is_some_and(|n| n.starts_with("the next runs wait for your Treeherder login")),
+            "the panel says what it waits for: {note}"
+        );
+        ensure!(
+            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            "nothing sent without the login"
+        );
+
+        // A synthetic click cannot hand the login over; a real one can.
+        browser.js("document.querySelector('#mozci-panel .mozci-continue').click(); return true;").await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        ensure!(
+            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            "an untrusted click sent the next round"
+        );
+        browser.wait_for("#mozci-panel .mozci-continue", WAIT).await?.click().await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        let next_round = loop {
+            let triggers = hook_triggers(&admin.requests_after("taskcluster", before).await?)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<Value>>();
+            if triggers.len() > sent {
+                break triggers;
+            }
+            ensure!(std::time::Instant::now() < deadline, "the next round was not sent");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        ensure!(next_round.iter().all(|t| t["status"] == 200), "{next_round:#?}");
+        browser
+            .wait_for_js("document.querySelector('#mozci-panel .mozci-continue') === null && document.getElementById('mozci-panel')?.dataset.auth !== 'log_in_to_treeherder'", WAIT)
+            .await?;
+        Ok(())
+    })
+    .await
+}

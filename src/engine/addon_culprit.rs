@@ -291,7 +291,8 @@ fn culprit_watch(
         .iter()
         .find_map(|r| refusal_problem(&r.outcome, ci));
     let waiting_for_login = (!sent && !progress.planned.is_empty()).then(|| Failure {
-        message: "the next runs wait for your Treeherder login: open the job and click Backfill"
+        message: "the next runs wait for your Treeherder login: open the job, click Backfill, \
+                  then Continue"
             .to_string(),
         auth: Some(AuthProblem::LogInToTreeherder),
     });
