@@ -74,7 +74,7 @@ async function showFailures(pageUrl, chosenTest) {
     li.className = "failing-test";
     li.dataset.test = f.test;
     li.textContent = `${f.test}${f.subtest ? ` | ${f.subtest}` : ""} — ${f.status}${f.expected ? ` (expected ${f.expected})` : ""}${f.known_intermittent ? ", known intermittent" : ""}`;
-    if (f.message) {
+    if (f.message && f.message !== f.subtest) {
       const message = document.createElement("div");
       message.className = "message";
       message.textContent = f.message;
@@ -96,10 +96,18 @@ async function showFailures(pageUrl, chosenTest) {
   select.value = names.includes(chosenTest) ? chosenTest : "";
 }
 
+// Choices can change faster than plans arrive: only the latest is shown.
+let latestPreview = 0;
+
 async function preview() {
+  const asked = ++latestPreview;
   const pageUrl = await activeTabUrl();
+  if (asked !== latestPreview) {
+    return;
+  }
   const rows = $("plan-rows");
   rows.replaceChildren();
+  $("plan-notes").replaceChildren();
   $("plan-summary").classList.remove("failed");
   if (!pageUrl) {
     $("plan-summary").textContent = "Open a Treeherder job view with a job selected.";
@@ -107,16 +115,20 @@ async function preview() {
   }
   $("plan-summary").textContent = "Working out the plan…";
   const answer = await browser.runtime.sendMessage({ type: "plan", pageUrl, ...currentChoice() });
+  if (asked !== latestPreview) {
+    return;
+  }
   if (!answer.ok) {
     $("plan-summary").textContent = answer.failure.message;
     $("plan-summary").classList.add("failed");
     return;
   }
   const plan = answer.value;
-  for (const note of plan.mode === "find_culprit" ? plan.notes : []) {
-    const tr = document.createElement("tr");
-    cell(tr, note);
-    rows.appendChild(tr);
+  for (const note of plan.notes) {
+    const p = document.createElement("p");
+    p.className = "plan-note";
+    p.textContent = note;
+    $("plan-notes").appendChild(p);
   }
   $("selected-job").textContent = `${plan.job_type.name} on ${plan.repo}, push ${plan.selected_push.revision.slice(0, 12)} (${plan.job_type.ci})`;
   $("plan-summary").textContent = `${plan.summary}${plan.needs_confirmation ? " — needs confirmation" : ""}`;
