@@ -7,7 +7,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox};
+use mozci_harness::{
+    addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
+};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -946,4 +948,61 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         Ok(())
     })
     .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() -> Result<()> {
+    let sandbox = start_sandbox().await?;
+    let admin = Admin::new(&sandbox);
+    // One profile for both lives of the browser, with the add-on installed in it.
+    let profile =
+        std::env::temp_dir().join(format!("mozci-restart-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&profile)?;
+    Browser::install_in_profile(&profile, &mozci_harness::repo_root())?;
+    let options = BrowserOptions {
+        profile: Some(profile.clone()),
+        ..BrowserOptions::default()
+    };
+    let before = admin.last_request_id().await?;
+    let mut sent = 0;
+    run_browser_session("restart_before", options.clone(), async |browser| {
+        // Push 19: two pushes to fill.
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(sent == 2, "{sent} hook triggers");
+        Ok(())
+    })
+    .await?;
+
+    // The browser is gone; the runs finish meanwhile. In its next life the
+    // background resumes by itself (its alarm polls every minute), gives the
+    // verdict in a notification, and sends nothing twice.
+    admin
+        .post("/__sandbox/advance", json!({ "seconds": 4 * 3600 }))
+        .await?;
+    let result = run_browser_session("restart_after", options, async |browser| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(150);
+        let notified = |log: String| log.lines().any(|l| l.contains("mozci: notified") && l.contains(LABEL));
+        while !notified(browser.console_log()) {
+            ensure!(std::time::Instant::now() < deadline, "no notification after the restart");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        ensure!(
+            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            "the restarted add-on triggered again"
+        );
+        // The page shows the finished run from storage.
+        open_current_page(browser, &sandbox, &admin, 19).await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        let state = browser
+            .wait_for_js("(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()", WAIT)
+            .await?;
+        ensure!(state == "plan", "a finished run no longer blocks a new plan: {state}");
+        Ok(())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&profile);
+    result
 }

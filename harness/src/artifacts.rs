@@ -22,6 +22,17 @@ pub async fn run_browser_test<F>(name: &str, body: F) -> Result<()>
 where
     F: AsyncFnOnce(&Browser) -> Result<()>,
 {
+    run_browser_session(name, BrowserOptions::default(), body).await
+}
+
+/// As [`run_browser_test`] with `options`. With a profile of its own the
+/// add-on is expected in it (`Browser::install_in_profile`): the session is
+/// one life of a browser that restarts; otherwise it is installed as a
+/// temporary add-on.
+pub async fn run_browser_session<F>(name: &str, options: BrowserOptions, body: F) -> Result<()>
+where
+    F: AsyncFnOnce(&Browser) -> Result<()>,
+{
     // One Firefox at a time: browser tests in one binary would otherwise start
     // several browsers at once on a 2-core machine and time out.
     let _one_at_a_time = BROWSER_LOCK.lock().await;
@@ -31,9 +42,13 @@ where
         ));
     }
     let dir = artifacts_dir(name);
-    let browser = Browser::launch(&BrowserOptions::default(), &dir).await?;
-    let outcome = match browser.install_addon(&crate::repo_root()).await {
-        Ok(_) => body(&browser).await,
+    let browser = Browser::launch(&options, &dir).await?;
+    let installed = match options.profile {
+        Some(_) => Ok(()),
+        None => browser.install_addon(&crate::repo_root()).await.map(|_| ()),
+    };
+    let outcome = match installed {
+        Ok(()) => body(&browser).await,
         Err(e) => Err(e),
     };
     let result = match outcome {

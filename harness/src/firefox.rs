@@ -22,6 +22,9 @@ pub struct BrowserOptions {
     /// Window size, which is also the screenshot size.
     pub width: u32,
     pub height: u32,
+    /// Run in this profile directory (kept between launches) instead of a
+    /// fresh temporary one: what a browser restart looks like.
+    pub profile: Option<PathBuf>,
 }
 
 impl Default for BrowserOptions {
@@ -33,6 +36,7 @@ impl Default for BrowserOptions {
             headless: no_display || !headed,
             width: 1400,
             height: 900,
+            profile: None,
         }
     }
 }
@@ -155,6 +159,10 @@ impl Browser {
         if options.headless {
             args.push("-headless".to_string());
         }
+        if let Some(profile) = &options.profile {
+            args.push("-profile".to_string());
+            args.push(profile.to_string_lossy().into_owned());
+        }
         let caps = json!({
             "moz:firefoxOptions": {
                 "binary": firefox_binary()?.to_string_lossy(),
@@ -174,6 +182,10 @@ impl Browser {
                     "browser.newtabpage.enabled": false,
                     // Notifications and the add-on's popups must work in tests.
                     "dom.webnotifications.enabled": true,
+                    // Unsigned add-ons installed in a profile (see `install_in_profile`)
+                    // load at startup: Firefox ESR honours this preference.
+                    "xpinstall.signatures.required": false,
+                    "extensions.autoDisableScopes": 0,
                     // A fixed moz-extension:// host, so tests can open the options page.
                     "extensions.webextensions.uuids": json!({ crate::ADDON_ID: crate::ADDON_UUID }).to_string(),
                 },
@@ -200,6 +212,21 @@ impl Browser {
             driver,
             artifacts_dir: artifacts_dir.to_path_buf(),
         })
+    }
+
+    /// Install the unpacked add-on at `dir` into `profile` for good (an
+    /// extension proxy file naming the directory), so that it loads at
+    /// every start of a browser on that profile, as after a real install.
+    pub fn install_in_profile(profile: &Path, dir: &Path) -> Result<()> {
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("add-on directory {}", dir.display()))?;
+        let extensions = profile.join("extensions");
+        std::fs::create_dir_all(&extensions)
+            .with_context(|| format!("creating {}", extensions.display()))?;
+        let proxy = extensions.join(crate::ADDON_ID);
+        std::fs::write(&proxy, dir.to_string_lossy().as_bytes())
+            .with_context(|| format!("writing {}", proxy.display()))
     }
 
     /// Install an unpacked add-on directory (the repository root) as a temporary add-on; returns its id.

@@ -12,7 +12,7 @@ pub mod ports;
 pub mod sandbox;
 pub mod site;
 
-pub use artifacts::run_browser_test;
+pub use artifacts::{run_browser_session, run_browser_test};
 pub use firefox::{Browser, BrowserOptions};
 pub use sandbox::Sandbox;
 pub use site::StaticSite;
