@@ -672,7 +672,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         browser.client.switch_to_window(extension_tab).await?;
         browser.wait_for("body[data-ready='true']", WAIT).await?;
         browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("document.querySelectorAll('#times option').length === 11", WAIT).await?;
+        browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
         browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
         // The choice is saved before the popup previews again.
         browser
@@ -794,7 +794,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         browser.client.switch_to_window(popup.clone()).await?;
         browser.wait_for("body[data-ready='true']", WAIT).await?;
         browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("document.querySelectorAll('#times option').length === 11", WAIT).await?;
+        browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
 
         // The selected job's failing tests, read from its logs.
         let tests = browser
