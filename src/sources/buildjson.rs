@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
+use crate::sources::gzip::{GzipReader, GZIP_MAGIC};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +25,6 @@ pub const DEFAULT_BUILDJSON_BASE: &str =
 pub const FOUR_HOURS_SECS: i64 = 4 * 3600;
 
 const SECS_PER_DAY: i64 = 86_400;
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A calendar date in UTC.
@@ -361,7 +361,7 @@ pub fn parse_finished_builds_gz<R: Read>(
     reader: R,
     filter: &BuildFilter,
 ) -> Result<Vec<FinishedBuild>> {
-    parse_finished_builds(flate2::read::GzDecoder::new(reader), filter)
+    parse_finished_builds(GzipReader::new(reader), filter)
 }
 
 /// Finished builds from a downloaded body, gzip or plain (detected by the gzip magic bytes).
@@ -383,7 +383,7 @@ fn is_gzip(body: &[u8]) -> bool {
 fn decompressed<'a>(body: &'a [u8], source: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
     if is_gzip(body) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(body)
+        GzipReader::new(body)
             .read_to_end(&mut out)
             .map_err(|e| Error::parse(source, format!("gzip: {e}")))?;
         Ok(std::borrow::Cow::Owned(out))

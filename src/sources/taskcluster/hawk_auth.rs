@@ -45,11 +45,12 @@ fn bare_content_type(content_type: &str) -> String {
 /// The Hawk `ext` Taskcluster clients send with temporary credentials:
 /// base64 of `{"certificate": <the certificate as a JSON object>}`.
 pub fn certificate_ext(certificate: &str) -> Result<String> {
-    let certificate: serde_json::Value = serde_json::from_str(certificate).map_err(|e| {
-        Error::Invalid(format!(
-            "the Taskcluster certificate is not JSON ({e}): log in to Treeherder again"
-        ))
-    })?;
+    let certificate: serde_json::Value =
+        serde_json::from_slice(certificate.as_bytes()).map_err(|e| {
+            Error::Invalid(format!(
+                "the Taskcluster certificate is not JSON ({e}): log in to Treeherder again"
+            ))
+        })?;
     if !certificate.is_object() {
         return Err(Error::Invalid(
             "the Taskcluster certificate is not a JSON object: log in to Treeherder again".into(),
