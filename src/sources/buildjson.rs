@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
 use crate::sources::gzip::{GzipReader, GZIP_MAGIC};
+use crate::stable_sort;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -246,7 +247,7 @@ impl From<RawBuild> for FinishedBuild {
             .flatten()
             .chain(raw.request_ids.into_iter().flatten())
             .collect();
-        request_ids.sort_unstable();
+        stable_sort::sort(&mut request_ids);
         request_ids.dedup();
         FinishedBuild {
             id: raw.id,
