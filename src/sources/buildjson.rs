@@ -341,9 +341,17 @@ impl<'de> Visitor<'de> for BuildsArray<'_> {
 
 /// Stream the finished builds of a plain-JSON `builds-4hr`/day document.
 pub fn parse_finished_builds<R: Read>(
-    reader: R,
+    mut reader: R,
     filter: &BuildFilter,
 ) -> Result<Vec<FinishedBuild>> {
+    parse_finished_from(&mut reader, filter)
+}
+
+/// The one parse of finished builds: through `dyn Read`, so that the
+/// serde_json reader and the build visitors exist once in the wasm module,
+/// whatever the source (plain or gzip). `BufReader` keeps the virtual calls
+/// to one per 64 KB.
+fn parse_finished_from(reader: &mut dyn Read, filter: &BuildFilter) -> Result<Vec<FinishedBuild>> {
     let mut out = Vec::new();
     let mut de =
         serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
