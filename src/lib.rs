@@ -22,6 +22,7 @@ pub mod http;
 pub mod model;
 pub mod plan;
 pub mod sources;
+pub mod stable_sort;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -156,18 +156,33 @@ fn answer<T: Serialize>(
     result: crate::Result<T>,
     ci: Option<CiSystem>,
 ) -> Result<JsValue, JsValue> {
-    let out = match result {
-        Ok(value) => serde_json::json!({ "ok": true, "value": value }),
-        Err(e) => serde_json::json!({ "ok": false, "failure": Failure::of(&e, ci) }),
-    };
-    to_js(&out).map_err(JsValue::from)
+    match result {
+        Ok(value) => to_js(&Answer::Ok { ok: true, value }),
+        Err(e) => to_js(&Answer::<T>::Failed {
+            ok: false,
+            failure: Failure::of(&e, ci),
+        }),
+    }
+    .map_err(JsValue::from)
+}
+
+/// The shape of [`answer`]'s object, serialized straight to JSON text (not
+/// through a `serde_json::Value`, whose serializer would be a second copy of
+/// every answer type's `Serialize` code in the wasm module).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer<T> {
+    Ok { ok: bool, value: T },
+    Failed { ok: bool, failure: Failure },
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsError> {
     let text: String = js_sys::JSON::stringify(&value)
         .map_err(|_| JsError::new("the value cannot be written as JSON"))?
         .into();
-    serde_json::from_str(&text).map_err(|e| JsError::new(&e.to_string()))
+    // from_slice, like every other parse in the core: each reader type
+    // serde_json is used with adds its own copy of every `Deserialize`.
+    serde_json::from_slice(text.as_bytes()).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// `null`/`undefined` mean a fresh ledger (the first run ever).

@@ -10,6 +10,7 @@
 
 use crate::ci::TriggerReceipt;
 use crate::error::{Error, Result};
+use crate::model::tagged_fields::{required, MissingField};
 use crate::model::{Push, PushHistory, Revision};
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +20,11 @@ pub const VISIBILITY_WINDOW_MS: u64 = 2 * 60 * 60 * 1000;
 
 /// What came of one trigger request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(
+    tag = "outcome",
+    rename_all = "snake_case",
+    try_from = "TriggerOutcomeFields"
+)]
 pub enum TriggerOutcome {
     /// The CI system accepted it; `ids` are what it created.
     Accepted { ids: Vec<String>, runs: u32 },
@@ -34,6 +39,49 @@ pub enum TriggerOutcome {
     /// No answer (timeout, dropped connection): it may or may not have been
     /// scheduled. Checked against the CI system before anything is re-sent.
     Unknown { reason: String },
+}
+
+/// [`TriggerOutcome`] as read: every variant's fields side by side (see
+/// `model::tagged_fields`).
+#[derive(Deserialize)]
+struct TriggerOutcomeFields {
+    outcome: TriggerOutcomeTag,
+    ids: Option<Vec<String>>,
+    runs: Option<u32>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum TriggerOutcomeTag {
+    Accepted,
+    Partial,
+    Refused,
+    Unknown,
+}
+
+impl TryFrom<TriggerOutcomeFields> for TriggerOutcome {
+    type Error = MissingField;
+
+    fn try_from(fields: TriggerOutcomeFields) -> std::result::Result<Self, MissingField> {
+        Ok(match fields.outcome {
+            TriggerOutcomeTag::Accepted => TriggerOutcome::Accepted {
+                ids: required(fields.ids, "ids")?,
+                runs: required(fields.runs, "runs")?,
+            },
+            TriggerOutcomeTag::Partial => TriggerOutcome::Partial {
+                ids: required(fields.ids, "ids")?,
+                runs: required(fields.runs, "runs")?,
+                reason: required(fields.reason, "reason")?,
+            },
+            TriggerOutcomeTag::Refused => TriggerOutcome::Refused {
+                reason: required(fields.reason, "reason")?,
+            },
+            TriggerOutcomeTag::Unknown => TriggerOutcome::Unknown {
+                reason: required(fields.reason, "reason")?,
+            },
+        })
+    }
 }
 
 impl TriggerOutcome {
@@ -224,6 +272,36 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_read_back_what_they_write() {
+        for outcome in [
+            TriggerOutcome::Accepted {
+                ids: vec!["t1".into()],
+                runs: 2,
+            },
+            TriggerOutcome::Partial {
+                ids: vec![],
+                runs: 1,
+                reason: "403".into(),
+            },
+            TriggerOutcome::Refused {
+                reason: "no scope".into(),
+            },
+            TriggerOutcome::Unknown {
+                reason: "timeout".into(),
+            },
+        ] {
+            let text = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(
+                serde_json::from_str::<TriggerOutcome>(&text).unwrap(),
+                outcome
+            );
+        }
+        let err = serde_json::from_str::<TriggerOutcome>(r#"{"outcome":"accepted","ids":[]}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("missing field `runs`"), "{err}");
+    }
 
     fn rec(
         push_id: u64,

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::Revision;
+use crate::stable_sort;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -215,11 +216,12 @@ impl SelfServeApi {
                 "a trigger needs a full 40-hex revision, not `{revision}`"
             )));
         }
-        let mut properties: BTreeMap<&str, &str> = options
-            .properties
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut properties: BTreeMap<&str, &str> = stable_sort::btree_map(
+            options
+                .properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         properties.insert("branch", branch);
         properties.insert("revision", &revision.0);
         let properties_json = serde_json::to_string(&properties)

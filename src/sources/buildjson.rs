@@ -9,6 +9,8 @@
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
+use crate::sources::gzip::{GzipReader, GZIP_MAGIC};
+use crate::stable_sort;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +26,6 @@ pub const DEFAULT_BUILDJSON_BASE: &str =
 pub const FOUR_HOURS_SECS: i64 = 4 * 3600;
 
 const SECS_PER_DAY: i64 = 86_400;
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const READ_BUFFER: usize = 64 * 1024;
 
 /// A calendar date in UTC.
@@ -246,7 +247,7 @@ impl From<RawBuild> for FinishedBuild {
             .flatten()
             .chain(raw.request_ids.into_iter().flatten())
             .collect();
-        request_ids.sort_unstable();
+        stable_sort::sort(&mut request_ids);
         request_ids.dedup();
         FinishedBuild {
             id: raw.id,
@@ -340,9 +341,17 @@ impl<'de> Visitor<'de> for BuildsArray<'_> {
 
 /// Stream the finished builds of a plain-JSON `builds-4hr`/day document.
 pub fn parse_finished_builds<R: Read>(
-    reader: R,
+    mut reader: R,
     filter: &BuildFilter,
 ) -> Result<Vec<FinishedBuild>> {
+    parse_finished_from(&mut reader, filter)
+}
+
+/// The one parse of finished builds: through `dyn Read`, so that the
+/// serde_json reader and the build visitors exist once in the wasm module,
+/// whatever the source (plain or gzip). `BufReader` keeps the virtual calls
+/// to one per 64 KB.
+fn parse_finished_from(reader: &mut dyn Read, filter: &BuildFilter) -> Result<Vec<FinishedBuild>> {
     let mut out = Vec::new();
     let mut de =
         serde_json::Deserializer::from_reader(BufReader::with_capacity(READ_BUFFER, reader));
@@ -361,7 +370,7 @@ pub fn parse_finished_builds_gz<R: Read>(
     reader: R,
     filter: &BuildFilter,
 ) -> Result<Vec<FinishedBuild>> {
-    parse_finished_builds(flate2::read::GzDecoder::new(reader), filter)
+    parse_finished_builds(GzipReader::new(reader), filter)
 }
 
 /// Finished builds from a downloaded body, gzip or plain (detected by the gzip magic bytes).
@@ -383,7 +392,7 @@ fn is_gzip(body: &[u8]) -> bool {
 fn decompressed<'a>(body: &'a [u8], source: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
     if is_gzip(body) {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(body)
+        GzipReader::new(body)
             .read_to_end(&mut out)
             .map_err(|e| Error::parse(source, format!("gzip: {e}")))?;
         Ok(std::borrow::Cow::Owned(out))

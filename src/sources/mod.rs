@@ -7,6 +7,7 @@
 pub mod allthethings;
 pub mod buildapi;
 pub mod buildjson;
+pub mod gzip;
 pub mod mozlog;
 pub mod pushlog;
 pub mod taskcluster;

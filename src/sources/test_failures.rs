@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Read;
 
+use super::gzip::{GzipReader, GZIP_MAGIC};
 use super::mozlog::MozlogParser;
 use super::unstructured_log;
 
@@ -261,7 +262,6 @@ pub fn job_failures(fetched: &FetchedLogs<'_>) -> Result<JobFailures> {
 /// to `sink`.
 pub fn feed_reader(reader: impl Read, mut sink: impl FnMut(&[u8])) -> Result<()> {
     const CHUNK_BYTES: usize = 64 * 1024;
-    const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
     let mut reader = reader;
     let mut head = [0u8; 2];
     let mut head_len = 0;
@@ -274,7 +274,7 @@ pub fn feed_reader(reader: impl Read, mut sink: impl FnMut(&[u8])) -> Result<()>
     }
     let head = head.get(..head_len).unwrap_or(&[]);
     let mut stream: Box<dyn Read + '_> = if head == GZIP_MAGIC {
-        Box::new(flate2::read::MultiGzDecoder::new(head.chain(reader)))
+        Box::new(GzipReader::multi_member(head.chain(reader)))
     } else {
         Box::new(head.chain(reader))
     };

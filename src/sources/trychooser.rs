@@ -4,6 +4,7 @@
 //! allthethings, and read/written in the same JSON shape.
 
 use crate::sources::allthethings::{AllTheThings, BuildType};
+use crate::stable_sort;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -109,9 +110,9 @@ pub fn build_trychooser_graph(things: &AllTheThings) -> TrychooserGraph {
 
     for build_type in [BuildType::Debug, BuildType::Opt, BuildType::Pgo] {
         for platform in graph.platforms_mut(build_type).values_mut() {
-            platform.tests.sort();
+            stable_sort::sort(&mut platform.tests);
             for tests in platform.builds.values_mut() {
-                tests.sort();
+                stable_sort::sort(tests);
             }
         }
     }

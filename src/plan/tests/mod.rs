@@ -3,5 +3,6 @@
 mod backfill;
 mod merges;
 mod monitor;
+mod tagged_shapes;
 mod trigger;
 mod verdict;

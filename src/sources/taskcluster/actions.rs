@@ -245,11 +245,11 @@ fn parse_action(action: &Value, at: &str) -> Result<Action> {
 }
 
 fn parse_tag_set(tag_set: &Value) -> Option<BTreeMap<String, String>> {
-    tag_set
-        .as_object()?
-        .iter()
-        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
+    let mut tags = BTreeMap::new();
+    for (k, v) in tag_set.as_object()? {
+        tags.insert(k.clone(), v.as_str()?.to_string());
+    }
+    Some(tags)
 }
 
 #[cfg(test)]

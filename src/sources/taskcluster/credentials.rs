@@ -58,7 +58,8 @@ pub fn parse_user_credentials(
         .map(str::trim)
         .filter(|s| !s.is_empty() && *s != "null")
         .ok_or_else(not_logged_in)?;
-    let all: Value = serde_json::from_str(stored).map_err(|e| Error::json(SOURCE, &e))?;
+    let all: Value =
+        serde_json::from_slice(stored.as_bytes()).map_err(|e| Error::json(SOURCE, &e))?;
     let all = all
         .as_object()
         .ok_or_else(|| Error::parse(SOURCE, "expected an object keyed by root URL"))?;

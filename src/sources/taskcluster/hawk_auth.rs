@@ -6,13 +6,11 @@
 //! are parameters, because `SystemTime::now()` panics in wasm32.
 
 use super::credentials::TaskclusterCredentials;
+use super::sha256::{constant_time_eq, hmac_sha256, Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use hawk::mac::{Mac, MacType};
-use hawk::{Credentials, Key, PayloadHasher, RequestBuilder, SHA256};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A request body as Hawk hashes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +23,53 @@ pub struct HawkPayload<'a> {
 /// Hawk's payload hash: SHA-256 over `hawk.1.payload\n<content type>\n<body>\n`,
 /// the content type lower-cased and without parameters (`; charset=…`).
 pub fn hawk_payload_hash(payload: HawkPayload<'_>) -> Result<Vec<u8>> {
-    PayloadHasher::hash(
-        bare_content_type(payload.content_type),
-        SHA256,
-        payload.body,
-    )
-    .map_err(|e| Error::Invalid(format!("cannot hash the request body: {e}")))
+    let mut hasher = Sha256::new();
+    hasher
+        .update(b"hawk.1.payload\n")
+        .update(bare_content_type(payload.content_type).as_bytes())
+        .update(b"\n")
+        .update(payload.body)
+        .update(b"\n");
+    Ok(hasher.finish().to_vec())
+}
+
+/// What a Hawk request MAC covers, besides the key.
+struct MacInput<'a> {
+    ts_secs: u64,
+    nonce: &'a str,
+    method: &'a str,
+    /// Path and query, as sent.
+    resource: &'a str,
+    host: &'a str,
+    port: u16,
+    payload_hash: Option<&'a [u8]>,
+    ext: Option<&'a str>,
+}
+
+/// The request MAC: HMAC-SHA-256 under the access token of Hawk's normalised
+/// string, `hawk.1.header` then ts, nonce, method, resource, host, port,
+/// base64 payload hash (or nothing) and ext (or nothing), each line ended by `\n`.
+fn request_mac(access_token: &str, input: &MacInput<'_>) -> Digest {
+    let hash = input.payload_hash.map(|h| BASE64.encode(h));
+    let normalized = format!(
+        "hawk.1.header\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        input.ts_secs,
+        input.nonce,
+        input.method,
+        input.resource,
+        input.host,
+        input.port,
+        hash.as_deref().unwrap_or(""),
+        input.ext.unwrap_or(""),
+    );
+    hmac_sha256(access_token.as_bytes(), normalized.as_bytes())
+}
+
+/// Host, port and path-with-query of `url` as Hawk signs them.
+fn hawk_target(url: &url::Url) -> std::result::Result<(&str, u16, &str), &'static str> {
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+    Ok((host, port, &url[url::Position::BeforePath..]))
 }
 
 fn bare_content_type(content_type: &str) -> String {
@@ -45,11 +84,12 @@ fn bare_content_type(content_type: &str) -> String {
 /// The Hawk `ext` Taskcluster clients send with temporary credentials:
 /// base64 of `{"certificate": <the certificate as a JSON object>}`.
 pub fn certificate_ext(certificate: &str) -> Result<String> {
-    let certificate: serde_json::Value = serde_json::from_str(certificate).map_err(|e| {
-        Error::Invalid(format!(
-            "the Taskcluster certificate is not JSON ({e}): log in to Treeherder again"
-        ))
-    })?;
+    let certificate: serde_json::Value =
+        serde_json::from_slice(certificate.as_bytes()).map_err(|e| {
+            Error::Invalid(format!(
+                "the Taskcluster certificate is not JSON ({e}): log in to Treeherder again"
+            ))
+        })?;
     if !certificate.is_object() {
         return Err(Error::Invalid(
             "the Taskcluster certificate is not a JSON object: log in to Treeherder again".into(),
@@ -81,20 +121,42 @@ pub fn hawk_authorization(
         .as_deref()
         .map(certificate_ext)
         .transpose()?;
-    let key = Key::new(credentials.access_token.as_bytes(), SHA256)
-        .map_err(|e| invalid("bad access token", &e))?;
-    let hawk_credentials = Credentials {
-        id: credentials.client_id.clone(),
-        key,
-    };
-    let header = RequestBuilder::from_url(method, &parsed_url)
-        .map_err(|e| invalid("bad URL", &e))?
-        .hash(hash.as_deref())
-        .ext(ext.as_deref())
-        .request()
-        .make_header_full(&hawk_credentials, timestamp(ts_secs)?, nonce)
-        .map_err(|e| invalid("Hawk", &e))?;
-    Ok(format!("Hawk {header}"))
+    let (host, port, resource) = hawk_target(&parsed_url).map_err(|e| invalid("bad URL", &e))?;
+    check_timestamp(ts_secs)?;
+    let quoted = [
+        Some(credentials.client_id.as_str()),
+        Some(nonce),
+        ext.as_deref(),
+    ];
+    if quoted.iter().flatten().any(|value| value.contains('"')) {
+        return Err(invalid("Hawk", &"header values cannot contain `\"`"));
+    }
+    let mac = request_mac(
+        &credentials.access_token,
+        &MacInput {
+            ts_secs,
+            nonce,
+            method,
+            resource,
+            host,
+            port,
+            payload_hash: hash.as_deref(),
+            ext: ext.as_deref(),
+        },
+    );
+    // Attribute order as the `hawk` crate writes it (id, ts, nonce, mac, ext, hash).
+    let mut header = format!(
+        "Hawk id=\"{}\", ts=\"{ts_secs}\", nonce=\"{nonce}\", mac=\"{}\"",
+        credentials.client_id,
+        BASE64.encode(mac)
+    );
+    if let Some(ext) = &ext {
+        header.push_str(&format!(", ext=\"{ext}\""));
+    }
+    if let Some(hash) = &hash {
+        header.push_str(&format!(", hash=\"{}\"", BASE64.encode(hash)));
+    }
+    Ok(header)
 }
 
 /// `request` with a Hawk `Authorization` header added, signed over its method,
@@ -120,15 +182,16 @@ pub fn sign_request(
     Ok(request.header("Authorization", authorization))
 }
 
-fn timestamp(ts_secs: u64) -> Result<SystemTime> {
-    // Bounded so that the addition cannot overflow on any platform.
-    const MAX_TS_SECS: u64 = 100_000_000_000;
+/// Timestamps past this (year 5138) are refused as implausible.
+const MAX_TS_SECS: u64 = 100_000_000_000;
+
+fn check_timestamp(ts_secs: u64) -> Result<()> {
     if ts_secs > MAX_TS_SECS {
         return Err(Error::Invalid(format!(
             "Hawk timestamp {ts_secs} is not a plausible time"
         )));
     }
-    Ok(UNIX_EPOCH + Duration::from_secs(ts_secs))
+    Ok(())
 }
 
 /// How strict [`verify_hawk_request`] is.
@@ -195,39 +258,31 @@ pub fn verify_hawk_request(
         .ok_or_else(|| HawkRejection::UnknownClient(header.id.clone()))?;
     let parsed_url =
         url::Url::parse(url).map_err(|e| HawkRejection::Malformed(format!("request URL: {e}")))?;
-    let host = parsed_url
-        .host_str()
-        .ok_or_else(|| HawkRejection::Malformed("request URL has no host".into()))?;
-    let port = parsed_url
-        .port_or_known_default()
-        .ok_or_else(|| HawkRejection::Malformed("request URL has no port".into()))?;
-    let path_and_query = &parsed_url[url::Position::BeforePath..];
-    let key = Key::new(access_token.as_bytes(), SHA256)
-        .map_err(|e| HawkRejection::Malformed(format!("key: {e}")))?;
-    let ts = timestamp(header.ts_secs)
+    let (host, port, resource) = hawk_target(&parsed_url)
+        .map_err(|e| HawkRejection::Malformed(format!("request URL: {e}")))?;
+    check_timestamp(header.ts_secs)
         .map_err(|_| HawkRejection::Malformed("implausible `ts`".into()))?;
-    let expected_mac = Mac::new(
-        MacType::Header,
-        &key,
-        ts,
-        &header.nonce,
-        method,
-        host,
-        port,
-        path_and_query,
-        header.hash.as_deref(),
-        header.ext.as_deref(),
-    )
-    .map_err(|e| HawkRejection::Malformed(format!("MAC: {e}")))?;
-    // `Mac`'s equality is constant-time.
-    if expected_mac != Mac::from(header.mac.clone()) {
+    let expected_mac = request_mac(
+        &access_token,
+        &MacInput {
+            ts_secs: header.ts_secs,
+            nonce: &header.nonce,
+            method,
+            resource,
+            host,
+            port,
+            payload_hash: header.hash.as_deref(),
+            ext: header.ext.as_deref(),
+        },
+    );
+    if !constant_time_eq(&expected_mac, &header.mac) {
         return Err(HawkRejection::BadMac);
     }
     match &header.hash {
         Some(claimed) => {
             let actual =
                 hawk_payload_hash(payload).map_err(|e| HawkRejection::Malformed(e.to_string()))?;
-            if Mac::from(actual) != Mac::from(claimed.clone()) {
+            if !constant_time_eq(&actual, claimed) {
                 return Err(HawkRejection::PayloadHashMismatch);
             }
         }
@@ -344,18 +399,21 @@ mod tests {
     fn spec_mac(method: &str, url: &str, payload: Option<HawkPayload<'_>>) -> String {
         let parsed = url::Url::parse(url).unwrap();
         let hash = payload.map(|p| hawk_payload_hash(p).unwrap());
-        let credentials = Credentials {
-            id: "dh37fgj492je".into(),
-            key: Key::new(b"werxhqb98rpaxn39848xrunpaoq5x5", SHA256).unwrap(),
-        };
-        let header = RequestBuilder::from_url(method, &parsed)
-            .unwrap()
-            .hash(hash.as_deref())
-            .ext("some-app-ext-data")
-            .request()
-            .make_header_full(&credentials, timestamp(1_353_832_234).unwrap(), "j4h3g2")
-            .unwrap();
-        BASE64.encode(header.mac.unwrap().as_slice())
+        let (host, port, resource) = hawk_target(&parsed).unwrap();
+        let mac = request_mac(
+            "werxhqb98rpaxn39848xrunpaoq5x5",
+            &MacInput {
+                ts_secs: 1_353_832_234,
+                nonce: "j4h3g2",
+                method,
+                resource,
+                host,
+                port,
+                payload_hash: hash.as_deref(),
+                ext: Some("some-app-ext-data"),
+            },
+        );
+        BASE64.encode(mac)
     }
 
     /// The Hawk README's example request (credentials above, ts 1353832234,
@@ -388,6 +446,62 @@ mod tests {
             ),
             "A5/1FVvDw2mcLR8iC64N94ZFhX/quD5VoaPrYrOUItI="
         );
+    }
+
+    /// The whole header text equals the `hawk` crate's (which the sandbox
+    /// verifies with) over requests with and without body and certificate.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn headers_equal_the_hawk_crates() {
+        use hawk::{Credentials, Key, RequestBuilder, SHA256};
+        use std::time::{Duration, UNIX_EPOCH};
+        let certificate = r#"{"version":1,"scopes":["hooks:trigger-hook:*"],"start":1,"expiry":2,"seed":"s","signature":"x"}"#;
+        for (method, url, body, cert) in [
+            (
+                "GET",
+                "https://tc.example/api/queue/v1/task/abc",
+                None,
+                None,
+            ),
+            ("POST", URL, Some(BODY), None),
+            (
+                "POST",
+                "http://127.0.0.1:8123/api/hooks/v1/x?y=1&z",
+                Some(&b""[..]),
+                Some(certificate),
+            ),
+            (
+                "PUT",
+                "https://TC.Example:444/%7Epath/",
+                Some(&b"\x00\xffbin"[..]),
+                Some(certificate),
+            ),
+        ] {
+            let credentials = TaskclusterCredentials {
+                certificate: cert.map(str::to_string),
+                ..spec_credentials()
+            };
+            let payload = body.map(json_payload);
+            let ours =
+                hawk_authorization(&credentials, method, url, payload, NOW, "n0nce").unwrap();
+            let hash = payload.map(|p| hawk_payload_hash(p).unwrap());
+            let ext = cert.map(|c| certificate_ext(c).unwrap());
+            let theirs = RequestBuilder::from_url(method, &url::Url::parse(url).unwrap())
+                .unwrap()
+                .hash(hash.as_deref())
+                .ext(ext.as_deref())
+                .request()
+                .make_header_full(
+                    &Credentials {
+                        id: credentials.client_id.clone(),
+                        key: Key::new(credentials.access_token.as_bytes(), SHA256).unwrap(),
+                    },
+                    UNIX_EPOCH + Duration::from_secs(NOW),
+                    "n0nce",
+                )
+                .unwrap();
+            assert_eq!(ours, format!("Hawk {theirs}"), "{method} {url}");
+        }
     }
 
     const URL: &str = "https://tc.example/api/hooks/v1/hooks/project-gecko/in-tree%2Fabc/trigger";

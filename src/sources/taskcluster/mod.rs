@@ -12,6 +12,7 @@ pub mod hawk_auth;
 pub mod hooks;
 pub mod index;
 pub mod queue;
+pub mod sha256;
 pub mod timestamp;
 
 use crate::error::{Error, Result};
