@@ -1,6 +1,6 @@
 // web-ext reads this file from the repository root, which is also the
 // add-on's root (manifest.json lives here). The add-on is manifest.json,
-// extension/ and the built core in pkg/; everything else is ignored when
+// extension/ and the built modules in pkg/ and pkg-page/; everything else is ignored when
 // linting, running and packaging.
 export default {
   ignoreFiles: [
@@ -18,6 +18,8 @@ export default {
     "sandbox/**",
     "harness",
     "harness/**",
+    "page",
+    "page/**",
     "tests",
     "tests/**",
     "benches",

@@ -27,9 +27,10 @@
   let core = null; // the wasm module's exports once loaded
   let coreInfo = null; // {version} reported by the background's own core
 
-  const coreReady = import(browser.runtime.getURL("pkg/mozci.js"))
+  // The page's own small module (page/): the engine stays in the background.
+  const coreReady = import(browser.runtime.getURL("pkg-page/mozci_page.js"))
     .then(async (module) => {
-      await module.default({ module_or_path: browser.runtime.getURL("pkg/mozci_bg.wasm") });
+      await module.default({ module_or_path: browser.runtime.getURL("pkg-page/mozci_page_bg.wasm") });
       core = module;
       refreshAll();
     })

@@ -24,7 +24,7 @@ pub mod plan;
 pub mod sources;
 pub mod stable_sort;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "addon-core"))]
 pub mod wasm;
 
 pub use error::{Error, Result};

@@ -38,5 +38,12 @@ pub fn repo_root() -> PathBuf {
 /// Whether the built wasm core is present; browser tests need
 /// `scripts/build-addon` to have run first.
 pub fn addon_is_built() -> bool {
-    repo_root().join("pkg/mozci_bg.wasm").is_file() && repo_root().join("pkg/mozci.js").is_file()
+    [
+        "pkg/mozci_bg.wasm",
+        "pkg/mozci.js",
+        "pkg-page/mozci_page_bg.wasm",
+        "pkg-page/mozci_page.js",
+    ]
+    .iter()
+    .all(|file| repo_root().join(file).is_file())
 }
