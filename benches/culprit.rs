@@ -3,9 +3,10 @@
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets the cases per
 //! (n, f, q) cell (default 40, i.e. 3600 cases, about a minute on 2 cores)
-//! for quick smoke runs. The cases and strategies are defined in
-//! `mozci::plan::culprit_sim`; every strategy sees the same outcome for the
-//! j-th run on a given push of a given case.
+//! for quick smoke runs, `CULPRIT_BENCH_SEED` draws another suite and
+//! `CULPRIT_BENCH_SEARCH_ONLY` leaves out the baselines. The cases and
+//! strategies are defined in `mozci::plan::culprit_sim`; every strategy sees
+//! the same outcome for the j-th run on a given push of a given case.
 
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use mozci::plan::culprit_sim::{benchmark_suite, SimCase, SimOutcome, Strategy};
