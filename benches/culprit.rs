@@ -17,6 +17,8 @@ const DEFAULT_CASES_PER_CELL: u32 = 40;
 const DEFAULT_SEED: u64 = 0x00C0_FFEE_2023;
 const BUDGET: u32 = 300;
 const RUNS_PER_ROUND: u32 = 8;
+/// Earlier runs of the job the history line's flake-rate prior learns from.
+const PAST_RUNS: u32 = 100;
 
 /// All strategies, or only the two searches when `CULPRIT_BENCH_SEARCH_ONLY`
 /// is set (for quick tuning runs).
@@ -30,6 +32,11 @@ fn strategies() -> Vec<Strategy> {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
         },
+        Strategy::SearchWithHistory {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            past_runs: PAST_RUNS,
+        },
     ];
     if std::env::var_os("CULPRIT_BENCH_SEARCH_ONLY").is_some() {
         return searches;
@@ -42,6 +49,11 @@ fn strategies() -> Vec<Strategy> {
         Strategy::Oracle {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
+        },
+        Strategy::SearchWithHistory {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            past_runs: PAST_RUNS,
         },
         Strategy::TreeherderBackfill { depth: 9 },
         Strategy::BackfillToGood {
@@ -211,7 +223,7 @@ fn main() {
         }
     }
     println!();
-    for (name, outcomes, _) in results.iter().take(2) {
+    for (name, outcomes, _) in results.iter().take(3) {
         print_misses(name, &cases, outcomes);
         let worst = cells
             .iter()
@@ -330,6 +342,8 @@ fn short_name(name: &str) -> String {
         .replace("backfill to good x", "bf-x")
         .replace("search (k=", "search")
         .replace("oracle (k=", "oracle")
+        .replace("search+history ", "hist")
+        .replace(" (k=", "-")
         .replace(')', "")
         .replace("bisect(", "bisect")
 }
