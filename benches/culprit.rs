@@ -3,20 +3,44 @@
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets the cases per
 //! (n, f, q) cell (default 40, i.e. 3600 cases, about a minute on 2 cores)
-//! for quick smoke runs. The cases and strategies are defined in
-//! `mozci::plan::culprit_sim`; every strategy sees the same outcome for the
-//! j-th run on a given push of a given case.
+//! for quick smoke runs, `CULPRIT_BENCH_SEED` draws another suite and
+//! `CULPRIT_BENCH_SEARCH_ONLY` leaves out the baselines. The cases and
+//! strategies are defined in `mozci::plan::culprit_sim`; every strategy sees
+//! the same outcome for the j-th run on a given push of a given case.
 
-use mozci::plan::culprit::Hypothesis;
+use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use mozci::plan::culprit_sim::{benchmark_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
 const DEFAULT_CASES_PER_CELL: u32 = 40;
-const SEED: u64 = 0x00C0_FFEE_2023;
+/// The suite's seed; `CULPRIT_BENCH_SEED` (decimal or 0x-hex) draws another.
+const DEFAULT_SEED: u64 = 0x00C0_FFEE_2023;
 const BUDGET: u32 = 300;
 const RUNS_PER_ROUND: u32 = 8;
+/// Earlier runs of the job the history line's flake-rate prior learns from.
+const PAST_RUNS: u32 = 100;
 
+/// All strategies, or only the two searches when `CULPRIT_BENCH_SEARCH_ONLY`
+/// is set (for quick tuning runs).
 fn strategies() -> Vec<Strategy> {
+    let searches = vec![
+        Strategy::Search {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+        },
+        Strategy::Oracle {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+        },
+        Strategy::SearchWithHistory {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            past_runs: PAST_RUNS,
+        },
+    ];
+    if std::env::var_os("CULPRIT_BENCH_SEARCH_ONLY").is_some() {
+        return searches;
+    }
     vec![
         Strategy::Search {
             runs_per_round: RUNS_PER_ROUND,
@@ -25,6 +49,11 @@ fn strategies() -> Vec<Strategy> {
         Strategy::Oracle {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
+        },
+        Strategy::SearchWithHistory {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            past_runs: PAST_RUNS,
         },
         Strategy::TreeherderBackfill { depth: 9 },
         Strategy::BackfillToGood {
@@ -68,6 +97,8 @@ struct Stats {
     accuracy_culprit: f64,
     accuracy_none: f64,
     mean_runs: f64,
+    mean_runs_culprit: f64,
+    mean_runs_none: f64,
     p95_runs: u32,
     mean_rounds: f64,
 }
@@ -82,6 +113,14 @@ fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stat
             chosen.iter().filter(|(_, o)| o.correct).count() as f64 / chosen.len() as f64
         }
     };
+    let mean_runs_of = |pred: &dyn Fn(&SimCase) -> bool| {
+        let chosen: Vec<f64> = pairs
+            .iter()
+            .filter(|(c, _)| pred(c))
+            .map(|(_, o)| f64::from(o.runs))
+            .collect();
+        chosen.iter().sum::<f64>() / chosen.len().max(1) as f64
+    };
     let mut runs: Vec<u32> = pairs.iter().map(|(_, o)| o.runs).collect();
     runs.sort_unstable();
     let count = pairs.len().max(1) as f64;
@@ -90,6 +129,8 @@ fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stat
         accuracy_culprit: share(&|c| c.culprit.is_some()),
         accuracy_none: share(&|c| c.culprit.is_none()),
         mean_runs: runs.iter().map(|&r| f64::from(r)).sum::<f64>() / count,
+        mean_runs_culprit: mean_runs_of(&|c| c.culprit.is_some()),
+        mean_runs_none: mean_runs_of(&|c| c.culprit.is_none()),
         p95_runs: runs
             .get(((runs.len() as f64 * 0.95).ceil() as usize).saturating_sub(1))
             .copied()
@@ -107,10 +148,17 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_CASES_PER_CELL);
-    let cases = benchmark_suite(cases_per_cell, SEED);
+    let seed = std::env::var("CULPRIT_BENCH_SEED")
+        .ok()
+        .and_then(|v| match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => v.parse().ok(),
+        })
+        .unwrap_or(DEFAULT_SEED);
+    let cases = benchmark_suite(cases_per_cell, seed);
     println!(
         "culprit benchmark: {} cases ({cases_per_cell} per (n, f, q) cell; n in 4..64, \
-         f in 0..0.4, q in {{1, 0.5, 0.2}}; 60% with a culprit), budget {BUDGET}, seed {SEED:#x}",
+         f in 0..0.4, q in {{1, 0.5, 0.2}}; 60% with a culprit), budget {BUDGET}, seed {seed:#x}",
         cases.len()
     );
     let started = Instant::now();
@@ -148,11 +196,13 @@ fn main() {
         }
     }
     let in_cell = |cell: (f64, f64)| move |c: &&SimCase| (c.flake_rate, c.strength) == cell;
-    let cell_tables: [(&str, ShowStat); 6] = [
+    let cell_tables: [(&str, ShowStat); 8] = [
         ("accuracy", |s| percent(s.accuracy)),
         ("culprit ok", |s| percent(s.accuracy_culprit)),
         ("none ok", |s| percent(s.accuracy_none)),
         ("mean runs", |s| format!("{:.1}", s.mean_runs)),
+        ("runs culprit", |s| format!("{:.1}", s.mean_runs_culprit)),
+        ("runs none", |s| format!("{:.1}", s.mean_runs_none)),
         ("p95 runs", |s| s.p95_runs.to_string()),
         ("rounds", |s| format!("{:.1}", s.mean_rounds)),
     ];
@@ -173,17 +223,117 @@ fn main() {
         }
     }
     println!();
-    for (name, outcomes, _) in results.iter().take(2) {
-        let count =
-            |pred: &dyn Fn(&SimOutcome) -> bool| outcomes.iter().filter(|o| pred(o)).count();
+    for (name, outcomes, _) in results.iter().take(3) {
+        print_misses(name, &cases, outcomes);
+        let worst = cells
+            .iter()
+            .filter(|cell| cell.1 >= 0.5)
+            .map(|&cell| {
+                let s = stats(cases.iter().zip(outcomes).filter(|(c, _)| in_cell(cell)(c)));
+                (s.accuracy, cell)
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((accuracy, (f, q))) = worst {
+            println!(
+                "  lowest cell accuracy with q >= 0.5: {} (f={f} q={q})",
+                percent(accuracy)
+            );
+        }
+    }
+    if let [(_, search, _), (_, oracle, _), ..] = results.as_slice() {
+        let mean = |o: &[SimOutcome]| {
+            o.iter().map(|x| f64::from(x.runs)).sum::<f64>() / o.len().max(1) as f64
+        };
         println!(
-            "{name}: answered \"no culprit\" {} times; wrong: {} when confident, {} at budget end",
-            count(&|o| o.answer == Hypothesis::NoCulprit),
-            count(&|o| !o.correct && !o.budget_spent),
-            count(&|o| !o.correct && o.budget_spent),
+            "search / oracle mean runs: {:.2}x",
+            mean(search) / mean(oracle)
         );
     }
+    print_round_time();
     println!("wall time {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// Where a search goes wrong: kinds of wrong answers, whether the budget
+/// ran out, and per n.
+fn print_misses(name: &str, cases: &[SimCase], outcomes: &[SimOutcome]) {
+    let pairs: Vec<(&SimCase, &SimOutcome)> = cases.iter().zip(outcomes).collect();
+    let count = |pred: &dyn Fn(&SimCase, &SimOutcome) -> bool| {
+        pairs.iter().filter(|(c, o)| pred(c, o)).count()
+    };
+    let wrong_push_distance = |c: &SimCase, o: &SimOutcome| match (c.truth(), o.answer) {
+        (Hypothesis::Culprit(t), Hypothesis::Culprit(a)) if t != a => Some(t.abs_diff(a)),
+        _ => None,
+    };
+    println!(
+        "{name}: answered \"no culprit\" {} times; wrong: {} when confident, {} at budget end",
+        count(&|_, o| o.answer == Hypothesis::NoCulprit),
+        count(&|_, o| !o.correct && !o.budget_spent),
+        count(&|_, o| !o.correct && o.budget_spent),
+    );
+    println!(
+        "  wrong kinds: false \"no culprit\" {}, false culprit {}, wrong push adjacent {}, far {}",
+        count(&|c, o| c.culprit.is_some() && o.answer == Hypothesis::NoCulprit),
+        count(&|c, o| c.culprit.is_none() && o.answer != Hypothesis::NoCulprit),
+        count(&|c, o| wrong_push_distance(c, o) == Some(1)),
+        count(&|c, o| wrong_push_distance(c, o).is_some_and(|d| d > 1)),
+    );
+    let mut per_n = String::from("  wrong per n:");
+    for n in [4u32, 8, 16, 32, 64] {
+        per_n.push_str(&format!(
+            " n={n}: {}",
+            count(&|c, o| c.n == n && !o.correct)
+        ));
+    }
+    println!("{per_n}");
+}
+
+/// Time of one `next_round` for n = 64 after about 200 runs (what the
+/// add-on computes between two rounds, also in WebAssembly): the search is
+/// driven on a hard case (weak regression in a flaky job, so it is still
+/// undecided), then resumed from its observations and timed.
+fn print_round_time() {
+    let case = SimCase {
+        n: 64,
+        culprit: Some(40),
+        flake_rate: 0.3,
+        strength: 0.2,
+        seed: 0x5EED,
+    };
+    let config = CulpritConfig::new(case.n);
+    let Ok(mut search) = CulpritSearch::new(config.clone()) else {
+        return;
+    };
+    let mut runs_at = std::collections::HashMap::new();
+    while search.runs_used() < 200 {
+        let Decision::Run(pushes) = search.next_round() else {
+            break;
+        };
+        for push in pushes {
+            let index = runs_at.entry(push).or_insert(0u32);
+            let failed = case.run_fails(push, *index);
+            *index += 1;
+            if search.observe(push, failed).is_err() {
+                return;
+            }
+        }
+    }
+    let mut times: Vec<f64> = (0..20)
+        .filter_map(|_| {
+            let t = Instant::now();
+            let resumed = CulpritSearch::resume(config.clone(), search.observations()).ok()?;
+            let decision = resumed.next_round();
+            let elapsed = t.elapsed().as_secs_f64() * 1000.0;
+            std::hint::black_box(decision);
+            Some(elapsed)
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    if let Some(median) = times.get(times.len() / 2) {
+        println!(
+            "one next round (resume + choose), n=64 after {} runs: {median:.2} ms (median of 20)",
+            search.runs_used()
+        );
+    }
 }
 
 /// Column headers for the per-cell tables.
@@ -192,6 +342,8 @@ fn short_name(name: &str) -> String {
         .replace("backfill to good x", "bf-x")
         .replace("search (k=", "search")
         .replace("oracle (k=", "oracle")
+        .replace("search+history ", "hist")
+        .replace(" (k=", "-")
         .replace(')', "")
         .replace("bisect(", "bisect")
 }

@@ -61,6 +61,55 @@ impl RateModel {
         }
     }
 
+    /// The default prior with the flake rate's weights updated by the job's
+    /// history: `failures` of `runs` earlier runs on pushes without the
+    /// regression (e.g. Treeherder's record of the job). Each weight is
+    /// multiplied by the binomial likelihood f^failures (1−f)^(runs−failures).
+    /// Not knowing f is what costs the search most runs, so a history this
+    /// size saves many of them.
+    pub fn with_flake_history(failures: u32, runs: u32) -> Result<Self> {
+        if failures > runs {
+            return Err(Error::Invalid(format!(
+                "a flake history cannot have {failures} failures in {runs} runs"
+            )));
+        }
+        let RateModel::Estimated {
+            flake_rates,
+            strengths,
+        } = RateModel::default_grid()
+        else {
+            return Err(Error::Invalid("the default prior is not a grid".into()));
+        };
+        let passes = f64::from(runs - failures);
+        let failures = f64::from(failures);
+        // Log weights, shifted by their maximum before exponentiating, so
+        // that long histories do not underflow.
+        let ln_weights: Vec<(f64, f64)> = flake_rates
+            .iter()
+            .map(|&(f, w)| {
+                let clamped = f.clamp(1e-6, 1.0 - 1e-6);
+                (
+                    f,
+                    w.ln() + failures * clamped.ln() + passes * (1.0 - clamped).ln(),
+                )
+            })
+            .collect();
+        let max = ln_weights
+            .iter()
+            .map(|&(_, lw)| lw)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let weights: Vec<(f64, f64)> = ln_weights
+            .into_iter()
+            .map(|(f, lw)| (f, (lw - max).exp()))
+            .filter(|&(_, w)| w > 1e-12)
+            .collect();
+        let total: f64 = weights.iter().map(|(_, w)| w).sum();
+        Ok(RateModel::Estimated {
+            flake_rates: weights.into_iter().map(|(f, w)| (f, w / total)).collect(),
+            strengths,
+        })
+    }
+
     fn grid(&self) -> Result<Vec<RatePoint>> {
         let valid_rate = |r: f64| (0.0..1.0).contains(&r);
         let valid_strength = |q: f64| q > 0.0 && q <= 1.0;
@@ -404,5 +453,86 @@ fn summary(push: i64, counts: RunCounts, posterior: f64) -> PushSummary {
         runs: counts.runs,
         failures: counts.failures,
         posterior,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flake_weights(model: &RateModel) -> Vec<(f64, f64)> {
+        match model {
+            RateModel::Estimated { flake_rates, .. } => flake_rates.clone(),
+            RateModel::Known { .. } => panic!("expected a grid"),
+        }
+    }
+
+    #[test]
+    fn flake_history_moves_the_prior_to_the_observed_rate() {
+        let flaky = RateModel::with_flake_history(40, 100).unwrap();
+        let weights = flake_weights(&flaky);
+        let (best, _) = weights
+            .iter()
+            .copied()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!((best - 0.4).abs() < 1e-9, "{weights:?}");
+        assert!(
+            weights.iter().all(|&(f, _)| f > 0.0),
+            "40 failures rule out a job that never flakes: {weights:?}"
+        );
+        assert!((weights.iter().map(|(_, w)| w).sum::<f64>() - 1.0).abs() < 1e-9);
+
+        let stable = flake_weights(&RateModel::with_flake_history(0, 200).unwrap());
+        let zero = stable.iter().find(|&&(f, _)| f == 0.0).unwrap().1;
+        assert!(zero > 0.999, "{stable:?}");
+    }
+
+    #[test]
+    fn flake_history_keeps_the_strength_prior() {
+        let (RateModel::Estimated { strengths, .. }, RateModel::Estimated { strengths: d, .. }) = (
+            RateModel::with_flake_history(3, 50).unwrap(),
+            RateModel::default_grid(),
+        ) else {
+            panic!("both are grids");
+        };
+        assert_eq!(strengths, d);
+    }
+
+    #[test]
+    fn flake_history_with_more_failures_than_runs_is_an_error() {
+        assert!(RateModel::with_flake_history(5, 4).is_err());
+        assert!(RateModel::with_flake_history(0, 0).is_ok());
+    }
+
+    #[test]
+    fn flake_history_makes_no_culprit_cheaper_to_settle() {
+        // No culprit in a job that flakes one run in three, everywhere
+        // alike: knowing that rate from history, fewer runs settle it.
+        let runs_needed = |rates: RateModel| {
+            let mut search = CulpritSearch::new(CulpritConfig {
+                rates,
+                ..CulpritConfig::new(8)
+            })
+            .unwrap();
+            let mut run = 0u32;
+            loop {
+                match search.next_round() {
+                    Decision::Done(answer) => {
+                        assert_eq!(answer.hypothesis, Hypothesis::NoCulprit);
+                        return answer.runs_used;
+                    }
+                    Decision::Run(pushes) => {
+                        for push in pushes {
+                            search.observe(push, run % 3 == 0).unwrap();
+                            run += 1;
+                        }
+                    }
+                }
+            }
+        };
+        let without = runs_needed(RateModel::default_grid());
+        let with = runs_needed(RateModel::with_flake_history(100, 300).unwrap());
+        assert!(with < without, "history {with} runs, none {without}");
     }
 }

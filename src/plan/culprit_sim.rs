@@ -120,6 +120,10 @@ pub fn benchmark_suite(cases_per_cell: u32, seed: u64) -> Vec<SimCase> {
     cases
 }
 
+/// The push whose runs stand for the job's history before the search: far
+/// older than the range, so never a push any strategy runs.
+const HISTORY_PUSH: i64 = -1_000_000;
+
 /// Runs a strategy makes against one case, counting runs per push.
 struct World<'a> {
     case: &'a SimCase,
@@ -177,6 +181,14 @@ pub struct SimOutcome {
 pub enum Strategy {
     /// The Bayesian search with f and q estimated.
     Search { runs_per_round: u32, budget: u32 },
+    /// The Bayesian search with f and q estimated, its flake-rate prior
+    /// updated by `past_runs` earlier runs of the job (as CI's history would
+    /// give them; they are not counted as runs of the search).
+    SearchWithHistory {
+        runs_per_round: u32,
+        budget: u32,
+        past_runs: u32,
+    },
     /// The Bayesian search told the case's true f and q.
     Oracle { runs_per_round: u32, budget: u32 },
     /// Treeherder's backfill: one run on each of the `depth` pushes before
@@ -199,6 +211,11 @@ impl Strategy {
     pub fn name(&self) -> String {
         match self {
             Strategy::Search { runs_per_round, .. } => format!("search (k={runs_per_round})"),
+            Strategy::SearchWithHistory {
+                runs_per_round,
+                past_runs,
+                ..
+            } => format!("search+history {past_runs} (k={runs_per_round})"),
             Strategy::Oracle { runs_per_round, .. } => format!("oracle (k={runs_per_round})"),
             Strategy::TreeherderBackfill { depth } => format!("treeherder backfill d{depth}"),
             Strategy::BackfillToGood { times, .. } => format!("backfill to good x{times}"),
@@ -216,6 +233,26 @@ impl Strategy {
                 let config = CulpritConfig {
                     budget: *budget,
                     runs_per_round: *runs_per_round,
+                    ..CulpritConfig::new(case.n)
+                };
+                let (answer, budget_spent) = run_search(config, &mut world);
+                world.finish_with(answer, budget_spent)
+            }
+            Strategy::SearchWithHistory {
+                runs_per_round,
+                budget,
+                past_runs,
+            } => {
+                let failures = (0..*past_runs)
+                    .filter(|&i| case.run_fails(HISTORY_PUSH, i))
+                    .count() as u32;
+                let Ok(rates) = RateModel::with_flake_history(failures, *past_runs) else {
+                    return world.finish(Hypothesis::NoCulprit);
+                };
+                let config = CulpritConfig {
+                    budget: *budget,
+                    runs_per_round: *runs_per_round,
+                    rates,
                     ..CulpritConfig::new(case.n)
                 };
                 let (answer, budget_spent) = run_search(config, &mut world);
@@ -356,6 +393,30 @@ mod tests {
         assert!((rate(5) - 0.6).abs() < 0.03);
         assert!((rate(-3) - 0.2).abs() < 0.03);
         assert_eq!(case.run_fails(5, 17), case.run_fails(5, 17));
+    }
+
+    #[test]
+    fn history_runs_inform_the_search_without_counting_as_its_runs() {
+        let case = SimCase {
+            n: 8,
+            culprit: Some(5),
+            flake_rate: 0.3,
+            strength: 1.0,
+            seed: 11,
+        };
+        let with_history = Strategy::SearchWithHistory {
+            runs_per_round: 8,
+            budget: 300,
+            past_runs: 400,
+        }
+        .solve(&case);
+        assert_eq!(with_history.answer, Hypothesis::Culprit(5));
+        assert!(
+            with_history.runs < 400,
+            "the 400 past runs are not the search's: {}",
+            with_history.runs
+        );
+        assert_eq!(with_history.runs % 8, 0, "whole rounds of 8");
     }
 
     #[test]
