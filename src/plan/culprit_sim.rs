@@ -202,8 +202,10 @@ pub enum Strategy {
     /// last good push); answer the push after it. Past the range (or the
     /// budget) the answer is push 1. Never answers "no culprit".
     BackfillToGood { times: u32, budget: u32 },
-    /// Binary search between an older push (assumed good) and push n
-    /// (bad): a middle push counts as bad only if all `times` runs fail.
+    /// Classic bisection: first confirm the failure by running push n
+    /// `times` times ("no culprit" unless they all fail), then binary
+    /// search between an older push (assumed good) and push n; a push
+    /// counts as bad only if all `times` runs fail.
     Bisect { times: u32 },
 }
 
@@ -308,14 +310,17 @@ impl Strategy {
             }
             Strategy::Bisect { times } => {
                 let (mut good, mut bad) = (0i64, i64::from(case.n));
+                let counts_bad = |world: &mut World<'_>, push: i64| {
+                    world.rounds += 1;
+                    // Every run is made, as a bisection tool retriggers them together.
+                    (0..*times).fold(true, |all, _| world.run(push) && all)
+                };
+                if !counts_bad(&mut world, bad) {
+                    return world.finish(Hypothesis::NoCulprit);
+                }
                 while bad - good > 1 {
                     let middle = good + (bad - good) / 2;
-                    world.rounds += 1;
-                    let mut all_fail = true;
-                    for _ in 0..*times {
-                        all_fail &= world.run(middle);
-                    }
-                    if all_fail {
+                    if counts_bad(&mut world, middle) {
                         bad = middle;
                     } else {
                         good = middle;
@@ -443,10 +448,28 @@ mod tests {
             (bf.answer, bf.runs, bf.rounds),
             (Hypothesis::Culprit(11), 30, 6)
         );
+        // Push 16 confirmed (2 runs), then 8, 12, 10, 11: five rounds of 2.
         let bisect = Strategy::Bisect { times: 2 }.solve(&case);
         assert_eq!(
             (bisect.answer, bisect.runs, bisect.rounds),
-            (Hypothesis::Culprit(11), 8, 4)
+            (Hypothesis::Culprit(11), 10, 5)
+        );
+    }
+
+    #[test]
+    fn bisection_says_no_culprit_when_the_failure_does_not_reproduce() {
+        // No culprit and no flakes: push 8 passes its confirmation runs.
+        let case = SimCase {
+            n: 8,
+            culprit: None,
+            flake_rate: 0.0,
+            strength: 1.0,
+            seed: 5,
+        };
+        let bisect = Strategy::Bisect { times: 4 }.solve(&case);
+        assert_eq!(
+            (bisect.answer, bisect.runs, bisect.rounds),
+            (Hypothesis::NoCulprit, 4, 1)
         );
     }
 }
