@@ -9,6 +9,7 @@ mod failures;
 mod graph;
 mod ledger_store;
 mod output;
+mod rate;
 mod trigger;
 
 use clap::{Parser, Subcommand};
@@ -44,8 +45,9 @@ const EXAMPLES: &str = "Examples:
   mozci trigger --repo autoland --label test-linux1804-64/opt-mochitest-browser-chrome-1 \\
       --rev <40-hex> --back-revisions 4 --times 3 --watch
 
-  # Which tests failed in a job; which push made a job fail
+  # Which tests failed in a job; how often a job fails; which push made it fail
   mozci failures --repo autoland --job-id 123456
+  mozci rate --repo autoland --label test-linux1804-64/opt-xpcshell --rev <40-hex> --pushes 30
   mozci culprit --repo autoland --label test-linux1804-64/opt-mochitest-browser-chrome-1 \\
       --rev <40-hex> --suspects 12 --dry-run
 
@@ -82,6 +84,9 @@ enum Command {
     Trigger(trigger::TriggerArgs),
     /// List the tests that failed in a Treeherder job.
     Failures(failures::FailuresArgs),
+    /// How often a job (or one of its tests) fails across pushes, and how
+    /// many runs show such a failure.
+    Rate(rate::RateArgs),
     /// Find the push that made a job fail (or tell it is intermittent) by
     /// triggering as few runs as the flake-aware search needs.
     Culprit(culprit::CulpritArgs),
@@ -183,6 +188,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Failures(args) => {
             failures::run(&session(&cli, false)?, args, cli.json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rate(args) => {
+            rate::run(&session(&cli, false)?, args, cli.json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Culprit(args) => {

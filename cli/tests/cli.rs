@@ -295,3 +295,105 @@ async fn follow_merge_plans_on_the_source_repository_pushes() {
         .collect();
     assert_eq!(planned, newest_ten);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_them() {
+    const XPCSHELL: &str = "test-linux64/opt-xpcshell";
+    let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
+    let state = std::env::temp_dir().join(format!("mozci-rate-test-{}", std::process::id()));
+    let rows = get(&format!(
+        "{}/__sandbox/summary?repo=autoland",
+        s.origins.treeherder
+    ))
+    .await;
+    let rows = rows.as_array().expect("rows");
+    let newest = rows.last().expect("a push");
+    let rev = newest["revision"].as_str().expect("revision");
+    // The simulator's own account: pushes where the flaky xpcshell failed.
+    let expected_failures = rows
+        .iter()
+        .filter(|r| {
+            r["failed"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|l| l == XPCSHELL))
+        })
+        .count() as u64;
+    assert!(expected_failures >= 1, "the scenario has xpcshell flakes");
+    let pushes = rows.len().to_string();
+
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[
+            "--json", "rate", "--repo", "autoland", "--label", XPCSHELL, "--rev", rev, "--pushes",
+            &pushes,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["failures"].as_u64(), Some(expected_failures), "{doc}");
+    let runs = doc["runs"].as_u64().expect("runs");
+    assert!(
+        runs >= expected_failures && runs <= rows.len() as u64,
+        "{doc}"
+    );
+    let rate = doc["rate"].as_f64().expect("rate");
+    let (lo, hi) = (
+        doc["interval"][0].as_f64().expect("lower"),
+        doc["interval"][1].as_f64().expect("upper"),
+    );
+    assert!(lo < rate && rate < hi, "{doc}");
+    assert!(doc["runs_needed"].as_u64().is_some_and(|k| k >= 2), "{doc}");
+
+    // The flaky test itself, read from the failed runs' logs: the same count.
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[
+            "--json",
+            "rate",
+            "--repo",
+            "autoland",
+            "--label",
+            XPCSHELL,
+            "--rev",
+            rev,
+            "--pushes",
+            &pushes,
+            "--test",
+            "test_http2.js",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["failures"].as_u64(), Some(expected_failures), "{doc}");
+    assert_eq!(
+        doc["unread_logs"].as_array().map(Vec::len),
+        Some(0),
+        "{doc}"
+    );
+    // Another test of the job never failed.
+    let (code, out, _) = mozci(
+        &s,
+        &state,
+        &[
+            "rate",
+            "--repo",
+            "autoland",
+            "--label",
+            XPCSHELL,
+            "--rev",
+            rev,
+            "--pushes",
+            &pushes,
+            "--test",
+            "test_Http.js",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(" 0 failed of ") && out.contains("no run failed"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}

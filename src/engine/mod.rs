@@ -15,6 +15,7 @@ pub mod failures;
 pub mod ledger;
 pub mod merges;
 pub mod ranges;
+pub mod rates;
 pub mod watch;
 
 use crate::ci::{treeherder, Backends, CiContext, JobType};
