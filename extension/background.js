@@ -317,7 +317,9 @@ browser.runtime.onMessage.addListener((message, sender) => {
           if (runs[message.key] && !runs[message.key].watch.settled) {
             userCredentialsByRun.set(message.key, message.userCredentials);
           }
-          return pollAll().then(runsList);
+          // A pass already under way started without the login: poll again after it.
+          const underway = polling;
+          return (underway ? underway.then(pollAll) : pollAll()).then(runsList);
         });
       }
       return undefined;

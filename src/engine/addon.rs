@@ -178,11 +178,15 @@ pub struct AddonPlan {
     pub rows: Vec<PlanRow>,
     /// Treeherder page of the range, for links.
     pub range_url: String,
+    // Defaults: a plan kept by an earlier version of the add-on still reads.
     /// The panel's heading.
+    #[serde(default)]
     pub title: String,
     /// Find culprit: the search, with its first round worked out.
+    #[serde(default)]
     pub culprit: Option<CulpritRun>,
     /// Set when the times count was not chosen: the count the failure rate calls for.
+    #[serde(default)]
     pub times_suggestion: Option<TimesSuggestion>,
 }
 
