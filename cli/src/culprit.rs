@@ -30,8 +30,10 @@ pub struct CulpritArgs {
     /// Suspect pushes: the push of --rev and the ones before it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub suspects: u32,
-    /// Pushes before the suspects whose runs teach the flake rate.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=50))]
+    /// Pushes before the suspects whose runs teach the flake rate (their
+    /// existing runs cost nothing, and the flake rate is what the search
+    /// most needs to learn).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub older: u32,
     /// Search for the push that broke this test (a path or its end): a run
     /// counts as failed only if its logs say this test failed.

@@ -22,8 +22,9 @@ use std::fmt::Write as _;
 
 /// Pushes older than the range read with it: the search runs the job on
 /// the one just before the range to learn the flake rate, and finished runs
-/// on the others count too.
-pub const OLDER_PUSHES: u32 = 3;
+/// on the others count too (for free: not knowing the flake rate is what
+/// costs the search most, see the culprit benchmark).
+pub const OLDER_PUSHES: u32 = 10;
 
 /// One column of the per-push chart: runs, failures and the posterior.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
