@@ -26,5 +26,7 @@ pub mod stable_sort;
 
 #[cfg(all(target_arch = "wasm32", feature = "addon-core"))]
 pub mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm_page;
 
 pub use error::{Error, Result};

@@ -9,8 +9,7 @@ use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest,
 use crate::engine::ledger::Ledger;
 use crate::http::{get_json, BrowserClient, HttpClient};
 use crate::model::CiSystem;
-use crate::plan::backfill_button::backfill_button_state;
-use crate::sources::treeherder_page::parse_job_view_url;
+use crate::wasm_page::to_js;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::rc::Rc;
@@ -24,25 +23,6 @@ const HTTP_TIMEOUT_MS: u64 = 30_000;
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-}
-
-/// The core's version, so the add-on can show which core it runs.
-#[wasm_bindgen(js_name = coreVersion)]
-pub fn core_version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}
-
-/// What a Treeherder job view URL selects (`null` when it is not a job view).
-#[wasm_bindgen(js_name = jobViewSelection)]
-pub fn job_view_selection(page_url: &str) -> Result<JsValue, JsError> {
-    to_js(&parse_job_view_url(page_url))
-}
-
-/// `{enabled, title}` for the Backfill button on the page at `page_url`.
-#[wasm_bindgen(js_name = backfillButtonState)]
-pub fn backfill_button_state_js(page_url: &str) -> Result<JsValue, JsError> {
-    let selection = parse_job_view_url(page_url);
-    to_js(&backfill_button_state(selection.as_ref()))
 }
 
 /// GET a JSON document through the core's browser HTTP client (used by the
@@ -191,10 +171,4 @@ fn from_js_or_default<T: DeserializeOwned + Default>(value: JsValue) -> Result<T
         return Ok(T::default());
     }
     from_js(value)
-}
-
-/// Plain JSON-shaped JS values: objects (not `Map`s), `null` for `None`.
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| JsError::new("the core wrote invalid JSON"))
 }

@@ -12,7 +12,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn job_view_selection_crosses_into_javascript() {
     let url = "https://treeherder.mozilla.org/jobs?repo=autoland&selectedTaskRun=ZBK4oDL4TnK1EjT-UY-o2A.3";
-    let value = mozci::wasm::job_view_selection(url)
+    let value = mozci::wasm_page::job_view_selection(url)
         .map_err(|_| "conversion failed")
         .unwrap();
     let repo = js_sys::Reflect::get(&value, &"repo".into()).unwrap();
@@ -20,7 +20,7 @@ fn job_view_selection_crosses_into_javascript() {
     let selected = js_sys::Reflect::get(&value, &"selected".into()).unwrap();
     let run = js_sys::Reflect::get(&selected, &"run".into()).unwrap();
     assert_eq!(run.as_f64(), Some(3.0));
-    assert!(mozci::wasm::job_view_selection("https://example.org/")
+    assert!(mozci::wasm_page::job_view_selection("https://example.org/")
         .unwrap()
         .is_null());
 }
