@@ -3,9 +3,7 @@
 //! carry it out, and take one monitoring step. The background only stores
 //! these values and shows their texts; every decision is made here.
 
-use super::addon_culprit::{
-    culprit_run_key, new_culprit_run, planned_text, step_culprit_run, CulpritRun,
-};
+use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
 use super::execute::{execute_plans, PushExecution};
 use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerOutcome};
@@ -500,37 +498,8 @@ pub async fn plan(
                 request.test.as_deref(),
             )
             .await?;
-            // A dry step: what the first round would ask for.
-            let mut scratch = ledger.clone();
-            let (run, progress) = step_culprit_run(&session, &run, &mut scratch, false).await?;
-            let what = match &run.verdicts {
-                Some(v) => format!("{} fail in {}", v.test, job_type.name),
-                None => format!("{} fail", job_type.name),
-            };
-            let summary = format!(
-                "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
-                 Up to {} run(s) at a time, at most {} in all; stops at {:.0}% confidence.",
-                run.range.n(),
-                run.config.runs_per_round,
-                run.config.budget,
-                run.config.threshold * 100.0
-            );
-            let mut notes = vec![run.answer_text.clone()];
-            notes.extend(progress.unread_logs.iter().cloned());
-            let rows: Vec<PlanRow> = planned_text(&progress.planned)
-                .into_iter()
-                .map(|(push_id, revision, action)| {
-                    let bar = run.chart.iter().find(|b| b.push_id == Some(push_id));
-                    PlanRow {
-                        push_id,
-                        revision,
-                        action,
-                        runs: bar
-                            .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
-                            .unwrap_or_default(),
-                    }
-                })
-                .collect();
+            let (run, summary, notes, rows) =
+                plan_culprit(&session, &run, &job_type, ledger).await?;
             culprit = Some((run, rows));
             // Every search asks: it may run the job up to its budget.
             (Vec::new(), Vec::new(), summary, notes, true)

@@ -5,8 +5,8 @@
 //! verdicts read so far); the runs themselves are read again each step.
 
 use super::addon::{
-    refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, ProgressRow, WatchAnswer,
-    WatchState,
+    refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
+    WatchAnswer, WatchState,
 };
 use super::culprit::{
     culprit_step, culprit_step_for_test, CulpritProgress, CulpritRange, PlannedRuns, TestVerdicts,
@@ -68,6 +68,27 @@ pub struct CulpritRun {
     pub explanation: String,
 }
 
+impl CulpritRun {
+    /// A search that has not read any run yet.
+    pub fn new(range: CulpritRange, config: CulpritConfig, verdicts: Option<TestVerdicts>) -> Self {
+        CulpritRun {
+            range,
+            config,
+            verdicts,
+            chart: Vec::new(),
+            answer_text: String::new(),
+            culprit: None,
+            confidence: 0.0,
+            posterior_no_culprit: 0.0,
+            runs_used: 0,
+            in_flight: 0,
+            planned_now: 0,
+            done: false,
+            explanation: String::new(),
+        }
+    }
+}
+
 /// The key of a culprit search: apart from a backfill of the same job.
 pub fn culprit_run_key(backfill_key: &str) -> String {
     format!("{backfill_key}/culprit")
@@ -87,21 +108,36 @@ pub async fn new_culprit_run(
         .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
         .await?;
     let config = CulpritConfig::new(range.n());
-    Ok(CulpritRun {
-        range,
-        config,
-        verdicts: test.filter(|t| !t.trim().is_empty()).map(TestVerdicts::new),
-        chart: Vec::new(),
-        answer_text: String::new(),
-        culprit: None,
-        confidence: 0.0,
-        posterior_no_culprit: 0.0,
-        runs_used: 0,
-        in_flight: 0,
-        planned_now: 0,
-        done: false,
-        explanation: String::new(),
-    })
+    let verdicts = test.filter(|t| !t.trim().is_empty()).map(TestVerdicts::new);
+    Ok(CulpritRun::new(range, config, verdicts))
+}
+
+/// The plan of a new search: its first round worked out (a dry step on a
+/// copy of the ledger), the summary, notes, and one row per push to run.
+pub async fn plan_culprit(
+    session: &Session,
+    run: &CulpritRun,
+    job_type: &JobType,
+    ledger: &Ledger,
+) -> Result<(CulpritRun, String, Vec<String>, Vec<PlanRow>)> {
+    let mut scratch = ledger.clone();
+    let (run, progress) = step_culprit_run(session, run, &mut scratch, false).await?;
+    let what = match &run.verdicts {
+        Some(v) => format!("{} fail in {}", v.test, job_type.name),
+        None => format!("{} fail", job_type.name),
+    };
+    let summary = format!(
+        "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
+         Up to {} run(s) at a time, at most {} in all; stops at {:.0}% confidence.",
+        run.range.n(),
+        run.config.runs_per_round,
+        run.config.budget,
+        run.config.threshold * 100.0
+    );
+    let mut notes = vec![run.answer_text.clone()];
+    notes.extend(progress.unread_logs.iter().cloned());
+    let rows = plan_rows(&run, &progress.planned);
+    Ok((run, summary, notes, rows))
 }
 
 /// One step of `run`: read the runs, decide, and (when `send`) trigger the
@@ -181,29 +217,35 @@ fn chart(range: &CulpritRange, progress: &CulpritProgress) -> Vec<ChartBar> {
         .collect()
 }
 
-/// "add 2 run(s)" per push of a step, newest push first.
-pub fn planned_text(planned: &[PlannedRuns]) -> Vec<(u64, String, String)> {
-    let mut rows: Vec<_> = planned
+/// One plan row per push a step asks runs of, newest push first: "add 2
+/// run(s) (suspect 7)" and the runs the push has so far.
+fn plan_rows(run: &CulpritRun, planned: &[PlannedRuns]) -> Vec<PlanRow> {
+    planned
         .iter()
+        .rev()
         .map(|p| {
             let place = if p.index >= 1 {
                 format!("suspect {}", p.index)
             } else {
                 "before the range".to_string()
             };
-            (
-                p.push_id,
-                p.revision.short().to_string(),
-                format!("add {} run(s) ({place})", p.runs),
-            )
+            let bar = run.chart.iter().find(|b| b.push_id == Some(p.push_id));
+            PlanRow {
+                push_id: p.push_id,
+                revision: p.revision.short().to_string(),
+                action: format!("add {} run(s) ({place})", p.runs),
+                runs: bar
+                    .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+                    .unwrap_or_default(),
+            }
         })
-        .collect();
-    rows.reverse();
-    rows
+        .collect()
 }
 
-/// One line per chart column, newest first: what the panel's table shows.
-pub fn progress_lines(run: &CulpritRun) -> Vec<(Option<u64>, String, String)> {
+/// One progress row per chart column, newest first; the older pushes
+/// together go under the push just before the range.
+fn progress_rows(run: &CulpritRun) -> Vec<ProgressRow> {
+    let before_range = run.range.push_at(0).map(|p| p.id).unwrap_or_default();
     run.chart
         .iter()
         .rev()
@@ -218,7 +260,12 @@ pub fn progress_lines(run: &CulpritRun) -> Vec<(Option<u64>, String, String)> {
             if run.done && run.culprit.as_ref().map(|p| p.id) == bar.push_id {
                 text.push_str(" — culprit");
             }
-            (bar.push_id, bar.label.clone(), text)
+            ProgressRow {
+                push_id: bar.push_id.unwrap_or(before_range),
+                revision: bar.label.clone(),
+                text,
+                done: run.done,
+            }
         })
         .collect()
 }
@@ -297,16 +344,7 @@ fn culprit_watch(
             .to_string(),
         auth: Some(AuthProblem::LogInToTreeherder),
     });
-    let before_range = run.range.push_at(0).map(|p| p.id).unwrap_or_default();
-    let rows = progress_lines(&run)
-        .into_iter()
-        .map(|(push_id, revision, text)| ProgressRow {
-            push_id: push_id.unwrap_or(before_range),
-            revision,
-            done: run.done,
-            text,
-        })
-        .collect();
+    let rows = progress_rows(&run);
     let verdict_text = if run.done {
         Some(verdict_sentence(&run))
     } else {
@@ -457,9 +495,6 @@ mod tests {
     #[test]
     fn the_verdict_names_the_culprit_or_says_intermittent() {
         let mut run = CulpritRun {
-            range: range(),
-            config: CulpritConfig::new(4),
-            verdicts: None,
             chart: chart(
                 &range(),
                 &progress(Hypothesis::Culprit(3), true, Vec::new()),
@@ -469,10 +504,8 @@ mod tests {
             confidence: 0.995,
             posterior_no_culprit: 0.001,
             runs_used: 12,
-            in_flight: 0,
-            planned_now: 0,
             done: true,
-            explanation: String::new(),
+            ..CulpritRun::new(range(), CulpritConfig::new(4), None)
         };
         let sentence = verdict_sentence(&run);
         assert!(
@@ -480,11 +513,11 @@ mod tests {
             "{sentence}"
         );
         assert!(sentence.contains("99.5%") && sentence.contains("12 run(s)"));
-        let lines = progress_lines(&run);
-        assert_eq!(lines.len(), 4);
-        assert_eq!(lines[1].0, Some(19));
-        assert!(lines[1].2.ends_with("— culprit"), "{:?}", lines[1]);
-        assert!(!lines[0].2.contains("— culprit"), "{:?}", lines[0]);
+        let rows = progress_rows(&run);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[1].push_id, 19);
+        assert!(rows[1].text.ends_with("— culprit"), "{:?}", rows[1]);
+        assert!(!rows[0].text.contains("— culprit"), "{:?}", rows[0]);
 
         run.culprit = None;
         run.posterior_no_culprit = 0.991;
@@ -511,29 +544,20 @@ mod tests {
                 runs: 3,
             },
         ];
-        let rows = planned_text(&planned);
-        assert_eq!(rows[0].0, 18);
-        assert_eq!(rows[0].2, "add 3 run(s) (suspect 2)");
-        assert_eq!(rows[1].2, "add 1 run(s) (before the range)");
+        let run = CulpritRun::new(range(), CulpritConfig::new(4), None);
+        let rows = plan_rows(&run, &planned);
+        assert_eq!(rows[0].push_id, 18);
+        assert_eq!(rows[0].action, "add 3 run(s) (suspect 2)");
+        assert_eq!(rows[1].action, "add 1 run(s) (before the range)");
     }
 
     #[test]
     fn runs_are_stored_and_read_back() {
-        let run = CulpritRun {
-            range: range(),
-            config: CulpritConfig::new(4),
-            verdicts: Some(TestVerdicts::new("browser_foo.js")),
-            chart: Vec::new(),
-            answer_text: String::new(),
-            culprit: None,
-            confidence: 0.0,
-            posterior_no_culprit: 0.0,
-            runs_used: 0,
-            in_flight: 0,
-            planned_now: 0,
-            done: false,
-            explanation: String::new(),
-        };
+        let run = CulpritRun::new(
+            range(),
+            CulpritConfig::new(4),
+            Some(TestVerdicts::new("browser_foo.js")),
+        );
         let text = serde_json::to_string(&run).unwrap();
         let back: CulpritRun = serde_json::from_str(&text).unwrap();
         assert_eq!(back.range, run.range);
