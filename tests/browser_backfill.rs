@@ -9,6 +9,7 @@
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::{
     addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
+    WindowHandle,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -316,13 +317,9 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
     .await
 }
 
-/// Follow the panel's link to the options page (opened by the add-on in a
-/// new tab), run `fill` there, save, and come back to the page.
-async fn through_options(
-    browser: &Browser,
-    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
-) -> Result<()> {
-    let page = browser.client.window().await?;
+/// Follow the panel's link to the options page (the add-on opens it in a
+/// new tab) and switch to that tab once the page is filled in; returns it.
+async fn open_options_from_panel(browser: &Browser) -> Result<WindowHandle> {
     let before = browser.client.windows().await?;
     browser
         .wait_for("#mozci-panel .mozci-options-link", WAIT)
@@ -341,12 +338,36 @@ async fn through_options(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    browser.client.switch_to_window(options).await?;
+    browser.client.switch_to_window(options.clone()).await?;
     let options_url = addon_url("extension/options.html");
     browser
         .wait_for_js(&format!("location.href === {options_url:?}"), WAIT)
         .await?;
     browser.wait_for("body[data-ready='true']", WAIT).await?;
+    Ok(options)
+}
+
+/// The popup's page in a tab of its own: WebDriver cannot open the toolbar
+/// popup, nor navigate a tab to an extension page, but from the options page
+/// the add-on opens from its panel (same extension) the popup's page loads.
+/// Returns the tab, switched to, once the popup has filled in its choices.
+async fn open_popup_from_panel(browser: &Browser) -> Result<WindowHandle> {
+    let tab = open_options_from_panel(browser).await?;
+    browser
+        .js("location.href = 'popup.html'; return true;")
+        .await?;
+    browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
+    Ok(tab)
+}
+
+/// Follow the panel's link to the options page, run `fill` there, save, and
+/// come back to the page.
+async fn through_options(
+    browser: &Browser,
+    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
+) -> Result<()> {
+    let page = browser.client.window().await?;
+    open_options_from_panel(browser).await?;
     fill(browser).await?;
     browser.wait_for("#save", WAIT).await?.click().await?;
     browser
@@ -656,23 +677,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         // The plan with the automatic times waits for a Confirm: nothing sent.
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
-        // WebDriver cannot open the toolbar popup, nor navigate a tab to an
-        // extension page; the add-on opens its options page from the panel,
-        // and from there (same extension) the popup's page loads in the tab.
-        let before_windows = browser.client.windows().await?;
-        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
-        let deadline = std::time::Instant::now() + WAIT;
-        let extension_tab = loop {
-            if let Some(h) = browser.client.windows().await?.into_iter().find(|h| !before_windows.contains(h)) {
-                break h;
-            }
-            ensure!(std::time::Instant::now() < deadline, "the options page did not open");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        browser.client.switch_to_window(extension_tab).await?;
-        browser.wait_for("body[data-ready='true']", WAIT).await?;
-        browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
+        open_popup_from_panel(browser).await?;
         browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
         // The choice is saved before the popup previews again.
         browser
@@ -778,23 +783,10 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         let before = admin.last_request_id().await?;
         let page = browser.client.window().await?;
 
-        // To the popup's page, as in the times test: panel → options → popup.html.
+        // To the popup's page: panel → options → popup.html.
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
-        let before_windows = browser.client.windows().await?;
-        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
-        let deadline = std::time::Instant::now() + WAIT;
-        let popup = loop {
-            if let Some(h) = browser.client.windows().await?.into_iter().find(|h| !before_windows.contains(h)) {
-                break h;
-            }
-            ensure!(std::time::Instant::now() < deadline, "the options page did not open");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        browser.client.switch_to_window(popup.clone()).await?;
-        browser.wait_for("body[data-ready='true']", WAIT).await?;
-        browser.js("location.href = 'popup.html'; return true;").await?;
-        browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
+        let popup = open_popup_from_panel(browser).await?;
 
         // The selected job's failing tests, read from its logs.
         let tests = browser

@@ -13,6 +13,7 @@ pub mod sandbox;
 pub mod site;
 
 pub use artifacts::{run_browser_session, run_browser_test};
+pub use fantoccini::wd::WindowHandle;
 pub use firefox::{Browser, BrowserOptions};
 pub use sandbox::Sandbox;
 pub use site::StaticSite;
