@@ -2,34 +2,17 @@
 //! confirmation, credentials and exit codes, and no double triggering when
 //! the same command runs twice. Needs `cargo build -p mozci-sandbox` first.
 
+mod common;
+
+use common::{get, hook_calls, sandbox_line};
 use mozci_harness::Sandbox;
 use serde_json::Value;
 use std::process::Command;
 
 const BC1: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 
-fn sandbox_line(s: &Sandbox) -> String {
-    let o = &s.origins;
-    serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster }).to_string()
-}
-
 fn mozci(sandbox: &Sandbox, state: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mozci"))
-        .arg("--sandbox")
-        .arg(sandbox_line(sandbox))
-        .args(args)
-        .env("MOZCI_STATE_DIR", state)
-        .env("MOZCI_CONFIG", state.join("no-config.toml"))
-        .env(
-            "TASKCLUSTER_CLIENT_ID",
-            "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login",
-        )
-        .env(
-            "TASKCLUSTER_ACCESS_TOKEN",
-            "sheriff-access-token-0000000000000000000000",
-        )
-        .env_remove("MOZCI_LDAP_USER")
-        .env_remove("MOZCI_LDAP_PASSWORD")
+    let out = common::mozci_command(sandbox, state, args)
         .output()
         .expect("mozci runs");
     (
@@ -37,14 +20,6 @@ fn mozci(sandbox: &Sandbox, state: &std::path::Path, args: &[&str]) -> (i32, Str
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-async fn get(url: &str) -> Value {
-    let client =
-        mozci::http::NativeClient::new(std::time::Duration::from_secs(10)).expect("client");
-    mozci::http::get_json(&client, url, "sandbox")
-        .await
-        .expect("JSON answer")
 }
 
 async fn failing_revision(s: &Sandbox) -> String {
@@ -68,16 +43,7 @@ async fn failing_revision(s: &Sandbox) -> String {
 }
 
 async fn hook_triggers(s: &Sandbox) -> usize {
-    let log = get(&format!(
-        "{}/__sandbox/requests?origin=taskcluster",
-        s.origins.treeherder
-    ))
-    .await;
-    log.as_array()
-        .expect("log")
-        .iter()
-        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
-        .count()
+    hook_calls(s).await.len()
 }
 
 #[tokio::test(flavor = "current_thread")]

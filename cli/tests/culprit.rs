@@ -4,7 +4,10 @@
 //! confidence while the test moves the sandbox clock, and the request log
 //! shows the runs it triggered. Needs `cargo build -p mozci-sandbox` first.
 
-use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
+mod common;
+
+use common::{client, get, hook_calls};
+use mozci::http::{send_checked, HttpRequest, RetryPolicy};
 use mozci_harness::Sandbox;
 use serde_json::Value;
 use std::process::Stdio;
@@ -15,41 +18,13 @@ const REGRESSING_TEST: &str =
     "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
 const REGRESSION_INDEX: u64 = 18;
 
-fn sandbox_line(s: &Sandbox) -> String {
-    let o = &s.origins;
-    serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster }).to_string()
-}
-
 fn mozci_command(s: &Sandbox, state: &std::path::Path, args: &[&str]) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_mozci"));
+    let mut command = tokio::process::Command::from(common::mozci_command(s, state, args));
     command
-        .arg("--sandbox")
-        .arg(sandbox_line(s))
-        .args(args)
-        .env("MOZCI_STATE_DIR", state)
-        .env("MOZCI_CONFIG", state.join("no-config.toml"))
-        .env(
-            "TASKCLUSTER_CLIENT_ID",
-            "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login",
-        )
-        .env(
-            "TASKCLUSTER_ACCESS_TOKEN",
-            "sheriff-access-token-0000000000000000000000",
-        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     command
-}
-
-fn client() -> NativeClient {
-    NativeClient::new(Duration::from_secs(10)).expect("client")
-}
-
-async fn get(url: &str) -> Value {
-    mozci::http::get_json(&client(), url, "sandbox")
-        .await
-        .expect("JSON answer")
 }
 
 async fn advance(s: &Sandbox, seconds: u64) {
@@ -296,19 +271,6 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
 }
 
 /// The hook triggers in the sandbox's request log.
-async fn hook_calls(s: &Sandbox) -> Vec<Value> {
-    let log = get(&format!(
-        "{}/__sandbox/requests?origin=taskcluster",
-        s.origins.treeherder
-    ))
-    .await;
-    log.as_array()
-        .expect("log")
-        .iter()
-        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
-        .cloned()
-        .collect()
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn failures_lists_the_failing_test_of_a_job() {

@@ -1,0 +1,63 @@
+//! What the `mozci` binary's tests share: the binary pointed at a running
+//! sandbox with the demo Taskcluster login and a private state directory,
+//! and reads of the sandbox's JSON (its API and its request log).
+
+use mozci_harness::Sandbox;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// The sandbox's start-up JSON line, as `--sandbox` takes it.
+pub fn sandbox_line(s: &Sandbox) -> String {
+    let o = &s.origins;
+    serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster }).to_string()
+}
+
+/// `mozci --sandbox … args` with its ledger in `state`, no config file, the
+/// demo user's Taskcluster credentials and no BuildAPI login.
+pub fn mozci_command(s: &Sandbox, state: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mozci"));
+    command
+        .arg("--sandbox")
+        .arg(sandbox_line(s))
+        .args(args)
+        .env("MOZCI_STATE_DIR", state)
+        .env("MOZCI_CONFIG", state.join("no-config.toml"))
+        .env(
+            "TASKCLUSTER_CLIENT_ID",
+            "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login",
+        )
+        .env(
+            "TASKCLUSTER_ACCESS_TOKEN",
+            "sheriff-access-token-0000000000000000000000",
+        )
+        .env_remove("MOZCI_LDAP_USER")
+        .env_remove("MOZCI_LDAP_PASSWORD");
+    command
+}
+
+pub fn client() -> mozci::http::NativeClient {
+    mozci::http::NativeClient::new(Duration::from_secs(10)).expect("client")
+}
+
+pub async fn get(url: &str) -> Value {
+    mozci::http::get_json(&client(), url, "sandbox")
+        .await
+        .expect("JSON answer")
+}
+
+/// Hook triggers in the sandbox's Taskcluster request log.
+pub async fn hook_calls(s: &Sandbox) -> Vec<Value> {
+    let log = get(&format!(
+        "{}/__sandbox/requests?origin=taskcluster",
+        s.origins.treeherder
+    ))
+    .await;
+    log.as_array()
+        .expect("log")
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
+        .cloned()
+        .collect()
+}
