@@ -2,15 +2,15 @@
 //! intermittent. Runs rounds of the engine's culprit search (triggering the
 //! runs it asks for, recorded in the ledger) until the answer is in.
 
+use crate::job_args::JobAtRevision;
 use crate::ledger_store::LedgerFile;
 use crate::CliError;
-use mozci::ci::{clock, JobType};
+use mozci::ci::clock;
 use mozci::engine::culprit::{
     culprit_step, culprit_step_for_test, CulpritProgress, PlannedRuns, TestVerdicts,
 };
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::Session;
-use mozci::model::Revision;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch};
 use serde_json::json;
 use std::process::ExitCode;
@@ -18,15 +18,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct CulpritArgs {
-    /// Treeherder repository name (autoland, mozilla-inbound, …).
-    #[arg(long)]
-    pub repo: String,
-    /// Buildbot buildername or Taskcluster label of the failing job type.
-    #[arg(long, short = 'b', alias = "buildername", visible_alias = "label")]
-    pub label: String,
-    /// The revision of the push where the failure was seen.
-    #[arg(long, short = 'r', alias = "revision")]
-    pub rev: String,
+    #[command(flatten)]
+    pub job: JobAtRevision,
     /// Suspect pushes: the push of --rev and the ones before it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub suspects: u32,
@@ -84,7 +77,7 @@ pub async fn run(
     ledger_file: &LedgerFile,
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
-    let job_type = JobType::from_name(&args.label);
+    let job_type = args.job.job_type();
     let mut config = CulpritConfig::new(args.suspects);
     config.threshold = args.threshold;
     config.budget = args.budget;
@@ -95,9 +88,9 @@ pub async fn run(
     ledger.prune(clock::now_ms());
     let range = session
         .culprit_range(
-            &args.repo,
+            &args.job.repo,
             &job_type,
-            &Revision(args.rev.clone()),
+            &args.job.revision(),
             args.suspects,
             args.older,
         )
@@ -140,9 +133,9 @@ pub async fn run(
         if finished || timed_out || !problems.is_empty() {
             if json_output {
                 let doc = json!({
-                    "repo": args.repo,
+                    "repo": args.job.repo,
                     "job_type": job_type,
-                    "revision": args.rev,
+                    "revision": args.job.rev,
                     "test": args.test,
                     "dry_run": args.dry_run,
                     "done": progress.is_done(),

@@ -7,6 +7,7 @@ mod config;
 mod culprit;
 mod failures;
 mod graph;
+mod job_args;
 mod ledger_store;
 mod output;
 mod rate;
@@ -195,7 +196,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Culprit(args) => {
-            let needs_buildapi = !args.dry_run && args.label.contains(' ');
+            let needs_buildapi = !args.dry_run && args.job.label.contains(' ');
             let session = session(&cli, needs_buildapi)?;
             let ledger = ledger_store::LedgerFile::new(config::state_dir());
             culprit::run(&session, args, &ledger, cli.json).await

@@ -2,22 +2,14 @@
 //! up to a revision, with a credible interval, and how many runs of a push
 //! show such a failure (the times count to ask for).
 
+use crate::job_args::JobAtRevision;
 use crate::CliError;
-use mozci::ci::JobType;
 use mozci::engine::Session;
-use mozci::model::Revision;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RateArgs {
-    /// Treeherder repository name (autoland, mozilla-inbound, …).
-    #[arg(long)]
-    pub repo: String,
-    /// The job type: a Taskcluster label or a Buildbot builder name.
-    #[arg(long, short = 'b', alias = "buildername", visible_alias = "label")]
-    pub label: String,
-    /// The newest push to read.
-    #[arg(long, short = 'r', alias = "revision")]
-    pub rev: String,
+    #[command(flatten)]
+    pub job: JobAtRevision,
     /// Pushes to read: the push of --rev and the ones before it.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub pushes: u32,
@@ -35,9 +27,9 @@ pub struct RateArgs {
 pub async fn run(session: &Session, args: &RateArgs, json_output: bool) -> Result<(), CliError> {
     let report = session
         .failure_rate(
-            &args.repo,
-            &JobType::from_name(&args.label),
-            &Revision(args.rev.clone()),
+            &args.job.repo,
+            &args.job.job_type(),
+            &args.job.revision(),
             args.pushes.saturating_sub(1),
             args.test.as_deref(),
             args.level,
