@@ -3,14 +3,11 @@
 // this file stores what the core returns (browser.storage), schedules polls
 // (browser.alarms), and tells the user (notifications, messages to tabs).
 import init, { coreVersion, jobViewSelection, Core } from "../pkg/mozci.js";
+import { DEFAULT_CHOICE, MAX_DEPTH, MAX_TIMES, MODES } from "./choices.js";
 
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
 
 const POLL_ALARM = "mozci-poll";
-// "auto": the times count follows from the job's failure rate (the core
-// works it out from the runs it reads, and the plan then asks to confirm).
-const DEFAULT_CHOICE = { times: "auto", depth: 20, mode: "to_last_good" };
-const MODES = ["to_last_good", "fixed_range", "trigger_here", "find_culprit"];
 
 // Taskcluster credentials come from the page for one run and stay in memory
 // only (never in storage): after a restart, monitoring goes on without them.
@@ -52,9 +49,9 @@ function clampChoice(request, stored) {
     return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
   };
   return {
-    times: request.times === "auto" ? "auto" : int(request.times, 1, 10, stored.times),
-    depth: int(request.depth, 1, 50, stored.depth),
-    mode: MODES.includes(request.mode) ? request.mode : stored.mode,
+    times: request.times === "auto" ? "auto" : int(request.times, 1, MAX_TIMES, stored.times),
+    depth: int(request.depth, 1, MAX_DEPTH, stored.depth),
+    mode: MODES.some(([value]) => value === request.mode) ? request.mode : stored.mode,
   };
 }
 

@@ -3,6 +3,8 @@
 // unless "remember" is ticked (then storage.local); Taskcluster credentials
 // are never asked for here: they come from the Treeherder login.
 
+import { DEFAULT_CHOICE, fillChoices } from "./choices.js";
+
 const $ = (id) => document.getElementById(id);
 const CUSTOM = ["treeherder", "hg", "buildapi", "taskcluster"];
 
@@ -17,10 +19,8 @@ async function load() {
   $("buildapi-user").value = buildapi.user || "";
   $("buildapi-password").value = buildapi.password || "";
   $("buildapi-remember").checked = Boolean(local.buildapi);
-  const choice = local.choice || {};
-  $("times").value = String(choice.times || "auto");
-  $("depth").value = String(choice.depth || 20);
-  $("mode").value = choice.mode || "to_last_good";
+  const chosen = fillChoices($("times"), $("mode"), local.choice);
+  $("depth").value = String(chosen.depth);
   // Filled in: typing before this point would be overwritten.
   document.body.dataset.ready = "true";
 }
@@ -44,8 +44,8 @@ async function save(event) {
     custom: anyCustom ? custom : null,
     choice: {
       ...choice,
-      times: $("times").value === "auto" ? "auto" : Number($("times").value) || "auto",
-      depth: Number($("depth").value) || 20,
+      times: $("times").value === "auto" ? "auto" : Number($("times").value) || DEFAULT_CHOICE.times,
+      depth: Number($("depth").value) || DEFAULT_CHOICE.depth,
       mode: $("mode").value,
     },
   });

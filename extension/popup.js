@@ -4,6 +4,7 @@
 // flight (culprit searches with their chart). Plans and texts come from the
 // core through the background; this file only renders them with textContent.
 import { culpritChart } from "./chart.js";
+import { fillChoices } from "./choices.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -190,20 +191,9 @@ async function saveAndPreview() {
 }
 
 async function main() {
-  const auto = document.createElement("option");
-  auto.value = "auto";
-  auto.textContent = "auto (from the failure rate)";
-  $("times").appendChild(auto);
-  for (let n = 1; n <= 10; n += 1) {
-    const option = document.createElement("option");
-    option.value = String(n);
-    option.textContent = String(n);
-    $("times").appendChild(option);
-  }
-  const { choice = {} } = await browser.storage.local.get("choice");
-  $("times").value = String(choice.times || "auto");
-  $("depth").value = String(choice.depth || 20);
-  $("mode").value = choice.mode || "to_last_good";
+  const { choice } = await browser.storage.local.get("choice");
+  const chosen = fillChoices($("times"), $("mode"), choice);
+  $("depth").value = String(chosen.depth);
   showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
   $("poll-now").addEventListener("click", async () => showRuns(await browser.runtime.sendMessage({ type: "poll-now" })));
