@@ -63,9 +63,8 @@ async function showFailures(pageUrl, chosenTest) {
     $("failures-summary").textContent = answer.failure.message;
     return;
   }
-  const { failures, unavailable } = answer.value;
+  const { failures, failed_tests: names, unavailable } = answer.value;
   const shown = failures.failures.slice(0, 20);
-  const names = [...new Set([...failures.failures.map((f) => f.test), ...failures.crashes.map((c) => c.test).filter(Boolean)])];
   $("failures-summary").textContent =
     names.length === 0
       ? `No failing test found (${failures.error_lines.length} error line(s) in the log).`

@@ -356,6 +356,7 @@ async fn failing_tests_of_the_selected_job_come_from_its_logs() -> Result<()> {
         vec!["browser/base/content/test/general/browser_tabs_close_beforeunload.js"],
         "{report:#?}"
     );
+    assert_eq!(report.failed_tests, tests, "the list the popup shows");
     assert!(report.unavailable.is_empty(), "{:?}", report.unavailable);
     Ok(())
 }

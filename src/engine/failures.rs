@@ -26,6 +26,8 @@ pub struct JobFailureReport {
     /// The logs the job has (`job-log-url`).
     pub logs: Vec<LogRef>,
     pub failures: JobFailures,
+    /// The tests that failed unexpectedly or crashed, each once, in log order.
+    pub failed_tests: Vec<String>,
     /// Sources that could not be fetched, with why; not fatal as long as
     /// another one could be read.
     pub unavailable: Vec<String>,
@@ -134,6 +136,11 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
                 name: l.name,
                 url: l.url,
             })
+            .collect(),
+        failed_tests: failures
+            .failed_tests()
+            .into_iter()
+            .map(str::to_string)
             .collect(),
         failures,
         unavailable,
