@@ -453,27 +453,43 @@ fn repeat_fields(
     }
 }
 
-/// What a repeat form names: a build request (`POST /{branch}/request`) or a
-/// finished build (`POST /{branch}/build`). Both resubmit the job it stands for.
+/// What a form names: a build request (`/{branch}/request[/{id}]`) or a
+/// build (`/{branch}/build[/{id}]`). Repeating either resubmits the job it
+/// stands for; cancelling needs a pending request or a running build.
 #[derive(Clone, Copy)]
-enum Repeated {
+enum Named {
     Request,
     Build,
 }
 
-impl Repeated {
+impl Named {
     fn id_field(self) -> &'static str {
         match self {
-            Repeated::Request => "request_id",
-            Repeated::Build => "build_id",
+            Named::Request => "request_id",
+            Named::Build => "build_id",
         }
     }
 
-    /// What Self-Serve calls the action, and how it names the thing repeated.
-    fn words(self) -> (&'static str, &'static str, &'static str) {
+    /// How Self-Serve names it in messages: capitalised and not.
+    fn names(self) -> (&'static str, &'static str) {
         match self {
-            Repeated::Request => ("reprioritize_request", "Request", "request"),
-            Repeated::Build => ("rebuild_build", "Build", "build"),
+            Named::Request => ("Request", "request"),
+            Named::Build => ("Build", "build"),
+        }
+    }
+
+    /// What Self-Serve calls repeating it.
+    fn repeat_action(self) -> &'static str {
+        match self {
+            Named::Request => "reprioritize_request",
+            Named::Build => "rebuild_build",
+        }
+    }
+
+    fn find(self, w: &World, id: u64) -> Option<&Job> {
+        match self {
+            Named::Request => w.job_by_request(id),
+            Named::Build => w.job_by_build(id),
         }
     }
 }
@@ -485,7 +501,7 @@ async fn retrigger_request(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    repeat(&state, &headers, branch, &q, &body, Repeated::Request)
+    repeat(&state, &headers, branch, &q, &body, Named::Request)
 }
 
 async fn rebuild(
@@ -495,7 +511,7 @@ async fn rebuild(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    repeat(&state, &headers, branch, &q, &body, Repeated::Build)
+    repeat(&state, &headers, branch, &q, &body, Named::Build)
 }
 
 /// Resubmit the job a request or build stands for, `count` times.
@@ -505,7 +521,7 @@ fn repeat(
     branch: String,
     q: &Fields,
     body: &Bytes,
-    what: Repeated,
+    what: Named,
 ) -> Response {
     let ctx = match begin(state, headers, q, &branch) {
         Ok(c) => c,
@@ -515,12 +531,9 @@ fn repeat(
         Ok(parsed) => parsed,
         Err(refusal) => return refusal,
     };
-    let (action, noun, lower) = what.words();
+    let (noun, lower) = what.names();
     state.update(|w| {
-        let found = match what {
-            Repeated::Request => w.job_by_request(id as u64),
-            Repeated::Build => w.job_by_build(id as u64),
-        };
+        let found = what.find(w, id as u64);
         let Some(template) = found.filter(|j| j.repo == branch).cloned() else {
             return refuse(
                 &ctx,
@@ -530,7 +543,7 @@ fn repeat(
         };
         let ids = resubmit(w, &template, count, priority, &ctx.user);
         let ss = w.add_selfserve(
-            action,
+            what.repeat_action(),
             &ctx.user,
             format!("rebuild {lower} {id} x{count}"),
             ids,
@@ -555,47 +568,8 @@ async fn cancel_request(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    if !is_delete(&method, &q, &body) {
-        return refuse(
-            &ctx,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "use DELETE (or _method=DELETE)".into(),
-        );
-    }
-    state.update(|w| {
-        let job = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|r| w.job_by_request(r))
-            .filter(|j| j.repo == branch)
-            .cloned();
-        let Some(job) = job else {
-            return refuse(
-                &ctx,
-                StatusCode::NOT_FOUND,
-                format!("Request {id} not found"),
-            );
-        };
-        if job.state != JobState::Pending {
-            return refuse(
-                &ctx,
-                StatusCode::BAD_REQUEST,
-                format!("Request {id} is no longer pending"),
-            );
-        }
-        w.cancel(job.id);
-        let ss = w.add_selfserve(
-            "cancel_request",
-            &ctx.user,
-            format!("cancel request {id}"),
-            job.request_id().into_iter().collect(),
-        );
-        accepted(&ctx, format!("Request {id} cancelled"), ss)
-    })
+    let deleting = is_delete(&method, &q, &body);
+    cancel(&state, &headers, branch, &id, &q, deleting, Named::Request)
 }
 
 async fn cancel_build(
@@ -606,48 +580,79 @@ async fn cancel_build(
     Query(q): Query<Fields>,
     body: Bytes,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
+    let deleting = is_delete(&method, &q, &body);
+    cancel(&state, &headers, branch, &id, &q, deleting, Named::Build)
+}
+
+/// Cancel a pending request, or a running build with every request merged
+/// into it.
+fn cancel(
+    state: &AppState,
+    headers: &HeaderMap,
+    branch: String,
+    id: &str,
+    q: &Fields,
+    deleting: bool,
+    what: Named,
+) -> Response {
+    let ctx = match begin(state, headers, q, &branch) {
         Ok(c) => c,
         Err(e) => return e,
     };
-    if !is_delete(&method, &q, &body) {
+    if !deleting {
         return refuse(
             &ctx,
             StatusCode::METHOD_NOT_ALLOWED,
             "use DELETE (or _method=DELETE)".into(),
         );
     }
+    let (noun, lower) = what.names();
+    let (wanted, otherwise) = match what {
+        Named::Request => (JobState::Pending, "is no longer pending"),
+        Named::Build => (JobState::Running, "is not running"),
+    };
     state.update(|w| {
         let job = id
             .parse::<u64>()
             .ok()
-            .and_then(|b| w.job_by_build(b))
+            .and_then(|n| what.find(w, n))
             .filter(|j| j.repo == branch)
             .cloned();
         let Some(job) = job else {
-            return refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {id} not found"));
+            return refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("{noun} {id} not found"),
+            );
         };
-        if job.state != JobState::Running {
+        if job.state != wanted {
             return refuse(
                 &ctx,
                 StatusCode::BAD_REQUEST,
-                format!("Build {id} is not running"),
+                format!("{noun} {id} {otherwise}"),
             );
         }
-        let merged: Vec<u64> = crate::buildjson::build_requests(w, &job)
-            .iter()
-            .map(|j| j.id)
-            .collect();
-        for m in &merged {
-            w.cancel(*m);
+        let cancelled: Vec<u64> = match what {
+            Named::Request => vec![job.id],
+            Named::Build => crate::buildjson::build_requests(w, &job)
+                .iter()
+                .map(|j| j.id)
+                .collect(),
+        };
+        for c in &cancelled {
+            w.cancel(*c);
         }
+        let action = match what {
+            Named::Request => "cancel_request",
+            Named::Build => "cancel_build",
+        };
         let ss = w.add_selfserve(
-            "cancel_build",
+            action,
             &ctx.user,
-            format!("cancel build {id}"),
+            format!("cancel {lower} {id}"),
             job.request_id().into_iter().collect(),
         );
-        accepted(&ctx, format!("Build {id} cancelled"), ss)
+        accepted(&ctx, format!("{noun} {id} cancelled"), ss)
     })
 }
 
