@@ -37,6 +37,30 @@ async fn advance(s: &Sandbox, seconds: u64) {
         .expect("the clock moves");
 }
 
+/// Wait for a `mozci culprit` run to finish while the sandbox's clock moves
+/// 15 minutes at a time (so its runs complete); it must exit 0 within 60 s.
+async fn finish_while_the_clock_moves(
+    s: &Sandbox,
+    mut child: tokio::process::Child,
+) -> (std::process::Output, String) {
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no answer within 60 s"
+        );
+        advance(s, 900).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let out = child.wait_with_output().await.expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    (out, stderr)
+}
+
 /// The newest autoland push where bc1 failed, and the summary rows.
 async fn failure_seen(s: &Sandbox) -> (Value, Vec<Value>) {
     let rows = get(&format!(
@@ -118,7 +142,7 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
     assert_eq!(hook_calls(&s).await.len(), 0, "a dry run sends nothing");
 
     // The search itself, with the clock moved while it waits.
-    let mut child = mozci_command(
+    let child = mozci_command(
         &s,
         &state,
         &[
@@ -131,20 +155,7 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
     .spawn()
     .expect("mozci starts");
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("child status") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no answer within 60 s"
-        );
-        advance(&s, 900).await;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    let out = child.wait_with_output().await.expect("output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(0), "{stderr}");
+    let (out, _) = finish_while_the_clock_moves(&s, child).await;
     let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["done"], true, "{doc}");
     assert_eq!(
@@ -238,24 +249,10 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
         "--timeout-minutes",
         "2",
     ];
-    let mut child = mozci_command(&s, &state, &args)
+    let child = mozci_command(&s, &state, &args)
         .spawn()
         .expect("mozci starts");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("child status") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no answer within 60 s"
-        );
-        advance(&s, 900).await;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
-    let out = child.wait_with_output().await.expect("output");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(0), "{stderr}");
+    let (out, stderr) = finish_while_the_clock_moves(&s, child).await;
     assert!(!stderr.contains("logs not read"), "{stderr}");
     let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(doc["test"], test_name);
