@@ -381,19 +381,8 @@ pub fn verdict_sentence(run: &CulpritRun) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Revision;
     use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary};
-
-    fn push(id: u64) -> Push {
-        Push {
-            id,
-            revision: Revision(format!("{id:040x}")),
-            changesets: Vec::new(),
-            author: "dev@example.com".into(),
-            date: 1_700_000_000 + id as i64,
-            repository: "autoland".into(),
-        }
-    }
+    use crate::plan::test_support::push;
 
     fn range() -> CulpritRange {
         let pushes = (11..=20).rev().map(push).collect();

@@ -513,23 +513,13 @@ mod tests {
     use crate::ci::{Backends, CiBackend, CiContext, Endpoints, TriggerReceipt};
     use crate::http::{HttpClient, HttpRequest, HttpResponse};
     use crate::model::{CiSystem, Job, JobIds, JobKind};
+    use crate::plan::test_support::push;
     use async_trait::async_trait;
     use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
     use std::rc::Rc;
 
     const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
-
-    fn push(id: u64) -> Push {
-        Push {
-            id,
-            revision: Revision(format!("{id:040x}")),
-            changesets: Vec::new(),
-            author: "dev@example.com".into(),
-            date: 1_700_000_000 + id as i64,
-            repository: "autoland".into(),
-        }
-    }
 
     /// Push ids 20 (newest) down to 11.
     fn newest_first() -> Vec<Push> {

@@ -24,6 +24,6 @@ pub mod trigger;
 pub mod verdict;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
