@@ -8,6 +8,7 @@
 //! strategies are defined in `mozci::plan::culprit_sim`; every strategy sees
 //! the same outcome for the j-th run on a given push of a given case.
 
+use mozci::engine::addon_culprit::HISTORY_PUSHES;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use mozci::plan::culprit_sim::{benchmark_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
@@ -17,13 +18,15 @@ const DEFAULT_CASES_PER_CELL: u32 = 40;
 const DEFAULT_SEED: u64 = 0x00C0_FFEE_2023;
 const BUDGET: u32 = 300;
 const RUNS_PER_ROUND: u32 = 8;
-/// Earlier runs of the job the history line's flake-rate prior learns from.
-const PAST_RUNS: u32 = 100;
+/// Earlier runs of the job the history lines' flake-rate prior learns from:
+/// what the add-on and `mozci culprit` read by default (one run on each of
+/// `HISTORY_PUSHES` pushes), and a longer history.
+const PAST_RUNS: [u32; 2] = [HISTORY_PUSHES, 300];
 
 /// All strategies, or only the two searches when `CULPRIT_BENCH_SEARCH_ONLY`
 /// is set (for quick tuning runs).
 fn strategies() -> Vec<Strategy> {
-    let searches = vec![
+    let mut strategies = vec![
         Strategy::Search {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
@@ -31,30 +34,17 @@ fn strategies() -> Vec<Strategy> {
         Strategy::Oracle {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
-        },
-        Strategy::SearchWithHistory {
-            runs_per_round: RUNS_PER_ROUND,
-            budget: BUDGET,
-            past_runs: PAST_RUNS,
         },
     ];
+    strategies.extend(PAST_RUNS.map(|past_runs| Strategy::SearchWithHistory {
+        runs_per_round: RUNS_PER_ROUND,
+        budget: BUDGET,
+        past_runs,
+    }));
     if std::env::var_os("CULPRIT_BENCH_SEARCH_ONLY").is_some() {
-        return searches;
+        return strategies;
     }
-    vec![
-        Strategy::Search {
-            runs_per_round: RUNS_PER_ROUND,
-            budget: BUDGET,
-        },
-        Strategy::Oracle {
-            runs_per_round: RUNS_PER_ROUND,
-            budget: BUDGET,
-        },
-        Strategy::SearchWithHistory {
-            runs_per_round: RUNS_PER_ROUND,
-            budget: BUDGET,
-            past_runs: PAST_RUNS,
-        },
+    strategies.extend([
         Strategy::TreeherderBackfill { depth: 9 },
         Strategy::BackfillToGood {
             times: 1,
@@ -68,7 +58,8 @@ fn strategies() -> Vec<Strategy> {
         Strategy::Bisect { times: 2 },
         Strategy::Bisect { times: 4 },
         Strategy::Bisect { times: 8 },
-    ]
+    ]);
+    strategies
 }
 
 /// Solves every case, spreading them over the machine's cores.
@@ -223,34 +214,65 @@ fn main() {
         }
     }
     println!();
-    for (name, outcomes, _) in results.iter().take(3) {
+    let searches = results.len().min(2 + PAST_RUNS.len());
+    for (name, outcomes, _) in results.iter().take(searches) {
         print_misses(name, &cases, outcomes);
-        let worst = cells
-            .iter()
-            .filter(|cell| cell.1 >= 0.5)
-            .map(|&cell| {
-                let s = stats(cases.iter().zip(outcomes).filter(|(c, _)| in_cell(cell)(c)));
-                (s.accuracy, cell)
-            })
-            .min_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some((accuracy, (f, q))) = worst {
+        if let Some((accuracy, (f, q))) = lowest_strong_cell(&cases, outcomes, &cells) {
             println!(
                 "  lowest cell accuracy with q >= 0.5: {} (f={f} q={q})",
                 percent(accuracy)
             );
         }
     }
-    if let [(_, search, _), (_, oracle, _), ..] = results.as_slice() {
-        let mean = |o: &[SimOutcome]| {
-            o.iter().map(|x| f64::from(x.runs)).sum::<f64>() / o.len().max(1) as f64
-        };
+    if let Some((_, oracle_outcomes, _)) = results.get(1) {
+        let oracle = stats(cases.iter().zip(oracle_outcomes));
+        println!();
         println!(
-            "search / oracle mean runs: {:.2}x",
-            mean(search) / mean(oracle)
+            "{:<26} {:>14} {:>18} {:>16} {:>12}",
+            "targets", "overall >= 95%", "q >= 0.5 cells 99%", "runs <= 1.5x", "rounds <= 25"
         );
+        // Every search but the oracle itself.
+        let own = results
+            .iter()
+            .take(searches)
+            .enumerate()
+            .filter(|(i, _)| *i != 1);
+        for (_, (name, outcomes, _)) in own {
+            let s = stats(cases.iter().zip(outcomes));
+            let lowest = lowest_strong_cell(&cases, outcomes, &cells).map_or(0.0, |w| w.0);
+            let ratio = s.mean_runs / oracle.mean_runs;
+            let mark = |met: bool| if met { "met" } else { "NOT met" };
+            println!(
+                "{:<26} {:>14} {:>18} {:>16} {:>12}",
+                name,
+                format!("{} {}", percent(s.accuracy), mark(s.accuracy >= 0.95)),
+                format!("{} {}", percent(lowest), mark(lowest >= 0.99)),
+                format!("{ratio:.2}x {}", mark(ratio <= 1.5)),
+                format!("{:.1} {}", s.mean_rounds, mark(s.mean_rounds <= 25.0)),
+            );
+        }
     }
     print_round_time();
     println!("wall time {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// The lowest accuracy among the cells with q >= 0.5, and that cell.
+fn lowest_strong_cell(
+    cases: &[SimCase],
+    outcomes: &[SimOutcome],
+    cells: &[(f64, f64)],
+) -> Option<(f64, (f64, f64))> {
+    cells
+        .iter()
+        .filter(|cell| cell.1 >= 0.5)
+        .map(|&cell| {
+            let in_cell = cases
+                .iter()
+                .zip(outcomes)
+                .filter(|(c, _)| (c.flake_rate, c.strength) == cell);
+            (stats(in_cell).accuracy, cell)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
 /// Where a search goes wrong: kinds of wrong answers, whether the budget

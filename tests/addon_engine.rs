@@ -266,6 +266,17 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
         .context("the plan carries the search")?;
     assert_eq!(search.range.n(), 12);
     assert!(!search.chart.is_empty() && !search.done);
+    // The job's history before the range was read once, for the prior.
+    let history = search.history.as_ref().context("the history was read")?;
+    assert!(history.pushes > 0 && history.runs > 0, "{history:?}");
+    assert!(
+        planned.notes.iter().any(|n| n.contains(&format!(
+            "{} of {} run(s) failed on the {} push(es) before the range",
+            history.failures, history.runs, history.pushes
+        ))),
+        "{:?}",
+        planned.notes
+    );
     assert!(
         hook_triggers(&sandbox).await?.is_empty(),
         "planning sends nothing"

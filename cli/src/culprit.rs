@@ -28,6 +28,11 @@ pub struct CulpritArgs {
     /// most needs to learn).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
     pub older: u32,
+    /// Pushes before those (the job's history) whose runs are read once,
+    /// at the start, to set the flake rate's prior; they do not count in
+    /// the budget. 0 reads none.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub history: u32,
     /// Search for the push that broke this test (a path or its end): a run
     /// counts as failed only if its logs say this test failed.
     #[arg(long)]
@@ -95,6 +100,31 @@ pub async fn run(
             args.older,
         )
         .await?;
+    let history = if args.history == 0 {
+        None
+    } else {
+        // The history only saves runs: without it the search learns the
+        // flake rate from its own runs.
+        match session
+            .flake_history(&range, args.history, args.test.as_deref())
+            .await
+        {
+            Ok((history, unread)) => {
+                for note in &unread {
+                    eprintln!("warning: history run left out, its logs not read: {note}");
+                }
+                config.rates = history.rate_model()?;
+                Some(history)
+            }
+            Err(e) => {
+                eprintln!("warning: the job's history could not be read ({e}); the search learns the flake rate from its own runs");
+                None
+            }
+        }
+    };
+    if let (Some(history), false) = (&history, json_output) {
+        println!("{}", history.describe());
+    }
     let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
     let mut rounds: Vec<serde_json::Value> = Vec::new();
     let mut verdicts = args.test.as_deref().map(TestVerdicts::new);
@@ -138,6 +168,7 @@ pub async fn run(
                     "revision": args.job.rev,
                     "test": args.test,
                     "dry_run": args.dry_run,
+                    "history": history,
                     "done": progress.is_done(),
                     "rounds": rounds,
                     "answer": progress.answer,

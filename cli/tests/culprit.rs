@@ -96,7 +96,8 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         .expect("the regressing push")
         .to_string();
     // The regressing push is the 4th oldest of the suspects (12 or more).
-    let suspects = (seen_index - REGRESSION_INDEX + 4).max(12).to_string();
+    let suspects_n = (seen_index - REGRESSION_INDEX + 4).max(12);
+    let suspects = suspects_n.to_string();
     let revision = seen["revision"].as_str().expect("revision").to_string();
     let base = [
         "culprit",
@@ -130,6 +131,56 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         .sum();
     assert_eq!(first_round, 8, "{doc}");
     assert_eq!(doc["done"], false);
+
+    // The job's history: the pushes before the suspects and the 10 older
+    // pushes, counted as `mozci rate` counts them on the same pushes.
+    let newest_history_index = seen_index + 1 - suspects_n - 10 - 1;
+    let history_pushes: Vec<&Value> = rows
+        .iter()
+        .filter(|r| {
+            r["index"]
+                .as_u64()
+                .is_some_and(|i| i <= newest_history_index)
+        })
+        .collect();
+    assert!(
+        !history_pushes.is_empty(),
+        "the scenario has pushes before the range"
+    );
+    assert_eq!(
+        doc["history"]["pushes"].as_u64(),
+        Some(history_pushes.len() as u64),
+        "{doc}"
+    );
+    let newest_history_revision = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(newest_history_index))
+        .and_then(|r| r["revision"].as_str())
+        .expect("the newest history push");
+    let history_count = history_pushes.len().to_string();
+    let rate = mozci_command(
+        &s,
+        &state,
+        &[
+            "--json",
+            "rate",
+            "--repo",
+            "autoland",
+            "--label",
+            BC1,
+            "--rev",
+            newest_history_revision,
+            "--pushes",
+            &history_count,
+        ],
+    )
+    .output()
+    .await
+    .expect("mozci runs");
+    let rate: Value = serde_json::from_slice(&rate.stdout).expect("one JSON document");
+    assert_eq!(doc["history"]["runs"], rate["runs"], "{doc} {rate}");
+    assert_eq!(doc["history"]["failures"], rate["failures"], "{doc} {rate}");
+    assert!(rate["runs"].as_u64().is_some_and(|r| r > 0), "{rate}");
     let dry_text = mozci_command(&s, &state, &[&base[..], &["--dry-run"]].concat())
         .output()
         .await
@@ -137,6 +188,10 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
     let text = String::from_utf8_lossy(&dry_text.stdout);
     assert!(
         text.contains("round 1: would trigger") && text.contains("dry run: nothing sent"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Flake rate first estimated from the job's history"),
         "{text}"
     );
     assert_eq!(hook_calls(&s).await.len(), 0, "a dry run sends nothing");

@@ -9,7 +9,8 @@ use super::addon::{
     WatchAnswer, WatchState,
 };
 use super::culprit::{
-    culprit_step, culprit_step_for_test, CulpritProgress, CulpritRange, PlannedRuns, TestVerdicts,
+    culprit_step, culprit_step_for_test, CulpritProgress, CulpritRange, FlakeHistory, PlannedRuns,
+    TestVerdicts,
 };
 use super::ledger::Ledger;
 use super::Session;
@@ -25,6 +26,11 @@ use std::fmt::Write as _;
 /// on the others count too (for free: not knowing the flake rate is what
 /// costs the search most, see the culprit benchmark).
 pub const OLDER_PUSHES: u32 = 10;
+
+/// Pushes before those whose runs are read once, when the search starts,
+/// as the job's history: they set the flake rate's prior (a job running
+/// once per push gives about as many runs; see [`FlakeHistory`]).
+pub const HISTORY_PUSHES: u32 = 100;
 
 /// One column of the per-push chart: runs, failures and the posterior.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +72,12 @@ pub struct CulpritRun {
     pub done: bool,
     /// The full account: verdict, then one line per push.
     pub explanation: String,
+    /// The job's history read when the search started (`None`: not read).
+    #[serde(default)]
+    pub history: Option<FlakeHistory>,
+    /// What the history gave the search, or why it could not be read.
+    #[serde(default)]
+    pub history_note: String,
 }
 
 impl CulpritRun {
@@ -85,7 +97,17 @@ impl CulpritRun {
             planned_now: 0,
             done: false,
             explanation: String::new(),
+            history: None,
+            history_note: String::new(),
         }
+    }
+
+    /// Let the job's `history` set the flake rate's prior.
+    pub fn with_history(mut self, history: FlakeHistory) -> Result<Self> {
+        self.config.rates = history.rate_model()?;
+        self.history_note = history.describe();
+        self.history = Some(history);
+        Ok(self)
     }
 }
 
@@ -108,8 +130,31 @@ pub async fn new_culprit_run(
         .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
         .await?;
     let config = CulpritConfig::new(range.n());
-    let verdicts = test.filter(|t| !t.trim().is_empty()).map(TestVerdicts::new);
-    Ok(CulpritRun::new(range, config, verdicts))
+    let test = test.filter(|t| !t.trim().is_empty());
+    let verdicts = test.map(TestVerdicts::new);
+    // The history only saves runs: when it cannot be read the search
+    // learns the flake rate from its own runs, and the plan says why.
+    let history = session.flake_history(&range, HISTORY_PUSHES, test).await;
+    let run = CulpritRun::new(range, config, verdicts);
+    match history {
+        Ok((history, unread)) => {
+            let mut run = run.with_history(history)?;
+            if !unread.is_empty() {
+                let _ = write!(
+                    run.history_note,
+                    " {} failed run(s) of it left out: their logs could not be read.",
+                    unread.len()
+                );
+            }
+            Ok(run)
+        }
+        Err(e) => Ok(CulpritRun {
+            history_note: format!(
+                "The job's history could not be read ({e}): the flake rate is learnt from the search's own runs."
+            ),
+            ..run
+        }),
+    }
 }
 
 /// The plan of a new search: its first round worked out (a dry step on a
@@ -135,6 +180,9 @@ pub async fn plan_culprit(
         run.config.threshold * 100.0
     );
     let mut notes = vec![run.answer_text.clone()];
+    if !run.history_note.is_empty() {
+        notes.push(run.history_note.clone());
+    }
     notes.extend(progress.unread_logs.iter().cloned());
     let rows = plan_rows(&run, &progress.planned);
     Ok((run, summary, notes, rows))

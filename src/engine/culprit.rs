@@ -6,11 +6,12 @@
 use super::execute::execute_plans;
 use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerRecord};
+use super::rates::PushRuns;
 use super::Session;
 use crate::ci::JobType;
 use crate::error::{Error, Result};
 use crate::model::{Job, JobResult, JobState, Push, PushHistory, Revision};
-use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
+use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel};
 use crate::plan::trigger::push_plan;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,12 @@ impl CulpritRange {
             suspects: pushes,
             older,
         })
+    }
+
+    /// The oldest push read with the range: the oldest older push, or the
+    /// oldest suspect when there is none.
+    pub fn oldest_push(&self) -> Option<&Push> {
+        self.older.last().or_else(|| self.suspects.first())
     }
 
     /// The number of suspects, `n`.
@@ -113,6 +120,80 @@ impl Session {
         let earlier = suspects.saturating_sub(1).saturating_add(older);
         let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
         CulpritRange::from_newest_first(repo, job_type, pushes, suspects)
+    }
+}
+
+/// The job's finished runs on pushes before a search's range (and before
+/// its older pushes), read once when the search starts. They tell the flake
+/// rate before the search makes a single run, and not knowing it is what
+/// costs a search most runs (see the culprit benchmark). They are not the
+/// search's own runs: they update its prior and do not count in its budget.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlakeHistory {
+    /// Pushes read.
+    pub pushes: u32,
+    pub runs: u32,
+    pub failures: u32,
+}
+
+impl FlakeHistory {
+    /// Sums the runs of `per_push` (one entry per push read).
+    pub fn from_runs(per_push: &[PushRuns]) -> Self {
+        FlakeHistory {
+            pushes: per_push.len() as u32,
+            runs: per_push.iter().map(|p| p.runs).sum(),
+            failures: per_push.iter().map(|p| p.failures).sum(),
+        }
+    }
+
+    /// The search's rate model: the default prior with its flake rate
+    /// updated by these runs.
+    pub fn rate_model(&self) -> Result<RateModel> {
+        RateModel::with_flake_history(self.failures, self.runs)
+    }
+
+    /// One line for the plan and the CLI.
+    pub fn describe(&self) -> String {
+        if self.runs == 0 {
+            format!(
+                "No finished run of the job on the {} push(es) before the range: \
+                 the flake rate is learnt from the search's own runs.",
+                self.pushes
+            )
+        } else {
+            format!(
+                "Flake rate first estimated from the job's history: {} of {} run(s) failed \
+                 on the {} push(es) before the range (not counted in the budget).",
+                self.failures, self.runs, self.pushes
+            )
+        }
+    }
+}
+
+impl Session {
+    /// The runs of the range's job (or of `test` in it) on the `pushes`
+    /// pushes before the oldest push of `range`; the second list names the
+    /// failed runs whose logs could not be read (left out).
+    pub async fn flake_history(
+        &self,
+        range: &CulpritRange,
+        pushes: u32,
+        test: Option<&str>,
+    ) -> Result<(FlakeHistory, Vec<String>)> {
+        let Some(oldest) = range.oldest_push() else {
+            return Ok((FlakeHistory::default(), Vec::new()));
+        };
+        if pushes == 0 {
+            return Ok((FlakeHistory::default(), Vec::new()));
+        }
+        let mut before = self
+            .pushes_ending_at(&range.repo, &oldest.revision, pushes)
+            .await?;
+        before.retain(|p| range.index_of(p.id).is_none());
+        let (per_push, unread) = self
+            .job_runs(&range.repo, &range.job_type, &before, test)
+            .await?;
+        Ok((FlakeHistory::from_runs(&per_push), unread))
     }
 }
 
@@ -836,6 +917,61 @@ mod tests {
         assert!(verdicts.names_the_test("browser/base/general/browser_x.js"));
         assert!(verdicts.names_the_test("general/browser_x.js"));
         assert!(!verdicts.names_the_test("browser/base/general/other_browser_x.js"));
+    }
+
+    #[test]
+    fn the_oldest_push_is_the_oldest_older_one_else_the_oldest_suspect() {
+        let with_older =
+            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 4).unwrap();
+        assert_eq!(with_older.oldest_push().map(|p| p.id), Some(11));
+        let only_suspects =
+            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 10).unwrap();
+        assert_eq!(only_suspects.oldest_push().map(|p| p.id), Some(11));
+        let fewer = CulpritRange::from_newest_first(
+            "autoland",
+            &job_type(),
+            (18..=20).rev().map(push).collect(),
+            3,
+        )
+        .unwrap();
+        assert_eq!(fewer.oldest_push().map(|p| p.id), Some(18));
+    }
+
+    #[test]
+    fn a_flake_history_sums_its_pushes_and_moves_the_prior() {
+        let runs = |push_id, runs, failures| PushRuns {
+            push_id,
+            revision: format!("{push_id:012}"),
+            runs,
+            failures,
+        };
+        let history = FlakeHistory::from_runs(&[runs(1, 2, 1), runs(2, 0, 0), runs(3, 1, 0)]);
+        assert_eq!(
+            history,
+            FlakeHistory {
+                pushes: 3,
+                runs: 3,
+                failures: 1
+            }
+        );
+        assert!(
+            history
+                .describe()
+                .contains("1 of 3 run(s) failed on the 3 push(es)"),
+            "{}",
+            history.describe()
+        );
+        assert_eq!(
+            history.rate_model().unwrap(),
+            RateModel::with_flake_history(1, 3).unwrap()
+        );
+        let empty = FlakeHistory::from_runs(&[runs(1, 0, 0)]);
+        assert!(
+            empty.describe().starts_with("No finished run"),
+            "{}",
+            empty.describe()
+        );
+        assert_eq!(empty.rate_model().unwrap(), RateModel::default_grid());
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -8,7 +8,7 @@ use super::ledger::Ledger;
 use super::Session;
 use crate::ci::JobType;
 use crate::error::{Error, Result};
-use crate::model::{JobResult, JobState, PushHistory, Revision};
+use crate::model::{JobResult, JobState, Push, PushHistory, Revision};
 use crate::plan::failure_rate::{runs_needed, FailureRate};
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +80,28 @@ pub fn count_runs(histories: &[PushHistory], verdicts: Option<&TestVerdicts>) ->
 }
 
 impl Session {
+    /// The finished runs of `job_type` on each of `pushes` (in their order),
+    /// counting for one `test` only when given: then each failed run's logs
+    /// are read, and the runs whose logs could not be read are left out and
+    /// named in the second list.
+    pub async fn job_runs(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        pushes: &[Push],
+        test: Option<&str>,
+    ) -> Result<(Vec<PushRuns>, Vec<String>)> {
+        let histories = self
+            .histories(repo, pushes, job_type, &Ledger::default(), 0)
+            .await?;
+        let mut verdicts = test.map(TestVerdicts::new);
+        let unread_logs = match verdicts.as_mut() {
+            Some(v) => v.learn(self, repo, &histories).await,
+            None => Vec::new(),
+        };
+        Ok((count_runs(&histories, verdicts.as_ref()), unread_logs))
+    }
+
     /// The failure rate of `job_type` (or of `test` in it) on the push of
     /// `revision` and the `earlier` pushes before it.
     #[allow(clippy::too_many_arguments)]
@@ -94,15 +116,7 @@ impl Session {
         confidence: f64,
     ) -> Result<RateReport> {
         let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
-        let histories = self
-            .histories(repo, &pushes, job_type, &Ledger::default(), 0)
-            .await?;
-        let mut verdicts = test.map(TestVerdicts::new);
-        let unread_logs = match verdicts.as_mut() {
-            Some(v) => v.learn(self, repo, &histories).await,
-            None => Vec::new(),
-        };
-        let per_push = count_runs(&histories, verdicts.as_ref());
+        let (per_push, unread_logs) = self.job_runs(repo, job_type, &pushes, test).await?;
         let runs: u32 = per_push.iter().map(|p| p.runs).sum();
         let failures: u32 = per_push.iter().map(|p| p.failures).sum();
         if runs == 0 {

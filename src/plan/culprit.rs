@@ -73,6 +73,10 @@ impl RateModel {
                 "a flake history cannot have {failures} failures in {runs} runs"
             )));
         }
+        if runs == 0 {
+            // Nothing learnt: exactly the default prior.
+            return Ok(RateModel::default_grid());
+        }
         let RateModel::Estimated {
             flake_rates,
             strengths,
