@@ -291,9 +291,10 @@ async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_t
         &s,
         &state,
         &[
-            "--json", "rate", "--repo", "autoland", "--label", XPCSHELL, "--rev", rev, "--pushes",
-            &pushes,
-        ],
+            &["--json"],
+            &common::rate_args(XPCSHELL, rev, &pushes, None)[..],
+        ]
+        .concat(),
     );
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).expect("one JSON document");
@@ -316,19 +317,10 @@ async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_t
         &s,
         &state,
         &[
-            "--json",
-            "rate",
-            "--repo",
-            "autoland",
-            "--label",
-            XPCSHELL,
-            "--rev",
-            rev,
-            "--pushes",
-            &pushes,
-            "--test",
-            "test_http2.js",
-        ],
+            &["--json"],
+            &common::rate_args(XPCSHELL, rev, &pushes, Some("test_http2.js"))[..],
+        ]
+        .concat(),
     );
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).expect("one JSON document");
@@ -342,19 +334,7 @@ async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_t
     let (code, out, _) = mozci(
         &s,
         &state,
-        &[
-            "rate",
-            "--repo",
-            "autoland",
-            "--label",
-            XPCSHELL,
-            "--rev",
-            rev,
-            "--pushes",
-            &pushes,
-            "--test",
-            "test_Http.js",
-        ],
+        &common::rate_args(XPCSHELL, rev, &pushes, Some("test_Http.js")),
     );
     assert_eq!(code, 0);
     assert!(

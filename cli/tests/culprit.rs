@@ -162,17 +162,10 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         &s,
         &state,
         &[
-            "--json",
-            "rate",
-            "--repo",
-            "autoland",
-            "--label",
-            BC1,
-            "--rev",
-            newest_history_revision,
-            "--pushes",
-            &history_count,
-        ],
+            &["--json"],
+            &common::rate_args(BC1, newest_history_revision, &history_count, None)[..],
+        ]
+        .concat(),
     )
     .output()
     .await

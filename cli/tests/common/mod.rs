@@ -37,6 +37,23 @@ pub fn mozci_command(s: &Sandbox, state: &Path, args: &[&str]) -> Command {
     command
 }
 
+/// The arguments of `mozci rate` for `label` on autoland: the push of `rev`
+/// and the pushes before it, `pushes` in all, for one `test` when given.
+pub fn rate_args<'a>(
+    label: &'a str,
+    rev: &'a str,
+    pushes: &'a str,
+    test: Option<&'a str>,
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "rate", "--repo", "autoland", "--label", label, "--rev", rev, "--pushes", pushes,
+    ];
+    if let Some(test) = test {
+        args.extend(["--test", test]);
+    }
+    args
+}
+
 pub fn client() -> mozci::http::NativeClient {
     mozci::http::NativeClient::new(Duration::from_secs(10)).expect("client")
 }
