@@ -23,7 +23,11 @@ const RUNS_PER_ROUND: u32 = 8;
 /// `HISTORY_PUSHES` pushes), and a longer history.
 const PAST_RUNS: [u32; 2] = [HISTORY_PUSHES, 300];
 
-/// All strategies, or only the two searches when `CULPRIT_BENCH_SEARCH_ONLY`
+/// The searches come first: this search, the oracle, the search given the
+/// suite's prior, then one per history length.
+const SEARCHES: usize = 3 + PAST_RUNS.len();
+
+/// All strategies, or only the searches when `CULPRIT_BENCH_SEARCH_ONLY`
 /// is set (for quick tuning runs).
 fn strategies() -> Vec<Strategy> {
     let mut strategies = vec![
@@ -32,6 +36,10 @@ fn strategies() -> Vec<Strategy> {
             budget: BUDGET,
         },
         Strategy::Oracle {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+        },
+        Strategy::SearchWithSuitePrior {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
         },
@@ -214,7 +222,7 @@ fn main() {
         }
     }
     println!();
-    let searches = results.len().min(2 + PAST_RUNS.len());
+    let searches = results.len().min(SEARCHES);
     for (name, outcomes, _) in results.iter().take(searches) {
         print_misses(name, &cases, outcomes);
         if let Some((accuracy, (f, q))) = lowest_strong_cell(&cases, outcomes, &cells) {
@@ -365,6 +373,7 @@ fn short_name(name: &str) -> String {
         .replace("search (k=", "search")
         .replace("oracle (k=", "oracle")
         .replace("search+history ", "hist")
+        .replace("search+suite prior (k=", "prior")
         .replace(" (k=", "-")
         .replace(')', "")
         .replace("bisect(", "bisect")

@@ -87,20 +87,30 @@ impl SimCase {
     }
 }
 
-/// The benchmark's suite: for every n in {4, 8, 16, 32, 64}, f in {0, 0.05,
-/// 0.1, 0.2, 0.3, 0.4} and q in {1, 0.5, 0.2}, `cases_per_cell` cases, of
-/// which 3 in 5 have a culprit uniform in 1..=n and 2 in 5 have none.
+/// The suite's flake rates, each drawn as often.
+pub const SUITE_FLAKE_RATES: [f64; 6] = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4];
+/// The suite's regression strengths, each drawn as often.
+pub const SUITE_STRENGTHS: [f64; 3] = [1.0, 0.5, 0.2];
+/// Of every 5 consecutive cases, this many have a culprit.
+const CULPRIT_CASES_IN_FIVE: u32 = 3;
+/// The suite's share of cases without a culprit (2 in 5).
+pub const SUITE_NO_CULPRIT_SHARE: f64 = (5 - CULPRIT_CASES_IN_FIVE) as f64 / 5.0;
+
+/// The benchmark's suite: for every n in {4, 8, 16, 32, 64}, f in
+/// [`SUITE_FLAKE_RATES`] and q in [`SUITE_STRENGTHS`], `cases_per_cell`
+/// cases, of which 3 in 5 have a culprit uniform in 1..=n and 2 in 5 have
+/// none.
 pub fn benchmark_suite(cases_per_cell: u32, seed: u64) -> Vec<SimCase> {
     let mut rng = SplitMix64::new(seed);
     let mut cases = Vec::new();
     let mut index = 0u32;
     for n in [4u32, 8, 16, 32, 64] {
-        for flake_rate in [0.0, 0.05, 0.1, 0.2, 0.3, 0.4] {
-            for strength in [1.0, 0.5, 0.2] {
+        for flake_rate in SUITE_FLAKE_RATES {
+            for strength in SUITE_STRENGTHS {
                 for _ in 0..cases_per_cell {
                     // Case k overall has a culprit when k mod 5 < 3: exactly
                     // 60% over the suite, close to it in every cell.
-                    let culprit = if index % 5 < 3 {
+                    let culprit = if index % 5 < CULPRIT_CASES_IN_FIVE {
                         Some(rng.below(u64::from(n)) as u32 + 1)
                     } else {
                         None
@@ -189,6 +199,10 @@ pub enum Strategy {
         budget: u32,
         past_runs: u32,
     },
+    /// The Bayesian search with f and q estimated from its own runs, its
+    /// prior set to how the suite draws cases ([`suite_prior`]), which no
+    /// real job would tell: how far estimating f and q can go at best.
+    SearchWithSuitePrior { runs_per_round: u32, budget: u32 },
     /// The Bayesian search told the case's true f and q.
     Oracle { runs_per_round: u32, budget: u32 },
     /// Treeherder's backfill: one run on each of the `depth` pushes before
@@ -218,6 +232,9 @@ impl Strategy {
                 past_runs,
                 ..
             } => format!("search+history {past_runs} (k={runs_per_round})"),
+            Strategy::SearchWithSuitePrior { runs_per_round, .. } => {
+                format!("search+suite prior (k={runs_per_round})")
+            }
             Strategy::Oracle { runs_per_round, .. } => format!("oracle (k={runs_per_round})"),
             Strategy::TreeherderBackfill { depth } => format!("treeherder backfill d{depth}"),
             Strategy::BackfillToGood { times, .. } => format!("backfill to good x{times}"),
@@ -255,6 +272,20 @@ impl Strategy {
                     budget: *budget,
                     runs_per_round: *runs_per_round,
                     rates,
+                    ..CulpritConfig::new(case.n)
+                };
+                let (answer, budget_spent) = run_search(config, &mut world);
+                world.finish_with(answer, budget_spent)
+            }
+            Strategy::SearchWithSuitePrior {
+                runs_per_round,
+                budget,
+            } => {
+                let config = CulpritConfig {
+                    budget: *budget,
+                    runs_per_round: *runs_per_round,
+                    prior_no_culprit: SUITE_NO_CULPRIT_SHARE,
+                    rates: suite_prior(),
                     ..CulpritConfig::new(case.n)
                 };
                 let (answer, budget_spent) = run_search(config, &mut world);
@@ -332,6 +363,20 @@ impl Strategy {
     }
 }
 
+/// The suite's own distribution of f and q as a prior: each of its values
+/// equally likely, nothing else possible. The search still has to learn
+/// which one a case has from its runs.
+pub fn suite_prior() -> RateModel {
+    let uniform = |values: &[f64]| -> Vec<(f64, f64)> {
+        let weight = 1.0 / values.len() as f64;
+        values.iter().map(|&v| (v, weight)).collect()
+    };
+    RateModel::Estimated {
+        flake_rates: uniform(&SUITE_FLAKE_RATES),
+        strengths: uniform(&SUITE_STRENGTHS),
+    }
+}
+
 /// Drives a search against the simulated world until it answers; also
 /// says whether it stopped for lack of budget.
 fn run_search(config: CulpritConfig, world: &mut World<'_>) -> (Hypothesis, bool) {
@@ -381,6 +426,58 @@ mod tests {
             .iter()
             .all(|c| c.culprit.is_none_or(|p| p >= 1 && p <= c.n)));
         assert_eq!(cases, benchmark_suite(5, 7), "same seed, same suite");
+    }
+
+    #[test]
+    fn suite_prior_is_how_the_suite_draws_cases() {
+        let cases = benchmark_suite(5, 7);
+        let share = |pred: &dyn Fn(&SimCase) -> bool| {
+            cases.iter().filter(|c| pred(c)).count() as f64 / cases.len() as f64
+        };
+        assert!((share(&|c| c.culprit.is_none()) - SUITE_NO_CULPRIT_SHARE).abs() < 1e-12);
+        let RateModel::Estimated {
+            flake_rates,
+            strengths,
+        } = suite_prior()
+        else {
+            panic!("the suite prior is a grid");
+        };
+        let (f_values, q_values): (Vec<f64>, Vec<f64>) = (
+            flake_rates.iter().map(|p| p.0).collect(),
+            strengths.iter().map(|p| p.0).collect(),
+        );
+        assert!(cases.iter().all(|c| f_values.contains(&c.flake_rate)));
+        assert!(cases.iter().all(|c| q_values.contains(&c.strength)));
+        for (f, weight) in flake_rates {
+            assert!(
+                (share(&|c| c.flake_rate == f) - weight).abs() < 1e-12,
+                "f = {f}"
+            );
+        }
+        for (q, weight) in strengths {
+            assert!(
+                (share(&|c| c.strength == q) - weight).abs() < 1e-12,
+                "q = {q}"
+            );
+        }
+    }
+
+    #[test]
+    fn suite_prior_search_finds_a_clean_regression() {
+        let case = SimCase {
+            n: 16,
+            culprit: Some(11),
+            flake_rate: 0.0,
+            strength: 1.0,
+            seed: 3,
+        };
+        let outcome = Strategy::SearchWithSuitePrior {
+            runs_per_round: 8,
+            budget: 300,
+        }
+        .solve(&case);
+        assert_eq!(outcome.answer, Hypothesis::Culprit(11));
+        assert!(!outcome.budget_spent && outcome.runs <= 64, "{outcome:?}");
     }
 
     #[test]
