@@ -9,11 +9,13 @@
 //! - [`backfill_button`]: whether the add-on's button applies;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
 //! - [`default_times`]: the times count that follows from that rate;
+//! - [`broken_streaks`]: the part of a job's history that is not flakes;
 //! - [`culprit`]: flake-aware search for the push that introduced a failure
 //!   ([`culprit_sim`] simulates cases for its benchmark and tests).
 
 pub mod backfill;
 pub mod backfill_button;
+pub mod broken_streaks;
 pub mod culprit;
 pub mod culprit_sim;
 pub mod default_times;
