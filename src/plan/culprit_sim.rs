@@ -249,13 +249,9 @@ impl Strategy {
                 runs_per_round,
                 budget,
             } => {
-                let config = CulpritConfig {
-                    budget: *budget,
-                    runs_per_round: *runs_per_round,
-                    ..CulpritConfig::new(case.n)
-                };
-                let (answer, budget_spent) = run_search(config, &mut world);
-                world.finish_with(answer, budget_spent)
+                let config =
+                    search_config(case.n, *budget, *runs_per_round, RateModel::default_grid());
+                searched(world, config)
             }
             Strategy::SearchWithHistory {
                 runs_per_round,
@@ -268,44 +264,33 @@ impl Strategy {
                 let Ok(rates) = RateModel::with_flake_history(failures, *past_runs) else {
                     return world.finish(Hypothesis::NoCulprit);
                 };
-                let config = CulpritConfig {
-                    budget: *budget,
-                    runs_per_round: *runs_per_round,
-                    rates,
-                    ..CulpritConfig::new(case.n)
-                };
-                let (answer, budget_spent) = run_search(config, &mut world);
-                world.finish_with(answer, budget_spent)
+                searched(
+                    world,
+                    search_config(case.n, *budget, *runs_per_round, rates),
+                )
             }
             Strategy::SearchWithSuitePrior {
                 runs_per_round,
                 budget,
             } => {
                 let config = CulpritConfig {
-                    budget: *budget,
-                    runs_per_round: *runs_per_round,
                     prior_no_culprit: SUITE_NO_CULPRIT_SHARE,
-                    rates: suite_prior(),
-                    ..CulpritConfig::new(case.n)
+                    ..search_config(case.n, *budget, *runs_per_round, suite_prior())
                 };
-                let (answer, budget_spent) = run_search(config, &mut world);
-                world.finish_with(answer, budget_spent)
+                searched(world, config)
             }
             Strategy::Oracle {
                 runs_per_round,
                 budget,
             } => {
-                let config = CulpritConfig {
-                    budget: *budget,
-                    runs_per_round: *runs_per_round,
-                    rates: RateModel::Known {
-                        flake_rate: case.flake_rate,
-                        strength: case.strength,
-                    },
-                    ..CulpritConfig::new(case.n)
+                let rates = RateModel::Known {
+                    flake_rate: case.flake_rate,
+                    strength: case.strength,
                 };
-                let (answer, budget_spent) = run_search(config, &mut world);
-                world.finish_with(answer, budget_spent)
+                searched(
+                    world,
+                    search_config(case.n, *budget, *runs_per_round, rates),
+                )
             }
             Strategy::TreeherderBackfill { depth } => {
                 let n = i64::from(case.n);
@@ -375,6 +360,23 @@ pub fn suite_prior() -> RateModel {
         flake_rates: uniform(&SUITE_FLAKE_RATES),
         strengths: uniform(&SUITE_STRENGTHS),
     }
+}
+
+/// The product's search configuration for `n` suspects with this budget,
+/// round size and rate model.
+fn search_config(n: u32, budget: u32, runs_per_round: u32, rates: RateModel) -> CulpritConfig {
+    CulpritConfig {
+        budget,
+        runs_per_round,
+        rates,
+        ..CulpritConfig::new(n)
+    }
+}
+
+/// Runs the search `config` describes to its answer.
+fn searched(mut world: World<'_>, config: CulpritConfig) -> SimOutcome {
+    let (answer, budget_spent) = run_search(config, &mut world);
+    world.finish_with(answer, budget_spent)
 }
 
 /// Drives a search against the simulated world until it answers; also
