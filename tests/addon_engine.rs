@@ -13,7 +13,7 @@ use mozci::engine::addon::{
 };
 use mozci::engine::ledger::Ledger;
 use mozci::http::{HttpClient, NativeClient};
-use mozci_harness::Sandbox;
+use mozci_harness::{newest_failed_push, Sandbox};
 use serde_json::{json, Value};
 use std::rc::Rc;
 use std::time::Duration;
@@ -201,15 +201,7 @@ async fn advance(sandbox: &Sandbox, seconds: u64) -> Result<()> {
 async fn failure_seen(sandbox: &Sandbox) -> Result<(u64, String)> {
     let summary = admin_get(sandbox, "/__sandbox/summary?repo=autoland").await?;
     let rows = summary.as_array().context("summary rows")?;
-    let seen = rows
-        .iter()
-        .rev()
-        .find(|r| {
-            r["failed"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|l| l == LABEL))
-        })
-        .context("a push where the job failed")?;
+    let seen = newest_failed_push(rows, LABEL).context("a push where the job failed")?;
     let culprit = rows
         .iter()
         .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))

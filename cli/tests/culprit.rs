@@ -8,7 +8,7 @@ mod common;
 
 use common::{client, get, hook_calls};
 use mozci::http::{send_checked, HttpRequest, RetryPolicy};
-use mozci_harness::Sandbox;
+use mozci_harness::{newest_failed_push, Sandbox};
 use serde_json::Value;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -69,14 +69,7 @@ async fn failure_seen(s: &Sandbox) -> (Value, Vec<Value>) {
     ))
     .await;
     let rows = rows.as_array().expect("rows").clone();
-    let seen = rows
-        .iter()
-        .rev()
-        .find(|r| {
-            r["failed"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|l| l == BC1))
-        })
+    let seen = newest_failed_push(&rows, BC1)
         .expect("a push where bc1 failed")
         .clone();
     (seen, rows)

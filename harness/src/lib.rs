@@ -15,7 +15,7 @@ pub mod site;
 pub use artifacts::{run_browser_session, run_browser_test};
 pub use fantoccini::wd::WindowHandle;
 pub use firefox::{Browser, BrowserOptions};
-pub use sandbox::Sandbox;
+pub use sandbox::{newest_failed_push, Sandbox};
 pub use site::StaticSite;
 
 use std::path::PathBuf;

@@ -9,6 +9,19 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// The newest push of a `/__sandbox/summary` listing (its rows are oldest
+/// first) on which the job `label` failed.
+pub fn newest_failed_push<'a>(
+    rows: &'a [serde_json::Value],
+    label: &str,
+) -> Option<&'a serde_json::Value> {
+    rows.iter().rev().find(|r| {
+        r["failed"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|l| l == label))
+    })
+}
+
 /// The four origins the sandbox serves.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SandboxOrigins {
