@@ -100,6 +100,9 @@ struct Stats {
     mean_runs_none: f64,
     p95_runs: u32,
     mean_rounds: f64,
+    /// Share of cases stopped by the run budget rather than by the
+    /// strategy's own rule (for the searches: the threshold not reached).
+    budget_spent: f64,
 }
 
 fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stats {
@@ -135,6 +138,7 @@ fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stat
             .copied()
             .unwrap_or(0),
         mean_rounds: pairs.iter().map(|(_, o)| f64::from(o.rounds)).sum::<f64>() / count,
+        budget_spent: pairs.iter().filter(|(_, o)| o.budget_spent).count() as f64 / count,
     }
 }
 
@@ -170,13 +174,21 @@ fn main() {
 
     println!();
     println!(
-        "{:<26} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8}",
-        "strategy", "correct", "culprit", "none", "mean runs", "p95 runs", "rounds", "time"
+        "{:<26} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}",
+        "strategy",
+        "correct",
+        "culprit",
+        "none",
+        "mean runs",
+        "p95 runs",
+        "rounds",
+        "budget",
+        "time"
     );
     for (name, outcomes, elapsed) in &results {
         let s = stats(cases.iter().zip(outcomes));
         println!(
-            "{:<26} {:>8} {:>9} {:>9} {:>9.1} {:>8} {:>9.1} {:>7.1}s",
+            "{:<26} {:>8} {:>9} {:>9} {:>9.1} {:>8} {:>9.1} {:>8} {:>7.1}s",
             name,
             percent(s.accuracy),
             percent(s.accuracy_culprit),
@@ -184,6 +196,7 @@ fn main() {
             s.mean_runs,
             s.p95_runs,
             s.mean_rounds,
+            percent(s.budget_spent),
             elapsed.as_secs_f64()
         );
     }
@@ -195,7 +208,7 @@ fn main() {
         }
     }
     let in_cell = |cell: (f64, f64)| move |c: &&SimCase| (c.flake_rate, c.strength) == cell;
-    let cell_tables: [(&str, ShowStat); 8] = [
+    let cell_tables: [(&str, ShowStat); 9] = [
         ("accuracy", |s| percent(s.accuracy)),
         ("culprit ok", |s| percent(s.accuracy_culprit)),
         ("none ok", |s| percent(s.accuracy_none)),
@@ -204,6 +217,7 @@ fn main() {
         ("runs none", |s| format!("{:.1}", s.mean_runs_none)),
         ("p95 runs", |s| s.p95_runs.to_string()),
         ("rounds", |s| format!("{:.1}", s.mean_rounds)),
+        ("budget", |s| percent(s.budget_spent)),
     ];
     for (title, show) in cell_tables {
         println!();
@@ -299,6 +313,21 @@ fn print_misses(name: &str, cases: &[SimCase], outcomes: &[SimOutcome]) {
         count(&|_, o| o.answer == Hypothesis::NoCulprit),
         count(&|_, o| !o.correct && !o.budget_spent),
         count(&|_, o| !o.correct && o.budget_spent),
+    );
+    // A calibrated search is right about as often as its threshold says
+    // when it stops by itself; what it loses is at the budget's end.
+    let right_share = |stopped_by_budget: bool| {
+        let stopped = count(&|_, o| o.budget_spent == stopped_by_budget);
+        let right = count(&|_, o| o.budget_spent == stopped_by_budget && o.correct);
+        format!(
+            "{stopped} cases, {} right",
+            percent(right as f64 / stopped.max(1) as f64)
+        )
+    };
+    println!(
+        "  stopped by the threshold: {}; by the budget: {}",
+        right_share(false),
+        right_share(true)
     );
     println!(
         "  wrong kinds: false \"no culprit\" {}, false culprit {}, wrong push adjacent {}, far {}",
