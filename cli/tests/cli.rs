@@ -49,7 +49,7 @@ async fn hook_triggers(s: &Sandbox) -> usize {
 #[tokio::test(flavor = "current_thread")]
 async fn backfill_dry_run_then_trigger_then_nothing_twice() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-cli-test-{}", std::process::id()));
+    let state = common::StateDir::new("cli-test");
     let rev = failing_revision(&s).await;
     let base = [
         "trigger",
@@ -127,13 +127,12 @@ async fn backfill_dry_run_then_trigger_then_nothing_twice() {
     assert_eq!(code, 0);
     assert!(out.contains("0 job(s) to start"), "{out}");
     assert_eq!(hook_triggers(&s).await, sent);
-    let _ = std::fs::remove_dir_all(&state);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn missing_buildapi_credentials_exit_with_the_auth_code() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-cli-auth-{}", std::process::id()));
+    let state = common::StateDir::new("cli-auth");
     let line = sandbox_line(&s);
     let origins: Value = serde_json::from_str(&line).expect("line");
     let push = get(&format!(
@@ -161,7 +160,6 @@ async fn missing_buildapi_credentials_exit_with_the_auth_code() {
     );
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("401") && err.contains("log in"), "{err}");
-    let _ = std::fs::remove_dir_all(&state);
 }
 
 #[test]
@@ -192,7 +190,7 @@ fn help_has_examples_and_bad_flags_are_usage_errors() {
 #[tokio::test(flavor = "current_thread")]
 async fn graph_lists_each_build_with_the_tests_it_triggers() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-cli-graph-{}", std::process::id()));
+    let state = common::StateDir::new("cli-graph");
     let (code, out, err) = mozci(&s, &state, &["graph", "--repo", "mozilla-inbound"]);
     assert_eq!(code, 0, "{err}");
     let graph: Value = serde_json::from_str(&out).expect("graph JSON");
@@ -217,7 +215,7 @@ async fn graph_lists_each_build_with_the_tests_it_triggers() {
 #[tokio::test(flavor = "current_thread")]
 async fn follow_merge_plans_on_the_source_repository_pushes() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-cli-merge-{}", std::process::id()));
+    let state = common::StateDir::new("cli-merge");
     let th = s.origins.treeherder.clone();
     let merges = get(&format!("{th}/api/project/mozilla-central/push/?count=1")).await;
     let merge_rev = merges["results"][0]["revision"]
@@ -266,7 +264,7 @@ async fn follow_merge_plans_on_the_source_repository_pushes() {
 async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_them() {
     const XPCSHELL: &str = "test-linux64/opt-xpcshell";
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-rate-test-{}", std::process::id()));
+    let state = common::StateDir::new("rate-test");
     let rows = get(&format!(
         "{}/__sandbox/summary?repo=autoland",
         s.origins.treeherder
@@ -341,5 +339,4 @@ async fn rate_counts_the_failures_the_sandbox_made_and_says_how_many_runs_show_t
         out.contains(" 0 failed of ") && out.contains("no run failed"),
         "{out}"
     );
-    let _ = std::fs::remove_dir_all(&state);
 }

@@ -78,7 +78,7 @@ async fn failure_seen(s: &Sandbox) -> (Value, Vec<Value>) {
 #[tokio::test(flavor = "current_thread")]
 async fn culprit_finds_the_seeded_intermittent_regression() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-culprit-test-{}", std::process::id()));
+    let state = common::StateDir::new("culprit-test");
     let (seen, rows) = failure_seen(&s).await;
     let seen_index = seen["index"].as_u64().expect("index");
     assert!(seen_index >= REGRESSION_INDEX, "{seen}");
@@ -254,13 +254,12 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         hooks.len(),
         "nothing sent twice"
     );
-    let _ = std::fs::remove_dir_all(&state);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn culprit_of_one_test_reads_the_failed_runs_logs() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-culprit-test1-{}", std::process::id()));
+    let state = common::StateDir::new("culprit-test1");
     let (seen, rows) = failure_seen(&s).await;
     let seen_index = seen["index"].as_u64().expect("index");
     let culprit_revision = rows
@@ -305,7 +304,6 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
         doc["explanation"]
     );
     assert!(doc["answer"]["confidence"].as_f64().expect("confidence") >= 0.99);
-    let _ = std::fs::remove_dir_all(&state);
 }
 
 /// The hook triggers in the sandbox's request log.
@@ -313,7 +311,7 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
 #[tokio::test(flavor = "current_thread")]
 async fn failures_lists_the_failing_test_of_a_job() {
     let s = Sandbox::start(&["--speed", "0"]).await.expect("sandbox");
-    let state = std::env::temp_dir().join(format!("mozci-failures-test-{}", std::process::id()));
+    let state = common::StateDir::new("failures-test");
     let jobs = get(&format!(
         "{}/__sandbox/jobs?repo=autoland&label={BC1}",
         s.origins.treeherder
@@ -382,5 +380,4 @@ async fn failures_lists_the_failing_test_of_a_job() {
         "{}",
         String::from_utf8_lossy(&missing.stderr)
     );
-    let _ = std::fs::remove_dir_all(&state);
 }

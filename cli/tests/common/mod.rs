@@ -4,9 +4,37 @@
 
 use mozci_harness::Sandbox;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
+
+/// A test's private state directory for the binary (its ledger), removed
+/// when dropped, also when the test fails, so no run sees another's ledger
+/// and none is left behind.
+pub struct StateDir(PathBuf);
+
+impl StateDir {
+    /// `mozci-<name>-<pid>` in the system's temporary directory, empty.
+    pub fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("mozci-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        StateDir(path)
+    }
+}
+
+impl std::ops::Deref for StateDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// The sandbox's start-up JSON line, as `--sandbox` takes it.
 pub fn sandbox_line(s: &Sandbox) -> String {
