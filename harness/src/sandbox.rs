@@ -1,10 +1,12 @@
 //! The local Mozilla CI (`mozci-sandbox`) as a child process: started on
-//! free ports, its origins read from the one JSON line it prints, killed on drop.
+//! free ports, its origins read from the one JSON line it prints, killed on
+//! drop, its state database removed with it.
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -34,6 +36,21 @@ pub struct SandboxOrigins {
 pub struct Sandbox {
     pub origins: SandboxOrigins,
     child: Child,
+    /// The state database the harness chose (no `--db` given), removed on
+    /// drop: the child is killed outright, so it cannot remove it itself.
+    own_db: Option<PathBuf>,
+}
+
+/// Numbers the databases of the sandboxes one test process starts.
+static SANDBOXES_STARTED: AtomicU32 = AtomicU32::new(0);
+
+/// The SQLite database at `db` and its write-ahead files.
+fn remove_database(db: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
 }
 
 impl Sandbox {
@@ -59,10 +76,20 @@ impl Sandbox {
                 bin.display()
             );
         }
-        let mut child = Command::new(&bin)
-            .arg("--base-port")
-            .arg("0")
-            .args(args)
+        let own_db = (!args.contains(&"--db")).then(|| {
+            let number = SANDBOXES_STARTED.fetch_add(1, Ordering::Relaxed);
+            std::env::temp_dir().join(format!(
+                "mozci-harness-sandbox-{}-{number}.sqlite",
+                std::process::id()
+            ))
+        });
+        let mut command = Command::new(&bin);
+        command.arg("--base-port").arg("0").args(args);
+        if let Some(db) = &own_db {
+            remove_database(db);
+            command.arg("--db").arg(db);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -78,7 +105,11 @@ impl Sandbox {
             .with_context(|| format!("the sandbox's first line is not its origins: {first}"))?;
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Sandbox { origins, child })
+        Ok(Sandbox {
+            origins,
+            child,
+            own_db,
+        })
     }
 
     /// The start-up line again, for `mozci --sandbox` and friends.
@@ -87,8 +118,58 @@ impl Sandbox {
         serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster })
     }
 
+    /// The state database the harness made for this sandbox (`None` when
+    /// the caller passed `--db`).
+    pub fn own_database(&self) -> Option<&std::path::Path> {
+        self.own_db.as_deref()
+    }
+
     pub async fn stop(mut self) -> Result<()> {
         self.child.kill().await.context("stopping the sandbox")?;
+        Ok(())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Unlinking while the killed child still holds the file is fine:
+        // the space is freed once it exits.
+        if let Some(db) = &self.own_db {
+            remove_database(db);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_state_database_goes_with_the_sandbox() -> Result<()> {
+        let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+        let db = sandbox
+            .own_database()
+            .context("no --db given: the harness chose one")?
+            .to_path_buf();
+        assert!(db.is_file(), "{} while the sandbox runs", db.display());
+        drop(sandbox);
+        assert!(!db.exists(), "{} left behind", db.display());
+        let mut wal = db.into_os_string();
+        wal.push("-wal");
+        assert!(!std::path::Path::new(&wal).exists(), "WAL file left behind");
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_database_given_by_the_caller_is_theirs() -> Result<()> {
+        let db =
+            std::env::temp_dir().join(format!("mozci-harness-given-{}.sqlite", std::process::id()));
+        let path = db.to_string_lossy().into_owned();
+        let sandbox = Sandbox::start(&["--speed", "0", "--db", &path]).await?;
+        assert!(sandbox.own_database().is_none());
+        sandbox.stop().await?;
+        assert!(db.is_file(), "the caller's database is kept");
+        remove_database(&db);
         Ok(())
     }
 }
