@@ -2,7 +2,7 @@
 //! (fixed seed), printing accuracy, runs and rounds overall and per (f, q).
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets the cases per
-//! (n, f, q) cell (default 40, i.e. 3600 cases, about a minute on 2 cores)
+//! (n, f, q) cell (default 40, i.e. 3600 cases, about two minutes on 2 cores)
 //! for quick smoke runs, `CULPRIT_BENCH_SEED` draws another suite and
 //! `CULPRIT_BENCH_SEARCH_ONLY` leaves out the baselines. The cases and
 //! strategies are defined in `mozci::plan::culprit_sim`; every strategy sees
@@ -24,8 +24,9 @@ const RUNS_PER_ROUND: u32 = 8;
 const PAST_RUNS: [u32; 2] = [HISTORY_PUSHES, 300];
 
 /// The searches come first: this search, the oracle, the search given the
-/// suite's prior, then one per history length.
-const SEARCHES: usize = 3 + PAST_RUNS.len();
+/// suite's prior (stopping at 0.99, then spending the whole budget), then
+/// one per history length.
+const SEARCHES: usize = 4 + PAST_RUNS.len();
 
 /// All strategies, or only the searches when `CULPRIT_BENCH_SEARCH_ONLY`
 /// is set (for quick tuning runs).
@@ -42,6 +43,12 @@ fn strategies() -> Vec<Strategy> {
         Strategy::SearchWithSuitePrior {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
+            whole_budget: false,
+        },
+        Strategy::SearchWithSuitePrior {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            whole_budget: true,
         },
     ];
     strategies.extend(PAST_RUNS.map(|past_runs| Strategy::SearchWithHistory {
@@ -174,7 +181,7 @@ fn main() {
 
     println!();
     println!(
-        "{:<26} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}",
+        "{:<38} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9} {:>8} {:>8}",
         "strategy",
         "correct",
         "culprit",
@@ -188,7 +195,7 @@ fn main() {
     for (name, outcomes, elapsed) in &results {
         let s = stats(cases.iter().zip(outcomes));
         println!(
-            "{:<26} {:>8} {:>9} {:>9} {:>9.1} {:>8} {:>9.1} {:>8} {:>7.1}s",
+            "{:<38} {:>8} {:>9} {:>9} {:>9.1} {:>8} {:>9.1} {:>8} {:>7.1}s",
             name,
             percent(s.accuracy),
             percent(s.accuracy_culprit),
@@ -250,7 +257,7 @@ fn main() {
         let oracle = stats(cases.iter().zip(oracle_outcomes));
         println!();
         println!(
-            "{:<26} {:>14} {:>18} {:>16} {:>12}",
+            "{:<38} {:>14} {:>18} {:>16} {:>14}",
             "targets", "overall >= 95%", "q >= 0.5 cells 99%", "runs <= 1.5x", "rounds <= 25"
         );
         // Every search but the oracle itself.
@@ -265,7 +272,7 @@ fn main() {
             let ratio = s.mean_runs / oracle.mean_runs;
             let mark = |met: bool| if met { "met" } else { "NOT met" };
             println!(
-                "{:<26} {:>14} {:>18} {:>16} {:>12}",
+                "{:<38} {:>14} {:>18} {:>16} {:>14}",
                 name,
                 format!("{} {}", percent(s.accuracy), mark(s.accuracy >= 0.95)),
                 format!("{} {}", percent(lowest), mark(lowest >= 0.99)),
@@ -402,6 +409,7 @@ fn short_name(name: &str) -> String {
         .replace("search (k=", "search")
         .replace("oracle (k=", "oracle")
         .replace("search+history ", "hist")
+        .replace("search+suite prior, whole budget (k=", "prior-all")
         .replace("search+suite prior (k=", "prior")
         .replace(" (k=", "-")
         .replace(')', "")

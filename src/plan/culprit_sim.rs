@@ -130,6 +130,11 @@ pub fn benchmark_suite(cases_per_cell: u32, seed: u64) -> Vec<SimCase> {
     cases
 }
 
+/// The stop threshold of a search meant to spend its whole budget: only an
+/// answer beyond all doubt (a clean regression after a few dozen runs)
+/// stops it sooner.
+pub const WHOLE_BUDGET_THRESHOLD: f64 = 1.0 - 1e-9;
+
 /// The push whose runs stand for the job's history before the search: far
 /// older than the range, so never a push any strategy runs.
 const HISTORY_PUSH: i64 = -1_000_000;
@@ -202,7 +207,14 @@ pub enum Strategy {
     /// The Bayesian search with f and q estimated from its own runs, its
     /// prior set to how the suite draws cases ([`suite_prior`]), which no
     /// real job would tell: how far estimating f and q can go at best.
-    SearchWithSuitePrior { runs_per_round: u32, budget: u32 },
+    /// With `whole_budget` it stops only at [`WHOLE_BUDGET_THRESHOLD`], so
+    /// it spends the whole budget on every case left in any doubt: what
+    /// stopping at 0.99 costs, and what more runs could still buy.
+    SearchWithSuitePrior {
+        runs_per_round: u32,
+        budget: u32,
+        whole_budget: bool,
+    },
     /// The Bayesian search told the case's true f and q.
     Oracle { runs_per_round: u32, budget: u32 },
     /// Treeherder's backfill: one run on each of the `depth` pushes before
@@ -232,8 +244,13 @@ impl Strategy {
                 past_runs,
                 ..
             } => format!("search+history {past_runs} (k={runs_per_round})"),
-            Strategy::SearchWithSuitePrior { runs_per_round, .. } => {
-                format!("search+suite prior (k={runs_per_round})")
+            Strategy::SearchWithSuitePrior {
+                runs_per_round,
+                whole_budget,
+                ..
+            } => {
+                let whole = if *whole_budget { ", whole budget" } else { "" };
+                format!("search+suite prior{whole} (k={runs_per_round})")
             }
             Strategy::Oracle { runs_per_round, .. } => format!("oracle (k={runs_per_round})"),
             Strategy::TreeherderBackfill { depth } => format!("treeherder backfill d{depth}"),
@@ -272,10 +289,17 @@ impl Strategy {
             Strategy::SearchWithSuitePrior {
                 runs_per_round,
                 budget,
+                whole_budget,
             } => {
+                let config = search_config(case.n, *budget, *runs_per_round, suite_prior());
                 let config = CulpritConfig {
                     prior_no_culprit: SUITE_NO_CULPRIT_SHARE,
-                    ..search_config(case.n, *budget, *runs_per_round, suite_prior())
+                    threshold: if *whole_budget {
+                        WHOLE_BUDGET_THRESHOLD
+                    } else {
+                        config.threshold
+                    },
+                    ..config
                 };
                 searched(world, config)
             }
@@ -476,10 +500,48 @@ mod tests {
         let outcome = Strategy::SearchWithSuitePrior {
             runs_per_round: 8,
             budget: 300,
+            whole_budget: false,
         }
         .solve(&case);
         assert_eq!(outcome.answer, Hypothesis::Culprit(11));
         assert!(!outcome.budget_spent && outcome.runs <= 64, "{outcome:?}");
+    }
+
+    #[test]
+    fn whole_budget_search_runs_on_past_the_threshold() {
+        let solve = |case: &SimCase, whole_budget| {
+            Strategy::SearchWithSuitePrior {
+                runs_per_round: 8,
+                budget: 300,
+                whole_budget,
+            }
+            .solve(case)
+        };
+        // A regression failing 65% of runs in a job flaking 30%: the 0.99
+        // rule stops early, the whole-budget search goes on to the end.
+        let weak = SimCase {
+            n: 8,
+            culprit: Some(5),
+            flake_rate: 0.3,
+            strength: 0.5,
+            seed: 99,
+        };
+        let stopped = solve(&weak, false);
+        assert!(!stopped.budget_spent && stopped.runs < 300, "{stopped:?}");
+        let whole = solve(&weak, true);
+        assert_eq!((whole.runs, whole.budget_spent), (300, true), "{whole:?}");
+        assert_eq!(whole.answer, Hypothesis::Culprit(5));
+        // A clean regression leaves no doubt at all long before the budget.
+        let clean = SimCase {
+            n: 16,
+            culprit: Some(11),
+            flake_rate: 0.0,
+            strength: 1.0,
+            seed: 3,
+        };
+        let whole = solve(&clean, true);
+        assert_eq!(whole.answer, Hypothesis::Culprit(11));
+        assert!(!whole.budget_spent && whole.runs < 300, "{whole:?}");
     }
 
     #[test]
