@@ -2,6 +2,7 @@
 
 use super::{HttpClient, HttpRequest, HttpResponse, Method};
 use crate::error::{Error, Result};
+use crate::url_text::parse_url;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -41,7 +42,11 @@ impl HttpClient for NativeClient {
             .timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(self.default_timeout);
-        let mut builder = self.inner.request(method, &request.url).timeout(timeout);
+        // Parsed here, not by reqwest, so that a hostile address (a log URL
+        // from a server, say) gets url_text's clear error in every build.
+        let target = parse_url(&request.url)
+            .map_err(|e| Error::Invalid(format!("cannot request {}: {e}", request.url)))?;
+        let mut builder = self.inner.request(method, target).timeout(timeout);
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
         }

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::Revision;
 use crate::stable_sort;
+use crate::url_text::parse_url;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -99,7 +100,7 @@ pub struct SelfServeApi {
 impl SelfServeApi {
     /// `base_url` is the `…/buildapi/self-serve` root.
     pub fn new(base_url: &str) -> Result<Self> {
-        let base = url::Url::parse(base_url.trim_end_matches('/'))
+        let base = parse_url(base_url.trim_end_matches('/'))
             .map_err(|e| Error::Config(format!("Self-Serve base URL `{base_url}`: {e}")))?;
         if base.cannot_be_a_base() {
             return Err(Error::Config(format!(

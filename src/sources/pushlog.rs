@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Changeset, Push, Revision};
 use crate::stable_sort;
+use crate::url_text::parse_url;
 use serde_json::{Map, Value};
 
 /// Name used in parse errors.
@@ -33,7 +34,7 @@ impl PushlogRepo {
     /// `hg_base` is the server (`https://hg.mozilla.org`, or a sandbox origin,
     /// possibly with a path prefix); `repo_path` is e.g. `integration/autoland`.
     pub fn new(hg_base: &str, repo_path: &str) -> Result<Self> {
-        let base = url::Url::parse(hg_base)
+        let base = parse_url(hg_base)
             .map_err(|e| Error::Invalid(format!("hg base URL `{hg_base}`: {e}")))?;
         if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
             return Err(Error::Invalid(format!(

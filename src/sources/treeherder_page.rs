@@ -6,6 +6,7 @@
 //! (`/#/jobs?repo=…&selectedJob=…`). The content script hands the page URL to
 //! the core; nothing here touches the DOM.
 
+use crate::url_text::parse_url;
 use serde::{Deserialize, Serialize};
 
 /// How the page identifies the selected job.
@@ -41,7 +42,7 @@ pub struct JobViewSelection {
 /// Read a Treeherder job view URL. `None` when the URL is not a job view or
 /// names no repository.
 pub fn parse_job_view_url(page_url: &str) -> Option<JobViewSelection> {
-    let parsed = url::Url::parse(page_url).ok()?;
+    let parsed = parse_url(page_url).ok()?;
     let origin = parsed.origin().ascii_serialization();
     // The 2015 app keeps its route in the fragment: `#/jobs?repo=…`.
     let (era, query) = match parsed.fragment().and_then(|f| f.strip_prefix("/jobs")) {

@@ -9,6 +9,7 @@ use super::credentials::TaskclusterCredentials;
 use super::sha256::{constant_time_eq, hmac_sha256, Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
+use crate::url_text::parse_url;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
@@ -114,7 +115,7 @@ pub fn hawk_authorization(
     let invalid = |what: &str, e: &dyn std::fmt::Display| {
         Error::Invalid(format!("cannot sign {method} {url}: {what}: {e}"))
     };
-    let parsed_url = url::Url::parse(url).map_err(|e| invalid("bad URL", &e))?;
+    let parsed_url = parse_url(url).map_err(|e| invalid("bad URL", &e))?;
     let hash = payload.map(hawk_payload_hash).transpose()?;
     let ext = credentials
         .certificate
@@ -257,7 +258,7 @@ pub fn verify_hawk_request(
     let access_token = access_token_of(&header.id)
         .ok_or_else(|| HawkRejection::UnknownClient(header.id.clone()))?;
     let parsed_url =
-        url::Url::parse(url).map_err(|e| HawkRejection::Malformed(format!("request URL: {e}")))?;
+        parse_url(url).map_err(|e| HawkRejection::Malformed(format!("request URL: {e}")))?;
     let (host, port, resource) = hawk_target(&parsed_url)
         .map_err(|e| HawkRejection::Malformed(format!("request URL: {e}")))?;
     check_timestamp(header.ts_secs)

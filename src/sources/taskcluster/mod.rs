@@ -16,6 +16,7 @@ pub mod sha256;
 pub mod timestamp;
 
 use crate::error::{Error, Result};
+use crate::url_text::parse_url;
 
 /// The production Taskcluster deployment of Firefox CI.
 pub const FIREFOX_CI_ROOT_URL: &str = "https://firefox-ci-tc.services.mozilla.com";
@@ -29,7 +30,7 @@ impl RootUrl {
     /// Parse a root URL; trailing slashes and letter case of scheme and host
     /// do not matter. Only `http` and `https` URLs without query are accepted.
     pub fn parse(text: &str) -> Result<RootUrl> {
-        let mut parsed = url::Url::parse(text.trim())
+        let mut parsed = parse_url(text.trim())
             .map_err(|e| Error::Invalid(format!("Taskcluster root URL {text:?}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(Error::Invalid(format!(
@@ -90,6 +91,20 @@ mod tests {
         for bad in ["", "ftp://x", "not a url", "https://x/?a=1", "mailto:a@b"] {
             assert!(RootUrl::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Root URLs are parsed through `url_text`: a Unicode host (here with a
+    /// capital letter, which panicked debug builds before) is refused with
+    /// a clear error, its punycode form is accepted.
+    #[test]
+    fn unicode_hosts_are_refused_and_punycode_is_accepted() {
+        let err = RootUrl::parse("https://Bücher.example")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Bücher.example"), "{err}");
+        assert!(err.contains("international domain name"), "{err}");
+        let root = RootUrl::parse("https://XN--BCHER-KVA.example/").unwrap();
+        assert_eq!(root.as_str(), "https://xn--bcher-kva.example");
     }
 
     #[test]

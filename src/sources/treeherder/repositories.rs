@@ -3,6 +3,7 @@
 
 use super::fields::{expect_array, parse_body, Record};
 use crate::error::Result;
+use crate::url_text::parse_url;
 
 const SOURCE: &str = "Treeherder repositories";
 
@@ -32,14 +33,14 @@ impl Repository {
     /// The repository's path on its hg server (`integration/autoland`), the
     /// part a pushlog URL needs; `None` when `url` is not a URL with a path.
     pub fn repo_path(&self) -> Option<String> {
-        let parsed = url::Url::parse(&self.url).ok()?;
+        let parsed = parse_url(&self.url).ok()?;
         let path = parsed.path().trim_matches('/');
         (!path.is_empty()).then(|| path.to_string())
     }
 
     /// The hg server's origin (`https://hg.mozilla.org`).
     pub fn hg_origin(&self) -> Option<String> {
-        let parsed = url::Url::parse(&self.url).ok()?;
+        let parsed = parse_url(&self.url).ok()?;
         parsed
             .has_host()
             .then(|| parsed.origin().ascii_serialization())

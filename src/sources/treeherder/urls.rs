@@ -4,6 +4,7 @@
 //! adds a validated repository name for the `/api/project/{repo}/…` endpoints.
 
 use crate::error::{Error, Result};
+use crate::url_text::{join_url, parse_url};
 
 /// Production Treeherder.
 pub const PRODUCTION_ROOT: &str = "https://treeherder.mozilla.org";
@@ -70,7 +71,7 @@ impl TreeherderApi {
     /// `root` is the server origin, optionally with a path prefix
     /// (`https://treeherder.mozilla.org`, `http://127.0.0.1:8100`).
     pub fn new(root: &str) -> Result<Self> {
-        let mut parsed = url::Url::parse(root)
+        let mut parsed = parse_url(root)
             .map_err(|e| Error::Invalid(format!("Treeherder root URL `{root}`: {e}")))?;
         if parsed.cannot_be_a_base() || !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::Invalid(format!(
@@ -148,7 +149,7 @@ impl TreeherderApi {
     /// used as given; relative ones are resolved against `{root}/api`, since
     /// recorded pages give them relative to the API (`/jobs/?push_id=…&page=2`).
     pub fn resolve_next_url(&self, next: &str) -> Result<String> {
-        if let Ok(absolute) = url::Url::parse(next) {
+        if let Ok(absolute) = parse_url(next) {
             return if matches!(absolute.scheme(), "http" | "https") {
                 Ok(absolute.to_string())
             } else {
@@ -164,8 +165,8 @@ impl TreeherderApi {
         };
         let relative = relative.strip_prefix("api/").unwrap_or(relative);
         let base = self.api_url(&[], &[]);
-        url::Url::parse(&base)
-            .and_then(|b| b.join(relative))
+        parse_url(&base)
+            .and_then(|b| join_url(&b, relative))
             .map(|u| u.to_string())
             .map_err(|e| Error::Invalid(format!("`next` link `{next}`: {e}")))
     }
