@@ -8,9 +8,10 @@
 //! the way it checks with a debug assertion that a label holding a non-ASCII
 //! character has no capital ASCII letter in it, so a hostile address such
 //! as `https://Bücher.example` panicked debug and fuzz builds (release
-//! builds rejected it cleanly; the fuzz smoke found it). Here such a host is first parsed
-//! with its capitals folded to lower case, where it fails with url's own
-//! "invalid international domain name" before the original is ever parsed.
+//! builds rejected it cleanly; the fuzz smoke found it). Here such a host
+//! is first parsed with its capitals folded to lower case, where it fails
+//! with url's own "invalid international domain name" before the original
+//! is ever parsed.
 //! Every build then gives the same answer: a Unicode host is an error, its
 //! punycode (`xn--…`) form works.
 

@@ -291,16 +291,13 @@ impl Strategy {
                 budget,
                 whole_budget,
             } => {
-                let config = search_config(case.n, *budget, *runs_per_round, suite_prior());
-                let config = CulpritConfig {
+                let mut config = CulpritConfig {
                     prior_no_culprit: SUITE_NO_CULPRIT_SHARE,
-                    threshold: if *whole_budget {
-                        WHOLE_BUDGET_THRESHOLD
-                    } else {
-                        config.threshold
-                    },
-                    ..config
+                    ..search_config(case.n, *budget, *runs_per_round, suite_prior())
                 };
+                if *whole_budget {
+                    config.threshold = WHOLE_BUDGET_THRESHOLD;
+                }
                 searched(world, config)
             }
             Strategy::Oracle {
