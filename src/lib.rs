@@ -15,6 +15,8 @@
 //!
 //! `wasm` (wasm32 only) is the JavaScript-facing API used by the add-on.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod ci;
 pub mod engine;
 pub mod error;

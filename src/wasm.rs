@@ -7,7 +7,7 @@
 
 use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerRecord};
-use crate::http::{get_json, BrowserClient, HttpClient};
+use crate::http::{BrowserClient, HttpClient};
 use crate::model::CiSystem;
 use crate::wasm_page::to_js;
 use async_trait::async_trait;
@@ -34,17 +34,6 @@ pub fn start() {
 #[wasm_bindgen(js_name = buildVariant)]
 pub fn build_variant() -> String {
     addon::build_variant().to_string()
-}
-
-/// GET a JSON document through the core's browser HTTP client (used by the
-/// background page, which holds the host permissions).
-#[wasm_bindgen(js_name = fetchJson)]
-pub async fn fetch_json(url: String, timeout_ms: u32) -> Result<JsValue, JsError> {
-    let client = BrowserClient::new(u64::from(timeout_ms));
-    let value: serde_json::Value = get_json(&client, &url, &url)
-        .await
-        .map_err(|e| JsError::new(&e.to_string()))?;
-    to_js(&value)
 }
 
 /// Merge `incoming` trigger records into the `stored` ledger (either may be

@@ -3,6 +3,8 @@
 //! mozci's `scripts/trigger.py`), list a job's failing tests, find the push
 //! that made a job fail, and print the trychooser graph.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod config;
 mod culprit;
 mod failures;

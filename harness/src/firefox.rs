@@ -123,10 +123,13 @@ impl WebDriverCompatibleCommand for InstallAddon {
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/moz/addon/install",
-            session_id.unwrap_or_default()
-        ))
+        mozci::url_text::join_url(
+            base_url,
+            &format!(
+                "session/{}/moz/addon/install",
+                session_id.unwrap_or_default()
+            ),
+        )
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {

@@ -6,6 +6,8 @@
 //! console under `artifacts/<test name>/`. Used by the root crate's browser
 //! tests and by `mozci-demo`, the README's first command.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod artifacts;
 pub mod firefox;
 pub mod ports;

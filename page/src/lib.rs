@@ -5,5 +5,7 @@
 //! triggering. The functions are the core's own (`mozci::wasm_page`),
 //! built here without the engine.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 #[cfg(target_arch = "wasm32")]
 pub use mozci::wasm_page::{backfill_button_state_js, core_version, job_view_selection};

@@ -2,6 +2,7 @@
 //! Self-Serve BuildAPI (+ buildjson, allthethings) and Taskcluster on four
 //! 127.0.0.1 origins, backed by a seeded job simulator persisted in SQLite.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 // Handler helpers return `Err(Response)` to answer early with a ready HTTP
 // error; the response is moved straight out, so boxing it buys nothing.
 #![allow(clippy::result_large_err)]

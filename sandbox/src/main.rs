@@ -1,6 +1,8 @@
 //! `mozci-sandbox`: parses the command line, starts the local Mozilla CI and
 //! prints its four origins as one JSON line.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::path::PathBuf;
 
 use clap::Parser;

@@ -5,6 +5,8 @@
 //! stays open until Ctrl-C; headless (no display, or `--headless`) it saves
 //! `artifacts/demo/demo.png` and exits.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use anyhow::{Context, Result};
 use mozci_harness::artifacts::artifacts_dir;
 use mozci_harness::{repo_root, Browser, BrowserOptions, Sandbox};
