@@ -12,12 +12,12 @@
 //! `CULPRIT_BENCH_REALISTIC_CASES` suite 2's size (default 4000),
 //! `CULPRIT_BENCH_SEED` draws other suites and `CULPRIT_BENCH_SEARCH_ONLY`
 //! leaves out the baselines. The cases and strategies are defined in
-//! `mozci::plan::culprit_sim`; every strategy sees the same outcome for the
+//! `mozci_testkit::culprit_sim`; every strategy sees the same outcome for the
 //! j-th run on a given push of a given case.
 
 use mozci::engine::addon_culprit::HISTORY_PUSHES;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
-use mozci::plan::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
+use mozci_testkit::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
 const DEFAULT_CASES_PER_CELL: u32 = 40;

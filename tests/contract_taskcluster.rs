@@ -7,7 +7,7 @@ use mozci::sources::taskcluster::actions::{
     parse_action_entry, parse_actions_json, Action, ActionKind, ActionsJson,
 };
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
-use mozci::sources::taskcluster::hawk_auth::{verify_hawk_request, HawkPayload, HawkPolicy};
+use mozci::sources::taskcluster::hawk_auth::HawkPayload;
 use mozci::sources::taskcluster::hooks::{
     prepare_action_input, render_hook_payload, trigger_action_request, ActionCall,
 };
@@ -17,6 +17,7 @@ use mozci::sources::taskcluster::queue::{
 use mozci::sources::taskcluster::timestamp::parse_iso8601_ms;
 use mozci::sources::taskcluster::RootUrl;
 use mozci::Error;
+use mozci_testkit::hawk_verify::{verify_hawk_request, HawkPolicy};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

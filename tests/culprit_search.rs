@@ -5,7 +5,7 @@
 use mozci::plan::culprit::{
     Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, Outcome, RateModel, StopReason,
 };
-use mozci::plan::culprit_sim::SimCase;
+use mozci_testkit::culprit_sim::SimCase;
 use std::collections::HashMap;
 
 /// Drives `search` against `case` until it answers; returns the answer and

@@ -7,9 +7,9 @@
 use libfuzzer_sys::fuzz_target;
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
 use mozci::sources::taskcluster::hawk_auth::{
-    certificate_ext, hawk_authorization, hawk_payload_hash, verify_hawk_request, HawkPayload,
-    HawkPolicy,
+    certificate_ext, hawk_authorization, hawk_payload_hash, HawkPayload,
 };
+use mozci_testkit::hawk_verify::{verify_hawk_request, HawkPolicy};
 use mozci_fuzz::{fields, text};
 
 const CLIENT_ID: &str = "fuzz-client";

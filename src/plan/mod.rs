@@ -13,13 +13,13 @@
 //! - [`default_times`]: the times count that follows from that rate;
 //! - [`broken_streaks`]: the part of a job's history that is not flakes;
 //! - [`culprit`]: flake-aware search for the push that introduced a failure
-//!   ([`culprit_sim`] simulates cases for its benchmark and tests).
+//!   (its simulator, for the benchmark and tests, is in the `mozci-testkit`
+//!   crate).
 
 pub mod backfill;
 pub mod backfill_button;
 pub mod broken_streaks;
 pub mod culprit;
-pub mod culprit_sim;
 pub mod default_times;
 pub mod failure_rate;
 pub mod job_events;

@@ -13,7 +13,6 @@ pub mod hooks;
 pub mod index;
 pub mod pulse;
 pub mod queue;
-pub mod sha256;
 pub mod timestamp;
 
 use crate::error::{Error, Result};

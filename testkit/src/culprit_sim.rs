@@ -2,7 +2,7 @@
 //! flake rate, regression strength), their job runs, and the strategies the
 //! benchmark compares (the Bayesian search, backfills, bisection).
 
-use crate::plan::culprit::{
+use mozci::plan::culprit::{
     CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, StopReason,
 };
 use std::collections::BTreeMap;
