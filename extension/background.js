@@ -2,8 +2,16 @@
 // work. Plans, triggers and monitoring steps are the Rust core's (`Core`);
 // this file stores what the core returns (browser.storage), schedules polls
 // (browser.alarms), and tells the user (notifications, messages to tabs).
-import init, { buildVariant, coreVersion, jobViewSelection, mergeLedgers, planConflict, Core } from "../pkg/mozci.js";
-import { DEFAULT_CHOICE, MAX_DEPTH, MAX_TIMES, MODES } from "./choices.js";
+import init, {
+  buildVariant,
+  choiceOver,
+  coreVersion,
+  jobViewSelection,
+  mergeLedgers,
+  offeredChoices,
+  planConflict,
+  Core,
+} from "../pkg/mozci.js";
 
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
 
@@ -71,7 +79,8 @@ async function settings() {
       buildapiUser: buildapi.user || null,
       buildapiPassword: buildapi.password || null,
     },
-    choice: { ...DEFAULT_CHOICE, ...(local.choice || {}) },
+    // The stored choice over the core's default (invalid fields dropped).
+    choice: choiceOver(local.choice || null, null),
   };
 }
 
@@ -81,18 +90,6 @@ async function core() {
 }
 
 // ---- planning and executing ------------------------------------------------
-
-function clampChoice(request, stored) {
-  const int = (value, min, max, fallback) => {
-    const n = Number.parseInt(value, 10);
-    return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
-  };
-  return {
-    times: request.times === "auto" ? "auto" : int(request.times, 1, MAX_TIMES, stored.times),
-    depth: int(request.depth, 1, MAX_DEPTH, stored.depth),
-    mode: MODES.some(([value]) => value === request.mode) ? request.mode : stored.mode,
-  };
-}
 
 function activeRunFor(runs, plan) {
   const run = runs[plan.key];
@@ -146,7 +143,7 @@ async function saveCulpritTest(pageUrl, test) {
 
 async function plan(request) {
   const { choice } = await settings();
-  const chosen = clampChoice(request, choice);
+  const chosen = choiceOver(request, choice);
   const { ledger, runs } = await loadState();
   const test = chosen.mode === "find_culprit" ? (await culpritTestFor(request.pageUrl)) || null : null;
   const times = chosen.times === "auto" ? null : chosen.times;
@@ -403,10 +400,16 @@ browser.runtime.onMessage.addListener((message, sender) => {
       return content || page ? pollAll().then(runsList) : undefined;
     case "open-options":
       return content || page ? browser.runtime.openOptionsPage() : undefined;
+    case "choices":
+      // The popup's and the options page's controls, filled from the core.
+      if (page) {
+        return settings().then(({ choice }) => ({ offered: offeredChoices(), chosen: choice }));
+      }
+      return undefined;
     case "save-choice":
       if (page) {
         return settings().then(async ({ choice }) => {
-          await browser.storage.local.set({ choice: clampChoice(message, choice) });
+          await browser.storage.local.set({ choice: choiceOver(message, choice) });
           await saveCulpritTest(message.pageUrl, message.test);
         });
       }

@@ -1,18 +1,6 @@
-// The backfill choices the popup and the options page offer, and the
-// defaults the background falls back to: one list for all three.
-
-export const MODES = [
-  ["to_last_good", "backfill to the last good push"],
-  ["fixed_range", "fixed range (Taskcluster backfill action)"],
-  ["trigger_here", "trigger N on this push"],
-  ["find_culprit", "find the culprit (flake-aware search)"],
-];
-
-// "auto": the times count follows from the job's failure rate (the core
-// works it out from the runs it reads, and the plan then asks to confirm).
-export const DEFAULT_CHOICE = { times: "auto", depth: 20, mode: "to_last_good" };
-export const MAX_TIMES = 10;
-export const MAX_DEPTH = 50;
+// Fills the times and mode controls of the popup and the options page from
+// what the core offers (`offeredChoices()`, through the background): the
+// modes, their labels and the bounds live in the core, not here.
 
 function option(value, text) {
   const node = document.createElement("option");
@@ -21,15 +9,16 @@ function option(value, text) {
   return node;
 }
 
-// Fill the times and mode <select>s and show `choice` (stored or default).
-export function fillChoices(times, mode, choice) {
+// `offered`: {modes: [[value, label]…], maxTimes, maxDepth}; `chosen`: the
+// choice to show.
+export function fillChoices({ times, mode, depth }, offered, chosen) {
   times.replaceChildren(option("auto", "auto (from the job's failure rate)"));
-  for (let n = 1; n <= MAX_TIMES; n += 1) {
+  for (let n = 1; n <= offered.maxTimes; n += 1) {
     times.appendChild(option(String(n), String(n)));
   }
-  mode.replaceChildren(...MODES.map(([value, text]) => option(value, text)));
-  const chosen = { ...DEFAULT_CHOICE, ...(choice || {}) };
+  mode.replaceChildren(...offered.modes.map(([value, text]) => option(value, text)));
   times.value = String(chosen.times);
   mode.value = chosen.mode;
-  return chosen;
+  depth.max = String(offered.maxDepth);
+  depth.value = String(chosen.depth);
 }

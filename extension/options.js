@@ -5,7 +5,7 @@
 // they come from the Treeherder login. The core checks every endpoint again
 // before use; the checks here only say early what it would refuse.
 
-import { DEFAULT_CHOICE, fillChoices } from "./choices.js";
+import { fillChoices } from "./choices.js";
 
 const $ = (id) => document.getElementById(id);
 const CUSTOM = ["treeherder", "hg", "buildapi", "taskcluster"];
@@ -92,8 +92,8 @@ async function load() {
   $("buildapi-user").value = buildapi.user || "";
   $("buildapi-password").value = buildapi.password || "";
   $("buildapi-remember").checked = Boolean(local.buildapi);
-  const chosen = fillChoices($("times"), $("mode"), local.choice);
-  $("depth").value = String(chosen.depth);
+  const { offered, chosen } = await browser.runtime.sendMessage({ type: "choices" });
+  fillChoices({ times: $("times"), mode: $("mode"), depth: $("depth") }, offered, chosen);
   // Filled in: typing before this point would be overwritten.
   document.body.dataset.ready = "true";
 }
@@ -128,16 +128,13 @@ async function save(event) {
   const user = $("buildapi-user").value.trim();
   const buildapi = user ? { user, password: $("buildapi-password").value } : null;
   const remember = $("buildapi-remember").checked;
-  const { choice = {} } = await browser.storage.local.get("choice");
-  await browser.storage.local.set({
-    custom: anyCustom ? custom : null,
-    sandboxes,
-    choice: {
-      ...choice,
-      times: $("times").value === "auto" ? "auto" : Number($("times").value) || DEFAULT_CHOICE.times,
-      depth: Number($("depth").value) || DEFAULT_CHOICE.depth,
-      mode: $("mode").value,
-    },
+  await browser.storage.local.set({ custom: anyCustom ? custom : null, sandboxes });
+  // The core checks the choice's bounds (an invalid field keeps the stored one).
+  await browser.runtime.sendMessage({
+    type: "save-choice",
+    times: $("times").value,
+    depth: $("depth").value,
+    mode: $("mode").value,
   });
   if (buildapi && remember) {
     await browser.storage.local.set({ buildapi });

@@ -207,9 +207,8 @@ async function saveAndPreview() {
 }
 
 async function main() {
-  const { choice } = await browser.storage.local.get("choice");
-  const chosen = fillChoices($("times"), $("mode"), choice);
-  $("depth").value = String(chosen.depth);
+  const { offered, chosen } = await browser.runtime.sendMessage({ type: "choices" });
+  fillChoices({ times: $("times"), mode: $("mode"), depth: $("depth") }, offered, chosen);
   showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
   $("poll-now").addEventListener("click", async () => showRuns(await browser.runtime.sendMessage({ type: "poll-now" })));

@@ -9,6 +9,7 @@ use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest,
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerRecord};
 use crate::http::{BrowserClient, HttpClient};
 use crate::model::CiSystem;
+use crate::plan::choices::{Choice, Choices};
 use crate::wasm_page::to_js;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -34,6 +35,24 @@ pub fn start() {
 #[wasm_bindgen(js_name = buildVariant)]
 pub fn build_variant() -> String {
     addon::build_variant().to_string()
+}
+
+/// What the popup and the options page offer: `{modes: [[value, label]…],
+/// maxTimes, maxDepth, defaultChoice}`.
+#[wasm_bindgen(js_name = offeredChoices)]
+pub fn offered_choices() -> Result<JsValue, JsError> {
+    to_js(&Choices::offered())
+}
+
+/// `requested` (a popup's or stored choice, possibly partial or out of
+/// bounds) over `fallback` (`null`: the default choice): each valid field
+/// of `requested` wins.
+#[wasm_bindgen(js_name = choiceOver)]
+pub fn choice_over(requested: JsValue, fallback: JsValue) -> Result<JsValue, JsError> {
+    let requested: serde_json::Value = from_js_or_default(requested)?;
+    let fallback: serde_json::Value = from_js_or_default(fallback)?;
+    let fallback = Choice::over(&fallback, Choice::default());
+    to_js(&Choice::over(&requested, fallback).to_json())
 }
 
 /// Merge `incoming` trigger records into the `stored` ledger (either may be

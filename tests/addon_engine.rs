@@ -118,13 +118,13 @@ fn client() -> Result<Rc<dyn HttpClient>> {
 }
 
 #[tokio::test]
-async fn fixed_range_sends_one_backfill_action_with_depth_and_times() -> Result<()> {
+async fn ci_backfill_sends_one_backfill_action_with_depth_and_times() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
     let request = PlanRequest {
         page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::FixedRange,
+        mode: Mode::CiBackfill,
         depth: 3,
         times: Some(2),
         test: None,
@@ -170,7 +170,7 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
     let settings = enabled(&sandbox);
     let request = PlanRequest {
         page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::FixedRange,
+        mode: Mode::CiBackfill,
         depth: 2,
         times: Some(1),
         test: None,

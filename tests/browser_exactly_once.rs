@@ -259,7 +259,7 @@ async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing
     run_browser_test("exactly_once_backfill_action", async |browser| {
         open_job_page(browser, &sandbox, &admin, 21).await?;
         // Taskcluster's own backfill action: 2 earlier pushes, 1 run each.
-        choose_in_options(browser, "fixed_range", "2", "1").await?;
+        choose_in_options(browser, "ci_backfill", "2", "1").await?;
         // The action is carried out, then its answer comes after the
         // add-on's 30 s request timeout.
         admin

@@ -18,13 +18,10 @@ mod trigger;
 mod watch;
 
 use clap::{Parser, Subcommand};
-use mozci::ci::buildbot::BuildbotCi;
-use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{Backends, CiContext};
+use mozci::ci::{Backends, CiContext, Logins};
 use mozci::engine::Session;
 use mozci::http::NativeClient;
 use mozci::plan::backfill_button::backfill_button_state;
-use mozci::sources::taskcluster::RootUrl;
 use mozci::sources::treeherder_page::parse_job_view_url;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -168,17 +165,13 @@ fn session(cli: &Cli, interactive_credentials: bool) -> Result<Session, CliError
     let endpoints = config::endpoints(&cli.endpoints)?;
     let http = NativeClient::new(Duration::from_secs(cli.http_timeout.max(1)))?;
     let ctx = CiContext::new(Rc::new(http), endpoints);
-    let buildapi_credentials = config::buildapi_credentials(interactive_credentials)?;
-    let buildbot = BuildbotCi::new(ctx.clone(), buildapi_credentials.as_ref())?;
-    let root = RootUrl::parse(&ctx.endpoints.taskcluster)?;
-    let taskcluster = TaskclusterCi::new(ctx.clone(), root, config::taskcluster_credentials());
-    Ok(Session::new(
-        ctx,
-        Backends {
-            buildbot: Some(Rc::new(buildbot)),
-            taskcluster: Some(Rc::new(taskcluster)),
-        },
-    ))
+    let logins = Logins {
+        buildapi: config::buildapi_credentials(interactive_credentials)?,
+        taskcluster: config::taskcluster_credentials(),
+        treeherder_user_credentials: None,
+    };
+    let backends = Backends::connect(&ctx, None, logins)?;
+    Ok(Session::new(ctx, backends))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {

@@ -13,6 +13,7 @@ use mozci::engine::watch::{all_settled, watch_items, watch_step, DEFAULT_RERUN_B
 use mozci::engine::Session;
 use mozci::model::{Push, PushHistory, Revision};
 use mozci::plan::backfill::{backfill_plan, BackfillRequest};
+use mozci::plan::choices::MAX_TIMES;
 use mozci::plan::default_times::suggest_times;
 use mozci::plan::trigger::PushPlan;
 use mozci::plan::verdict::backfill_verdict;
@@ -87,10 +88,6 @@ pub struct TriggerArgs {
     pub rerun_budget: u32,
 }
 
-/// The most runs per push an automatic --times asks for (as the add-on):
-/// rarer failures are better chased with `mozci culprit`.
-const AUTO_TIMES_MAX: u32 = 10;
-
 struct Planned {
     /// The repository the plan acts on (the merge's source with --follow-merge).
     repo: String,
@@ -120,7 +117,7 @@ async fn plan(
             .await?;
         if args.times.is_none() {
             // The count follows from the runs just read: a pure re-plan.
-            let suggestion = suggest_times(&analysis.histories, AUTO_TIMES_MAX);
+            let suggestion = suggest_times(&analysis.histories, MAX_TIMES);
             analysis.plan = backfill_plan(
                 &analysis.histories,
                 BackfillRequest {

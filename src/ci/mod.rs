@@ -13,6 +13,9 @@ pub mod treeherder;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::model::{CiSystem, Job, JobKind, JobState, Push, PushHistory};
+use crate::sources::buildapi::BasicCredentials;
+use crate::sources::taskcluster::credentials::{parse_user_credentials, TaskclusterCredentials};
+use crate::sources::taskcluster::RootUrl;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -252,7 +255,47 @@ pub struct Backends {
     pub taskcluster: Option<Rc<dyn CiBackend>>,
 }
 
+/// The user's logins as a driver holds them. Each reaches its own CI system
+/// only: the Self-Serve login goes to the endpoints' Self-Serve origin, the
+/// Taskcluster credentials to the session's root URL.
+#[derive(Debug, Clone, Default)]
+pub struct Logins {
+    /// Self-Serve BuildAPI's Basic credentials (LDAP).
+    pub buildapi: Option<BasicCredentials>,
+    /// Taskcluster credentials given as such (the CLI's environment).
+    pub taskcluster: Option<TaskclusterCredentials>,
+    /// Treeherder's `userCredentials` text (the add-on reads it from the
+    /// page): only the entry for the session's root URL is used, and only
+    /// while it has not expired. Used when `taskcluster` is `None`.
+    pub treeherder_user_credentials: Option<String>,
+}
+
 impl Backends {
+    /// Both backends on `ctx`'s endpoints. `taskcluster_root` overrides the
+    /// endpoints' root URL (a repository Treeherder says runs elsewhere).
+    pub fn connect(
+        ctx: &CiContext,
+        taskcluster_root: Option<&str>,
+        logins: Logins,
+    ) -> Result<Backends> {
+        let root = RootUrl::parse(taskcluster_root.unwrap_or(&ctx.endpoints.taskcluster))?;
+        let taskcluster_credentials =
+            match (logins.taskcluster, &logins.treeherder_user_credentials) {
+                (Some(credentials), _) => Some(credentials),
+                (None, Some(text)) => Some(
+                    parse_user_credentials(Some(text), &root, clock::now_ms() as i64)?.credentials,
+                ),
+                (None, None) => None,
+            };
+        let buildbot = buildbot::BuildbotCi::new(ctx.clone(), logins.buildapi.as_ref())?;
+        let taskcluster =
+            taskcluster::TaskclusterCi::new(ctx.clone(), root, taskcluster_credentials);
+        Ok(Backends {
+            buildbot: Some(Rc::new(buildbot)),
+            taskcluster: Some(Rc::new(taskcluster)),
+        })
+    }
+
     pub fn for_system(&self, system: CiSystem) -> Result<&dyn CiBackend> {
         let backend = match system {
             CiSystem::Buildbot => self.buildbot.as_deref(),

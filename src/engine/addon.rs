@@ -9,11 +9,10 @@ use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
 use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
 use super::Session;
-use crate::ci::buildbot::BuildbotCi;
-use crate::ci::taskcluster::TaskclusterCi;
-use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, JobType, Refusal};
+use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, JobType, Logins, Refusal};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
+use crate::model::job_view::SelectedJob;
 use crate::model::{CiSystem, Job, Push, PushHistory};
 use crate::plan::backfill::{backfill_plan, BackfillRequest};
 use crate::plan::backfill_button::is_try_repository;
@@ -22,17 +21,12 @@ use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{push_plan, trigger_range_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
-use crate::sources::taskcluster::credentials::parse_user_credentials;
-use crate::sources::taskcluster::RootUrl;
-use crate::sources::treeherder_page::{parse_job_view_url, SelectedJob};
+use crate::sources::treeherder_page::parse_job_view_url;
 use crate::url_text::parse_url;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
-/// Bounds of the popup's "times" choice.
-pub const MAX_TIMES: u32 = 10;
-/// Deepest backfill the add-on plans.
-pub const MAX_DEPTH: u32 = 50;
+pub use crate::plan::choices::{Mode, MAX_DEPTH, MAX_TIMES};
 
 const PRODUCTION_TREEHERDER: &str = "https://treeherder.mozilla.org";
 const STAGING_TREEHERDER: &str = "https://treeherder.allizom.org";
@@ -190,21 +184,6 @@ impl AddonSettings {
             None
         }
     }
-}
-
-/// How to fill the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Walk back to the last push where the job passed and fill every push in between.
-    ToLastGood,
-    /// Taskcluster's own `backfill` action: `depth` earlier pushes, `times` runs each.
-    FixedRange,
-    /// `times` runs on the selected push only.
-    TriggerHere,
-    /// The flake-aware culprit search over the `depth` pushes up to the
-    /// selected one (see `engine::addon_culprit`).
-    FindCulprit,
 }
 
 /// What the user asked for on a page.
@@ -426,26 +405,14 @@ pub(crate) fn session(
     user_credentials: Option<&str>,
 ) -> Result<Session> {
     let ctx = CiContext::new(http, endpoints.clone());
-    let root = RootUrl::parse(tc_root.unwrap_or(&endpoints.taskcluster))?;
-    let tc_credentials = match user_credentials {
-        Some(text) => {
-            Some(parse_user_credentials(Some(text), &root, clock::now_ms() as i64)?.credentials)
-        }
-        None => None,
+    let logins = Logins {
+        // The LDAP login goes only to the Self-Serve origin the user configured.
+        buildapi: settings.buildapi_credentials_for(endpoints),
+        taskcluster: None,
+        treeherder_user_credentials: user_credentials.map(str::to_string),
     };
-    // The LDAP login goes only to the Self-Serve origin the user configured.
-    let buildbot = BuildbotCi::new(
-        ctx.clone(),
-        settings.buildapi_credentials_for(endpoints).as_ref(),
-    )?;
-    let taskcluster = TaskclusterCi::new(ctx.clone(), root, tc_credentials);
-    Ok(Session::new(
-        ctx,
-        Backends {
-            buildbot: Some(Rc::new(buildbot)),
-            taskcluster: Some(Rc::new(taskcluster)),
-        },
-    ))
+    let backends = Backends::connect(&ctx, tc_root, logins)?;
+    Ok(Session::new(ctx, backends))
 }
 
 fn action_text(action: &PushAction) -> String {
@@ -583,7 +550,7 @@ pub async fn plan(
                 Vec::new(),
             )
         }
-        Mode::FixedRange => {
+        Mode::CiBackfill => {
             if job_type.ci != CiSystem::Taskcluster {
                 return Err(Error::Invalid(
                     "a fixed-range backfill is Taskcluster's backfill action: choose \"to the last good push\" for Buildbot jobs".into(),
@@ -639,7 +606,7 @@ pub async fn plan(
         }
     };
     let rows = match request.mode {
-        Mode::FixedRange => histories
+        Mode::CiBackfill => histories
             .iter()
             .skip(1)
             .map(|h| PlanRow {
@@ -664,14 +631,14 @@ pub async fn plan(
             .collect(),
     };
     let jobs_started_now = match request.mode {
-        Mode::FixedRange
+        Mode::CiBackfill
             if ledger
                 .backfill_action_sent(session.origin(), &repo, push.id, &job_type.name, now)
                 .is_some() =>
         {
             0
         }
-        Mode::FixedRange => request.depth.saturating_mul(times),
+        Mode::CiBackfill => request.depth.saturating_mul(times),
         Mode::FindCulprit => culprit
             .as_ref()
             .map(|(run, _)| run.planned_now)
@@ -941,7 +908,7 @@ pub async fn execute(
         return super::addon_culprit::execute_culprit(&session, plan, ledger).await;
     }
     let (executions, items, watch_pushes) = match plan.mode {
-        Mode::FixedRange => {
+        Mode::CiBackfill => {
             // Through the same backend and ledger as every other trigger:
             // written ahead, sent once, and never sent again while a first
             // one may have been carried out.

@@ -6,7 +6,6 @@
 use super::execute::execute_plans;
 use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerRecord};
-use super::rates::PushRuns;
 use super::Session;
 use crate::ci::JobType;
 use crate::error::{Error, Result};
@@ -15,6 +14,7 @@ use crate::plan::broken_streaks::{broken_streaks, PushCount};
 use crate::plan::culprit::{
     Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, Outcome, RateModel,
 };
+use crate::plan::failure_rate::PushRuns;
 use crate::plan::trigger::push_plan;
 use crate::sources::test_failures::{FailureKind, JobFailures};
 use futures::stream::{self, StreamExt};

@@ -78,7 +78,7 @@ async fn fetch_optional(
 /// wins (see [`job_failures`]). Fails only when no source can be read.
 pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result<JobFailureReport> {
     let project = TreeherderApi::new(&ctx.endpoints.treeherder)?.project(repo)?;
-    let listing = fetch(ctx, &project.job_log_url_url(job_id)).await?;
+    let listing = fetch(ctx, &project.job_log_listing_url(job_id)).await?;
     let logs = parse_job_log_urls(&listing)?;
     let text_log_errors_url = project.text_log_errors_url(job_id);
     // Every source at once: which one is readable is only known after the
@@ -205,7 +205,10 @@ mod tests {
 
     fn urls() -> (String, String) {
         let project = TreeherderApi::new(TH).unwrap().project("autoland").unwrap();
-        (project.job_log_url_url(7), project.text_log_errors_url(7))
+        (
+            project.job_log_listing_url(7),
+            project.text_log_errors_url(7),
+        )
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -9,17 +9,8 @@ use super::Session;
 use crate::ci::JobType;
 use crate::error::{Error, Result};
 use crate::model::{JobResult, JobState, Push, PushHistory, Revision};
-use crate::plan::failure_rate::{runs_needed, FailureRate};
+use crate::plan::failure_rate::{runs_needed, FailureRate, PushRuns};
 use serde::{Deserialize, Serialize};
-
-/// Finished runs of the job on one push.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PushRuns {
-    pub push_id: u64,
-    pub revision: String,
-    pub runs: u32,
-    pub failures: u32,
-}
 
 /// The failure rate of a job type (or one test of it) across pushes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,8 @@
 //! backoff are offered for idempotent reads only: a trigger is never resent
 //! blindly, because a lost answer does not mean the trigger was not done.
 
+pub mod gzip;
+
 use crate::error::{Error, Result};
 use async_trait::async_trait;
 

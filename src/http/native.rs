@@ -4,7 +4,7 @@
 
 use super::{BodyBudget, HttpClient, HttpRequest, HttpResponse, Method};
 use crate::error::{Error, Result};
-use crate::sources::gzip::{GzipReader, OutputLimitExceeded};
+use crate::http::gzip::{GzipReader, OutputLimitExceeded};
 use crate::url_text::parse_url;
 use async_trait::async_trait;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! Whether the Backfill button applies to what the user selected, and what
 //! its tooltip says.
 
-use crate::sources::treeherder_page::{JobViewSelection, SelectedJob};
+use crate::model::job_view::{JobViewSelection, SelectedJob};
 use serde::{Deserialize, Serialize};
 
 /// What the add-on shows on its Backfill button.

@@ -8,6 +8,15 @@
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+/// Finished runs of the job on one push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRuns {
+    pub push_id: u64,
+    pub revision: String,
+    pub runs: u32,
+    pub failures: u32,
+}
+
 /// A Beta(alpha, beta) prior on a failure rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BetaPrior {

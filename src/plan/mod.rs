@@ -9,6 +9,7 @@
 //!   which of them are worth a poll;
 //! - [`verdict`]: the answer once the runs are in;
 //! - [`backfill_button`]: whether the add-on's button applies;
+//! - [`choices`]: the modes, bounds and defaults every driver offers;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
 //! - [`default_times`]: the times count that follows from that rate;
 //! - [`broken_streaks`]: the part of a job's history that is not flakes;
@@ -19,6 +20,7 @@
 pub mod backfill;
 pub mod backfill_button;
 pub mod broken_streaks;
+pub mod choices;
 pub mod culprit;
 pub mod default_times;
 pub mod failure_rate;

@@ -7,9 +7,9 @@
 //! filtered as they stream by; the document is never held as a whole.
 
 use crate::error::{Error, Result};
+use crate::http::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::http::{BodyKind, HttpRequest, HttpResponse};
 use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
-use crate::sources::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::stable_sort;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 //! chunks of any size into numbered lines the way Treeherder numbers them.
 
 use super::failure_types::MAX_LINE_BYTES;
-use super::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::error::{Error, Result};
+use crate::http::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::http::BodyKind;
 use std::io::Read;
 

@@ -9,7 +9,6 @@ pub mod buildapi;
 pub mod buildjson;
 pub mod failure_lines;
 pub mod failure_types;
-pub mod gzip;
 pub mod log_lines;
 pub mod mozlog;
 pub mod pushlog;

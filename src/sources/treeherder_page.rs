@@ -6,38 +6,8 @@
 //! (`/#/jobs?repo=…&selectedJob=…`). The content script hands the page URL to
 //! the core; nothing here touches the DOM.
 
+use crate::model::job_view::{JobViewSelection, PageEra, SelectedJob};
 use crate::url_text::parse_url;
-use serde::{Deserialize, Serialize};
-
-/// How the page identifies the selected job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SelectedJob {
-    /// Current Treeherder: a Taskcluster task id and run (retry) id.
-    TaskRun { task_id: String, run: u32 },
-    /// Legacy and 2015: a Treeherder job id.
-    JobId { job_id: u64 },
-}
-
-/// Which generation of Treeherder's UI the URL comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PageEra {
-    /// The React app with `/jobs?…` URLs.
-    Current,
-    /// The 2015 Angular app with `#/jobs?…` hash URLs.
-    Legacy2015,
-}
-
-/// What the job view URL says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobViewSelection {
-    pub origin: String,
-    pub repo: String,
-    pub revision: Option<String>,
-    pub selected: Option<SelectedJob>,
-    pub era: PageEra,
-}
 
 /// Read a Treeherder job view URL. `None` when the URL is not a job view or
 /// names no repository.

@@ -230,7 +230,7 @@ impl TreeherderProject {
     }
 
     /// `GET /api/project/{repo}/job-log-url/?job_id=N`.
-    pub fn job_log_url_url(&self, job_id: u64) -> String {
+    pub fn job_log_listing_url(&self, job_id: u64) -> String {
         self.project_url(&["job-log-url"], &[("job_id", job_id.to_string())])
     }
 
@@ -330,7 +330,7 @@ mod tests {
             "https://treeherder.mozilla.org/api/project/try/jobs/303550431/"
         );
         assert_eq!(
-            try_repo.job_log_url_url(303550427),
+            try_repo.job_log_listing_url(303550427),
             "https://treeherder.mozilla.org/api/project/try/job-log-url/?job_id=303550427"
         );
         assert_eq!(

@@ -1,4 +1,5 @@
-//! Streaming gzip (RFC 1952) decoding for buildjson day files and job logs:
+//! Streaming gzip (RFC 1952) decoding, for HTTP's `Content-Encoding: gzip`
+//! and for the gzip files sources read (buildjson day files, job logs):
 //! member headers and trailers (CRC-32, length) are checked here, the
 //! deflate data is inflated by `miniz_oxide`. Kept in-house rather than
 //! through `flate2`, whose 16 KB CRC table alone weighs on the wasm budget.
