@@ -12,11 +12,12 @@
 use async_trait::async_trait;
 use mozci::ci::buildbot::BuildbotCi;
 use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{Backends, CiContext, Endpoints, JobType};
+use mozci::ci::{Backends, CiContext, Endpoints};
 use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::Ledger;
 use mozci::engine::Session;
 use mozci::http::{get_json, HttpClient, HttpRequest, HttpResponse, Method, NativeClient};
+use mozci::model::JobType;
 use mozci::model::{
     CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, PushHistory, Revision,
 };

@@ -6,12 +6,13 @@
 
 use mozci::ci::buildbot::BuildbotCi;
 use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{treeherder, Backends, CiContext, Endpoints, JobType, Refusal};
+use mozci::ci::{treeherder, Backends, CiContext, Endpoints, Refusal};
 use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::{Ledger, TriggerOutcome};
 use mozci::engine::watch::{watch_items, watch_step};
 use mozci::engine::Session;
 use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
+use mozci::model::JobType;
 use mozci::model::{CiSystem, JobResult, JobState, Revision, UpstreamBuild};
 use mozci::plan::backfill::{BackfillOutcome, BackfillRequest};
 use mozci::plan::trigger::PushAction;

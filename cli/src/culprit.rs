@@ -6,11 +6,11 @@ use crate::job_args::JobAtRevision;
 use crate::ledger_store::LedgerStore;
 use crate::CliError;
 use mozci::ci::clock;
-use mozci::engine::culprit::{
-    culprit_step, culprit_step_for_test, CulpritProgress, PlannedRuns, TestVerdicts,
-};
+use mozci::engine::culprit::{culprit_step, culprit_step_for_test, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::Session;
+use mozci::plan::culprit::observed::TestVerdicts;
+use mozci::plan::culprit::range::PlannedRuns;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch};
 use serde_json::json;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! The flags that name a job type on a push, shared by the commands that
 //! read or run one job type around a revision (`culprit`, `rate`).
 
-use mozci::ci::JobType;
+use mozci::model::JobType;
 use mozci::model::Revision;
 
 #[derive(Debug, Clone, clap::Args)]

@@ -12,7 +12,7 @@ pub mod treeherder;
 
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::model::{CiSystem, Job, JobKind, JobState, Push, PushHistory};
+use crate::model::{CiSystem, Job, JobKind, JobState, JobType, Push, PushHistory};
 use crate::sources::buildapi::BasicCredentials;
 use crate::sources::taskcluster::credentials::{parse_user_credentials, TaskclusterCredentials};
 use crate::sources::taskcluster::RootUrl;
@@ -20,17 +20,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
-/// What makes two runs "the same job" across pushes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct JobType {
-    /// Buildbot buildername or Taskcluster label.
-    pub name: String,
-    pub ci: CiSystem,
-    pub kind: JobKind,
-    pub platform: String,
-    pub symbol: String,
-}
-
+/// The CI systems' naming conventions, kept with the CI code.
 impl JobType {
     /// A job type known only by name (the command line's `--buildername` /
     /// `--label`): Taskcluster labels never contain spaces, Buildbot
@@ -58,16 +48,6 @@ impl JobType {
             },
             platform: String::new(),
             symbol: String::new(),
-        }
-    }
-
-    pub fn of(job: &Job) -> JobType {
-        JobType {
-            name: job.name.clone(),
-            ci: job.ci,
-            kind: job.kind,
-            platform: job.platform.clone(),
-            symbol: job.symbol.clone(),
         }
     }
 }

@@ -8,15 +8,16 @@ use super::addon::{
     refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
     WatchAnswer, WatchState,
 };
-use super::culprit::{
-    culprit_step, culprit_step_for_test, CulpritProgress, CulpritRange, FlakeHistory, PlannedRuns,
-    TestVerdicts,
-};
+use super::culprit::{culprit_step, culprit_step_for_test, CulpritProgress};
 use super::ledger::Ledger;
 use super::Session;
-use crate::ci::{clock, JobType};
+use crate::ci::clock;
 use crate::error::{Error, Result};
+use crate::model::JobType;
 use crate::model::Push;
+use crate::plan::culprit::history::FlakeHistory;
+use crate::plan::culprit::observed::TestVerdicts;
+use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{CulpritConfig, Outcome};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;

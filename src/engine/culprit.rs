@@ -7,107 +7,15 @@ use super::execute::execute_plans;
 use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerRecord};
 use super::Session;
-use crate::ci::JobType;
 use crate::error::{Error, Result};
-use crate::model::{Job, JobResult, JobState, Push, PushHistory, Revision};
-use crate::plan::broken_streaks::{broken_streaks, PushCount};
-use crate::plan::culprit::{
-    Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, Outcome, RateModel,
-};
-use crate::plan::failure_rate::PushRuns;
+use crate::model::{JobType, Push, PushHistory, Revision};
+use crate::plan::culprit::history::FlakeHistory;
+use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, TestVerdicts};
+use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
+use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use crate::plan::trigger::push_plan;
-use crate::sources::test_failures::{FailureKind, JobFailures};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
-
-/// The pushes of one search and the search's numbering of them: suspects
-/// are 1 (oldest) ..= n (where the failure was seen); older pushes, used
-/// to learn the flake rate, are 0 (the one just before the range), -1, …
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CulpritRange {
-    pub repo: String,
-    pub job_type: JobType,
-    /// Oldest first: `suspects[i]` is push `i + 1`.
-    suspects: Vec<Push>,
-    /// Newest first: `older[k]` is push `-k`.
-    older: Vec<Push>,
-}
-
-impl CulpritRange {
-    /// From pushes given newest first (as Treeherder lists them): the first
-    /// `suspects` are the suspects, the rest are older pushes.
-    pub fn from_newest_first(
-        repo: &str,
-        job_type: &JobType,
-        pushes: Vec<Push>,
-        suspects: u32,
-    ) -> Result<Self> {
-        let n = suspects as usize;
-        if n == 0 {
-            return Err(Error::Invalid(
-                "a culprit search needs at least 1 suspect push".into(),
-            ));
-        }
-        if pushes.len() < n {
-            return Err(Error::Invalid(format!(
-                "{suspects} suspect pushes asked for, but {repo} has only {} up to that revision",
-                pushes.len()
-            )));
-        }
-        let mut pushes = pushes;
-        let older = pushes.split_off(n);
-        pushes.reverse();
-        Ok(CulpritRange {
-            repo: repo.to_string(),
-            job_type: job_type.clone(),
-            suspects: pushes,
-            older,
-        })
-    }
-
-    /// The oldest push read with the range: the oldest older push, or the
-    /// oldest suspect when there is none.
-    pub fn oldest_push(&self) -> Option<&Push> {
-        self.older.last().or_else(|| self.suspects.first())
-    }
-
-    /// The number of suspects, `n`.
-    pub fn n(&self) -> u32 {
-        self.suspects.len() as u32
-    }
-
-    /// The push the search calls `index`.
-    pub fn push_at(&self, index: i64) -> Option<&Push> {
-        if index >= 1 {
-            self.suspects.get(usize::try_from(index - 1).ok()?)
-        } else {
-            self.older.get(usize::try_from(index.checked_neg()?).ok()?)
-        }
-    }
-
-    /// The search's index of the push with Treeherder id `push_id`.
-    pub fn index_of(&self, push_id: u64) -> Option<i64> {
-        if let Some(i) = self.suspects.iter().position(|p| p.id == push_id) {
-            return Some(i as i64 + 1);
-        }
-        self.older
-            .iter()
-            .position(|p| p.id == push_id)
-            .map(|k| -(k as i64))
-    }
-
-    /// Every push of the range, newest first.
-    pub fn pushes_newest_first(&self) -> Vec<Push> {
-        self.suspects
-            .iter()
-            .rev()
-            .chain(self.older.iter())
-            .cloned()
-            .collect()
-    }
-}
 
 impl Session {
     /// The range of a search for a failure of `job_type` seen on the push of
@@ -124,117 +32,6 @@ impl Session {
         let earlier = suspects.saturating_sub(1).saturating_add(older);
         let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
         CulpritRange::from_newest_first(repo, job_type, pushes, suspects)
-    }
-}
-
-/// The job's finished runs on pushes before a search's range (and before
-/// its older pushes), read once when the search starts. They tell the flake
-/// rate before the search makes a single run, and not knowing it is what
-/// costs a search most runs (see the culprit benchmark). They are not the
-/// search's own runs: they update its prior and do not count in its budget.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlakeHistory {
-    /// Pushes read.
-    pub pushes: u32,
-    /// Every finished run read, and the failed ones among them.
-    pub runs: u32,
-    pub failures: u32,
-    /// Stretches of consecutive pushes on which every run failed, too long
-    /// to be flakes (see `plan::broken_streaks`): the job was broken there.
-    /// Their runs are left out of the flake rate.
-    #[serde(default)]
-    pub left_out: Vec<BrokenStretch>,
-}
-
-/// A stretch of the history where the job failed on every push: most
-/// likely a regression that was backed out or fixed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BrokenStretch {
-    /// Pushes with runs in the stretch, and their runs (all failed).
-    pub pushes: u32,
-    pub runs: u32,
-    pub oldest_revision: String,
-    pub newest_revision: String,
-}
-
-impl FlakeHistory {
-    /// Sums the runs of `per_push` (one entry per push read, any order)
-    /// and finds the stretches where the job was broken.
-    pub fn from_runs(per_push: &[PushRuns]) -> Self {
-        let mut oldest_first: Vec<&PushRuns> = per_push.iter().collect();
-        oldest_first.sort_by_key(|p| p.push_id);
-        let counts: Vec<PushCount> = oldest_first
-            .iter()
-            .map(|p| PushCount {
-                runs: p.runs,
-                failures: p.failures,
-            })
-            .collect();
-        let revision = |index: usize| {
-            oldest_first
-                .get(index)
-                .map(|p| p.revision.clone())
-                .unwrap_or_default()
-        };
-        let left_out = broken_streaks(&counts)
-            .into_iter()
-            .map(|streak| BrokenStretch {
-                pushes: streak.pushes,
-                runs: streak.runs,
-                oldest_revision: revision(streak.first),
-                newest_revision: revision(streak.last),
-            })
-            .collect();
-        FlakeHistory {
-            pushes: per_push.len() as u32,
-            runs: per_push.iter().map(|p| p.runs).sum(),
-            failures: per_push.iter().map(|p| p.failures).sum(),
-            left_out,
-        }
-    }
-
-    /// (failures, runs) that estimate the flake rate: every run read but
-    /// those of the broken stretches.
-    pub fn counted(&self) -> (u32, u32) {
-        let left_out: u32 = self.left_out.iter().map(|s| s.runs).sum();
-        (
-            self.failures.saturating_sub(left_out),
-            self.runs.saturating_sub(left_out),
-        )
-    }
-
-    /// The search's rate model: the default prior with its flake rate
-    /// updated by the counted runs.
-    pub fn rate_model(&self) -> Result<RateModel> {
-        let (failures, runs) = self.counted();
-        RateModel::with_flake_history(failures, runs)
-    }
-
-    /// One line for the plan and the CLI.
-    pub fn describe(&self) -> String {
-        let (failures, runs) = self.counted();
-        let mut text = if runs == 0 {
-            format!(
-                "No finished run of the job on the {} push(es) before the range: \
-                 the flake rate is learnt from the search's own runs.",
-                self.pushes
-            )
-        } else {
-            format!(
-                "Flake rate first estimated from the job's history: {failures} of {runs} run(s) \
-                 failed on the {} push(es) before the range (not counted in the budget).",
-                self.pushes
-            )
-        };
-        for stretch in &self.left_out {
-            let _ = write!(
-                text,
-                " Left out: all {} run(s) failed on the {} push(es) {}..{}, too many in a row \
-                 for flakes: the job was likely broken there, then fixed.",
-                stretch.runs, stretch.pushes, stretch.oldest_revision, stretch.newest_revision
-            );
-        }
-        text
     }
 }
 
@@ -265,147 +62,18 @@ impl Session {
     }
 }
 
-/// What the runs on the range show: finished runs with a verdict on the
-/// code, and runs on their way, by search index (older pushes together as 0).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObservedRuns {
-    /// (push index, failed), newest push first.
-    pub finished: Vec<(i64, bool)>,
-    /// Pending, running or asked for and not visible yet.
-    pub in_flight: BTreeMap<i64, u32>,
-}
-
-impl ObservedRuns {
-    /// Read `histories` (any order) of the pushes of `range`. Runs that say
-    /// nothing about the code (infrastructure failures, cancelled,
-    /// coalesced) are left out.
-    pub fn from_histories(range: &CulpritRange, histories: &[PushHistory]) -> Result<Self> {
-        Self::read(range, histories, None)
-    }
-
-    /// As [`ObservedRuns::from_histories`], but a failed run counts as a
-    /// failure only if `verdicts` says the test failed in it, as a pass if
-    /// the test did not, and not at all while its logs are unknown.
-    pub fn for_test(
-        range: &CulpritRange,
-        histories: &[PushHistory],
-        verdicts: &TestVerdicts,
-    ) -> Result<Self> {
-        Self::read(range, histories, Some(verdicts))
-    }
-
-    fn read(
-        range: &CulpritRange,
-        histories: &[PushHistory],
-        verdicts: Option<&TestVerdicts>,
-    ) -> Result<Self> {
-        let mut observed = ObservedRuns::default();
-        for history in histories {
-            let index = range.index_of(history.push.id).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "push {} is not in the culprit search's range",
-                    history.push.id
-                ))
-            })?;
-            for job in &history.jobs {
-                match job.state {
-                    JobState::Completed(JobResult::Success) => {
-                        observed.finished.push((index, false))
-                    }
-                    JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
-                        let failed = match verdicts {
-                            None => Some(true),
-                            Some(v) => v.test_failed_in(job),
-                        };
-                        if let Some(failed) = failed {
-                            observed.finished.push((index, failed));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let in_flight = history.counts().in_progress();
-            if in_flight > 0 {
-                *observed.in_flight.entry(index.max(0)).or_default() += in_flight;
-            }
-        }
-        Ok(observed)
-    }
-
-    pub fn in_flight_total(&self) -> u32 {
-        self.in_flight.values().sum()
-    }
-}
-
-/// Whether one test failed in the failed runs, by Treeherder job id, for a
-/// search about that test rather than the whole job. Each failed run's logs
-/// are read once and remembered across steps; the memory is only a saving,
-/// a new `TestVerdicts` reads them again.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TestVerdicts {
-    /// The test's path, or its end (`browser_foo.js`).
-    pub test: String,
-    /// `None`: the run broke before the test could tell (busted without
-    /// naming it), so it says nothing about the test.
-    failed_by_job: HashMap<u64, Option<bool>>,
-}
-
-impl TestVerdicts {
-    pub fn new(test: &str) -> Self {
-        TestVerdicts {
-            test: test.to_string(),
-            failed_by_job: HashMap::new(),
-        }
-    }
-
-    fn names_the_test(&self, name: &str) -> bool {
-        name == self.test || name.ends_with(&format!("/{}", self.test.trim_start_matches('/')))
-    }
-
-    /// What one failed run's logs say about the test: `Some(true)` it
-    /// failed, `Some(false)` the run failed otherwise, `None` when the run
-    /// tells nothing: it was busted (it may have stopped before the test) or
-    /// its only failure is infrastructure (a download failure, an aborted
-    /// task, a bare exit status), which is no evidence against a push.
-    fn verdict_of(&self, failures: &JobFailures, busted: bool) -> Option<bool> {
-        let failed = failures
-            .failed_tests()
-            .iter()
-            .any(|name| self.names_the_test(name));
-        let infrastructure_only = failures.kind == Some(FailureKind::Infrastructure);
-        match (failed, busted || infrastructure_only) {
-            (true, _) => Some(true),
-            (false, false) => Some(false),
-            (false, true) => None,
-        }
-    }
-
-    /// Whether the test failed in this failed run; `None` while its logs
-    /// are unread or when they do not tell.
-    pub fn test_failed_in(&self, job: &Job) -> Option<bool> {
-        self.failed_by_job.get(&job.ids.job_id?).copied().flatten()
-    }
-
-    /// Read the logs of the failed runs not read yet (concurrently);
-    /// returns why some could not be read (those runs stay unknown).
-    pub async fn learn(
-        &mut self,
-        session: &Session,
+impl Session {
+    /// Read the logs of the failed runs `verdicts` has not read yet
+    /// (concurrently) and remember what they say; returns why some could
+    /// not be read (those runs stay unknown).
+    pub async fn learn_verdicts(
+        &self,
+        verdicts: &mut TestVerdicts,
         repo: &str,
         histories: &[PushHistory],
     ) -> Vec<String> {
-        // (job id, busted): a busted run may have stopped before the test.
-        let unread: Vec<(u64, bool)> = histories
-            .iter()
-            .flat_map(|h| &h.jobs)
-            .filter_map(|j| match j.state {
-                JobState::Completed(JobResult::TestFailed) => Some((j.ids.job_id?, false)),
-                JobState::Completed(JobResult::Busted) => Some((j.ids.job_id?, true)),
-                _ => None,
-            })
-            .filter(|(id, _)| !self.failed_by_job.contains_key(id))
-            .collect();
-        let ctx = &session.ctx;
+        let unread = verdicts.unread_failed_runs(histories);
+        let ctx = &self.ctx;
         let reports: Vec<_> =
             stream::iter(unread.into_iter().map(|(id, busted)| async move {
                 (id, busted, failures_of_job(ctx, repo, id).await)
@@ -416,50 +84,12 @@ impl TestVerdicts {
         let mut notes = Vec::new();
         for (id, busted, report) in reports {
             match report {
-                Ok(report) => {
-                    let verdict = self.verdict_of(&report.failures, busted);
-                    self.failed_by_job.insert(id, verdict);
-                }
+                Ok(report) => verdicts.remember(id, &report.failures, busted),
                 Err(e) => notes.push(format!("job {id}: {e}")),
             }
         }
         notes
     }
-}
-
-/// The new runs to ask for: the search's wish list (`wanted`, one entry
-/// per run, 0 for "an older push") less what is already on its way to the
-/// same push, at most `room` in all. A run in flight elsewhere still takes
-/// room, so a round never has more than the allowed runs out at once.
-pub fn runs_to_request(
-    wanted: &[i64],
-    in_flight: &BTreeMap<i64, u32>,
-    room: u32,
-) -> BTreeMap<i64, u32> {
-    let mut covered = in_flight.clone();
-    let mut request: BTreeMap<i64, u32> = BTreeMap::new();
-    let mut granted = 0;
-    for &index in wanted {
-        let bucket = index.max(0);
-        match covered.get_mut(&bucket) {
-            Some(count) if *count > 0 => *count -= 1,
-            _ if granted < room => {
-                *request.entry(bucket).or_default() += 1;
-                granted += 1;
-            }
-            _ => {}
-        }
-    }
-    request
-}
-
-/// New runs asked for on one push in a step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedRuns {
-    pub index: i64,
-    pub push_id: u64,
-    pub revision: Revision,
-    pub runs: u32,
 }
 
 /// The outcome of one step of the search.
@@ -551,7 +181,7 @@ async fn step(
     let (observed, unread_logs) = match verdicts {
         None => (ObservedRuns::from_histories(range, &histories)?, Vec::new()),
         Some(verdicts) => {
-            let notes = verdicts.learn(session, repo, &histories).await;
+            let notes = session.learn_verdicts(verdicts, repo, &histories).await;
             (ObservedRuns::for_test(range, &histories, verdicts)?, notes)
         }
     };
@@ -570,7 +200,7 @@ async fn step(
                     .budget
                     .saturating_sub(search.runs_used().saturating_add(in_flight)),
             );
-            plan_runs(range, &runs_to_request(wanted, &observed.in_flight, room))?
+            range.planned_runs(&runs_to_request(wanted, &observed.in_flight, room))?
         }
     };
     let mut triggered = Vec::new();
@@ -590,7 +220,7 @@ async fn step(
         Hypothesis::Culprit(index) => range.push_at(i64::from(index)).cloned(),
         Hypothesis::NoCulprit => None,
     };
-    let explanation = explain(range, &answer, in_flight);
+    let explanation = range.explain(&answer, in_flight);
     Ok(CulpritProgress {
         decision,
         answer,
@@ -603,88 +233,12 @@ async fn step(
     })
 }
 
-/// Pushes for the requested runs; "an older push" is the one just before
-/// the range. Fails when the search needs an older push and there is none.
-fn plan_runs(range: &CulpritRange, request: &BTreeMap<i64, u32>) -> Result<Vec<PlannedRuns>> {
-    request
-        .iter()
-        .filter(|(_, runs)| **runs > 0)
-        .map(|(&index, &runs)| {
-            let push = range.push_at(index).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "the search wants runs on push {index}, which the range does not have \
-                     (older pushes are needed to learn the flake rate)"
-                ))
-            })?;
-            Ok(PlannedRuns {
-                index,
-                push_id: push.id,
-                revision: push.revision.clone(),
-                runs,
-            })
-        })
-        .collect()
-}
-
-/// The answer's account: its verdict, then one line per push with the
-/// push's revision, runs, failures and posterior.
-fn explain(range: &CulpritRange, answer: &Answer, in_flight: u32) -> String {
-    let full = answer.explanation();
-    let mut text = full.lines().next().unwrap_or_default().to_string();
-    if let Hypothesis::Culprit(index) = answer.hypothesis {
-        if let Some(push) = range.push_at(i64::from(index)) {
-            let label = match answer.outcome {
-                Outcome::Decided => "Culprit",
-                Outcome::Undecided => "Best guess (undecided)",
-                Outcome::Searching => "Most probable so far",
-            };
-            let _ = write!(
-                text,
-                "\n{label}: push {index} = {} (Treeherder push {}) by {}",
-                push.revision, push.id, push.author
-            );
-        }
-    }
-    if in_flight > 0 {
-        let _ = write!(text, "\n{in_flight} run(s) still on their way.");
-    }
-    for summary in answer.pushes.iter().rev() {
-        let name = match range.push_at(summary.push) {
-            Some(push) if summary.push >= 1 => {
-                format!("push {:>3} {}", summary.push, push.revision.short())
-            }
-            _ => format!("older pushes ({} examined)", range.older.len()),
-        };
-        let _ = write!(
-            text,
-            "\n  {name}: {} failed of {} run(s), P(culprit) = {:.3}",
-            summary.failures, summary.runs, summary.posterior
-        );
-    }
-    text
-}
-
 // Native only: these tests run on tokio (wasm-pack builds every test target).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::model::{JobResult, JobState};
 
-    #[test]
-    fn an_infrastructure_only_run_is_no_evidence_about_the_test() {
-        use crate::sources::unstructured_log::parse_text_log;
-        let verdicts = TestVerdicts::new("a.html");
-        let failed = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/a.html | boom\n");
-        let other = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/b.html | boom\n");
-        let infra = parse_text_log(
-            b"[taskcluster:error] Error downloading \"public/build/target.tar.gz\"\n",
-        );
-        assert_eq!(infra.kind, Some(FailureKind::Infrastructure));
-        assert_eq!(verdicts.verdict_of(&failed, false), Some(true));
-        assert_eq!(verdicts.verdict_of(&other, false), Some(false));
-        assert_eq!(verdicts.verdict_of(&infra, false), None);
-        assert_eq!(verdicts.verdict_of(&other, true), None);
-        assert_eq!(verdicts.verdict_of(&failed, true), Some(true));
-    }
     use crate::ci::{Backends, CiBackend, CiContext, Endpoints, TriggerReceipt};
     use crate::http::{HttpClient, HttpRequest, HttpResponse};
     use crate::model::{CiSystem, Job, JobIds, JobKind};
@@ -703,49 +257,6 @@ mod tests {
 
     fn job_type() -> JobType {
         JobType::from_name(LABEL)
-    }
-
-    #[test]
-    fn indices_map_to_pushes_both_ways() {
-        let range =
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 4).unwrap();
-        assert_eq!(range.n(), 4);
-        let ids = |indices: &[i64]| -> Vec<Option<u64>> {
-            indices
-                .iter()
-                .map(|&i| range.push_at(i).map(|p| p.id))
-                .collect()
-        };
-        assert_eq!(
-            ids(&[1, 2, 3, 4]),
-            vec![Some(17), Some(18), Some(19), Some(20)]
-        );
-        assert_eq!(ids(&[0, -1, -5]), vec![Some(16), Some(15), Some(11)]);
-        assert_eq!(ids(&[5, -6, i64::MIN]), vec![None, None, None]);
-        for p in newest_first() {
-            let index = range.index_of(p.id).unwrap();
-            assert_eq!(range.push_at(index).map(|q| q.id), Some(p.id));
-        }
-        assert_eq!(range.index_of(99), None);
-        let all: Vec<u64> = range.pushes_newest_first().iter().map(|p| p.id).collect();
-        assert_eq!(all, (11..=20).rev().collect::<Vec<_>>());
-        assert!(
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 11).is_err()
-        );
-        assert!(
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 0).is_err()
-        );
-    }
-
-    #[test]
-    fn runs_in_flight_are_not_asked_again_and_room_is_respected() {
-        let in_flight = BTreeMap::from([(3, 1), (0, 1)]);
-        let wanted = [3, 3, -2, 0, 5, 5];
-        let got = runs_to_request(&wanted, &in_flight, 10);
-        assert_eq!(got, BTreeMap::from([(0, 1), (3, 1), (5, 2)]));
-        let got = runs_to_request(&wanted, &in_flight, 2);
-        assert_eq!(got, BTreeMap::from([(0, 1), (3, 1)]));
-        assert!(runs_to_request(&wanted, &in_flight, 0).is_empty());
     }
 
     /// No HTTP in these tests: the fake backend answers everything.
@@ -975,149 +486,6 @@ mod tests {
         assert_eq!(running.planned, restarted.planned);
         assert_eq!(running.answer, restarted.answer);
         assert_eq!(running.answer.runs_used, 5);
-    }
-
-    #[test]
-    fn a_search_about_one_test_counts_only_that_test_s_failures() {
-        let ci = FakeCi::default();
-        for _ in 0..3 {
-            ci.add(&push(20), JobState::Completed(JobResult::TestFailed));
-        }
-        ci.add(&push(19), JobState::Completed(JobResult::Success));
-        let mut jobs = ci.jobs.borrow().clone();
-        for (n, job) in jobs.values_mut().flatten().enumerate() {
-            job.ids.job_id = Some(100 + n as u64);
-        }
-        let range =
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 2).unwrap();
-        let histories: Vec<PushHistory> = range
-            .pushes_newest_first()
-            .into_iter()
-            .map(|p| PushHistory::new(p.clone(), jobs.get(&p.id).cloned().unwrap_or_default()))
-            .collect();
-        let failed_ids: Vec<u64> = jobs[&20].iter().filter_map(|j| j.ids.job_id).collect();
-        let mut verdicts = TestVerdicts::new("general/browser_x.js");
-        // The first failed run broke the test, the second failed elsewhere,
-        // the third's logs are not read yet.
-        verdicts.failed_by_job.insert(failed_ids[0], Some(true));
-        verdicts.failed_by_job.insert(failed_ids[1], Some(false));
-        let observed = ObservedRuns::for_test(&range, &histories, &verdicts).unwrap();
-        assert_eq!(observed.finished, vec![(2, true), (2, false), (1, false)]);
-        let whole_job = ObservedRuns::from_histories(&range, &histories).unwrap();
-        assert_eq!(
-            whole_job.finished,
-            vec![(2, true), (2, true), (2, true), (1, false)]
-        );
-        assert!(verdicts.names_the_test("browser/base/general/browser_x.js"));
-        assert!(verdicts.names_the_test("general/browser_x.js"));
-        assert!(!verdicts.names_the_test("browser/base/general/other_browser_x.js"));
-    }
-
-    #[test]
-    fn the_oldest_push_is_the_oldest_older_one_else_the_oldest_suspect() {
-        let with_older =
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 4).unwrap();
-        assert_eq!(with_older.oldest_push().map(|p| p.id), Some(11));
-        let only_suspects =
-            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 10).unwrap();
-        assert_eq!(only_suspects.oldest_push().map(|p| p.id), Some(11));
-        let fewer = CulpritRange::from_newest_first(
-            "autoland",
-            &job_type(),
-            (18..=20).rev().map(push).collect(),
-            3,
-        )
-        .unwrap();
-        assert_eq!(fewer.oldest_push().map(|p| p.id), Some(18));
-    }
-
-    #[test]
-    fn a_flake_history_sums_its_pushes_and_moves_the_prior() {
-        let runs = |push_id, runs, failures| PushRuns {
-            push_id,
-            revision: format!("{push_id:012}"),
-            runs,
-            failures,
-        };
-        let history = FlakeHistory::from_runs(&[runs(1, 2, 1), runs(2, 0, 0), runs(3, 1, 0)]);
-        assert_eq!(
-            history,
-            FlakeHistory {
-                pushes: 3,
-                runs: 3,
-                failures: 1,
-                left_out: Vec::new(),
-            }
-        );
-        assert!(
-            history
-                .describe()
-                .contains("1 of 3 run(s) failed on the 3 push(es)"),
-            "{}",
-            history.describe()
-        );
-        assert_eq!(
-            history.rate_model().unwrap(),
-            RateModel::with_flake_history(1, 3).unwrap()
-        );
-        let empty = FlakeHistory::from_runs(&[runs(1, 0, 0)]);
-        assert!(
-            empty.describe().starts_with("No finished run"),
-            "{}",
-            empty.describe()
-        );
-        assert_eq!(empty.rate_model().unwrap(), RateModel::default_grid());
-    }
-
-    #[test]
-    fn a_broken_stretch_of_the_history_is_left_out_of_the_flake_rate() {
-        // 60 pushes, listed newest first as Treeherder gives them: one
-        // flake, and pushes 31..=36 where every run failed (a regression,
-        // then its backout).
-        let per_push: Vec<PushRuns> = (1..=60u64)
-            .rev()
-            .map(|push_id| PushRuns {
-                push_id,
-                revision: format!("{push_id:012}"),
-                runs: 1,
-                failures: u32::from((31..=36).contains(&push_id) || push_id == 10),
-            })
-            .collect();
-        let history = FlakeHistory::from_runs(&per_push);
-        assert_eq!((history.runs, history.failures), (60, 7), "every run read");
-        assert_eq!(
-            history.left_out,
-            vec![BrokenStretch {
-                pushes: 6,
-                runs: 6,
-                oldest_revision: "000000000031".into(),
-                newest_revision: "000000000036".into(),
-            }]
-        );
-        assert_eq!(history.counted(), (1, 54));
-        assert_eq!(
-            history.rate_model().unwrap(),
-            RateModel::with_flake_history(1, 54).unwrap()
-        );
-        let text = history.describe();
-        assert!(
-            text.contains("1 of 54 run(s) failed on the 60 push(es)"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "Left out: all 6 run(s) failed on the 6 push(es) 000000000031..000000000036"
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn a_history_stored_before_broken_stretches_still_loads() {
-        let stored = r#"{"pushes":100,"runs":90,"failures":4}"#;
-        let history: FlakeHistory = serde_json::from_str(stored).unwrap();
-        assert!(history.left_out.is_empty());
-        assert_eq!(history.counted(), (4, 90));
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -6,8 +6,9 @@
 
 use super::ledger::{Ledger, TriggerKind, TriggerOutcome, TriggerRecord, TriggerRequest};
 use super::Session;
-use crate::ci::{clock, JobType, TriggerReceipt};
+use crate::ci::{clock, TriggerReceipt};
 use crate::error::{Error, Result};
+use crate::model::JobType;
 use crate::model::{Push, PushHistory};
 use crate::plan::trigger::{PushAction, PushPlan};
 use futures::stream::{self, StreamExt};

@@ -18,8 +18,9 @@ pub mod ranges;
 pub mod rates;
 pub mod watch;
 
-use crate::ci::{treeherder, Backends, CiContext, JobType};
+use crate::ci::{treeherder, Backends, CiContext};
 use crate::error::{Error, Result};
+use crate::model::JobType;
 use crate::model::{Push, PushHistory, Revision};
 use crate::plan::backfill::{backfill_plan, BackfillPlan, BackfillRequest};
 use crate::plan::trigger::{trigger_range_plan, PushPlan};

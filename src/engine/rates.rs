@@ -3,12 +3,12 @@
 //! the failed runs' logs), summed up as a failure-rate posterior with a
 //! credible interval and the runs it takes to see such a failure.
 
-use super::culprit::TestVerdicts;
 use super::ledger::Ledger;
 use super::Session;
-use crate::ci::JobType;
 use crate::error::{Error, Result};
+use crate::model::JobType;
 use crate::model::{JobResult, JobState, Push, PushHistory, Revision};
+use crate::plan::culprit::observed::TestVerdicts;
 use crate::plan::failure_rate::{runs_needed, FailureRate, PushRuns};
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +87,7 @@ impl Session {
             .await?;
         let mut verdicts = test.map(TestVerdicts::new);
         let unread_logs = match verdicts.as_mut() {
-            Some(v) => v.learn(self, repo, &histories).await,
+            Some(v) => self.learn_verdicts(v, repo, &histories).await,
             None => Vec::new(),
         };
         Ok((count_runs(&histories, verdicts.as_ref()), unread_logs))

@@ -261,3 +261,27 @@ pub struct Job {
 mod history;
 pub mod tagged_fields;
 pub use history::{JobCounts, PushHistory, UpstreamBuild};
+
+/// What makes two runs "the same job" across pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobType {
+    /// Buildbot buildername or Taskcluster label.
+    pub name: String,
+    pub ci: CiSystem,
+    pub kind: JobKind,
+    pub platform: String,
+    pub symbol: String,
+}
+
+impl JobType {
+    /// The type of `job`.
+    pub fn of(job: &Job) -> JobType {
+        JobType {
+            name: job.name.clone(),
+            ci: job.ci,
+            kind: job.kind,
+            platform: job.platform.clone(),
+            symbol: job.symbol.clone(),
+        }
+    }
+}

@@ -14,7 +14,10 @@
 //! The state is only the list of observed runs, so a search is resumable:
 //! replaying the same observations gives the same next round.
 
+pub mod history;
 mod likelihood;
+pub mod observed;
+pub mod range;
 mod selection;
 
 use crate::{Error, Result};

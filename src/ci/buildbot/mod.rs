@@ -7,9 +7,10 @@
 
 pub mod state;
 
-use super::{CiBackend, CiContext, JobType, Refusal, TriggerReceipt};
+use super::{CiBackend, CiContext, Refusal, TriggerReceipt};
 use crate::error::{Error, Result};
 use crate::http::{send_checked, send_mutation, BodyKind, HttpRequest, HttpResponse, RetryPolicy};
+use crate::model::JobType;
 use crate::model::{
     CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, PushHistory, UpstreamBuild,
 };
