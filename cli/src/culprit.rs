@@ -6,7 +6,7 @@ use crate::job_args::JobAtRevision;
 use crate::ledger_store::LedgerStore;
 use crate::CliError;
 use mozci::ci::clock;
-use mozci::engine::culprit::{culprit_step, culprit_step_for_test, CulpritProgress};
+use mozci::engine::culprit::{culprit_step, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::Session;
 use mozci::plan::culprit::observed::TestVerdicts;
@@ -144,13 +144,16 @@ pub async fn run(
         }
         let mut ledger = store.load()?;
         ledger.prune(now);
-        let progress = match verdicts.as_mut() {
-            Some(verdicts) => {
-                culprit_step_for_test(session, &range, &config, &mut ledger, now, send, verdicts)
-                    .await?
-            }
-            None => culprit_step(session, &range, &config, &mut ledger, now, send).await?,
-        };
+        let progress = culprit_step(
+            session,
+            &range,
+            &config,
+            &mut ledger,
+            now,
+            send,
+            verdicts.as_mut(),
+        )
+        .await?;
         for note in &progress.unread_logs {
             eprintln!("warning: logs not read, run left out for now: {note}");
         }

@@ -8,7 +8,7 @@ use super::addon::{
     refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
     WatchAnswer, WatchState,
 };
-use super::culprit::{culprit_step, culprit_step_for_test, CulpritProgress};
+use super::culprit::{culprit_step, CulpritProgress};
 use super::ledger::Ledger;
 use super::Session;
 use crate::ci::clock;
@@ -205,21 +205,16 @@ pub async fn step_culprit_run(
 ) -> Result<(CulpritRun, CulpritProgress)> {
     let now = clock::now_ms();
     let mut next = run.clone();
-    let progress = match next.verdicts.as_mut() {
-        Some(verdicts) => {
-            culprit_step_for_test(
-                session,
-                &run.range,
-                &run.config,
-                ledger,
-                now,
-                send,
-                verdicts,
-            )
-            .await?
-        }
-        None => culprit_step(session, &run.range, &run.config, ledger, now, send).await?,
-    };
+    let progress = culprit_step(
+        session,
+        &run.range,
+        &run.config,
+        ledger,
+        now,
+        send,
+        next.verdicts.as_mut(),
+    )
+    .await?;
     next.chart = chart(&run.range, &progress);
     next.answer_text = progress
         .explanation

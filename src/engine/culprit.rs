@@ -124,6 +124,11 @@ impl CulpritProgress {
 /// `ledger`. Call again after some runs have finished; the state is the CI
 /// system's runs plus the ledger, so a step after a restart continues the
 /// same search.
+///
+/// With `verdicts`, the search is about one test of the job: a run counts
+/// as failed only if that test failed in it (read from the run's logs,
+/// remembered in `verdicts`), so other tests' intermittent failures do not
+/// blur the search.
 pub async fn culprit_step(
     session: &Session,
     range: &CulpritRange,
@@ -131,39 +136,6 @@ pub async fn culprit_step(
     ledger: &mut Ledger,
     now_ms: u64,
     send: bool,
-) -> Result<CulpritProgress> {
-    step(session, range, config, ledger, (now_ms, send), None).await
-}
-
-/// As [`culprit_step`] for one test of the job: a run counts as failed
-/// only if that test failed in it (read from the run's logs, remembered in
-/// `verdicts`), so other tests' intermittent failures do not blur the search.
-pub async fn culprit_step_for_test(
-    session: &Session,
-    range: &CulpritRange,
-    config: &CulpritConfig,
-    ledger: &mut Ledger,
-    now_ms: u64,
-    send: bool,
-    verdicts: &mut TestVerdicts,
-) -> Result<CulpritProgress> {
-    step(
-        session,
-        range,
-        config,
-        ledger,
-        (now_ms, send),
-        Some(verdicts),
-    )
-    .await
-}
-
-async fn step(
-    session: &Session,
-    range: &CulpritRange,
-    config: &CulpritConfig,
-    ledger: &mut Ledger,
-    (now_ms, send): (u64, bool),
     verdicts: Option<&mut TestVerdicts>,
 ) -> Result<CulpritProgress> {
     if config.n != range.n() {
@@ -237,27 +209,16 @@ async fn step(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::model::{JobResult, JobState};
-
     use crate::ci::{Backends, CiBackend, CiContext, Endpoints, TriggerReceipt};
     use crate::http::{HttpClient, HttpRequest, HttpResponse};
-    use crate::model::{CiSystem, Job, JobIds, JobKind};
-    use crate::plan::test_support::push;
+    use crate::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState};
+    use crate::plan::test_support::{job_type, newest_first, push};
     use async_trait::async_trait;
     use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
     use std::rc::Rc;
 
     const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
-
-    /// Push ids 20 (newest) down to 11.
-    fn newest_first() -> Vec<Push> {
-        (11..=20).rev().map(push).collect()
-    }
-
-    fn job_type() -> JobType {
-        JobType::from_name(LABEL)
-    }
 
     /// No HTTP in these tests: the fake backend answers everything.
     struct NoHttp;
@@ -397,7 +358,7 @@ mod tests {
     async fn drives_to_the_culprit_without_asking_twice() {
         let (ci, session, range, config) = setup();
         let mut ledger = Ledger::default();
-        let first = culprit_step(&session, &range, &config, &mut ledger, 0, true)
+        let first = culprit_step(&session, &range, &config, &mut ledger, 0, true, None)
             .await
             .unwrap();
         let asked: u32 = first.planned.iter().map(|p| p.runs).sum();
@@ -407,7 +368,7 @@ mod tests {
         assert_eq!(ledger.records.len(), first.planned.len());
 
         // Nothing finished yet: the runs on their way fill the round.
-        let again = culprit_step(&session, &range, &config, &mut ledger, 1, true)
+        let again = culprit_step(&session, &range, &config, &mut ledger, 1, true, None)
             .await
             .unwrap();
         assert!(again.planned.is_empty(), "{again:?}");
@@ -418,9 +379,17 @@ mod tests {
         let mut progress = again;
         for round in 0..40 {
             ci.finish_all(16);
-            progress = culprit_step(&session, &range, &config, &mut ledger, 2 + round, true)
-                .await
-                .unwrap();
+            progress = culprit_step(
+                &session,
+                &range,
+                &config,
+                &mut ledger,
+                2 + round,
+                true,
+                None,
+            )
+            .await
+            .unwrap();
             if progress.is_done() {
                 break;
             }
@@ -446,11 +415,11 @@ mod tests {
         let (ci, session, range, config) = setup();
         ci.hide_new_runs.set(true);
         let mut ledger = Ledger::default();
-        let first = culprit_step(&session, &range, &config, &mut ledger, 0, true)
+        let first = culprit_step(&session, &range, &config, &mut ledger, 0, true, None)
             .await
             .unwrap();
         assert_eq!(ci.runs_asked.get(), 4);
-        let again = culprit_step(&session, &range, &config, &mut ledger, 10, true)
+        let again = culprit_step(&session, &range, &config, &mut ledger, 10, true, None)
             .await
             .unwrap();
         assert!(
@@ -462,7 +431,7 @@ mod tests {
         // A dry run with a fresh ledger sees what the CI system shows and
         // would ask for the same first round: the state is the observed runs.
         let mut fresh = Ledger::default();
-        let restarted = culprit_step(&session, &range, &config, &mut fresh, 10, false)
+        let restarted = culprit_step(&session, &range, &config, &mut fresh, 10, false, None)
             .await
             .unwrap();
         assert_eq!(restarted.planned, first.planned);
@@ -477,10 +446,10 @@ mod tests {
             }
         }
         ci.finish_all(16);
-        let running = culprit_step(&session, &range, &config, &mut ledger, 20, false)
+        let running = culprit_step(&session, &range, &config, &mut ledger, 20, false, None)
             .await
             .unwrap();
-        let restarted = culprit_step(&session, &range, &config, &mut fresh, 20, false)
+        let restarted = culprit_step(&session, &range, &config, &mut fresh, 20, false, None)
             .await
             .unwrap();
         assert_eq!(running.planned, restarted.planned);
@@ -498,6 +467,7 @@ mod tests {
             &mut Ledger::default(),
             0,
             false,
+            None,
         )
         .await
         .unwrap_err();

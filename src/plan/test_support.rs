@@ -63,3 +63,13 @@ pub fn build_job(push_id: u64, state: JobState) -> Job {
     j.name = "linux64 build".into();
     j
 }
+
+/// The job type of [`job`]'s runs.
+pub fn job_type() -> crate::model::JobType {
+    crate::model::JobType::of(&job(1, OK, 0))
+}
+
+/// Pushes with ids 20 (newest) down to 11, as Treeherder lists them.
+pub fn newest_first() -> Vec<Push> {
+    (11..=20).rev().map(push).collect()
+}

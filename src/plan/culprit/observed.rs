@@ -182,18 +182,8 @@ pub fn runs_to_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{JobType, Push};
-    use crate::plan::test_support::{history, push, FAIL, OK};
+    use crate::plan::test_support::{history, job_type, newest_first, FAIL, OK};
     use crate::sources::unstructured_log::parse_text_log;
-
-    /// Push ids 20 (newest) down to 11.
-    fn newest_first() -> Vec<Push> {
-        (11..=20).rev().map(push).collect()
-    }
-
-    fn job_type() -> JobType {
-        JobType::from_name("test-linux64/opt-mochitest-browser-chrome-1")
-    }
 
     #[test]
     fn an_infrastructure_only_run_is_no_evidence_about_the_test() {

@@ -172,16 +172,7 @@ pub struct PlannedRuns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::test_support::push;
-
-    /// Push ids 20 (newest) down to 11.
-    fn newest_first() -> Vec<Push> {
-        (11..=20).rev().map(push).collect()
-    }
-
-    fn job_type() -> JobType {
-        JobType::from_name("test-linux64/opt-mochitest-browser-chrome-1")
-    }
+    use crate::plan::test_support::{job_type, newest_first, push};
 
     #[test]
     fn indices_map_to_pushes_both_ways() {
