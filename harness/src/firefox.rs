@@ -25,6 +25,8 @@ pub struct BrowserOptions {
     /// Run in this profile directory (kept between launches) instead of a
     /// fresh temporary one: what a browser restart looks like.
     pub profile: Option<PathBuf>,
+    /// Firefox preferences set on top of the harness's own (name, value).
+    pub prefs: Vec<(String, Value)>,
 }
 
 impl Default for BrowserOptions {
@@ -37,6 +39,7 @@ impl Default for BrowserOptions {
             width: 1400,
             height: 900,
             profile: None,
+            prefs: Vec::new(),
         }
     }
 }
@@ -223,9 +226,15 @@ impl Browser {
                 },
             }
         });
-        let Value::Object(caps) = caps else {
+        let Value::Object(mut caps) = caps else {
             bail!("capabilities are an object")
         };
+        if let Some(Value::Object(prefs)) = caps
+            .get_mut("moz:firefoxOptions")
+            .and_then(|o| o.get_mut("prefs"))
+        {
+            prefs.extend(options.prefs.iter().cloned());
+        }
         // geckodriver speaks plain HTTP on loopback: no TLS stack needed.
         let mut builder =
             ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());

@@ -33,8 +33,23 @@ const COLD_START_BUDGET_MS: f64 = 100.0;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The row the cold-start budget judges.
+/// What the rows mean, printed under them.
+const ROWS: &str = "
+bg:    a fresh install; 0 is the event page's time origin (Firefox began loading it).
+       `cold start to first answer` = core ready + the time answering took once
+       both the core and the first message (the options page's) were there.
+bg steps, page steps: each module loaded one step at a time in an extension page.
+wake:  the event page suspended after idling, woken by an extension page's message
+       (waiting from its start): `cold start to first answer` is from its time
+       origin; `message sent to answer received` is what the sender saw.
+page:  the content script's module load on the sandbox's Treeherder job view.
+plan:  Backfill click to the plan shown (fetches the job's data from the sandbox).
+";
+
+/// The install row for the cold start to the first answer.
 const COLD_START: &str = "bg: cold start to first answer";
+/// The row the cold-start budget judges: a message waiting from the start.
+const WAKE_COLD_START: &str = "wake: cold start to first answer";
 
 struct Args {
     rounds: usize,
@@ -118,14 +133,78 @@ const BACKGROUND_STARTUP: &str = "
       firstAnswer: mark('mozci:first-answer')?.startTime ?? null,
     };";
 
+/// Sent from an extension page to a suspended event page: its `core-info`
+/// request wakes it (the first message, waiting from the event page's
+/// start). The times around it are epoch ms, as is the event page's origin.
+const WAKE_BY_MESSAGE: &str = "
+    const sent = performance.timeOrigin + performance.now();
+    await browser.runtime.sendMessage({ type: 'core-info' });
+    const answered = performance.timeOrigin + performance.now();
+    const bg = await browser.runtime.getBackgroundPage();
+    const mark = (name) => bg.performance.getEntriesByName(name, 'mark')[0] ?? null;
+    return {
+      sent,
+      answered,
+      timeOrigin: bg.performance.timeOrigin,
+      scriptStart: mark('mozci:script-start')?.startTime ?? null,
+      coreReady: mark('mozci:core-ready')?.startTime ?? null,
+      firstType: mark('mozci:first-message')?.detail ?? null,
+      firstAnswer: mark('mozci:first-answer')?.startTime ?? null,
+    };";
+
+/// How long Firefox lets the event page idle before it suspends it, in
+/// this benchmark (Firefox's default is 30 s).
+const IDLE_TIMEOUT_MS: u64 = 1000;
+
+/// Wait for the event page to be suspended, then wake it with a message
+/// from the current extension page.
+async fn wake_by_message(browser: &Browser, round: &mut Round) -> Result<()> {
+    tokio::time::sleep(Duration::from_millis(IDLE_TIMEOUT_MS * 3)).await;
+    let wake = run_js(browser, WAKE_BY_MESSAGE).await?;
+    let sent = ms(&wake["sent"], "sent")?;
+    let origin = ms(&wake["timeOrigin"], "the woken event page's timeOrigin")?;
+    if origin < sent {
+        bail!("the event page was not suspended after {IDLE_TIMEOUT_MS} ms idle: no cold start");
+    }
+    if wake["firstType"] != "core-info" {
+        bail!(
+            "the woken event page's first message was {}, not core-info",
+            wake["firstType"]
+        );
+    }
+    insert(
+        round,
+        "wake: event page start to script run",
+        ms(&wake["scriptStart"], "mozci:script-start")?,
+    );
+    insert(
+        round,
+        "wake: event page start to core ready",
+        ms(&wake["coreReady"], "mozci:core-ready")?,
+    );
+    insert(
+        round,
+        WAKE_COLD_START,
+        ms(&wake["firstAnswer"], "mozci:first-answer")?,
+    );
+    insert(
+        round,
+        "wake: message sent to answer received",
+        ms(&wake["answered"], "answered")? - sent,
+    );
+    Ok(())
+}
+
 /// A script for an extension page that loads the module `wasm` with its
 /// glue `glue` one step at a time: fetch, compile, the glue's import,
-/// instantiate (the module's start-up code included). The background loads
-/// its module in one streaming step, which overlaps fetch and compile.
+/// instantiate (the module's start-up code included); then once more as
+/// the add-on does, in one streaming step (`init` with the module's URL,
+/// which overlaps fetch and compile), through a second instance of the glue.
 fn module_steps(wasm: &str, glue: &str) -> String {
     format!(
-        "const t0 = performance.now();
-        const bytes = await (await fetch(browser.runtime.getURL('{wasm}'))).arrayBuffer();
+        "const wasmUrl = browser.runtime.getURL('{wasm}');
+        const t0 = performance.now();
+        const bytes = await (await fetch(wasmUrl)).arrayBuffer();
         const t1 = performance.now();
         const module = await WebAssembly.compile(bytes);
         const t2 = performance.now();
@@ -133,7 +212,11 @@ fn module_steps(wasm: &str, glue: &str) -> String {
         const t3 = performance.now();
         await glue.default({{ module_or_path: module }});
         const t4 = performance.now();
-        return {{ fetch: t1 - t0, compile: t2 - t1, glue: t3 - t2, instantiate: t4 - t3 }};"
+        const streamedGlue = await import(browser.runtime.getURL('{glue}?streamed'));
+        const t5 = performance.now();
+        await streamedGlue.default({{ module_or_path: wasmUrl }});
+        const t6 = performance.now();
+        return {{ fetch: t1 - t0, compile: t2 - t1, glue: t3 - t2, instantiate: t4 - t3, streamed: t6 - t5 }};"
     )
 }
 
@@ -151,6 +234,7 @@ async fn time_module_steps(
         ("compile", "compile"),
         ("glue import", "glue"),
         ("instantiate", "instantiate"),
+        ("all in one streaming init", "streamed"),
     ] {
         insert(round, format!("{prefix}{step}"), ms(&steps[key], key)?);
     }
@@ -254,6 +338,7 @@ async fn one_round(browser: &Browser, sandbox: &Sandbox, job_view: &str) -> Resu
         "pkg-page/mozci_page.js",
     )
     .await?;
+    wake_by_message(browser, &mut round).await?;
     if options_tab.is_some() {
         browser.client.close_window().await?;
         browser.client.switch_to_window(home).await?;
@@ -394,8 +479,14 @@ async fn main() -> Result<()> {
 
     let sandbox = Sandbox::start(&["--scenario", "demo", "--speed", "0"]).await?;
     let job_view = sandbox.demo_failing_job_view().await?;
-    let browser =
-        Browser::launch(&BrowserOptions::default(), &artifacts_dir("addon-bench")).await?;
+    let options = BrowserOptions {
+        prefs: vec![(
+            "extensions.background.idle.timeout".to_string(),
+            Value::from(IDLE_TIMEOUT_MS),
+        )],
+        ..BrowserOptions::default()
+    };
+    let browser = Browser::launch(&options, &artifacts_dir("addon-bench")).await?;
     let measured = async {
         // Installed once before the rounds, each of which installs it afresh.
         browser.install_addon(&repo_root()).await?;
@@ -441,8 +532,8 @@ async fn main() -> Result<()> {
     };
     sandbox.stop().await?;
 
-    println!("{:<44} {:>9} {:>9} {:>9}", "ms", "median", "min", "max");
-    let mut cold_start_median = f64::INFINITY;
+    println!("{:<50} {:>8} {:>8} {:>8}", "ms", "median", "min", "max");
+    let mut medians = Vec::new();
     if let Some(first) = rounds.first() {
         for (name, _) in first {
             let mut values: Vec<f64> = rounds
@@ -450,24 +541,35 @@ async fn main() -> Result<()> {
                 .filter_map(|r| r.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
                 .collect();
             let (median, min, max) = median_min_max(&mut values);
-            println!("{name:<44} {median:>9.1} {min:>9.1} {max:>9.1}");
-            if name == COLD_START {
-                cold_start_median = median;
-            }
+            println!("{name:<50} {median:>8.1} {min:>8.1} {max:>8.1}");
+            medians.push((name.clone(), median));
         }
     }
-
     println!("load average after: {}", load_average());
+    println!("{ROWS}");
 
-    println!("\n== budgets ==");
+    println!("== budgets ==");
     let page_gzip = release_page_gzip.context("the release page module's size")?;
     println!(
-        "{}  per-page module (release pkg-page) {page_gzip} B gzipped <= {PAGE_MODULE_BUDGET_GZIP} B (64 KB)",
+        "{}  per-page module (release pkg-page): {page_gzip} B gzipped <= {PAGE_MODULE_BUDGET_GZIP} B (64 KB)",
         verdict(page_gzip <= PAGE_MODULE_BUDGET_GZIP)
     );
-    println!(
-        "{}  background cold start to first answer, median {cold_start_median:.1} ms < {COLD_START_BUDGET_MS} ms",
-        verdict(cold_start_median < COLD_START_BUDGET_MS)
-    );
+    let median_of = |row: &str| {
+        medians
+            .iter()
+            .find(|(name, _)| name == row)
+            .map(|(_, median)| *median)
+            .with_context(|| format!("no row {row}"))
+    };
+    for (row, what) in [
+        (WAKE_COLD_START, "woken by a message"),
+        (COLD_START, "after install"),
+    ] {
+        let median = median_of(row)?;
+        println!(
+            "{}  background cold start to first answer, {what}: median {median:.1} ms < {COLD_START_BUDGET_MS} ms",
+            verdict(median < COLD_START_BUDGET_MS)
+        );
+    }
     Ok(())
 }
