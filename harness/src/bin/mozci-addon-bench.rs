@@ -4,13 +4,16 @@
 //! budget (docs/research/wasm-size.md). Run it through `scripts/bench-addon`,
 //! which builds what it measures first.
 //!
-//! Each round reinstalls the add-on over itself (a fresh event page: a cold
-//! start), opens Treeherder's job view of a failing job, clicks Backfill and
-//! reads the times the add-on's development build records in standard
-//! performance entries (the content script's measures in the page, the
-//! event page's marks in its own timeline). It then times, in an extension
-//! page, fetching, compiling and instantiating the background's module one
-//! step at a time: where its cold start goes.
+//! Each round uninstalls and installs the add-on (a new event page: a cold
+//! start) and reads, from the options page the install opens, the marks the
+//! development build's event page records in its own performance timeline.
+//! There it also times each module's fetch, compile and instantiation one
+//! step at a time (where the cold start goes), then lets the event page be
+//! suspended and wakes it with a message (a cold start with the message
+//! waiting from the start). Last, it opens Treeherder's job view of a
+//! failing job, reads the content script's measures from the page's
+//! timeline, and clicks Backfill. Rows, definitions and budget verdicts are
+//! printed at the end (median, min, max over the rounds).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -440,7 +443,9 @@ async fn main() -> Result<()> {
         "the add-on is not built: run scripts/bench-addon (or scripts/build-addon)"
     );
 
-    println!("== module sizes (gzip -9) ==");
+    println!(
+        "== module sizes (gzip -9; release: what ships, timed: the development build in place, which the times below are from) =="
+    );
     let modules = [
         (
             "release",
@@ -452,13 +457,9 @@ async fn main() -> Result<()> {
             "page",
             args.release_dir.join("pkg-page/mozci_page_bg.wasm"),
         ),
+        ("timed", "background", repo_root().join("pkg/mozci_bg.wasm")),
         (
-            "measured",
-            "background",
-            repo_root().join("pkg/mozci_bg.wasm"),
-        ),
-        (
-            "measured",
+            "timed",
             "page",
             repo_root().join("pkg-page/mozci_page_bg.wasm"),
         ),
