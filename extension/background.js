@@ -13,7 +13,51 @@ import init, {
   Core,
 } from "../pkg/mozci.js";
 
+// Start-up times of this event page (performance.now(): 0 is when Firefox
+// began loading it), for the cold-start benchmark (scripts/bench-addon).
+// This script runs once its imports (the core's glue) are loaded.
+const startup = { scriptStart: performance.now(), coreReady: null, firstMessage: null, firstAnswer: null };
+
 const ready = init({ module_or_path: new URL("../pkg/mozci_bg.wasm", import.meta.url) });
+ready.then(() => {
+  startup.coreReady = performance.now();
+  publishStartup();
+});
+
+// A development build only puts them into this page's own performance
+// timeline (no web page can read it) as standard marks:
+//   mozci:script-start   this script began to run (its imports loaded)
+//   mozci:core-ready     the wasm core is fetched, compiled and instantiated
+//   mozci:first-message  the first message this page answers arrived
+//   mozci:first-answer   its answer was ready
+function publishStartup() {
+  const { scriptStart, coreReady, firstMessage, firstAnswer } = startup;
+  if (coreReady === null || firstAnswer === null || buildVariant() !== "development") {
+    return;
+  }
+  performance.mark("mozci:script-start", { startTime: scriptStart });
+  performance.mark("mozci:core-ready", { startTime: coreReady });
+  performance.mark("mozci:first-message", { startTime: firstMessage.received, detail: firstMessage.type });
+  performance.mark("mozci:first-answer", { startTime: firstAnswer });
+}
+
+// `listener`, noting when the first message it answers arrived and when
+// its answer was ready.
+function timingFirstAnswer(listener) {
+  return (message, sender) => {
+    const received = performance.now();
+    const answer = listener(message, sender);
+    if (answer !== undefined && startup.firstMessage === null) {
+      startup.firstMessage = { type: message.type, received };
+      const answered = () => {
+        startup.firstAnswer = performance.now();
+        publishStartup();
+      };
+      Promise.resolve(answer).then(answered, answered);
+    }
+    return answer;
+  };
+}
 
 const POLL_ALARM = "mozci-poll";
 
@@ -344,7 +388,7 @@ async function runsList() {
 // Messages come from a page-adjacent context (the content script) or our own
 // pages (popup, options): each type is accepted only from where it belongs,
 // and its fields are checked before use.
-browser.runtime.onMessage.addListener((message, sender) => {
+browser.runtime.onMessage.addListener(timingFirstAnswer((message, sender) => {
   if (!message || typeof message !== "object" || sender.id !== browser.runtime.id) {
     return undefined;
   }
@@ -417,4 +461,4 @@ browser.runtime.onMessage.addListener((message, sender) => {
     default:
       return undefined;
   }
-});
+}));

@@ -41,20 +41,46 @@
   const ownButtons = new WeakSet();
   let coreInfo = null; // {version} reported by the background's own core
 
+  // When loading the module started, its glue was evaluated and its wasm
+  // was instantiated (performance.now()): read by the load benchmark
+  // (scripts/bench-addon) through `publishLoadTimings`.
+  const loadTimings = { start: performance.now(), glue: null, ready: null, published: false };
+
   // The page's own small module (page/): the engine stays in the background.
   const coreReady = import(browser.runtime.getURL("pkg-page/mozci_page.js"))
     .then(async (module) => {
+      loadTimings.glue = performance.now();
       await module.default({ module_or_path: browser.runtime.getURL("pkg-page/mozci_page_bg.wasm") });
+      loadTimings.ready = performance.now();
       core = module;
       refreshAll();
+      publishLoadTimings();
     })
     .catch((err) => console.error("mozci: could not load the core", err));
+
+  // A development build only (never the release one, so Treeherder's page
+  // never sees these) puts the module's load times into the page's
+  // performance timeline, as standard measures a benchmark can read:
+  //   mozci:page-glue    import() of pkg-page/mozci_page.js
+  //   mozci:page-wasm    fetch + compile + instantiate of the wasm module
+  //   mozci:page-module  both
+  function publishLoadTimings() {
+    if (coreInfo?.variant !== "development" || loadTimings.ready === null || loadTimings.published) {
+      return;
+    }
+    loadTimings.published = true;
+    const { start, glue, ready } = loadTimings;
+    performance.measure("mozci:page-glue", { start, end: glue });
+    performance.measure("mozci:page-wasm", { start: glue, end: ready });
+    performance.measure("mozci:page-module", { start, end: ready });
+  }
 
   browser.runtime
     .sendMessage({ type: "core-info" })
     .then((info) => {
       coreInfo = info;
       refreshAll();
+      publishLoadTimings();
     })
     .catch((err) => console.error("mozci: background unavailable", err));
 

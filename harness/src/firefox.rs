@@ -25,6 +25,8 @@ pub struct BrowserOptions {
     /// Run in this profile directory (kept between launches) instead of a
     /// fresh temporary one: what a browser restart looks like.
     pub profile: Option<PathBuf>,
+    /// Firefox preferences set on top of the harness's own (name, value).
+    pub prefs: Vec<(String, Value)>,
 }
 
 impl Default for BrowserOptions {
@@ -37,6 +39,7 @@ impl Default for BrowserOptions {
             width: 1400,
             height: 900,
             profile: None,
+            prefs: Vec::new(),
         }
     }
 }
@@ -140,6 +143,35 @@ impl WebDriverCompatibleCommand for InstallAddon {
     }
 }
 
+/// geckodriver's extension command to uninstall an add-on by id.
+#[derive(Debug)]
+struct UninstallAddon {
+    id: String,
+}
+
+impl WebDriverCompatibleCommand for UninstallAddon {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        mozci::url_text::join_url(
+            base_url,
+            &format!(
+                "session/{}/moz/addon/uninstall",
+                session_id.unwrap_or_default()
+            ),
+        )
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "id": self.id }).to_string()),
+        )
+    }
+}
+
 /// A WebDriver session on Firefox with its geckodriver.
 pub struct Browser {
     pub client: Client,
@@ -194,9 +226,15 @@ impl Browser {
                 },
             }
         });
-        let Value::Object(caps) = caps else {
+        let Value::Object(mut caps) = caps else {
             bail!("capabilities are an object")
         };
+        if let Some(Value::Object(prefs)) = caps
+            .get_mut("moz:firefoxOptions")
+            .and_then(|o| o.get_mut("prefs"))
+        {
+            prefs.extend(options.prefs.iter().cloned());
+        }
         // geckodriver speaks plain HTTP on loopback: no TLS stack needed.
         let mut builder =
             ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
@@ -250,6 +288,15 @@ impl Browser {
             .ok_or_else(|| anyhow!("geckodriver answered the add-on install with {answer}"))
     }
 
+    /// Uninstall the add-on `id` (its storage goes with it).
+    pub async fn uninstall_addon(&self, id: &str) -> Result<()> {
+        self.client
+            .issue_cmd(UninstallAddon { id: id.to_string() })
+            .await
+            .map_err(|e| anyhow!("uninstalling the add-on {id}: {e}"))?;
+        Ok(())
+    }
+
     /// The add-on opens its options page when it is installed: enable the
     /// given local sandboxes there, as a developer does (their start-up
     /// lines pasted, "use" ticked, saved; a development build only), then
@@ -260,12 +307,36 @@ impl Browser {
         sandboxes: &[crate::sandbox::SandboxOrigins],
     ) -> Result<()> {
         let home = self.client.window().await?;
-        let options_url = crate::addon_url("extension/options.html");
+        let options = self.fill_options_after_install(sandboxes).await?;
+        match options {
+            Some(_) => {
+                self.client.close_window().await?;
+                self.client.switch_to_window(home).await?;
+            }
+            None => self.goto("about:blank").await?,
+        }
+        Ok(())
+    }
+
+    /// As [`Browser::configure_after_install`], but stay on the options
+    /// page (an extension page, where scripts can reach the add-on's
+    /// background). Returns its tab when the add-on opened a new one
+    /// (`None`: it took the current tab).
+    pub async fn fill_options_after_install(
+        &self,
+        sandboxes: &[crate::sandbox::SandboxOrigins],
+    ) -> Result<Option<crate::WindowHandle>> {
+        let home = self.client.window().await?;
+        // Its host is the harness's fixed one (`ADDON_UUID`) at the first
+        // install only: Firefox forgets it when the add-on is uninstalled.
+        let is_options = |url: &str| {
+            url.starts_with("moz-extension://") && url.ends_with("/extension/options.html")
+        };
         // Firefox opens it in a new tab, or in the first one while that is
         // still blank.
         let deadline = Instant::now() + Duration::from_secs(30);
         let options = loop {
-            if self.client.current_url().await?.as_str() == options_url {
+            if is_options(self.client.current_url().await?.as_str()) {
                 break None;
             }
             let now = self.client.windows().await?;
@@ -281,9 +352,7 @@ impl Browser {
             self.client.switch_to_window(tab.clone()).await?;
         }
         self.wait_for_js(
-            &format!(
-                "location.href === {options_url:?} && document.body?.dataset.ready === 'true'"
-            ),
+            "location.protocol === 'moz-extension:' && location.pathname === '/extension/options.html' && document.body?.dataset.ready === 'true'",
             Duration::from_secs(30),
         )
         .await
@@ -318,14 +387,7 @@ impl Browser {
             .await
             .context("saving the sandbox in the add-on's options")?;
         }
-        match options {
-            Some(_) => {
-                self.client.close_window().await?;
-                self.client.switch_to_window(home).await?;
-            }
-            None => self.goto("about:blank").await?,
-        }
-        Ok(())
+        Ok(options)
     }
 
     pub async fn goto(&self, url: &str) -> Result<()> {

@@ -60,6 +60,12 @@ pub fn running_sandboxes() -> Vec<SandboxOrigins> {
         .unwrap_or_default()
 }
 
+/// A sandbox endpoint's JSON answer.
+async fn get_json(url: &str) -> Result<serde_json::Value> {
+    let client = mozci::http::NativeClient::new(Duration::from_secs(10))?;
+    Ok(mozci::http::get_json(&client, url, "sandbox").await?)
+}
+
 /// The SQLite database at `db` and its write-ahead files.
 fn remove_database(db: &std::path::Path) {
     for suffix in ["", "-wal", "-shm"] {
@@ -136,6 +142,33 @@ impl Sandbox {
     pub fn origins_json(&self) -> serde_json::Value {
         let o = &self.origins;
         serde_json::json!({ "treeherder": o.treeherder, "hg": o.hg, "buildapi": o.buildapi, "taskcluster": o.taskcluster })
+    }
+
+    /// Treeherder's job view of the newest autoland push on which the demo
+    /// scenario's browser-chrome run failed, with that run selected (a job
+    /// Backfill applies to).
+    pub async fn demo_failing_job_view(&self) -> Result<String> {
+        let th = &self.origins.treeherder;
+        let summary = get_json(&format!("{th}/__sandbox/summary?repo=autoland")).await?;
+        let label = "test-linux64/opt-mochitest-browser-chrome-1";
+        let row = summary
+            .as_array()
+            .and_then(|rows| newest_failed_push(rows, label))
+            .context("the demo scenario has no failing browser-chrome run")?;
+        let push_id = row["push_id"].as_u64().context("push id")?;
+        let revision = row["revision"].as_str().context("revision")?;
+        let jobs = get_json(&format!(
+            "{th}/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
+        ))
+        .await?;
+        let task = jobs
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["result"] == "testfailed"))
+            .and_then(|j| j["taskcluster"]["task_id"].as_str())
+            .context("the failing run has a task id")?;
+        Ok(format!(
+            "{th}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0"
+        ))
     }
 
     /// The state database the harness made for this sandbox (`None` when

@@ -10,42 +10,7 @@
 use anyhow::{Context, Result};
 use mozci_harness::artifacts::artifacts_dir;
 use mozci_harness::{repo_root, Browser, BrowserOptions, Sandbox};
-use serde_json::Value;
 use std::time::Duration;
-
-/// The newest autoland push with a failing browser-chrome run, and that run.
-async fn failing_job(sandbox: &Sandbox) -> Result<(String, String)> {
-    let th = &sandbox.origins.treeherder;
-    let summary: Value = reqwest_json(&format!("{th}/__sandbox/summary?repo=autoland")).await?;
-    let label = "test-linux64/opt-mochitest-browser-chrome-1";
-    let row = summary
-        .as_array()
-        .and_then(|rows| {
-            rows.iter().rev().find(|r| {
-                r["failed"]
-                    .as_array()
-                    .is_some_and(|f| f.iter().any(|l| l == label))
-            })
-        })
-        .context("the demo scenario has no failing browser-chrome run")?;
-    let push_id = row["push_id"].as_u64().context("push id")?;
-    let revision = row["revision"].as_str().context("revision")?.to_string();
-    let jobs: Value = reqwest_json(&format!(
-        "{th}/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-    ))
-    .await?;
-    let task = jobs
-        .as_array()
-        .and_then(|jobs| jobs.iter().find(|j| j["result"] == "testfailed"))
-        .and_then(|j| j["taskcluster"]["task_id"].as_str())
-        .context("the failing run has a task id")?;
-    Ok((revision, format!("{task}.0")))
-}
-
-async fn reqwest_json(url: &str) -> Result<Value> {
-    let client = mozci::http::NativeClient::new(Duration::from_secs(10))?;
-    Ok(mozci::http::get_json(&client, url, "sandbox").await?)
-}
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -67,11 +32,7 @@ async fn main() -> Result<()> {
         "sandbox: {}",
         serde_json::to_string(&sandbox.origins_json())?
     );
-    let (revision, task_run) = failing_job(&sandbox).await?;
-    let url = format!(
-        "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task_run}",
-        sandbox.origins.treeherder
-    );
+    let url = sandbox.demo_failing_job_view().await?;
 
     let dir = artifacts_dir("demo");
     let browser = Browser::launch(&options, &dir).await?;
