@@ -19,7 +19,6 @@
 
 use crate::ci::{Refusal, TriggerReceipt};
 use crate::error::{Error, Result};
-use crate::model::tagged_fields::{required, MissingField};
 use crate::model::{Push, PushHistory, Revision};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -30,11 +29,7 @@ pub const VISIBILITY_WINDOW_MS: u64 = 2 * 60 * 60 * 1000;
 
 /// What came of one trigger request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "outcome",
-    rename_all = "snake_case",
-    try_from = "TriggerOutcomeFields"
-)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TriggerOutcome {
     /// Recorded before the request was sent; no answer recorded yet. Left
     /// so (the tool stopped mid-send), it means "unknown, possibly scheduled".
@@ -63,56 +58,6 @@ pub enum TriggerOutcome {
     /// dropped connection, a 5xx, a garbled answer): it may or may not have
     /// been scheduled. Counted as asked; never resent blindly.
     Unknown { reason: String },
-}
-
-/// [`TriggerOutcome`] as read: every variant's fields side by side (see
-/// `model::tagged_fields`).
-#[derive(Deserialize)]
-struct TriggerOutcomeFields {
-    outcome: TriggerOutcomeTag,
-    ids: Option<Vec<String>>,
-    runs: Option<u32>,
-    reason: Option<String>,
-    unknown_runs: Option<u32>,
-    refusal: Option<Refusal>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum TriggerOutcomeTag {
-    Sending,
-    Accepted,
-    Partial,
-    Refused,
-    Unknown,
-}
-
-impl TryFrom<TriggerOutcomeFields> for TriggerOutcome {
-    type Error = MissingField;
-
-    fn try_from(fields: TriggerOutcomeFields) -> std::result::Result<Self, MissingField> {
-        Ok(match fields.outcome {
-            TriggerOutcomeTag::Sending => TriggerOutcome::Sending,
-            TriggerOutcomeTag::Accepted => TriggerOutcome::Accepted {
-                ids: required(fields.ids, "ids")?,
-                runs: required(fields.runs, "runs")?,
-            },
-            TriggerOutcomeTag::Partial => TriggerOutcome::Partial {
-                ids: required(fields.ids, "ids")?,
-                runs: required(fields.runs, "runs")?,
-                reason: required(fields.reason, "reason")?,
-                unknown_runs: fields.unknown_runs.unwrap_or(0),
-                refusal: fields.refusal.unwrap_or_default(),
-            },
-            TriggerOutcomeTag::Refused => TriggerOutcome::Refused {
-                reason: required(fields.reason, "reason")?,
-                refusal: fields.refusal.unwrap_or_default(),
-            },
-            TriggerOutcomeTag::Unknown => TriggerOutcome::Unknown {
-                reason: required(fields.reason, "reason")?,
-            },
-        })
-    }
 }
 
 impl TriggerOutcome {

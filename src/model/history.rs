@@ -3,17 +3,12 @@
 //!
 //! The `ci/` layer fills these from the CI systems; decisions only read them.
 
-use super::tagged_fields::{required, MissingField};
 use super::{Job, JobResult, JobState, Push};
 use serde::{Deserialize, Serialize};
 
 /// Whether the job type can run on this push now, as far as builds go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "status",
-    rename_all = "snake_case",
-    try_from = "UpstreamBuildFields"
-)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum UpstreamBuild {
     /// A build job type, or a CI system that schedules builds itself
     /// (Taskcluster's `add-new-jobs` pulls in dependencies).
@@ -27,49 +22,6 @@ pub enum UpstreamBuild {
     Failed { build: Job },
     /// No build of the upstream builder exists on this push.
     Missing { build_name: String },
-}
-
-/// [`UpstreamBuild`] as read: every variant's fields side by side (see
-/// `model::tagged_fields`).
-#[derive(Deserialize)]
-struct UpstreamBuildFields {
-    status: UpstreamBuildTag,
-    build: Option<Job>,
-    files: Option<Vec<String>>,
-    build_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum UpstreamBuildTag {
-    NotNeeded,
-    Ready,
-    InProgress,
-    Failed,
-    Missing,
-}
-
-impl TryFrom<UpstreamBuildFields> for UpstreamBuild {
-    type Error = MissingField;
-
-    fn try_from(fields: UpstreamBuildFields) -> Result<Self, MissingField> {
-        Ok(match fields.status {
-            UpstreamBuildTag::NotNeeded => UpstreamBuild::NotNeeded,
-            UpstreamBuildTag::Ready => UpstreamBuild::Ready {
-                build: required(fields.build, "build")?,
-                files: required(fields.files, "files")?,
-            },
-            UpstreamBuildTag::InProgress => UpstreamBuild::InProgress {
-                build: required(fields.build, "build")?,
-            },
-            UpstreamBuildTag::Failed => UpstreamBuild::Failed {
-                build: required(fields.build, "build")?,
-            },
-            UpstreamBuildTag::Missing => UpstreamBuild::Missing {
-                build_name: required(fields.build_name, "build_name")?,
-            },
-        })
-    }
 }
 
 /// One push, the runs of the job type on it, and the build situation.

@@ -165,12 +165,7 @@ impl JobResult {
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    tag = "state",
-    content = "result",
-    rename_all = "lowercase",
-    try_from = "JobStateFields"
-)]
+#[serde(tag = "state", content = "result", rename_all = "lowercase")]
 pub enum JobState {
     Pending,
     Running,
@@ -180,39 +175,6 @@ pub enum JobState {
     /// The CI system lost track of it (Buildbot: no status but an end time).
     Unknown,
     Completed(JobResult),
-}
-
-/// [`JobState`] as read: `{"state": …, "result": …}` (see `tagged_fields`).
-#[derive(Deserialize)]
-struct JobStateFields {
-    state: JobStateTag,
-    result: Option<JobResult>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum JobStateTag {
-    Pending,
-    Running,
-    Coalesced,
-    Unknown,
-    Completed,
-}
-
-impl TryFrom<JobStateFields> for JobState {
-    type Error = tagged_fields::MissingField;
-
-    fn try_from(fields: JobStateFields) -> Result<Self, Self::Error> {
-        Ok(match fields.state {
-            JobStateTag::Pending => JobState::Pending,
-            JobStateTag::Running => JobState::Running,
-            JobStateTag::Coalesced => JobState::Coalesced,
-            JobStateTag::Unknown => JobState::Unknown,
-            JobStateTag::Completed => {
-                JobState::Completed(tagged_fields::required(fields.result, "result")?)
-            }
-        })
-    }
 }
 
 impl JobState {
@@ -259,7 +221,6 @@ pub struct Job {
 }
 
 mod history;
-pub mod tagged_fields;
 pub use history::{JobCounts, PushHistory, UpstreamBuild};
 
 /// What makes two runs "the same job" across pushes.

@@ -5,18 +5,13 @@
 //! is one (Buildbot: the request's `count`), otherwise new ones are
 //! triggered; a test whose build is missing gets the build first.
 
-use crate::model::tagged_fields::{required, MissingField};
 use crate::model::{Job, JobResult, JobState, Revision};
 use crate::model::{JobCounts, PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
 
 /// What to do on one push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "action",
-    rename_all = "snake_case",
-    try_from = "PushActionFields"
-)]
+#[serde(tag = "action", rename_all = "snake_case")]
 pub enum PushAction {
     /// Enough runs exist or are on their way.
     Nothing,
@@ -29,57 +24,6 @@ pub enum PushAction {
     BuildFirst { build_name: String, then_tests: u32 },
     /// A build is already on its way: wait for it, then `then_tests` runs.
     WaitForBuild { build: Box<Job>, then_tests: u32 },
-}
-
-/// [`PushAction`] as read: every variant's fields side by side (see
-/// `model::tagged_fields`).
-#[derive(Deserialize)]
-struct PushActionFields {
-    action: PushActionTag,
-    job: Option<Box<Job>>,
-    build: Option<Box<Job>>,
-    count: Option<u32>,
-    files: Option<Vec<String>>,
-    build_name: Option<String>,
-    then_tests: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum PushActionTag {
-    Nothing,
-    Retrigger,
-    Trigger,
-    BuildFirst,
-    WaitForBuild,
-}
-
-impl TryFrom<PushActionFields> for PushAction {
-    type Error = MissingField;
-
-    fn try_from(fields: PushActionFields) -> Result<Self, MissingField> {
-        let count = || required(fields.count, "count");
-        let then_tests = || required(fields.then_tests, "then_tests");
-        Ok(match fields.action {
-            PushActionTag::Nothing => PushAction::Nothing,
-            PushActionTag::Retrigger => PushAction::Retrigger {
-                job: required(fields.job, "job")?,
-                count: count()?,
-            },
-            PushActionTag::Trigger => PushAction::Trigger {
-                count: count()?,
-                files: required(fields.files, "files")?,
-            },
-            PushActionTag::BuildFirst => PushAction::BuildFirst {
-                build_name: required(fields.build_name, "build_name")?,
-                then_tests: then_tests()?,
-            },
-            PushActionTag::WaitForBuild => PushAction::WaitForBuild {
-                build: required(fields.build, "build")?,
-                then_tests: then_tests()?,
-            },
-        })
-    }
 }
 
 impl PushAction {

@@ -1,13 +1,12 @@
 //! The answer once a backfill's runs are in: the first bad push, "no failure
 //! reproduced", or "intermittent: n of m runs failed".
 
-use crate::model::tagged_fields::{required, MissingField};
 use crate::model::PushHistory;
 use crate::model::Revision;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case", try_from = "VerdictFields")]
+#[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Runs are still pending or running.
     Incomplete { in_progress: u32 },
@@ -19,53 +18,6 @@ pub enum Verdict {
     Intermittent { failed: u32, total: u32 },
     /// No run finished with a verdict (all cancelled, coalesced, …).
     NoData,
-}
-
-/// [`Verdict`] as read: every variant's fields side by side (see
-/// `model::tagged_fields`).
-#[derive(Deserialize)]
-struct VerdictFields {
-    verdict: VerdictTag,
-    in_progress: Option<u32>,
-    push_id: Option<u64>,
-    revision: Option<Revision>,
-    runs: Option<u32>,
-    failed: Option<u32>,
-    total: Option<u32>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum VerdictTag {
-    Incomplete,
-    FirstBadPush,
-    NoFailureReproduced,
-    Intermittent,
-    NoData,
-}
-
-impl TryFrom<VerdictFields> for Verdict {
-    type Error = MissingField;
-
-    fn try_from(fields: VerdictFields) -> Result<Self, MissingField> {
-        Ok(match fields.verdict {
-            VerdictTag::Incomplete => Verdict::Incomplete {
-                in_progress: required(fields.in_progress, "in_progress")?,
-            },
-            VerdictTag::FirstBadPush => Verdict::FirstBadPush {
-                push_id: required(fields.push_id, "push_id")?,
-                revision: required(fields.revision, "revision")?,
-            },
-            VerdictTag::NoFailureReproduced => Verdict::NoFailureReproduced {
-                runs: required(fields.runs, "runs")?,
-            },
-            VerdictTag::Intermittent => Verdict::Intermittent {
-                failed: required(fields.failed, "failed")?,
-                total: required(fields.total, "total")?,
-            },
-            VerdictTag::NoData => Verdict::NoData,
-        })
-    }
 }
 
 impl Verdict {

@@ -1,5 +1,6 @@
-//! The tagged enums read through flat field structs (`model::tagged_fields`)
-//! read back exactly what they write, in the same JSON shapes as before.
+//! The tagged enums (serde's internally and adjacently tagged derives) read
+//! back exactly what they write, in the JSON shapes stored ledgers and the
+//! add-on's messages use.
 
 use crate::model::{JobResult, JobState, UpstreamBuild};
 use crate::plan::test_support::{job, rev};
