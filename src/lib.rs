@@ -24,7 +24,6 @@ pub mod http;
 pub mod model;
 pub mod plan;
 pub mod sources;
-pub mod stable_sort;
 pub mod url_text;
 
 #[cfg(all(target_arch = "wasm32", feature = "addon-core"))]

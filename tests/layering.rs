@@ -177,7 +177,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 /// layer and those below it.
 fn layer(module: &str) -> usize {
     const LAYERS: [&[&str]; 8] = [
-        &["error", "url_text", "stable_sort"],
+        &["error", "url_text"],
         &["model"],
         &["http"],
         &["sources"],

@@ -6,7 +6,6 @@
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::Revision;
-use crate::stable_sort;
 use crate::url_text::parse_url;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -217,7 +216,7 @@ impl SelfServeApi {
                 "a trigger needs a full 40-hex revision, not `{revision}`"
             )));
         }
-        let mut properties: BTreeMap<&str, &str> = stable_sort::btree_map(
+        let mut properties: BTreeMap<&str, &str> = BTreeMap::from_iter(
             options
                 .properties
                 .iter()

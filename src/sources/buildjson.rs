@@ -10,7 +10,6 @@ use crate::error::{Error, Result};
 use crate::http::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::http::{BodyKind, HttpRequest, HttpResponse};
 use crate::sources::buildapi::{parse_buildapi_pending, QueuedRequest};
-use crate::stable_sort;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -247,7 +246,7 @@ impl From<RawBuild> for FinishedBuild {
             .flatten()
             .chain(raw.request_ids.into_iter().flatten())
             .collect();
-        stable_sort::sort(&mut request_ids);
+        request_ids.sort();
         request_ids.dedup();
         FinishedBuild {
             id: raw.id,

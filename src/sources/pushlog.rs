@@ -6,7 +6,6 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Changeset, Push, Revision};
-use crate::stable_sort;
 use crate::url_text::parse_url;
 use serde_json::{Map, Value};
 
@@ -238,8 +237,8 @@ pub fn parse_json_pushes(body: &[u8], repository: &str) -> Result<JsonPushes> {
         }
     }
     // Numeric order: sorting the keys as strings put 9999 after 10000 in mozci.
-    stable_sort::sort_by_key(&mut pushes, |p| p.id);
-    stable_sort::sort(&mut empty_push_ids);
+    pushes.sort_by_key(|p| p.id);
+    empty_push_ids.sort();
     Ok(JsonPushes {
         last_push_id,
         pushes,

@@ -4,7 +4,6 @@
 //! allthethings, and read/written in the same JSON shape.
 
 use crate::sources::allthethings::{AllTheThings, BuildType};
-use crate::stable_sort;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -110,9 +109,9 @@ pub fn build_trychooser_graph(things: &AllTheThings) -> TrychooserGraph {
 
     for build_type in [BuildType::Debug, BuildType::Opt, BuildType::Pgo] {
         for platform in graph.platforms_mut(build_type).values_mut() {
-            stable_sort::sort(&mut platform.tests);
+            platform.tests.sort();
             for tests in platform.builds.values_mut() {
-                stable_sort::sort(tests);
+                tests.sort();
             }
         }
     }

@@ -3,7 +3,6 @@
 //! run is scored against every outcome of the runs already in the batch.
 
 use super::likelihood::{JointPosterior, RatePoint};
-use crate::stable_sort;
 
 /// Outcome branches kept while building a batch; the least likely are
 /// dropped beyond this (their share of the score is negligible).
@@ -192,7 +191,7 @@ fn split(
             .into_iter()
             .map(|b| (b.weights.iter().sum::<f64>(), b))
             .collect();
-        stable_sort::sort_by(&mut with_mass, |a, b| b.0.total_cmp(&a.0));
+        with_mass.sort_by(|a, b| b.0.total_cmp(&a.0));
         with_mass.truncate(MAX_BRANCHES);
         children = with_mass.into_iter().map(|(_, b)| b).collect();
     }
@@ -238,7 +237,7 @@ pub fn choose_batch(posterior: &JointPosterior, grid: &[RatePoint], runs: usize)
             branches = split(branches, best, slot, grid);
         }
     }
-    stable_sort::sort(&mut batch);
+    batch.sort();
     batch
 }
 

@@ -6,7 +6,6 @@ use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
 use crate::model::{JobResult, JobState};
-use crate::stable_sort;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -206,7 +205,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
     value
         .and_then(Value::as_object)
         .map(|object| {
-            stable_sort::btree_map(
+            BTreeMap::from_iter(
                 object
                     .iter()
                     .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))),

@@ -7,7 +7,6 @@
 use super::fields::{expect_array, expect_object, parse_body, Record};
 use crate::error::{Error, Result};
 use crate::model::{Changeset, Push, Revision};
-use crate::stable_sort;
 
 const PUSH_LIST: &str = "Treeherder push list";
 const DECISION_TASKS: &str = "Treeherder push decision tasks";
@@ -54,7 +53,7 @@ impl PushList {
             .iter()
             .map(|p| p.to_model_push(repository))
             .collect();
-        stable_sort::sort_by_key(&mut pushes, |p| p.id);
+        pushes.sort_by_key(|p| p.id);
         pushes
     }
 }
@@ -172,7 +171,7 @@ pub fn parse_decision_tasks(body: &[u8]) -> Result<Vec<DecisionTask>> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    stable_sort::sort_by_key(&mut tasks, |t| t.push_id);
+    tasks.sort_by_key(|t| t.push_id);
     Ok(tasks)
 }
 
