@@ -2,7 +2,7 @@
 //! and background page. Values cross as plain JSON-shaped JS objects, turned
 //! into Rust values through the browser's `JSON` and serde_json (not
 //! serde-wasm-bindgen: a second deserializer for every type would double
-//! their code and break the wasm size budget); every decision stays in Rust
+//! their code, and the module's compile time with it); every decision stays in Rust
 //! (`engine::addon`).
 
 use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
