@@ -7,17 +7,20 @@ use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, Culpr
 use super::execute::{execute_plans, send_recorded, PushExecution};
 use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
-use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
+use super::watch::{
+    all_settled, choose_scope, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
+};
 use super::Session;
 use crate::ci::buildbot::BuildbotCi;
 use crate::ci::taskcluster::TaskclusterCi;
 use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, JobType, Refusal};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::model::{CiSystem, Job, Push, PushHistory};
+use crate::model::{CiSystem, Job, JobState, Push, PushHistory};
 use crate::plan::backfill::{backfill_plan, BackfillRequest};
 use crate::plan::backfill_button::is_try_repository;
 use crate::plan::default_times::{suggest_times, TimesSuggestion};
+use crate::plan::failure_scope::{judging_note, FailureScope};
 use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{push_plan, trigger_range_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
@@ -217,9 +220,14 @@ pub struct PlanRequest {
     /// `None`: chosen from the job's failure rate (`plan::default_times`).
     #[serde(default)]
     pub times: Option<u32>,
-    /// Find culprit: count only this test's failures (from the runs' logs).
+    /// Count only this test's failures (from the runs' logs), in a culprit
+    /// search and a backfill alike.
     #[serde(default)]
     pub test: Option<String>,
+    /// Backfill: count any failure of the job (by result alone) rather than
+    /// runs failing like the selected one.
+    #[serde(default)]
+    pub any_failure: bool,
 }
 
 /// Who must act when the CI system refused.
@@ -309,6 +317,9 @@ pub struct AddonPlan {
     /// Set when the times count was not chosen: the count the failure rate calls for.
     #[serde(default)]
     pub times_suggestion: Option<TimesSuggestion>,
+    /// Which failures count while the runs are watched.
+    #[serde(default)]
+    pub scope: FailureScope,
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -466,12 +477,19 @@ pub(crate) fn runs_text(history: Option<&PushHistory>) -> String {
     match history {
         Some(h) => {
             let c = h.counts();
-            format!(
-                "{} passed, {} failed, {} pending/running",
-                c.succeeded,
-                c.failed,
-                c.in_progress()
-            )
+            let mut text = format!("{} passed, {} failed", c.succeeded, c.failed);
+            // Only when the runs' logs were read: what they showed.
+            if c.failed_otherwise > 0 {
+                text.push_str(&format!(", {} failed otherwise", c.failed_otherwise));
+            }
+            if !h.readings.is_empty() && c.infra_failed > 0 {
+                text.push_str(&format!(
+                    ", {} infrastructure failure(s), re-run",
+                    c.infra_failed
+                ));
+            }
+            text.push_str(&format!(", {} pending/running", c.in_progress()));
+            text
         }
         None => String::new(),
     }
@@ -679,6 +697,23 @@ pub async fn plan(
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
     let mut notes = notes;
+    let mut scope = FailureScope::AnyFailure;
+    if request.mode != Mode::FindCulprit {
+        let selected_failed =
+            matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
+        let (chosen, problem) = choose_scope(
+            &session,
+            &repo,
+            None,
+            job.ids.job_id.filter(|_| selected_failed),
+            request.any_failure,
+            request.test.as_deref(),
+        )
+        .await;
+        notes.extend(problem);
+        notes.push(judging_note(&chosen, DEFAULT_RERUN_BUDGET));
+        scope = chosen;
+    }
     if let Some(s) = &suggestion {
         notes.insert(
             0,
@@ -733,6 +768,7 @@ pub async fn plan(
         needs_confirmation,
         rows,
         times_suggestion: suggestion,
+        scope,
     })
 }
 
@@ -990,6 +1026,8 @@ pub async fn execute(
                         wanted: plan.times,
                         stage: Stage::Running,
                         rerun_budget: 0,
+                        scope: plan.scope.clone(),
+                        readings: Vec::new(),
                     })
                     .collect()
             } else {
@@ -1047,7 +1085,12 @@ pub async fn execute(
                 |_| {},
             )
             .await?;
-            let items = watch_items(&executions, &plan.job_type.name, DEFAULT_RERUN_BUDGET);
+            let items = watch_items(
+                &executions,
+                &plan.job_type.name,
+                DEFAULT_RERUN_BUDGET,
+                &plan.scope,
+            );
             let pushes: Vec<Push> = plan
                 .histories
                 .iter()

@@ -258,4 +258,4 @@ pub struct Job {
 
 mod history;
 pub mod tagged_fields;
-pub use history::{JobCounts, PushHistory, UpstreamBuild};
+pub use history::{JobCounts, JobReading, PushHistory, RunReading, UpstreamBuild};

@@ -133,10 +133,13 @@ pub enum FailureKind {
     Leak,
     /// A test with an unexpected result.
     TestFailure,
-    /// The harness or the task ran out of time (no output, max run time).
+    /// The harness ran out of time (a test or the application gave no
+    /// output). The worker aborting a task at its max run time is
+    /// infrastructure.
     Timeout,
-    /// Not the code under test: the task was aborted, a download failed, the
-    /// worker was lost, or only an exit status was reported.
+    /// Not the code under test: the task was aborted (max run time), a
+    /// download failed, the worker was lost, or only an exit status was
+    /// reported.
     Infrastructure,
     /// An error line that none of the rules recognises.
     Unknown,

@@ -297,7 +297,7 @@ mod tests {
                 (11, Build),
                 (12, Build),
                 (13, Build),
-                (14, Timeout),
+                (14, Infrastructure),
                 (15, Infrastructure),
                 (16, Unknown),
             ]
