@@ -5,7 +5,7 @@
 use crate::CliError;
 use mozci::engine::failures::failures_of_job;
 use mozci::engine::Session;
-use mozci::http::{send_checked, HttpRequest, RetryPolicy};
+use mozci::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
 use mozci::sources::test_failures::{log_failures, ErrorLine, FailureKind, JobFailures};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -86,7 +86,8 @@ async fn read_log(session: &Session, log: &str) -> Result<Vec<u8>, CliError> {
     if log.starts_with("http://") || log.starts_with("https://") {
         let response = send_checked(
             session.ctx.http.as_ref(),
-            HttpRequest::get(log),
+            // A log's limits (a task log runs to hundreds of megabytes), not an API answer's.
+            HttpRequest::get(log).body_kind(BodyKind::Log),
             RetryPolicy::default(),
         )
         .await?;
