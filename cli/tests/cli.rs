@@ -85,6 +85,43 @@ async fn backfill_dry_run_then_trigger_then_nothing_twice() {
         .sum();
     assert!(planned >= 2, "{out}");
     assert_eq!(hook_triggers(&s).await, 0, "a dry run sends nothing");
+    // The plan says how runs are judged: like the selected one, with
+    // infrastructure failures re-run; --any-failure and --test change it.
+    let notes = doc["plan"]["notes"].to_string();
+    assert!(
+        notes.contains("a run counts as failed only when it fails like the selected job: test failure in browser/")
+            && notes.contains("are no evidence against a push and are re-run, at most 2 extra run(s) per push"),
+        "{notes}"
+    );
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[&base[..], &["--dry-run", "--any-failure"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("note: any failure of this job counts; runs ending in an exception or retry are no evidence"), "{out}");
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[
+            &base[..],
+            &["--dry-run", "--test", "browser_tabs_close_beforeunload.js"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "note: a run counts as failed only when browser_tabs_close_beforeunload.js fails"
+        ),
+        "{out}"
+    );
+    let (code, _, err) = mozci(
+        &s,
+        &state,
+        &[&base[..], &["--dry-run", "--any-failure", "--test", "x.js"]].concat(),
+    );
+    assert_eq!(code, 2, "--any-failure and --test conflict: {err}");
 
     // Without --times the failure rate on the failing pushes sets it, and
     // the plan's notes say why.
