@@ -7,9 +7,7 @@ use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, Culpr
 use super::execute::{execute_plans, send_recorded, PushExecution};
 use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
-use super::watch::{
-    all_settled, choose_scope, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
-};
+use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
 use super::Session;
 use crate::ci::buildbot::BuildbotCi;
 use crate::ci::taskcluster::TaskclusterCi;
@@ -27,6 +25,7 @@ use crate::plan::verdict::{backfill_verdict, Verdict};
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
 use crate::sources::taskcluster::credentials::parse_user_credentials;
 use crate::sources::taskcluster::RootUrl;
+use crate::sources::test_failures::JobFailures;
 use crate::sources::treeherder_page::{parse_job_view_url, SelectedJob};
 use crate::url_text::parse_url;
 use serde::{Deserialize, Serialize};
@@ -320,6 +319,45 @@ pub struct AddonPlan {
     /// Which failures count while the runs are watched.
     #[serde(default)]
     pub scope: FailureScope,
+    /// The selected job's failures, each with its kind and line, as the
+    /// panel shows them (empty when it did not fail or its logs could not
+    /// be read).
+    #[serde(default)]
+    pub failure_lines: Vec<FailureRow>,
+}
+
+/// One failure of the selected job, as the panel and the popup show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRow {
+    /// `test_failure`, `crash`, `infrastructure`, … (for styling).
+    pub kind: String,
+    /// `line N kind [test @ signature]: text`.
+    pub text: String,
+}
+
+/// At most this many failure rows in a plan; the rest are counted.
+const MAX_FAILURE_ROWS: usize = 12;
+
+/// The panel's rows for a job's failures: each line with its kind, then
+/// how many more there are.
+pub fn failure_rows(failures: &JobFailures) -> Vec<FailureRow> {
+    let lines = failures.shown_lines();
+    let mut rows: Vec<FailureRow> = lines
+        .iter()
+        .take(MAX_FAILURE_ROWS)
+        .map(|line| FailureRow {
+            kind: line.kind.map_or("unknown", |k| k.as_str()).to_string(),
+            text: line.describe(),
+        })
+        .collect();
+    let more = lines.len().saturating_sub(MAX_FAILURE_ROWS) as u64 + failures.failures_not_stored;
+    if more > 0 {
+        rows.push(FailureRow {
+            kind: "more".to_string(),
+            text: format!("… and {more} more"),
+        });
+    }
+    rows
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -697,23 +735,29 @@ pub async fn plan(
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
     let mut notes = notes;
-    let mut scope = FailureScope::AnyFailure;
-    if request.mode != Mode::FindCulprit {
-        let selected_failed =
-            matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
-        let (chosen, problem) = choose_scope(
-            &session,
-            &repo,
-            None,
-            job.ids.job_id.filter(|_| selected_failed),
-            request.any_failure,
-            request.test.as_deref(),
-        )
-        .await;
-        notes.extend(problem);
-        notes.push(judging_note(&chosen, DEFAULT_RERUN_BUDGET));
-        scope = chosen;
+    // The selected job's failures: shown in the panel, and (unless the
+    // user widened or narrowed it) the signature runs are judged by.
+    let selected_failed =
+        matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
+    let mut selected_failures = None;
+    if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
+        match failures_of_job(&session.ctx, &repo, job_id).await {
+            Ok(report) => selected_failures = Some(report.failures),
+            Err(e) => notes.push(format!("the selected job's logs could not be read: {e}")),
+        }
     }
+    let scope = FailureScope::choose(
+        request.any_failure,
+        request.test.as_deref(),
+        selected_failures.as_ref(),
+    );
+    if request.mode != Mode::FindCulprit {
+        notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
+    }
+    let failure_lines = selected_failures
+        .as_ref()
+        .map(failure_rows)
+        .unwrap_or_default();
     if let Some(s) = &suggestion {
         notes.insert(
             0,
@@ -769,6 +813,7 @@ pub async fn plan(
         rows,
         times_suggestion: suggestion,
         scope,
+        failure_lines,
     })
 }
 
