@@ -41,24 +41,23 @@ const SELECTED_INDEX: u64 = 20;
 /// the ones that fail by infrastructure in the second world.
 const TIMES: u32 = 3;
 
-/// The demo scenario with a permanent regression of TEST on autoland and,
-/// when `infrastructure`, the second and third run of BC1 on every autoland
-/// push failed by infrastructure; the path of the written file.
-fn scenario_file(infrastructure: bool) -> std::path::PathBuf {
+/// The demo scenario with a permanent regression of TEST on autoland and
+/// the runs of BC1 at these places on every autoland push (0 = the first)
+/// failed by the task's max run time and by a download; the path of the
+/// written file.
+fn scenario_file(max_run_time: &[usize], download: &[usize]) -> std::path::PathBuf {
     let mut demo: Value =
         serde_json::from_str(include_str!("../sandbox/scenarios/demo.json")).expect("demo");
     demo["regressions"] = json!([{
         "repo": "autoland", "push_index": REGRESSION_INDEX, "test_type": "mochitest-browser-chrome-1",
         "platform": "linux64", "test": TEST, "q": 1.0, "message": "Test timed out - expected PASS"
     }]);
-    if infrastructure {
-        demo["job_failures"] = json!([
-            {"label": BC1, "repo": "autoland", "kind": "max_run_time", "runs": [1]},
-            {"label": BC1, "repo": "autoland", "kind": "download", "runs": [2]},
-        ]);
-    }
+    demo["job_failures"] = json!([
+        {"label": BC1, "repo": "autoland", "kind": "max_run_time", "runs": max_run_time},
+        {"label": BC1, "repo": "autoland", "kind": "download", "runs": download},
+    ]);
     let path = std::env::temp_dir().join(format!(
-        "mozci-failure-signature-{}-{infrastructure}.json",
+        "mozci-failure-signature-{}-{max_run_time:?}-{download:?}.json",
         std::process::id()
     ));
     std::fs::write(&path, demo.to_string()).expect("scenario written");
@@ -71,8 +70,8 @@ struct World {
     http: Rc<NativeClient>,
 }
 
-async fn world(infrastructure: bool) -> World {
-    let scenario = scenario_file(infrastructure);
+async fn world(max_run_time: &[usize], download: &[usize]) -> World {
+    let scenario = scenario_file(max_run_time, download);
     let scenario = scenario.to_str().expect("utf-8 path");
     let sandbox = Sandbox::start(&["--scenario", scenario, "--speed", "0"])
         .await
@@ -242,7 +241,7 @@ async fn backfill_and_watch(w: &World) -> Outcome {
 
 #[tokio::test(flavor = "current_thread")]
 async fn infrastructure_failures_are_rerun_and_change_no_answer() {
-    let clean = world(false).await;
+    let clean = world(&[], &[]).await;
     let without = backfill_and_watch(&clean).await;
     let (regression_push, regression_rev) = clean.push_at(REGRESSION_INDEX).await;
     assert_eq!(
@@ -272,7 +271,9 @@ async fn infrastructure_failures_are_rerun_and_change_no_answer() {
     assert!(clean.infrastructure_failures().await.is_empty());
     drop(clean);
 
-    let flaky_infra = world(true).await;
+    // The second and third run on every push fail by infrastructure: the
+    // two runs the backfill adds.
+    let flaky_infra = world(&[1], &[2]).await;
     let with = backfill_and_watch(&flaky_infra).await;
     assert_eq!(with.verdict, without.verdict, "the same answer");
     assert_eq!(with.scope, without.scope, "the same signature chased");
@@ -336,4 +337,84 @@ async fn infrastructure_failures_are_rerun_and_change_no_answer() {
     assert_eq!(triggers.len(), with.planned_triggers + rerun_events);
     assert_eq!(with.planned_triggers, without.planned_triggers);
     assert!(triggers.iter().all(|r| r["status"] == 200), "{triggers:#?}");
+}
+
+/// Runs a culprit search about any failure of BC1 from the selected push
+/// until it answers; returns the culprit's push id and the answer.
+async fn find_culprit(w: &World) -> (Option<u64>, mozci::plan::culprit::Answer) {
+    use mozci::engine::culprit::{culprit_step_for_test, TestVerdicts};
+    use mozci::plan::culprit::CulpritConfig;
+    let (_, rev) = w.push_at(SELECTED_INDEX).await;
+    let job_type = JobType::from_name(BC1);
+    let range = w
+        .session
+        .culprit_range("autoland", &job_type, &rev, 6, 2)
+        .await
+        .expect("range");
+    let config = CulpritConfig::new(range.n());
+    let mut verdicts = TestVerdicts::any_failure();
+    let mut ledger = Ledger::default();
+    for _ in 0..40 {
+        let progress = culprit_step_for_test(
+            &w.session,
+            &range,
+            &config,
+            &mut ledger,
+            0,
+            true,
+            &mut verdicts,
+        )
+        .await
+        .expect("culprit step");
+        assert!(
+            progress.unread_logs.is_empty(),
+            "{:?}",
+            progress.unread_logs
+        );
+        if progress.is_done() {
+            return (progress.culprit.map(|p| p.id), progress.answer);
+        }
+        w.admin("/__sandbox/advance", Some(json!({ "seconds": 1800 })))
+            .await;
+    }
+    panic!("the culprit search did not answer");
+}
+
+/// The runs the answer counted: none failed before the culprit, all from
+/// it on (the regression fails every run; a run failed by the
+/// infrastructure is not counted at all).
+fn assert_clean_boundary(answer: &mozci::plan::culprit::Answer) {
+    let mozci::plan::culprit::Hypothesis::Culprit(culprit) = answer.hypothesis else {
+        panic!("a culprit: {answer:?}")
+    };
+    for push in &answer.pushes {
+        if push.push < i64::from(culprit) {
+            assert_eq!(push.failures, 0, "before the culprit: {push:?}");
+        } else {
+            assert_eq!(push.failures, push.runs, "from the culprit on: {push:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_culprit_search_over_infrastructure_failures_names_the_same_push() {
+    let clean = world(&[], &[]).await;
+    let (regression_push, _) = clean.push_at(REGRESSION_INDEX).await;
+    let (culprit, answer) = find_culprit(&clean).await;
+    assert_eq!(culprit, Some(regression_push));
+    assert_clean_boundary(&answer);
+    drop(clean);
+
+    // Most of the search's runs fail by infrastructure, on every push:
+    // counted by their result, the pushes before the regression would show
+    // failures; read from their logs, they are no evidence.
+    let flaky_infra = world(&[1, 2, 3], &[4]).await;
+    let (culprit, answer) = find_culprit(&flaky_infra).await;
+    assert_eq!(culprit, Some(regression_push));
+    assert_clean_boundary(&answer);
+    let failed_by_infrastructure = flaky_infra.infrastructure_failures().await;
+    assert!(
+        failed_by_infrastructure.values().sum::<u32>() >= 4,
+        "the search's runs met infrastructure failures: {failed_by_infrastructure:?}"
+    );
 }
