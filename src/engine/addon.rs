@@ -5,7 +5,7 @@
 
 use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
 use super::execute::{execute_plans, send_recorded, PushExecution};
-use super::failures::{failures_of_job, JobFailureReport};
+use super::failures::{failures_of_job, FailureRow, JobFailureReport};
 use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
 use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
 use super::Session;
@@ -25,7 +25,6 @@ use crate::plan::verdict::{backfill_verdict, Verdict};
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
 use crate::sources::taskcluster::credentials::parse_user_credentials;
 use crate::sources::taskcluster::RootUrl;
-use crate::sources::test_failures::JobFailures;
 use crate::sources::treeherder_page::{parse_job_view_url, SelectedJob};
 use crate::url_text::parse_url;
 use serde::{Deserialize, Serialize};
@@ -324,40 +323,6 @@ pub struct AddonPlan {
     /// be read).
     #[serde(default)]
     pub failure_lines: Vec<FailureRow>,
-}
-
-/// One failure of the selected job, as the panel and the popup show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureRow {
-    /// `test_failure`, `crash`, `infrastructure`, … (for styling).
-    pub kind: String,
-    /// `line N kind [test @ signature]: text`.
-    pub text: String,
-}
-
-/// At most this many failure rows in a plan; the rest are counted.
-const MAX_FAILURE_ROWS: usize = 12;
-
-/// The panel's rows for a job's failures: each line with its kind, then
-/// how many more there are.
-pub fn failure_rows(failures: &JobFailures) -> Vec<FailureRow> {
-    let lines = failures.shown_lines();
-    let mut rows: Vec<FailureRow> = lines
-        .iter()
-        .take(MAX_FAILURE_ROWS)
-        .map(|line| FailureRow {
-            kind: line.kind.map_or("unknown", |k| k.as_str()).to_string(),
-            text: line.describe(),
-        })
-        .collect();
-    let more = lines.len().saturating_sub(MAX_FAILURE_ROWS) as u64 + failures.failures_not_stored;
-    if more > 0 {
-        rows.push(FailureRow {
-            kind: "more".to_string(),
-            text: format!("… and {more} more"),
-        });
-    }
-    rows
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -740,9 +705,13 @@ pub async fn plan(
     let selected_failed =
         matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
     let mut selected_failures = None;
+    let mut failure_lines = Vec::new();
     if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
         match failures_of_job(&session.ctx, &repo, job_id).await {
-            Ok(report) => selected_failures = Some(report.failures),
+            Ok(report) => {
+                failure_lines = report.rows;
+                selected_failures = Some(report.failures);
+            }
             Err(e) => notes.push(format!("the selected job's logs could not be read: {e}")),
         }
     }
@@ -754,10 +723,6 @@ pub async fn plan(
     if request.mode != Mode::FindCulprit {
         notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
     }
-    let failure_lines = selected_failures
-        .as_ref()
-        .map(failure_rows)
-        .unwrap_or_default();
     if let Some(s) = &suggestion {
         notes.insert(
             0,
