@@ -17,7 +17,7 @@ use mozci::engine::watch::{
 };
 use mozci::engine::Session;
 use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
-use mozci::model::{PushHistory, Revision, RunReading};
+use mozci::model::{JobResult, JobState, PushHistory, Revision, RunReading};
 use mozci::plan::backfill::BackfillRequest;
 use mozci::plan::failure_scope::FailureScope;
 use mozci::plan::monitor::{Reaction, RerunReason};
@@ -337,6 +337,33 @@ async fn infrastructure_failures_are_rerun_and_change_no_answer() {
     assert_eq!(triggers.len(), with.planned_triggers + rerun_events);
     assert_eq!(with.planned_triggers, without.planned_triggers);
     assert!(triggers.iter().all(|r| r["status"] == 200), "{triggers:#?}");
+
+    // `mozci rate`'s count of the same runs leaves the infrastructure
+    // failures out too, about any failure of the job.
+    let pushes: Vec<_> = with.histories.iter().map(|h| h.push.clone()).collect();
+    let (per_push, unread) = flaky_infra
+        .session
+        .job_runs("autoland", &JobType::from_name(BC1), &pushes, None)
+        .await
+        .expect("runs");
+    assert!(unread.is_empty(), "{unread:?}");
+    for (counted, history) in per_push.iter().zip(&with.histories) {
+        let by_result = history
+            .jobs
+            .iter()
+            .filter(|j| {
+                matches!(
+                    j.state,
+                    JobState::Completed(JobResult::Success | JobResult::TestFailed)
+                )
+            })
+            .count() as u32;
+        let infra = failed_by_infrastructure
+            .get(&history.push.id)
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(counted.runs, by_result - infra, "{counted:?}");
+    }
 }
 
 /// Runs a culprit search about any failure of BC1 from the selected push
