@@ -237,6 +237,17 @@
     for (const note of plan.notes) {
       node.appendChild(element("p", "mozci-note", note));
     }
+    // The selected job's failures, each with its kind and line (texts from the core).
+    const failureLines = plan.failure_lines || [];
+    if (failureLines.length) {
+      const list = element("ul", "mozci-failures");
+      for (const row of failureLines) {
+        const item = element("li", "mozci-failure", row.text);
+        item.dataset.kind = row.kind;
+        list.appendChild(item);
+      }
+      node.appendChild(list);
+    }
     node.appendChild(
       table(
         ["push", "to do", "runs now"],

@@ -67,7 +67,7 @@ async function showFailures(pageUrl, chosenTest) {
     $("failures-summary").textContent = answer.failure.message;
     return;
   }
-  const { failures, failed_tests: names, unavailable } = answer.value;
+  const { failures, failed_tests: names, unavailable, rows = [] } = answer.value;
   const shown = failures.failures.slice(0, 20);
   // The kinds the core found (`crash`, `infrastructure`, …), main one first.
   const kinds = (failures.kinds || []).map((k) => k.replace("_", " ")).join(", ");
@@ -77,11 +77,13 @@ async function showFailures(pageUrl, chosenTest) {
       ? `No failing test found (${errorLines.length} error line(s) in the log${kinds ? `: ${kinds}` : ""}).`
       : `${names.length} failing test(s), from ${failures.source}${kinds ? ` — ${kinds}` : ""}${unavailable.length ? ` (${unavailable.length} source(s) unavailable)` : ""}:`;
   if (names.length === 0) {
-    // Build, infrastructure, sanitizer… failures name no test: show their lines.
-    for (const line of errorLines.slice(0, 10)) {
+    // Build, infrastructure, sanitizer… failures name no test: show their
+    // lines, each with its kind (texts from the core).
+    for (const row of rows) {
       const li = document.createElement("li");
       li.className = "error-line";
-      li.textContent = `line ${line.line_number} [${line.kind || "unknown"}]: ${line.line}`;
+      li.dataset.kind = row.kind;
+      li.textContent = row.text;
       list.appendChild(li);
     }
   }

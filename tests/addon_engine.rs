@@ -14,6 +14,7 @@ use mozci::engine::addon::{
 };
 use mozci::engine::ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use mozci::http::{HttpClient, NativeClient};
+use mozci::plan::failure_scope::FailureScope;
 use mozci_harness::{newest_failed_push, Sandbox};
 use serde_json::{json, Value};
 use std::rc::Rc;
@@ -128,6 +129,7 @@ async fn ci_backfill_sends_one_backfill_action_with_depth_and_times() -> Result<
         depth: 3,
         times: Some(2),
         test: None,
+        any_failure: false,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     // The endpoints are the enabled sandbox's.
@@ -174,6 +176,7 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
         depth: 2,
         times: Some(1),
         test: None,
+        any_failure: false,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert_eq!(planned.jobs_started_now, 2);
@@ -244,6 +247,7 @@ async fn trigger_here_then_the_ledger_keeps_a_second_plan_from_asking_again() ->
         depth: 1,
         times: Some(3),
         test: None,
+        any_failure: false,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert_eq!(
@@ -281,6 +285,7 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
         depth: 5,
         times: Some(3),
         test: None,
+        any_failure: false,
     };
     // Two plans of the same backfill, kept side by side (two tabs).
     let stale = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -333,6 +338,7 @@ async fn kept_plans_expire_and_yield_to_overlapping_runs() -> Result<()> {
         depth: 5,
         times: Some(3),
         test: None,
+        any_failure: false,
     };
     let kept = plan(
         http.clone(),
@@ -392,6 +398,7 @@ async fn execution_without_treeherder_login_sends_nothing() -> Result<()> {
         depth: 20,
         times: Some(3),
         test: None,
+        any_failure: false,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let mut ledger = Ledger::default();
@@ -453,6 +460,7 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
         depth: 12,
         times: Some(3),
         test: None,
+        any_failure: false,
     };
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert!(planned.key.ends_with("/culprit"), "{}", planned.key);
@@ -611,8 +619,33 @@ async fn without_a_times_choice_the_failure_rate_sets_the_count_and_asks_first()
         depth: 20,
         times: None,
         test: None,
+        any_failure: false,
     };
     let planned = plan(client()?, &enabled(&sandbox), &request, &Ledger::default()).await?;
+    // Runs count as failed only when they fail like the selected one.
+    match &planned.scope {
+        FailureScope::Signature { signature } => assert_eq!(
+            signature.tests,
+            ["browser/base/content/test/general/browser_tabs_close_beforeunload.js"]
+        ),
+        other => panic!("the selected job's signature, not {other:?}"),
+    }
+    assert!(
+        planned
+            .notes
+            .iter()
+            .any(|n| n.contains("fails like the selected job")
+                && n.contains("infrastructure trouble")
+                && n.contains("re-run")),
+        "{:?}",
+        planned.notes
+    );
+    let widened = PlanRequest {
+        any_failure: true,
+        ..request.clone()
+    };
+    let any = plan(client()?, &enabled(&sandbox), &widened, &Ledger::default()).await?;
+    assert_eq!(any.scope, FailureScope::AnyFailure);
     let suggestion = planned
         .times_suggestion
         .as_ref()

@@ -681,6 +681,23 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
             note.as_str().is_some_and(|n| n.starts_with("times 2 chosen from the failure rate: the job failed 4 of 4")),
             "the reason for the count: {note}"
         );
+        // The selected job's failures, each with its kind and line, and how
+        // runs are judged (both written by the core).
+        let failures = browser
+            .js("return [...document.querySelectorAll('#mozci-panel li.mozci-failure')].map(l => [l.dataset.kind, l.textContent]);")
+            .await?;
+        let failures: Vec<(String, String)> = serde_json::from_value(failures)?;
+        ensure!(
+            failures.iter().any(|(kind, text)| kind == "test_failure"
+                && text.starts_with("line ")
+                && text.contains("test_failure [browser/base/content/test/general/browser_tabs_close_beforeunload.js]")),
+            "the failure lines: {failures:?}"
+        );
+        let panel = browser.js("return document.getElementById('mozci-panel').textContent;").await?;
+        ensure!(
+            panel.as_str().is_some_and(|t| t.contains("fails like the selected job") && t.contains("are re-run")),
+            "the judging note: {panel}"
+        );
 
         // Times 3 chosen in the options: 8 jobs, two more runs per push.
         through_options(browser, async |b| {

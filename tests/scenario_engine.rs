@@ -518,7 +518,7 @@ async fn watching_follows_triggered_runs_until_every_push_has_its_runs() {
     )
     .await
     .expect("executes");
-    let mut items = watch_items(&executions, CRASHTEST, 2);
+    let mut items = watch_items(&executions, CRASHTEST, 2, &Default::default());
     // Let the simulated hours pass: builds finish, waiting tests start, tests finish.
     let mut last_events = Vec::new();
     for _ in 0..12 {

@@ -127,7 +127,13 @@ pub async fn run(
     }
     let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
     let mut rounds: Vec<serde_json::Value> = Vec::new();
-    let mut verdicts = args.test.as_deref().map(TestVerdicts::new);
+    // Even about any failure of the job, the failed runs' logs are read: a
+    // run failed only by the infrastructure is no evidence.
+    let mut verdicts = Some(
+        args.test
+            .as_deref()
+            .map_or_else(TestVerdicts::any_failure, TestVerdicts::new),
+    );
     loop {
         let (now, send) = (clock::now_ms(), !args.dry_run);
         // Each step plans and sends under the writer lock, with the ledger

@@ -5,8 +5,8 @@
 use crate::CliError;
 use mozci::engine::failures::failures_of_job;
 use mozci::engine::Session;
-use mozci::http::{send_checked, HttpRequest, RetryPolicy};
-use mozci::sources::test_failures::{log_failures, ErrorLine, FailureKind, JobFailures};
+use mozci::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
+use mozci::sources::test_failures::{log_failures, JobFailures};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct FailuresArgs {
@@ -37,7 +37,7 @@ pub async fn run(
                 "kind": failures.kind,
                 "kinds": failures.kinds,
                 "failed_tests": failures.failed_tests(),
-                "lines": error_lines(&failures),
+                "lines": failures.shown_lines(),
                 "failures": failures,
             });
             println!("{doc}");
@@ -60,7 +60,7 @@ pub async fn run(
     if json_output {
         let mut doc =
             serde_json::to_value(&report).map_err(|e| CliError::failure(e.to_string()))?;
-        doc["lines"] = serde_json::to_value(error_lines(&report.failures))
+        doc["lines"] = serde_json::to_value(report.failures.shown_lines())
             .map_err(|e| CliError::failure(e.to_string()))?;
         println!("{doc}");
         return Ok(());
@@ -86,7 +86,8 @@ async fn read_log(session: &Session, log: &str) -> Result<Vec<u8>, CliError> {
     if log.starts_with("http://") || log.starts_with("https://") {
         let response = send_checked(
             session.ctx.http.as_ref(),
-            HttpRequest::get(log),
+            // A log's limits (a task log runs to hundreds of megabytes), not an API answer's.
+            HttpRequest::get(log).body_kind(BodyKind::Log),
             RetryPolicy::default(),
         )
         .await?;
@@ -107,48 +108,9 @@ fn kind_summary(failures: &JobFailures) -> String {
     }
 }
 
-/// Every failure with its line, kind and test: the error lines of a text
-/// source; for a structured source, each unexpected result and crash.
-fn error_lines(failures: &JobFailures) -> Vec<ErrorLine> {
-    if !failures.error_lines.is_empty() {
-        return failures.error_lines.clone();
-    }
-    let results = failures.unexpected().map(|f| ErrorLine {
-        line_number: f.line_number.unwrap_or_default(),
-        line: match &f.subtest {
-            Some(subtest) => format!("TEST-UNEXPECTED-{} | {} | {subtest}", f.status, f.test),
-            None => format!("TEST-UNEXPECTED-{} | {}", f.status, f.test),
-        },
-        kind: Some(f.kind()),
-        test: Some(f.test.clone()),
-        subtest: f.subtest.clone(),
-        signature: None,
-    });
-    let crashes = failures.crashes.iter().map(|c| ErrorLine {
-        line_number: c.line_number.unwrap_or_default(),
-        line: format!(
-            "PROCESS-CRASH | {} | application crashed [@ {}]",
-            c.test.as_deref().unwrap_or(""),
-            c.signature.as_deref().unwrap_or("")
-        ),
-        kind: Some(FailureKind::Crash),
-        test: c.test.clone(),
-        subtest: None,
-        signature: c.signature.clone(),
-    });
-    results.chain(crashes).collect()
-}
-
 fn print_failures(failures: &JobFailures) {
-    for line in error_lines(failures) {
-        let kind = line.kind.map_or("unknown", FailureKind::as_str);
-        let about = match (&line.test, &line.signature) {
-            (Some(test), Some(signature)) => format!(" [{test} @ {signature}]"),
-            (Some(test), None) => format!(" [{test}]"),
-            (None, Some(signature)) => format!(" [@ {signature}]"),
-            (None, None) => String::new(),
-        };
-        println!("  line {} {kind}{about}: {}", line.line_number, line.line);
+    for line in failures.shown_lines() {
+        println!("  {}", line.describe());
     }
     if let Some(timeout) = &failures.task_timeout {
         println!("  task timeout: {timeout}");

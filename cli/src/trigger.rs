@@ -9,13 +9,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozci::ci::clock;
 use mozci::engine::execute::{execute_plans, PushExecution};
 use mozci::engine::ledger::{Ledger, TriggerRecord};
-use mozci::engine::watch::{all_settled, watch_items, watch_step, DEFAULT_RERUN_BUDGET};
+use mozci::engine::watch::{
+    all_settled, choose_scope, watch_items, watch_step, DEFAULT_RERUN_BUDGET,
+};
 use mozci::engine::Session;
 use mozci::model::JobType;
 use mozci::model::{Push, PushHistory, Revision};
 use mozci::plan::backfill::{backfill_plan, BackfillRequest};
 use mozci::plan::choices::MAX_TIMES;
 use mozci::plan::default_times::suggest_times;
+use mozci::plan::failure_scope::{judging_note, FailureScope};
 use mozci::plan::trigger::PushPlan;
 use mozci::plan::verdict::backfill_verdict;
 use serde_json::json;
@@ -87,6 +90,14 @@ pub struct TriggerArgs {
     /// Extra runs per push allowed for coalesced or infrastructure-failed jobs while watching.
     #[arg(long, default_value_t = DEFAULT_RERUN_BUDGET)]
     pub rerun_budget: u32,
+    /// Count any failure of the job (by result alone), not only runs failing
+    /// like the one on --rev (its failing tests, crash signature or kind).
+    #[arg(long, conflicts_with = "test")]
+    pub any_failure: bool,
+    /// Count a run as failed only when this test failed (its path, or the
+    /// end of its path).
+    #[arg(long)]
+    pub test: Option<String>,
 }
 
 struct Planned {
@@ -98,6 +109,8 @@ struct Planned {
     summary: String,
     notes: Vec<String>,
     plan_json: serde_json::Value,
+    /// Which failures count while watching.
+    scope: FailureScope,
 }
 
 async fn plan(
@@ -134,8 +147,23 @@ async fn plan(
                 ),
             );
         }
+        let (scope, scope_problem) = choose_scope(
+            session,
+            &args.repo,
+            analysis.histories.first(),
+            None,
+            args.any_failure,
+            args.test.as_deref(),
+        )
+        .await;
+        analysis.plan.notes.extend(scope_problem);
+        analysis
+            .plan
+            .notes
+            .push(judging_note(&scope, args.rerun_budget));
         let plan = &analysis.plan;
         return Ok(Planned {
+            scope,
             repo: args.repo.clone(),
             plans: plan.pushes.clone(),
             histories: analysis.histories.clone(),
@@ -179,14 +207,31 @@ async fn plan(
         .iter()
         .map(|p| p.action.jobs_started_now())
         .sum();
+    let selected = analysis.histories.iter().find(|h| {
+        h.push.revision.0.starts_with(&args.rev) || args.rev.starts_with(&h.push.revision.0)
+    });
+    let (scope, scope_problem) = choose_scope(
+        session,
+        &repo,
+        selected,
+        None,
+        args.any_failure,
+        args.test.as_deref(),
+    )
+    .await;
+    let notes: Vec<String> = scope_problem
+        .into_iter()
+        .chain([judging_note(&scope, args.rerun_budget)])
+        .collect();
     Ok(Planned {
+        scope,
         repo,
         summary: format!(
             "{started} job(s) to start on {} push(es)",
             analysis.plans.len()
         ),
         needs_confirmation: started > args.confirm_above,
-        notes: Vec::new(),
+        notes,
         plan_json: serde_json::to_value(&analysis.plans)
             .map_err(|e| CliError::failure(e.to_string()))?,
         plans: analysis.plans,
@@ -333,7 +378,12 @@ pub async fn run(
     let mut watch_log = Vec::new();
     if args.watch {
         let pushes: Vec<Push> = planned.histories.iter().map(|h| h.push.clone()).collect();
-        let mut items = watch_items(&executions, &job_type.name, args.rerun_budget);
+        let mut items = watch_items(
+            &executions,
+            &job_type.name,
+            args.rerun_budget,
+            &planned.scope,
+        );
         let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes * 60);
         let spinner = if json_output {
             ProgressBar::hidden()
@@ -372,9 +422,9 @@ pub async fn run(
             waiter.observe(&histories, std::mem::take(&mut triggered).iter());
             for event in &events {
                 let line = format!(
-                    "push {}: {:?}{}",
+                    "push {}: {}{}",
                     event.push_id,
-                    event.reaction,
+                    event.reaction.describe(),
                     event
                         .record
                         .as_ref()

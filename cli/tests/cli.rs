@@ -85,6 +85,43 @@ async fn backfill_dry_run_then_trigger_then_nothing_twice() {
         .sum();
     assert!(planned >= 2, "{out}");
     assert_eq!(hook_triggers(&s).await, 0, "a dry run sends nothing");
+    // The plan says how runs are judged: like the selected one, with
+    // infrastructure failures re-run; --any-failure and --test change it.
+    let notes = doc["plan"]["notes"].to_string();
+    assert!(
+        notes.contains("a run counts as failed only when it fails like the selected job: test failure in browser/")
+            && notes.contains("are no evidence against a push and are re-run, at most 2 extra run(s) per push"),
+        "{notes}"
+    );
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[&base[..], &["--dry-run", "--any-failure"]].concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("note: any failure of this job counts; runs ending in an exception or retry are no evidence"), "{out}");
+    let (code, out, err) = mozci(
+        &s,
+        &state,
+        &[
+            &base[..],
+            &["--dry-run", "--test", "browser_tabs_close_beforeunload.js"],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "note: a run counts as failed only when browser_tabs_close_beforeunload.js fails"
+        ),
+        "{out}"
+    );
+    let (code, _, err) = mozci(
+        &s,
+        &state,
+        &[&base[..], &["--dry-run", "--any-failure", "--test", "x.js"]].concat(),
+    );
+    assert_eq!(code, 2, "--any-failure and --test conflict: {err}");
 
     // Without --times the failure rate on the failing pushes sets it, and
     // the plan's notes say why.
@@ -464,4 +501,164 @@ fn failures_of_a_log_at_hand_plain_or_gzip_text_or_structured() {
     assert!(err.contains("cannot read the log"), "{err}");
     let (code, _, _) = mozci_offline(&state, &["failures"]);
     assert_eq!(code, 2);
+}
+
+/// Serves `routes` (path, extra headers, body) on a loopback port until the
+/// test process ends; 404 for anything else. Returns the base URL.
+fn serve_logs(routes: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // The rest of the head, up to the blank line.
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = request_line.split_whitespace().nth(1).unwrap_or("");
+            let mut stream = &stream;
+            let answer = match routes.iter().find(|(p, _, _)| *p == path) {
+                Some((_, headers, body)) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
+                        body.len()
+                    );
+                    stream
+                        .write_all(head.as_bytes())
+                        .and_then(|()| stream.write_all(body))
+                }
+                None => stream.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                ),
+            };
+            drop(answer);
+        }
+    });
+    base
+}
+
+#[test]
+fn failures_of_a_log_url_plain_gzip_file_or_gzip_encoded() {
+    use std::io::Write;
+    let state = common::StateDir::new("cli-failures-url");
+    std::fs::create_dir_all(&*state).expect("state dir");
+    // A task aborted at max run time after a leak: every line Treeherder
+    // keeps, and what kind each is.
+    let log = concat!(
+        "[taskcluster 2025-01-01 00:00:00.000Z] Task ID: abc\r\n",
+        "[task 2025-01-01T00:00:01.000Z] 00:00:01     INFO - TEST-START | dom/a.html\r\n",
+        "[task 2025-01-01T00:00:02.000Z] 00:00:02     INFO - TEST-UNEXPECTED-FAIL | dom/a.html | x is 1 - got 2\r\n",
+        "[task 2025-01-01T00:00:03.000Z] 00:00:03     INFO - TEST-UNEXPECTED-FAIL | leakcheck | default process: 2048 bytes leaked (nsThread)\r\n",
+        "[taskcluster:error] Task aborted - max run time exceeded\r\n",
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(log.as_bytes()).expect("gzip");
+    let gzipped = gz.finish().expect("gzip");
+    let base = serve_logs(vec![
+        (
+            "/plain/live_backing.log",
+            "Content-Type: text/plain\r\n",
+            log.as_bytes().to_vec(),
+        ),
+        (
+            "/file/live_backing.log.gz",
+            "Content-Type: application/gzip\r\n",
+            gzipped.clone(),
+        ),
+        (
+            "/encoded/live_backing.log",
+            "Content-Type: text/plain\r\nContent-Encoding: gzip\r\n",
+            gzipped,
+        ),
+    ]);
+    let expected = vec![
+        (
+            2,
+            "test_failure".to_string(),
+            Some("dom/a.html".to_string()),
+        ),
+        (3, "leak".to_string(), Some("leakcheck".to_string())),
+        (4, "infrastructure".to_string(), None),
+    ];
+    for path in [
+        "/plain/live_backing.log",
+        "/file/live_backing.log.gz",
+        "/encoded/live_backing.log",
+    ] {
+        let url = format!("{base}{path}");
+        let (code, out, err) = mozci_offline(&state, &["--json", "failures", "--log", &url]);
+        assert_eq!(code, 0, "{url}: {err}");
+        let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+        assert_eq!(printed_lines(&doc), expected, "{url}: {doc}");
+        assert_eq!(doc["kind"], "leak", "{doc}");
+        assert_eq!(
+            doc["kinds"],
+            serde_json::json!(["leak", "test_failure", "infrastructure"]),
+            "{doc}"
+        );
+    }
+    // A URL that answers 404 is an error that names it, not an empty answer.
+    let missing = format!("{base}/nothing.log");
+    let (code, _, err) = mozci_offline(&state, &["failures", "--log", &missing]);
+    assert_ne!(code, 0);
+    assert!(err.contains("404"), "{err}");
+}
+
+/// The sandbox serves a crashed run's task log as Taskcluster does; the
+/// CLI reads it by URL with no job id.
+#[tokio::test(flavor = "current_thread")]
+async fn failures_of_a_task_log_the_sandbox_serves() {
+    let mut demo: Value =
+        serde_json::from_str(include_str!("../../sandbox/scenarios/demo.json")).expect("demo");
+    demo["job_failures"] = serde_json::json!([
+        {"label": BC1, "repo": "autoland", "kind": "crash", "runs": [0], "signature": "mozilla::dom::Foo::Bar()"}
+    ]);
+    let state = common::StateDir::new("cli-failures-sandbox-log");
+    std::fs::create_dir_all(&*state).expect("state dir");
+    let scenario = state.join("crash.json");
+    std::fs::write(&scenario, demo.to_string()).expect("scenario");
+    let s = Sandbox::start(&[
+        "--scenario",
+        scenario.to_str().unwrap_or(""),
+        "--speed",
+        "0",
+    ])
+    .await
+    .expect("sandbox");
+    let jobs = get(&format!(
+        "{}/__sandbox/jobs?repo=autoland&label={}",
+        s.origins.treeherder,
+        BC1.replace('/', "%2F")
+    ))
+    .await;
+    let crashed = jobs
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["forced_failure"].is_u64() && j["state"] == "completed")
+        .expect("a crashed run");
+    let url = format!(
+        "{}/api/queue/v1/task/{}/runs/{}/artifacts/public/logs/live_backing.log",
+        s.origins.taskcluster,
+        crashed["taskcluster"]["task_id"].as_str().expect("task id"),
+        crashed["taskcluster"]["retry_id"]
+    );
+    let (code, out, err) = mozci_offline(&state, &["--json", "failures", "--log", &url]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["kind"], "crash", "{doc}");
+    let crash_line = doc["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["kind"] == "crash")
+        .expect("a crash line");
+    assert_eq!(crash_line["signature"], "mozilla::dom::Foo::Bar()");
+    assert!(crash_line["test"].is_string(), "{crash_line}");
 }

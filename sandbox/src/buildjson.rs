@@ -377,8 +377,10 @@ async fn buildbot_log(
         };
         let body = match file.as_str() {
             "log.txt" => crate::logs::text(&w.scenario, job),
-            "raw.log" if job.kind == JobKind::Test => crate::logs::raw(&w.scenario, job),
-            "errorsummary.log" if job.kind == JobKind::Test => {
+            "raw.log" if crate::logs::has_structured_logs(&w.scenario, job) => {
+                crate::logs::raw(&w.scenario, job)
+            }
+            "errorsummary.log" if crate::logs::has_structured_logs(&w.scenario, job) => {
                 crate::logs::errorsummary(&w.scenario, job)
             }
             _ => return web::not_found("no such log"),

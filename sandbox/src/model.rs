@@ -100,6 +100,10 @@ pub struct Job {
     pub reason: String,
     pub who: String,
     pub failures: Vec<TestFailure>,
+    /// The scenario's `job_failures` entry that failed this run (its logs
+    /// then say how: infrastructure, crash, assertion, …).
+    #[serde(default)]
+    pub forced_failure: Option<usize>,
     pub buildbot: Option<BuildbotPart>,
     pub taskcluster: Option<TaskclusterPart>,
 }

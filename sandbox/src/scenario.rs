@@ -24,6 +24,12 @@ pub struct Scenario {
     pub regressions: Vec<RegressionSpec>,
     #[serde(default)]
     pub flaky: Vec<FlakySpec>,
+    /// Runs failed by something else than a test result: infrastructure
+    /// (max run time, a download failure), a crash, an assertion, a
+    /// sanitizer report, a leak, a shutdown hang, a build error; each with
+    /// the log lines it leaves (see `logs`).
+    #[serde(default)]
+    pub job_failures: Vec<JobFailureSpec>,
     #[serde(default)]
     pub ldap_users: Vec<LdapUser>,
     #[serde(default)]
@@ -194,6 +200,56 @@ pub struct FlakySpec {
     pub message: String,
 }
 
+/// How a run fails, beyond a test's unexpected result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobFailureKind {
+    /// The worker aborted the task at its max run time.
+    MaxRunTime,
+    /// A download (the build, the tests) failed before the harness started.
+    Download,
+    /// The browser crashed (a minidump with a signature).
+    Crash,
+    /// A Gecko assertion (`Assertion failure:`) aborted the browser.
+    Assertion,
+    /// An AddressSanitizer report.
+    Sanitizer,
+    /// The leak check found leaked objects.
+    Leak,
+    /// The browser hung at shutdown.
+    ShutdownHang,
+    /// The compiler failed (build jobs).
+    Build,
+}
+
+impl JobFailureKind {
+    /// Infrastructure, not the code under test.
+    pub fn is_infrastructure(self) -> bool {
+        matches!(self, JobFailureKind::MaxRunTime | JobFailureKind::Download)
+    }
+}
+
+/// Runs of a job type that fail in one particular way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobFailureSpec {
+    /// Jobs whose label (Buildbot buildername, Taskcluster label) contains this.
+    pub label: String,
+    /// Only in this repository (default: every one).
+    #[serde(default)]
+    pub repo: Option<String>,
+    pub kind: JobFailureKind,
+    /// Which runs of the job type on a push fail this way, by their order on
+    /// the push (0 = its first run). Re-runs come later in that order.
+    #[serde(default)]
+    pub runs: Vec<usize>,
+    /// And/or: every run with this probability (seeded, like flaky tests).
+    #[serde(default)]
+    pub p: f64,
+    /// The crash, assertion or sanitizer's frame (default: one per kind).
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LdapUser {
     pub email: String,
@@ -312,6 +368,13 @@ impl Scenario {
             if !(0.0..=1.0).contains(&reg.q) {
                 return Err(format!("regression q must be in [0, 1], got {}", reg.q));
             }
+        }
+        if self
+            .job_failures
+            .iter()
+            .any(|f| !(0.0..=1.0).contains(&f.p) || f.label.is_empty())
+        {
+            return Err("job_failures need a label and p in [0, 1]".into());
         }
         if self.flaky.iter().any(|f| !(0.0..=1.0).contains(&f.f)) {
             return Err("flaky f must be in [0, 1]".into());

@@ -209,9 +209,23 @@ impl World {
             return;
         };
         let (result, failures) = self.outcome(&job);
+        let forced = self.forced_failure(&job);
+        let result = match forced.and_then(|i| self.scenario.job_failures.get(i)) {
+            Some(spec) if spec.kind == crate::scenario::JobFailureKind::Build => {
+                "busted".to_string()
+            }
+            Some(_) => "testfailed".to_string(),
+            None => result,
+        };
+        // The infrastructure stopped the run before any test could report.
+        let failures = match forced.and_then(|i| self.scenario.job_failures.get(i)) {
+            Some(spec) if spec.kind.is_infrastructure() => Vec::new(),
+            _ => failures,
+        };
         if let Some(j) = self.job_mut(id) {
             j.result = result.clone();
             j.failures = failures;
+            j.forced_failure = forced;
         }
         self.set_state(id, JobState::Completed);
         let merged: Vec<u64> = self
@@ -254,6 +268,39 @@ impl World {
             "testfailed"
         };
         (result.into(), failures)
+    }
+
+    /// The scenario's `job_failures` entry that fails this run, if any: by
+    /// its order among the runs of its label on its push, or by chance.
+    /// A build failure applies to builds, the others to tests.
+    fn forced_failure(&self, job: &Job) -> Option<usize> {
+        if !matches!(job.kind, JobKind::Test | JobKind::Build) {
+            return None;
+        }
+        let seed = self.seed.to_string();
+        let idstr = job.id.to_string();
+        self.scenario
+            .job_failures
+            .iter()
+            .enumerate()
+            .find(|(_, spec)| {
+                let fits_kind = (spec.kind == crate::scenario::JobFailureKind::Build)
+                    == (job.kind == JobKind::Build);
+                let fits = fits_kind
+                    && job.label.contains(&spec.label)
+                    && spec.repo.as_ref().is_none_or(|r| *r == job.repo);
+                if !fits {
+                    return false;
+                }
+                let order = self
+                    .jobs
+                    .iter()
+                    .filter(|j| j.push_id == job.push_id && j.label == job.label && j.id < job.id)
+                    .count();
+                spec.runs.contains(&order)
+                    || ids::unit(&[&seed, &idstr, &spec.label, "job_failure"]) < spec.p
+            })
+            .map(|(index, _)| index)
     }
 
     /// A Buildbot test needs `files` pointing at a finished build of its revision.

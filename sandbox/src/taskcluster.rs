@@ -296,6 +296,7 @@ fn artifact_names(world: &World, job: &Job) -> Vec<String> {
         .as_deref()
         .and_then(|t| world.scenario.test_type(t))
         .map(|t| t.harness.clone())
+        .filter(|_| logs::has_structured_logs(&world.scenario, job))
     {
         names.push(format!("public/test_info/{harness}_raw.log"));
         names.push(format!("public/test_info/{harness}_errorsummary.log"));
@@ -376,13 +377,13 @@ fn artifact(world: &World, urls: &crate::Urls, task: &str, name: &str) -> Respon
         "public/logs/live_backing.log" => text(logs::text(&world.scenario, job)),
         n if n.starts_with("public/test_info/")
             && n.ends_with("_raw.log")
-            && job.kind == JobKind::Test =>
+            && logs::has_structured_logs(&world.scenario, job) =>
         {
             text(logs::raw(&world.scenario, job))
         }
         n if n.starts_with("public/test_info/")
             && n.ends_with("_errorsummary.log")
-            && job.kind == JobKind::Test =>
+            && logs::has_structured_logs(&world.scenario, job) =>
         {
             text(logs::errorsummary(&world.scenario, job))
         }

@@ -231,7 +231,7 @@ pub fn log_urls(urls: &Urls, world: &World, job: &Job) -> Vec<(LogKind, String)>
         .and_then(|t| world.scenario.test_type(t))
         .map(|t| t.harness.clone())
         .unwrap_or_else(|| "build".into());
-    LogKind::of(job)
+    LogKind::of(&world.scenario, job)
         .into_iter()
         .map(|kind| {
             let url = match &job.taskcluster {
@@ -647,6 +647,7 @@ mod tests {
             reason: "scheduled".into(),
             who: "someone@mozilla.com".into(),
             failures: Vec::new(),
+            forced_failure: None,
             buildbot: None,
             taskcluster: None,
         }

@@ -314,6 +314,7 @@ impl World {
             reason: new.reason,
             who: new.who,
             failures: Vec::new(),
+            forced_failure: None,
             buildbot,
             taskcluster,
         };

@@ -5,7 +5,7 @@
 
 use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
 use super::execute::{execute_plans, send_recorded, PushExecution};
-use super::failures::{failures_of_job, JobFailureReport};
+use super::failures::{failures_of_job, FailureRow, JobFailureReport};
 use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
 use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
 use super::Session;
@@ -13,11 +13,11 @@ use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, Logins, Refus
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::model::job_view::SelectedJob;
-use crate::model::JobType;
-use crate::model::{CiSystem, Job, Push, PushHistory};
+use crate::model::{CiSystem, Job, JobState, JobType, Push, PushHistory};
 use crate::plan::backfill::{backfill_plan, BackfillRequest};
 use crate::plan::backfill_button::is_try_repository;
 use crate::plan::default_times::{suggest_times, TimesSuggestion};
+use crate::plan::failure_scope::{judging_note, FailureScope};
 use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{push_plan, trigger_range_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
@@ -197,9 +197,14 @@ pub struct PlanRequest {
     /// `None`: chosen from the job's failure rate (`plan::default_times`).
     #[serde(default)]
     pub times: Option<u32>,
-    /// Find culprit: count only this test's failures (from the runs' logs).
+    /// Count only this test's failures (from the runs' logs), in a culprit
+    /// search and a backfill alike.
     #[serde(default)]
     pub test: Option<String>,
+    /// Backfill: count any failure of the job (by result alone) rather than
+    /// runs failing like the selected one.
+    #[serde(default)]
+    pub any_failure: bool,
 }
 
 /// Who must act when the CI system refused.
@@ -289,6 +294,14 @@ pub struct AddonPlan {
     /// Set when the times count was not chosen: the count the failure rate calls for.
     #[serde(default)]
     pub times_suggestion: Option<TimesSuggestion>,
+    /// Which failures count while the runs are watched.
+    #[serde(default)]
+    pub scope: FailureScope,
+    /// The selected job's failures, each with its kind and line, as the
+    /// panel shows them (empty when it did not fail or its logs could not
+    /// be read).
+    #[serde(default)]
+    pub failure_lines: Vec<FailureRow>,
 }
 
 /// Monitoring state of one run of the add-on, persisted by the background.
@@ -434,12 +447,19 @@ pub(crate) fn runs_text(history: Option<&PushHistory>) -> String {
     match history {
         Some(h) => {
             let c = h.counts();
-            format!(
-                "{} passed, {} failed, {} pending/running",
-                c.succeeded,
-                c.failed,
-                c.in_progress()
-            )
+            let mut text = format!("{} passed, {} failed", c.succeeded, c.failed);
+            // Only when the runs' logs were read: what they showed.
+            if c.failed_otherwise > 0 {
+                text.push_str(&format!(", {} failed otherwise", c.failed_otherwise));
+            }
+            if !h.readings.is_empty() && c.infra_failed > 0 {
+                text.push_str(&format!(
+                    ", {} infrastructure failure(s), re-run",
+                    c.infra_failed
+                ));
+            }
+            text.push_str(&format!(", {} pending/running", c.in_progress()));
+            text
         }
         None => String::new(),
     }
@@ -647,6 +667,29 @@ pub async fn plan(
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
     let mut notes = notes;
+    // The selected job's failures: shown in the panel, and (unless the
+    // user widened or narrowed it) the signature runs are judged by.
+    let selected_failed =
+        matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
+    let mut selected_failures = None;
+    let mut failure_lines = Vec::new();
+    if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
+        match failures_of_job(&session.ctx, &repo, job_id).await {
+            Ok(report) => {
+                failure_lines = report.rows;
+                selected_failures = Some(report.failures);
+            }
+            Err(e) => notes.push(format!("the selected job's logs could not be read: {e}")),
+        }
+    }
+    let scope = FailureScope::choose(
+        request.any_failure,
+        request.test.as_deref(),
+        selected_failures.as_ref(),
+    );
+    if request.mode != Mode::FindCulprit {
+        notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
+    }
     if let Some(s) = &suggestion {
         notes.insert(
             0,
@@ -701,6 +744,8 @@ pub async fn plan(
         needs_confirmation,
         rows,
         times_suggestion: suggestion,
+        scope,
+        failure_lines,
     })
 }
 
@@ -958,6 +1003,8 @@ pub async fn execute(
                         wanted: plan.times,
                         stage: Stage::Running,
                         rerun_budget: 0,
+                        scope: plan.scope.clone(),
+                        readings: Vec::new(),
                     })
                     .collect()
             } else {
@@ -1015,7 +1062,12 @@ pub async fn execute(
                 |_| {},
             )
             .await?;
-            let items = watch_items(&executions, &plan.job_type.name, DEFAULT_RERUN_BUDGET);
+            let items = watch_items(
+                &executions,
+                &plan.job_type.name,
+                DEFAULT_RERUN_BUDGET,
+                &plan.scope,
+            );
             let pushes: Vec<Push> = plan
                 .histories
                 .iter()

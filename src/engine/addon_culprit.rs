@@ -137,7 +137,9 @@ pub async fn new_culprit_run(
         .await?;
     let config = CulpritConfig::new(range.n());
     let test = test.filter(|t| !t.trim().is_empty());
-    let verdicts = test.map(TestVerdicts::new);
+    // Even about any failure of the job, the failed runs' logs are read:
+    // a run failed only by the infrastructure is no evidence.
+    let verdicts = Some(test.map_or_else(TestVerdicts::any_failure, TestVerdicts::new));
     // The history only saves runs: when it cannot be read the search
     // learns the flake rate from its own runs, and the plan says why.
     let history = session.flake_history(&range, HISTORY_PUSHES, test).await;
@@ -173,8 +175,8 @@ pub async fn plan_culprit(
 ) -> Result<(CulpritRun, String, Vec<String>, Vec<PlanRow>)> {
     let mut scratch = ledger.clone();
     let (run, progress) = step_culprit_run(session, run, &mut scratch, false).await?;
-    let what = match &run.verdicts {
-        Some(v) => format!("{} fail in {}", v.test, job_type.name),
+    let what = match run.verdicts.as_ref().and_then(TestVerdicts::about_test) {
+        Some(test) => format!("{test} fail in {}", job_type.name),
         None => format!("{} fail", job_type.name),
     };
     let summary = format!(

@@ -31,6 +31,43 @@ pub struct JobFailureReport {
     /// Sources that could not be fetched, with why; not fatal as long as
     /// another one could be read.
     pub unavailable: Vec<String>,
+    /// Each failure with its kind and line, as the popup shows them.
+    #[serde(default)]
+    pub rows: Vec<FailureRow>,
+}
+
+/// One failure of a job, as the add-on's panel and popup show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureRow {
+    /// `test_failure`, `crash`, `infrastructure`, … (for styling).
+    pub kind: String,
+    /// `line N kind [test @ signature]: text`.
+    pub text: String,
+}
+
+/// At most this many failure rows in a plan; the rest are counted.
+const MAX_FAILURE_ROWS: usize = 12;
+
+/// The panel's rows for a job's failures: each line with its kind, then
+/// how many more there are.
+pub fn failure_rows(failures: &JobFailures) -> Vec<FailureRow> {
+    let lines = failures.shown_lines();
+    let mut rows: Vec<FailureRow> = lines
+        .iter()
+        .take(MAX_FAILURE_ROWS)
+        .map(|line| FailureRow {
+            kind: line.kind.map_or("unknown", |k| k.as_str()).to_string(),
+            text: line.describe(),
+        })
+        .collect();
+    let more = lines.len().saturating_sub(MAX_FAILURE_ROWS) as u64 + failures.failures_not_stored;
+    if more > 0 {
+        rows.push(FailureRow {
+            kind: "more".to_string(),
+            text: format!("… and {more} more"),
+        });
+    }
+    rows
 }
 
 /// One log named by `job-log-url`.
@@ -139,6 +176,7 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
             .into_iter()
             .map(str::to_string)
             .collect(),
+        rows: failure_rows(&failures),
         failures,
         unavailable,
     })
@@ -147,6 +185,28 @@ pub async fn failures_of_job(ctx: &CiContext, repo: &str, job_id: u64) -> Result
 // Native only: these tests run on tokio (wasm-pack builds every test target).
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+
+    #[test]
+    fn failure_rows_name_each_line_with_its_kind_up_to_a_cap() {
+        let mut log = String::new();
+        for i in 0..15 {
+            log.push_str(&format!("TEST-UNEXPECTED-FAIL | t{i}.html | boom\n"));
+        }
+        log.push_str("[taskcluster:error] Task aborted - max run time exceeded\n");
+        let failures = crate::sources::unstructured_log::parse_text_log(log.as_bytes());
+        let rows = failure_rows(&failures);
+        assert_eq!(rows.len(), MAX_FAILURE_ROWS + 1);
+        assert_eq!(
+            rows[0],
+            FailureRow {
+                kind: "test_failure".into(),
+                text: "line 0 test_failure [t0.html]: TEST-UNEXPECTED-FAIL | t0.html | boom".into(),
+            }
+        );
+        assert_eq!(rows[MAX_FAILURE_ROWS].kind, "more");
+        assert_eq!(rows[MAX_FAILURE_ROWS].text, "… and 4 more");
+    }
+
     use super::*;
     use crate::ci::Endpoints;
     use crate::http::{HttpClient, HttpResponse};

@@ -72,8 +72,9 @@ pub fn count_runs(histories: &[PushHistory], verdicts: Option<&TestVerdicts>) ->
 
 impl Session {
     /// The finished runs of `job_type` on each of `pushes` (in their order),
-    /// counting for one `test` only when given: then each failed run's logs
-    /// are read, and the runs whose logs could not be read are left out and
+    /// counting for one `test` only when given. Each failed run's logs are
+    /// read either way: a run failed only by the infrastructure is left out
+    /// (no evidence), and so are the runs whose logs could not be read,
     /// named in the second list.
     pub async fn job_runs(
         &self,
@@ -85,12 +86,9 @@ impl Session {
         let histories = self
             .histories(repo, pushes, job_type, &Ledger::default(), 0)
             .await?;
-        let mut verdicts = test.map(TestVerdicts::new);
-        let unread_logs = match verdicts.as_mut() {
-            Some(v) => self.learn_verdicts(v, repo, &histories).await,
-            None => Vec::new(),
-        };
-        Ok((count_runs(&histories, verdicts.as_ref()), unread_logs))
+        let mut verdicts = test.map_or_else(TestVerdicts::any_failure, TestVerdicts::new);
+        let unread_logs = self.learn_verdicts(&mut verdicts, repo, &histories).await;
+        Ok((count_runs(&histories, Some(&verdicts)), unread_logs))
     }
 
     /// The failure rate of `job_type` (or of `test` in it) on the push of

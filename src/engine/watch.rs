@@ -1,17 +1,22 @@
 //! Watching triggered work: poll the runs of the watched pushes, ask
 //! `plan::monitor` what to do, and do it (trigger tests once a build is in,
-//! re-run coalesced or infrastructure-failed jobs within a budget).
+//! re-run coalesced or infrastructure-failed jobs within a budget). When
+//! runs are judged by a failure signature, each failed run's logs are read
+//! once (see `plan::failure_scope`): a run whose logs show only
+//! infrastructure trouble is re-run like an exception.
 
 use super::execute::send_recorded;
 use super::execute::PushExecution;
+use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
 use super::Session;
 use crate::ci::clock;
 use crate::error::Result;
-use crate::model::JobType;
-use crate::model::{Push, PushHistory};
+use crate::model::{JobReading, JobResult, JobState, JobType, Push, PushHistory};
+use crate::plan::failure_scope::FailureScope;
 use crate::plan::monitor::{react, Reaction, Stage, WatchItem};
 use crate::plan::trigger::PushAction;
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 /// Extra runs allowed per push for re-runs and rebuilds, unless told otherwise.
@@ -22,6 +27,7 @@ pub fn watch_items(
     executions: &[PushExecution],
     job_name: &str,
     rerun_budget: u32,
+    scope: &FailureScope,
 ) -> Vec<WatchItem> {
     executions
         .iter()
@@ -36,8 +42,95 @@ pub fn watch_items(
                 _ => Stage::Running,
             },
             rerun_budget,
+            scope: scope.clone(),
+            readings: Vec::new(),
         })
         .collect()
+}
+
+/// The scope a backfill judges runs by: `test` or any failure when the
+/// user said so, else the signature of the selected push's failed run
+/// (`selected_job_id` when given, else its first failed run), read from
+/// its logs. Logs that cannot be read give "any failure", with why.
+pub async fn choose_scope(
+    session: &Session,
+    repo: &str,
+    selected: Option<&PushHistory>,
+    selected_job_id: Option<u64>,
+    any_failure: bool,
+    test: Option<&str>,
+) -> (FailureScope, Option<String>) {
+    if any_failure || test.is_some_and(|t| !t.trim().is_empty()) {
+        return (FailureScope::choose(any_failure, test, None), None);
+    }
+    let failed_run = selected_job_id.or_else(|| {
+        selected?.jobs.iter().find_map(|j| match j.state {
+            JobState::Completed(r) if r.is_failure() && !r.is_infrastructure() => j.ids.job_id,
+            _ => None,
+        })
+    });
+    let Some(job_id) = failed_run else {
+        return (FailureScope::AnyFailure, None);
+    };
+    match failures_of_job(&session.ctx, repo, job_id).await {
+        Ok(report) => (
+            FailureScope::choose(false, None, Some(&report.failures)),
+            None,
+        ),
+        Err(e) => (
+            FailureScope::AnyFailure,
+            Some(format!(
+                "the selected run's logs could not be read ({e}): any failure of this job counts"
+            )),
+        ),
+    }
+}
+
+/// Read the logs of `history`'s failed runs that `item` has not read yet
+/// (concurrently) and judge each by the item's scope; the readings are kept
+/// in `item` and copied into `history`. A run whose logs cannot be read
+/// stays unread (it counts by its result) and is tried again next poll;
+/// returns why.
+pub async fn read_failed_runs(
+    session: &Session,
+    repo: &str,
+    item: &mut WatchItem,
+    history: &mut PushHistory,
+) -> Vec<String> {
+    if item.scope.reads_logs() {
+        let unread: Vec<(u64, bool)> = history
+            .jobs
+            .iter()
+            .filter_map(|j| match j.state {
+                JobState::Completed(JobResult::TestFailed) => Some((j.ids.job_id?, false)),
+                JobState::Completed(JobResult::Busted) => Some((j.ids.job_id?, true)),
+                _ => None,
+            })
+            .filter(|(id, _)| !item.readings.iter().any(|r| r.job_id == *id))
+            .collect();
+        let ctx = &session.ctx;
+        let reports: Vec<_> =
+            stream::iter(unread.into_iter().map(|(id, busted)| async move {
+                (id, busted, failures_of_job(ctx, repo, id).await)
+            }))
+            .buffer_unordered(ctx.concurrency.max(1))
+            .collect()
+            .await;
+        let mut problems = Vec::new();
+        for (job_id, busted, report) in reports {
+            match report {
+                Ok(report) => item.readings.push(JobReading {
+                    job_id,
+                    reading: item.scope.reading(&report.failures, busted),
+                }),
+                Err(e) => problems.push(format!("job {job_id}: {e}")),
+            }
+        }
+        item.readings.sort_by_key(|r| r.job_id);
+        history.readings = item.readings.clone();
+        return problems;
+    }
+    Vec::new()
 }
 
 /// What one poll saw and did on one push.
@@ -59,15 +152,19 @@ pub async fn watch_step(
     ledger: &mut Ledger,
 ) -> Result<(Vec<PushHistory>, Vec<WatchEvent>)> {
     let now = clock::now_ms();
-    let histories = session
+    let mut histories = session
         .histories(repo, pushes, job_type, ledger, now)
         .await?;
     let backend = session.backends.for_system(job_type.ci)?;
     let mut events = Vec::new();
     for item in items.iter_mut() {
-        let Some(history) = histories.iter().find(|h| h.push.id == item.push_id) else {
+        let Some(history) = histories.iter_mut().find(|h| h.push.id == item.push_id) else {
             continue;
         };
+        // Unreadable logs leave a run counted by its result; the next poll
+        // tries them again.
+        read_failed_runs(session, repo, item, history).await;
+        let history = &*history;
         let (reaction, next) = react(item, history);
         let visible = history.jobs.len() as u32;
         let request = |kind, job_name: &str, runs_asked| TriggerRequest {

@@ -35,6 +35,32 @@ pub struct PushHistory {
     /// (from the trigger ledger). They count as pending, so that running the
     /// same command twice does not ask twice.
     pub requested_not_yet_visible: u32,
+    /// What the logs of failed runs said about the failure being chased
+    /// (filled by the engine when the runs are judged by their failure
+    /// signature; a failed run not listed counts by its result alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<JobReading>,
+}
+
+/// What a failed run's logs say about the failure being chased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunReading {
+    /// It failed the same way: a failure of interest.
+    SameFailure,
+    /// It failed, but not the way the chased run did (another test, another
+    /// crash, another kind): no failure of interest here.
+    OtherFailure,
+    /// Only infrastructure failed (max run time, a download, a bare exit
+    /// status) or the logs name no failure: no evidence, to be run again.
+    NotEvidence,
+}
+
+/// One failed run's [`RunReading`], by Treeherder job id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobReading {
+    pub job_id: u64,
+    pub reading: RunReading,
 }
 
 impl PushHistory {
@@ -44,11 +70,20 @@ impl PushHistory {
             jobs,
             upstream_build: UpstreamBuild::NotNeeded,
             requested_not_yet_visible: 0,
+            readings: Vec::new(),
         }
     }
 
     pub fn counts(&self) -> JobCounts {
-        JobCounts::of(&self.jobs, self.requested_not_yet_visible)
+        JobCounts::of_read(&self.jobs, self.requested_not_yet_visible, &self.readings)
+    }
+
+    /// The reading of job `job_id`, if its logs were read.
+    pub fn reading_of(&self, job_id: u64) -> Option<RunReading> {
+        self.readings
+            .iter()
+            .find(|r| r.job_id == job_id)
+            .map(|r| r.reading)
     }
 
     /// A run of this job type on this push passed.
@@ -65,9 +100,15 @@ pub struct JobCounts {
     pub pending: u32,
     pub running: u32,
     pub succeeded: u32,
-    /// testfailed and busted: the code's fault, as far as anyone can tell.
+    /// testfailed and busted: the code's fault, as far as anyone can tell
+    /// (and, when the logs were read, failed the way the chased run did).
     pub failed: u32,
-    /// exception and retry: the infrastructure's fault, to be run again.
+    /// testfailed and busted whose logs name another failure than the one
+    /// chased: a verdict on the code, but not a failure of interest.
+    #[serde(default)]
+    pub failed_otherwise: u32,
+    /// exception and retry, and failed runs whose logs show only
+    /// infrastructure trouble: the infrastructure's fault, to be run again.
     pub infra_failed: u32,
     pub coalesced: u32,
     /// cancelled, superseded, skipped, unknown.
@@ -76,6 +117,16 @@ pub struct JobCounts {
 
 impl JobCounts {
     pub fn of(jobs: &[Job], requested_not_yet_visible: u32) -> Self {
+        Self::of_read(jobs, requested_not_yet_visible, &[])
+    }
+
+    /// As [`JobCounts::of`], a failed run counted by what its logs said
+    /// when `readings` has it.
+    pub fn of_read(jobs: &[Job], requested_not_yet_visible: u32, readings: &[JobReading]) -> Self {
+        let reading = |job: &Job| {
+            let id = job.ids.job_id?;
+            readings.iter().find(|r| r.job_id == id).map(|r| r.reading)
+        };
         let mut c = JobCounts {
             pending: requested_not_yet_visible,
             ..JobCounts::default()
@@ -87,7 +138,13 @@ impl JobCounts {
                 JobState::Coalesced => c.coalesced += 1,
                 JobState::Unknown => c.other += 1,
                 JobState::Completed(JobResult::Success) => c.succeeded += 1,
-                JobState::Completed(JobResult::TestFailed | JobResult::Busted) => c.failed += 1,
+                JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
+                    match reading(job) {
+                        None | Some(RunReading::SameFailure) => c.failed += 1,
+                        Some(RunReading::OtherFailure) => c.failed_otherwise += 1,
+                        Some(RunReading::NotEvidence) => c.infra_failed += 1,
+                    }
+                }
                 JobState::Completed(JobResult::Exception | JobResult::Retry) => c.infra_failed += 1,
                 JobState::Completed(
                     JobResult::UserCancel | JobResult::Superseded | JobResult::Skipped,
@@ -101,12 +158,18 @@ impl JobCounts {
     /// finished with a verdict on the code. Coalesced runs did not run here;
     /// infrastructure failures and cancellations said nothing.
     pub fn potential(&self) -> u32 {
-        self.pending + self.running + self.succeeded + self.failed
+        self.pending + self.running + self.succeeded + self.failed + self.failed_otherwise
     }
 
     /// Runs that finished with a verdict on the code.
     pub fn finished(&self) -> u32 {
-        self.succeeded + self.failed
+        self.succeeded + self.failed + self.failed_otherwise
+    }
+
+    /// Finished runs without the failure of interest (passed, or failed
+    /// otherwise).
+    pub fn without_failure(&self) -> u32 {
+        self.succeeded + self.failed_otherwise
     }
 
     pub fn in_progress(&self) -> u32 {

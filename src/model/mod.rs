@@ -221,7 +221,7 @@ pub struct Job {
 }
 
 mod history;
-pub use history::{JobCounts, PushHistory, UpstreamBuild};
+pub use history::{JobCounts, JobReading, PushHistory, RunReading, UpstreamBuild};
 
 /// What makes two runs "the same job" across pushes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

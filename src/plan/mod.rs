@@ -8,6 +8,8 @@
 //! - [`job_events`]: live job events (Pulse) reduced to run states, and
 //!   which of them are worth a poll;
 //! - [`verdict`]: the answer once the runs are in;
+//! - [`failure_scope`]: which failures count (the selected run's failure
+//!   signature, any failure, one test);
 //! - [`backfill_button`]: whether the add-on's button applies;
 //! - [`choices`]: the modes, bounds and defaults every driver offers;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
@@ -24,6 +26,7 @@ pub mod choices;
 pub mod culprit;
 pub mod default_times;
 pub mod failure_rate;
+pub mod failure_scope;
 pub mod job_events;
 pub mod merges;
 pub mod monitor;

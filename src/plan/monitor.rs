@@ -5,8 +5,9 @@
 //! Pure: the driver (CLI watcher, add-on background) fetches a fresh
 //! [`PushHistory`], asks [`react`], and carries out the answer.
 
+use super::failure_scope::FailureScope;
 use super::trigger::retrigger_candidate;
-use crate::model::Job;
+use crate::model::{Job, JobReading};
 use crate::model::{PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,13 @@ pub struct WatchItem {
     pub stage: Stage,
     /// Extra runs (coalesced / infra-failed re-runs, rebuilds) still allowed.
     pub rerun_budget: u32,
+    /// Which failures count; decides whether failed runs' logs are read.
+    #[serde(default)]
+    pub scope: FailureScope,
+    /// What the logs of this push's failed runs said, once read (kept
+    /// between polls so that each run's logs are read once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings: Vec<JobReading>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +70,40 @@ pub enum Reaction {
     Done,
     /// Tell the user: expectations are not met and will not be.
     GiveUp { reason: String },
+}
+
+impl Reaction {
+    /// One line for the CLI's watch output and the add-on's panel.
+    pub fn describe(&self) -> String {
+        match self {
+            Reaction::Wait => "waiting".to_string(),
+            Reaction::TriggerTests { count, .. } => {
+                format!("the build is in: {count} test run(s) triggered")
+            }
+            Reaction::Rebuild { build_name } => {
+                format!("the build failed: rebuilding {build_name}")
+            }
+            Reaction::Rerun {
+                count,
+                reason: RerunReason::InfrastructureFailure,
+                ..
+            } => format!(
+                "{count} run(s) failed by infrastructure (no evidence against the push): re-run"
+            ),
+            Reaction::Rerun {
+                count,
+                reason: RerunReason::Coalesced,
+                ..
+            } => format!("{count} run(s) coalesced: re-run"),
+            Reaction::Rerun {
+                count,
+                reason: RerunReason::BuildFailed,
+                ..
+            } => format!("{count} run(s) lost to a failed build: re-run"),
+            Reaction::Done => "every wanted run finished".to_string(),
+            Reaction::GiveUp { reason } => format!("gave up: {reason}"),
+        }
+    }
 }
 
 /// Decide the next step for `item` given the push's current history;

@@ -50,7 +50,10 @@ enum PushOutcome {
 }
 
 /// Judge a backfilled range. `range` is newest first: the selected push,
-/// the pushes filled, and (if known) the last good push at the end.
+/// the pushes filled, and (if known) the last good push at the end. A run
+/// counts as failed only when it failed the way the chased run did (by its
+/// result alone, or by its logs when `PushHistory::readings` has them); a
+/// run whose logs show only infrastructure trouble counts as no run.
 pub fn backfill_verdict(range: &[PushHistory]) -> Verdict {
     let in_progress: u32 = range.iter().map(|h| h.counts().in_progress()).sum();
     if in_progress > 0 {
@@ -63,7 +66,9 @@ pub fn backfill_verdict(range: &[PushHistory]) -> Verdict {
     }
     let outcome = |h: &PushHistory| {
         let c = h.counts();
-        match (c.succeeded > 0, c.failed > 0) {
+        // A run that failed otherwise than the chased run did is no failure
+        // of interest: for this question it is as good as a pass.
+        match (c.without_failure() > 0, c.failed > 0) {
             (true, false) => PushOutcome::Good,
             (false, true) => PushOutcome::Bad,
             (true, true) => PushOutcome::Mixed,

@@ -217,11 +217,11 @@ const ASSERTION: &[&str] = &[
     "FATAL ERROR",
     "panicked at",
 ];
-/// The harness or the task ran out of time.
+/// The harness ran out of time (a test, or the application, gave no output).
+/// A task the worker aborted at its max run time is infrastructure (below):
+/// issue #18 lists "task aborted" there, and the run says nothing about the
+/// code it ran.
 const TIMEOUT: &[&str] = &[
-    "max run time exceeded",
-    "Task timeout after",
-    "Task run time exceeded",
     "command timed out:",
     "application timed out after",
     "timed out after",
@@ -252,6 +252,9 @@ const BUILD: &[&str] = &[
 /// The task, the worker or the network, not the code under test.
 const INFRASTRUCTURE: &[&str] = &[
     "Task aborted",
+    "max run time exceeded",
+    "Task timeout after",
+    "Task run time exceeded",
     "Aborting task",
     "Error downloading",
     "download failed",
@@ -537,8 +540,8 @@ mod tests {
             ("mozcrash minidumpwriter exited with status: 1", ShutdownHang),
             ("GECKO(3166) | Hit MOZ_CRASH(Shutdown hanging after all known phases and workers finished.) at nsTerminator.cpp:246", ShutdownHang),
             ("PID 15468 | FATAL ERROR: AsyncShutdown timeout in xpcom-will-shutdown", ShutdownHang),
-            ("[taskcluster:error] Task aborted - max run time exceeded", Timeout),
-            ("[taskcluster] Error: Task run time exceeded 7200 seconds.", Timeout),
+            ("[taskcluster:error] Task aborted - max run time exceeded", Infrastructure),
+            ("[taskcluster] Error: Task run time exceeded 7200 seconds.", Infrastructure),
             ("REFTEST ERROR | file:///a.html | application timed out after 330 seconds with no output", Timeout),
             ("TEST-UNEXPECTED-TIMEOUT | automation.py | application timed out after 370 seconds with no output", Timeout),
             ("error: linking with `cc` failed: exit status: 1", Build),

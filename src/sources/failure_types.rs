@@ -133,10 +133,13 @@ pub enum FailureKind {
     Leak,
     /// A test with an unexpected result.
     TestFailure,
-    /// The harness or the task ran out of time (no output, max run time).
+    /// The harness ran out of time (a test or the application gave no
+    /// output). The worker aborting a task at its max run time is
+    /// infrastructure.
     Timeout,
-    /// Not the code under test: the task was aborted, a download failed, the
-    /// worker was lost, or only an exit status was reported.
+    /// Not the code under test: the task was aborted (max run time), a
+    /// download failed, the worker was lost, or only an exit status was
+    /// reported.
     Infrastructure,
     /// An error line that none of the rules recognises.
     Unknown,
@@ -354,6 +357,56 @@ impl JobFailures {
                 .collect(),
             crash_signatures,
         })
+    }
+}
+
+impl JobFailures {
+    /// Every failure with its line, kind and test, as the CLI, the popup
+    /// and the panel show them: the error lines of a text source; for a
+    /// structured source, each unexpected result and crash.
+    pub fn shown_lines(&self) -> Vec<ErrorLine> {
+        if !self.error_lines.is_empty() {
+            return self.error_lines.clone();
+        }
+        let results = self.unexpected().map(|f| ErrorLine {
+            line_number: f.line_number.unwrap_or_default(),
+            line: match &f.subtest {
+                Some(subtest) => format!("TEST-UNEXPECTED-{} | {} | {subtest}", f.status, f.test),
+                None => format!("TEST-UNEXPECTED-{} | {}", f.status, f.test),
+            },
+            kind: Some(f.kind()),
+            test: Some(f.test.clone()),
+            subtest: f.subtest.clone(),
+            signature: None,
+        });
+        let crashes = self.crashes.iter().map(|c| ErrorLine {
+            line_number: c.line_number.unwrap_or_default(),
+            line: format!(
+                "PROCESS-CRASH | {} | application crashed [@ {}]",
+                c.test.as_deref().unwrap_or(""),
+                c.signature.as_deref().unwrap_or("")
+            ),
+            kind: Some(FailureKind::Crash),
+            test: c.test.clone(),
+            subtest: None,
+            signature: c.signature.clone(),
+        });
+        results.chain(crashes).collect()
+    }
+}
+
+impl ErrorLine {
+    /// `line N kind [test @ signature]: text`, the one-line form every
+    /// front end shows.
+    pub fn describe(&self) -> String {
+        let kind = self.kind.map_or("unknown", FailureKind::as_str);
+        let about = match (&self.test, &self.signature) {
+            (Some(test), Some(signature)) => format!(" [{test} @ {signature}]"),
+            (Some(test), None) => format!(" [{test}]"),
+            (None, Some(signature)) => format!(" [@ {signature}]"),
+            (None, None) => String::new(),
+        };
+        format!("line {} {kind}{about}: {}", self.line_number, self.line)
     }
 }
 

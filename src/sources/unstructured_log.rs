@@ -297,7 +297,7 @@ mod tests {
                 (11, Build),
                 (12, Build),
                 (13, Build),
-                (14, Timeout),
+                (14, Infrastructure),
                 (15, Infrastructure),
                 (16, Unknown),
             ]
@@ -364,5 +364,92 @@ mod tests {
         let result = parse_text_log(log.as_bytes());
         assert_eq!(result.error_lines.len(), 40);
         assert_eq!(result.failures.len(), 60);
+    }
+
+    /// Every kind under every line rule of Treeherder's parser: kept with
+    /// its 0-based number and stored text in a Taskcluster log (`[task …]`
+    /// prefix removed, `\r\n` ends) and in a Buildbot log (lone `\r` ends,
+    /// nothing removed); kept once when repeated; not kept past the 40-line
+    /// cap, where test failures and crashes are still counted.
+    #[test]
+    fn every_kind_under_every_line_rule() {
+        use FailureKind::*;
+        // (kind, mozharness level or "" for the worker's own line, message)
+        let cases = [
+            (TestFailure, "INFO", "TEST-UNEXPECTED-FAIL | dom/a.html | x is 1 - got 2"),
+            (Crash, "INFO", "PROCESS-CRASH | dom/a.html | application crashed [@ mozilla::A::B()]"),
+            (Assertion, "INFO", "GECKO(7) | Assertion failure: mRefCnt > 0, at xpcom/A.h:3"),
+            (Sanitizer, "ERROR", "==1234==ERROR: AddressSanitizer: heap-use-after-free on address 0x1"),
+            (Leak, "INFO", "TEST-UNEXPECTED-FAIL | leakcheck | default process: 2000 bytes leaked (A, B)"),
+            (ShutdownHang, "INFO", "Process 4242 hanging at shutdown; attempting crash report (fatal error)"),
+            (Timeout, "INFO", "command timed out: 3600 seconds without output running ['python', 'run_tests.py'], attempting to kill"),
+            (Build, "ERROR", "lld-link: error: undefined symbol: foo"),
+            (Infrastructure, "", "[taskcluster:error] Task aborted - max run time exceeded"),
+            (Infrastructure, "ERROR", "Error downloading \"public/build/target.tar.bz2\""),
+            (Unknown, "CRITICAL", "Something odd happened"),
+        ];
+        let mozharness = |level: &str, message: &str| match level {
+            "" => message.to_string(),
+            level => format!("00:00:02 {level:>8} - {message}"),
+        };
+        for (kind, level, message) in cases {
+            let stored = mozharness(level, message);
+            let task_line = if level.is_empty() {
+                stored.clone()
+            } else {
+                format!("[task 2025-01-01T00:00:02.000Z] {stored}")
+            };
+            let taskcluster = format!(
+                "[taskcluster 2025-01-01 00:00:00.000Z] Task ID: x\r\n\
+                 [task 2025-01-01T00:00:01.000Z] 00:00:01     INFO - TEST-START | dom/a.html\r\n\
+                 {task_line}\r\n"
+            );
+            let buildbot =
+                format!("builder: x\r00:00:01     INFO - TEST-START | dom/a.html\r{stored}\r");
+            for (log, what) in [
+                (&taskcluster, "taskcluster, \\r\\n"),
+                (&buildbot, "buildbot, \\r"),
+            ] {
+                let result = parse_text_log(log.as_bytes());
+                let got: Vec<(u64, &str, Option<FailureKind>)> = result
+                    .error_lines
+                    .iter()
+                    .map(|l| (l.line_number, l.line.as_str(), l.kind))
+                    .collect();
+                assert_eq!(
+                    got,
+                    [(2, stored.as_str(), Some(kind))],
+                    "{kind:?} in a {what} log"
+                );
+                assert_eq!(result.kind, Some(kind), "{kind:?} in a {what} log");
+            }
+            // The repeat rule: the same line again right after is not kept.
+            let repeated = format!("{taskcluster}{task_line}\r\n");
+            assert_eq!(
+                parse_text_log(repeated.as_bytes()).error_lines.len(),
+                1,
+                "{kind:?} repeated"
+            );
+            // The cap: after 40 kept lines, the line is not kept; a test
+            // failure or crash past it still counts.
+            let mut capped = String::new();
+            for i in 0..40 {
+                capped.push_str(&format!("TEST-UNEXPECTED-FAIL | filler{i}.html | boom\r\n"));
+            }
+            capped.push_str(&stored);
+            capped.push_str("\r\n");
+            let result = parse_text_log(capped.as_bytes());
+            assert_eq!(result.error_lines.len(), 40, "{kind:?} past the cap");
+            assert!(
+                result.error_lines.iter().all(|l| l.line != stored),
+                "{kind:?} past the cap"
+            );
+            let counted = result.failed_tests().contains(&"dom/a.html");
+            assert_eq!(
+                counted,
+                matches!(kind, TestFailure | Crash),
+                "{kind:?} past the cap"
+            );
+        }
     }
 }

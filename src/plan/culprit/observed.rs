@@ -87,8 +87,12 @@ impl ObservedRuns {
 /// only a saving, a new `TestVerdicts` reads them again.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestVerdicts {
-    /// The test's path, or its end (`browser_foo.js`).
+    /// The test's path, or its end (`browser_foo.js`); empty with `any_test`.
     pub test: String,
+    /// About any failure of the job rather than one test: a failed run
+    /// counts unless its logs show only infrastructure trouble.
+    #[serde(default)]
+    pub any_test: bool,
     /// `None`: the run broke before the test could tell (busted without
     /// naming it), so it says nothing about the test.
     failed_by_job: HashMap<u64, Option<bool>>,
@@ -98,8 +102,24 @@ impl TestVerdicts {
     pub fn new(test: &str) -> Self {
         TestVerdicts {
             test: test.to_string(),
+            any_test: false,
             failed_by_job: HashMap::new(),
         }
+    }
+
+    /// About any failure of the job: a failed run is a failure unless its
+    /// logs show only infrastructure trouble (max run time, a download, a
+    /// bare exit status), which is no evidence against its push.
+    pub fn any_failure() -> Self {
+        TestVerdicts {
+            any_test: true,
+            ..TestVerdicts::default()
+        }
+    }
+
+    /// The test this is about, `None` for any failure of the job.
+    pub fn about_test(&self) -> Option<&str> {
+        (!self.any_test).then_some(self.test.as_str())
     }
 
     fn names_the_test(&self, name: &str) -> bool {
@@ -112,11 +132,14 @@ impl TestVerdicts {
     /// its only failure is infrastructure (a download failure, an aborted
     /// task, a bare exit status), which is no evidence against a push.
     fn verdict_of(&self, failures: &JobFailures, busted: bool) -> Option<bool> {
+        let infrastructure_only = failures.kind == Some(FailureKind::Infrastructure);
+        if self.any_test {
+            return (!infrastructure_only).then_some(true);
+        }
         let failed = failures
             .failed_tests()
             .iter()
             .any(|name| self.names_the_test(name));
-        let infrastructure_only = failures.kind == Some(FailureKind::Infrastructure);
         match (failed, busted || infrastructure_only) {
             (true, _) => Some(true),
             (false, false) => Some(false),
@@ -199,6 +222,16 @@ mod tests {
         assert_eq!(verdicts.verdict_of(&infra, false), None);
         assert_eq!(verdicts.verdict_of(&other, true), None);
         assert_eq!(verdicts.verdict_of(&failed, true), Some(true));
+        // About any failure of the job: every failure but infrastructure.
+        let any = TestVerdicts::any_failure();
+        assert_eq!(any.about_test(), None);
+        assert_eq!(verdicts.about_test(), Some("a.html"));
+        assert_eq!(any.verdict_of(&other, false), Some(true));
+        assert_eq!(any.verdict_of(&other, true), Some(true));
+        assert_eq!(any.verdict_of(&infra, false), None);
+        let max_run_time =
+            parse_text_log(b"[taskcluster:error] Task aborted - max run time exceeded\n");
+        assert_eq!(any.verdict_of(&max_run_time, false), None);
     }
     #[test]
     fn runs_in_flight_are_not_asked_again_and_room_is_respected() {

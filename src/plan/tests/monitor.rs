@@ -10,6 +10,8 @@ fn item(stage: Stage, wanted: u32, budget: u32) -> WatchItem {
         wanted,
         stage,
         rerun_budget: budget,
+        scope: Default::default(),
+        readings: Vec::new(),
     }
 }
 
@@ -119,4 +121,37 @@ fn done_when_every_wanted_run_finished() {
         Reaction::Wait,
         "a finished item stays finished"
     );
+}
+
+/// A failed run whose logs show only infrastructure trouble is re-run like
+/// an exception, within the budget; one that failed otherwise is a run.
+#[test]
+fn failed_runs_read_as_infrastructure_are_rerun_within_the_budget() {
+    use crate::model::{JobReading, RunReading};
+    let running = item(Stage::Running, 3, 2);
+    let mut h = history(10, &[FAIL, FAIL, OK]);
+    let (reaction, _) = react(&running, &h);
+    assert_eq!(reaction, Reaction::Done, "by result alone, three runs");
+    h.readings = vec![
+        JobReading {
+            job_id: 1000,
+            reading: RunReading::NotEvidence,
+        },
+        JobReading {
+            job_id: 1001,
+            reading: RunReading::OtherFailure,
+        },
+    ];
+    let (reaction, next) = react(&running, &h);
+    match reaction {
+        Reaction::Rerun { count, reason, .. } => {
+            assert_eq!((count, reason), (1, RerunReason::InfrastructureFailure));
+        }
+        other => panic!("expected a re-run, got {other:?}"),
+    }
+    assert_eq!(next.rerun_budget, 1);
+    let spent = item(Stage::Running, 3, 0);
+    let (reaction, next) = react(&spent, &h);
+    assert!(matches!(reaction, Reaction::GiveUp { .. }), "{reaction:?}");
+    assert_eq!(next.stage, Stage::GaveUp);
 }

@@ -100,3 +100,61 @@ fn unfinished_or_empty_ranges_say_so() {
     );
     assert_eq!(backfill_verdict(&[]), Verdict::NoData);
 }
+
+/// Judged by their logs: a run failing otherwise is no failure of interest,
+/// and an infrastructure-only run is no run at all.
+#[test]
+fn runs_are_judged_by_their_reading_when_their_logs_were_read() {
+    use crate::model::{JobReading, RunReading};
+    let read = |mut h: crate::model::PushHistory, readings: &[(u64, RunReading)]| {
+        h.readings = readings
+            .iter()
+            .map(|&(job_id, reading)| JobReading { job_id, reading })
+            .collect();
+        h
+    };
+    // By result alone, 18 fails too: intermittent.
+    let by_result = [
+        history(20, &[FAIL, FAIL]),
+        history(19, &[FAIL]),
+        history(18, &[FAIL, OK]),
+        history(17, &[OK]),
+    ];
+    assert!(matches!(
+        backfill_verdict(&by_result),
+        Verdict::Intermittent { .. }
+    ));
+    // 18's failure was another test, 19's second run an aborted task.
+    let by_signature = [
+        read(history(20, &[FAIL, FAIL]), &[]),
+        read(
+            history(19, &[FAIL, FAIL]),
+            &[(1901, RunReading::NotEvidence)],
+        ),
+        read(
+            history(18, &[FAIL, OK]),
+            &[(1800, RunReading::OtherFailure)],
+        ),
+        history(17, &[OK]),
+    ];
+    assert_eq!(
+        backfill_verdict(&by_signature),
+        Verdict::FirstBadPush {
+            push_id: 19,
+            revision: rev(19)
+        }
+    );
+    // Only infrastructure failures on a push: it says nothing.
+    let infra_only = [
+        history(20, &[FAIL]),
+        read(history(19, &[FAIL]), &[(1900, RunReading::NotEvidence)]),
+        history(18, &[OK]),
+    ];
+    assert_eq!(
+        backfill_verdict(&infra_only),
+        Verdict::FirstBadPush {
+            push_id: 20,
+            revision: rev(20)
+        }
+    );
+}
