@@ -15,7 +15,7 @@
 //! `mozci_testkit::culprit_sim`; every strategy sees the same outcome for the
 //! j-th run on a given push of a given case.
 
-use mozci::engine::addon_culprit::HISTORY_PUSHES;
+use mozci::addon::culprit::HISTORY_PUSHES;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use mozci_testkit::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;

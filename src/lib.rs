@@ -17,6 +17,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod addon;
 pub mod ci;
 pub mod engine;
 pub mod error;

@@ -3,9 +3,9 @@
 //! into Rust values through the browser's `JSON` and serde_json (not
 //! serde-wasm-bindgen: a second deserializer for every type would double
 //! their code, and the module's compile time with it); every decision stays in Rust
-//! (`engine::addon`).
+//! (`addon`).
 
-use crate::engine::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
+use crate::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerRecord};
 use crate::http::{BrowserClient, HttpClient};
 use crate::model::CiSystem;

@@ -1,4 +1,4 @@
-//! The add-on's engine requests (`engine::addon`) natively against the
+//! The add-on's engine requests (`addon`) natively against the
 //! `mozci-sandbox`: the modes the browser tests do not drive (Taskcluster's
 //! fixed-range `backfill` action, N runs on this push), the ledger keeping a
 //! second plan from asking again, the sandbox enabled in the settings, and
@@ -8,7 +8,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci::engine::addon::{
+use mozci::addon::{
     execute, plan, plan_conflict, selected_job_failures, watch, AddonSettings, CustomOrigins, Mode,
     PlanRequest, PLAN_MAX_AGE_MS,
 };

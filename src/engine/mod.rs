@@ -7,8 +7,6 @@
 //! add-on's background page (in WebAssembly); both only add storage and
 //! presentation.
 
-pub mod addon;
-pub mod addon_culprit;
 pub mod culprit;
 pub mod execute;
 pub mod failures;

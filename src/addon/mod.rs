@@ -1,15 +1,21 @@
-//! What the add-on's background asks of the engine, as serialisable requests
-//! and answers: plan a backfill for the job selected on a Treeherder page,
-//! carry it out, and take one monitoring step. The background only stores
-//! these values and shows their texts; every decision is made here.
+//! The add-on driver's Rust side: what the add-on's background asks of the
+//! engine, as serialisable requests and answers (plan a backfill for the job
+//! selected on a Treeherder page, carry it out, take one monitoring step),
+//! the add-on's settings and which endpoints a page may use, and the texts
+//! its panel and popup show. Like the CLI, it drives the shared engine; the
+//! background's JavaScript only stores these values and shows their texts.
+//! `wasm.rs` exposes it to JavaScript.
 
-use super::addon_culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
-use super::execute::{execute_plans, send_recorded, PushExecution};
-use super::failures::{failures_of_job, FailureRow, JobFailureReport};
-use super::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
-use super::watch::{all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET};
-use super::Session;
+pub mod culprit;
+
 use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, Logins, Refusal};
+use crate::engine::execute::{execute_plans, send_recorded, PushExecution};
+use crate::engine::failures::{failures_of_job, FailureRow, JobFailureReport};
+use crate::engine::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
+use crate::engine::watch::{
+    all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
+};
+use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::model::job_view::SelectedJob;
@@ -24,6 +30,7 @@ use crate::plan::verdict::{backfill_verdict, Verdict};
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
 use crate::sources::treeherder_page::parse_job_view_url;
 use crate::url_text::parse_url;
+use culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -702,10 +709,10 @@ pub async fn plan(
     // Triggers of this job whose answer was lost, or whose intent was kept
     // but never answered (the browser stopped mid-send): counted as asked
     // in the plan above, and named so the user knows why.
-    let unknown: Vec<&super::ledger::TriggerRecord> = ledger
+    let unknown: Vec<&crate::engine::ledger::TriggerRecord> = ledger
         .unknown()
         .filter(|r| r.is_on(session.origin()) && r.repo == repo && r.job_name == job_type.name)
-        .filter(|r| now.saturating_sub(r.at_ms) < super::ledger::VISIBILITY_WINDOW_MS)
+        .filter(|r| now.saturating_sub(r.at_ms) < crate::engine::ledger::VISIBILITY_WINDOW_MS)
         .collect();
     notes.extend(unknown_notice(unknown.into_iter()));
     // Every plan started from a page waits for a Confirm click, whatever
@@ -789,7 +796,7 @@ pub(crate) fn title(mode: Mode, job_type: &JobType, repo: &str) -> String {
 pub fn run_key(origin: &str, repo: &str, push_id: u64, job_name: &str) -> String {
     format!(
         "{}/{repo}/{push_id}/{job_name}",
-        super::ledger::origin_key(origin)
+        crate::engine::ledger::origin_key(origin)
     )
 }
 
@@ -880,9 +887,9 @@ pub fn plan_conflict(
             age / 60_000
         ));
     }
-    let origin = super::ledger::origin_key(&plan.endpoints.treeherder);
+    let origin = crate::engine::ledger::origin_key(&plan.endpoints.treeherder);
     let same_job = |treeherder: &str, repo: &str, job: &JobType| {
-        super::ledger::origin_key(treeherder) == origin
+        crate::engine::ledger::origin_key(treeherder) == origin
             && repo == plan.repo
             && job.name == plan.job_type.name
     };
@@ -951,7 +958,7 @@ pub async fn execute(
     .with_journal(journal);
     ledger.prune(clock::now_ms());
     if plan.mode == Mode::FindCulprit {
-        return super::addon_culprit::execute_culprit(&session, plan, ledger).await;
+        return culprit::execute_culprit(&session, plan, ledger).await;
     }
     let (executions, items, watch_pushes) = match plan.mode {
         Mode::CiBackfill => {
@@ -1121,7 +1128,7 @@ pub async fn execute(
 /// What the panel says about triggers that may have been carried out
 /// without the add-on knowing (see [`TriggerOutcome::is_unknown`]).
 pub(crate) fn unknown_notice<'a>(
-    records: impl Iterator<Item = &'a super::ledger::TriggerRecord>,
+    records: impl Iterator<Item = &'a crate::engine::ledger::TriggerRecord>,
 ) -> Option<String> {
     let unknown: Vec<String> = records
         .filter(|r| r.outcome.is_unknown())
@@ -1156,7 +1163,7 @@ pub async fn watch(
     .with_journal(journal);
     if let Some(run) = &state.culprit {
         let send = state.job_type.ci == CiSystem::Buildbot || user_credentials.is_some();
-        return super::addon_culprit::watch_culprit(&session, state, run, ledger, send).await;
+        return culprit::watch_culprit(&session, state, run, ledger, send).await;
     }
     let mut items = state.items.clone();
     let (histories, events) = watch_step(

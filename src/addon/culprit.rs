@@ -1,17 +1,17 @@
 //! The add-on's "Find culprit" mode: the flake-aware culprit search of
-//! [`super::culprit`] for the job selected on a Treeherder page, one step per
+//! [`crate::engine::culprit`] for the job selected on a Treeherder page, one step per
 //! monitoring poll. Between steps the background stores only a
 //! [`CulpritRun`] (the range, the search's configuration and the test
 //! verdicts read so far); the runs themselves are read again each step.
 
-use super::addon::{
+use super::{
     refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
     WatchAnswer, WatchState,
 };
-use super::culprit::{culprit_step, CulpritProgress};
-use super::ledger::Ledger;
-use super::Session;
 use crate::ci::clock;
+use crate::engine::culprit::{culprit_step, CulpritProgress};
+use crate::engine::ledger::Ledger;
+use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::Push;
@@ -410,7 +410,7 @@ fn culprit_watch(
     let mut next = state.clone();
     next.settled = run.done || refusal.is_some();
     next.problem = refusal.or(waiting_for_login);
-    next.notice = super::addon::unknown_notice(progress.triggered.iter()).or(next.notice);
+    next.notice = super::unknown_notice(progress.triggered.iter()).or(next.notice);
     next.verdict_text = verdict_text;
     next.rows = rows;
     next.culprit = Some(run);
