@@ -4,7 +4,7 @@
 //! With Pulse credentials (see `config::pulse_address`) and a Taskcluster
 //! job type, the wait ends when live job events say the watched work moved
 //! (a watched task, or a task an action created, resolved: see
-//! `mozci::plan::job_events`), on every (re)connection to the broker (one
+//! `mozci::ci::job_events`), on every (re)connection to the broker (one
 //! poll reconciles what may have been missed), or after a long fallback
 //! interval; while the broker is unreachable it polls every --poll-seconds.
 //! Without Pulse it polls every --poll-seconds, as before.
@@ -14,11 +14,11 @@ use crate::ledger_store::LedgerStore;
 use crate::pulse::{Listener, ListenerEvent};
 use crate::CliError;
 use mozci::ci::clock;
+use mozci::ci::job_events::JobEvents;
 use mozci::engine::ledger::{TriggerOutcome, TriggerRecord};
 use mozci::engine::Session;
 use mozci::model::JobType;
 use mozci::model::{CiSystem, JobState, Push, PushHistory, UpstreamBuild};
-use mozci::plan::job_events::JobEvents;
 use mozci::sources::taskcluster::pulse::{task_binding, task_group_binding};
 use serde::Serialize;
 use serde_json::json;

@@ -7,6 +7,7 @@
 
 pub mod buildbot;
 pub mod clock;
+pub mod job_events;
 pub mod taskcluster;
 pub mod treeherder;
 

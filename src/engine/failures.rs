@@ -7,16 +7,10 @@ use crate::error::{Error, Result};
 use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
 use crate::sources::test_failures::{job_failures, ErrorLine, FetchedLogs, JobFailures};
 use crate::sources::treeherder::{
-    parse_job_log_urls, parse_text_log_errors, JobLogUrl, TreeherderApi,
+    parse_job_log_urls, parse_text_log_errors, JobLogUrl, TreeherderApi, ERRORSUMMARY_LOG_NAMES,
+    RAW_LOG_NAMES, TEXT_LOG_NAMES,
 };
 use serde::{Deserialize, Serialize};
-
-/// `job-log-url` names of the raw structured log (2015 Buildbot name, and
-/// what the sandbox and some harnesses still publish).
-const RAW_LOG_NAMES: &[&str] = &["mozlog_json"];
-const ERRORSUMMARY_LOG_NAMES: &[&str] = &["errorsummary_json"];
-/// Taskcluster's task log, then Buildbot's.
-const TEXT_LOG_NAMES: &[&str] = &["live_backing_log", "buildbot_text"];
 
 /// The failures of one job and where they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

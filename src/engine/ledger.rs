@@ -1,8 +1,8 @@
 //! The trigger ledger: every trigger this tool sent, with its outcome, so
 //! that nothing is lost and nothing is asked for twice.
 //!
-//! A CI system shows new runs only after a while (Taskcluster's action task
-//! must run first), so a second backfill started before they appear would
+//! A CI system shows new runs only after a while (an action task may have
+//! to run first), so a second backfill started before they appear would
 //! ask again. Each record keeps how many runs were visible when it was sent;
 //! until that many plus the requested ones are visible, the difference counts
 //! as pending in the next plan. Outcomes that are not known (a timeout, a 5xx,

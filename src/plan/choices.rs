@@ -23,8 +23,8 @@ pub const DEFAULT_DEPTH: u32 = 20;
 pub enum Mode {
     /// Walk back to the last push where the job passed and fill every push in between.
     ToLastGood,
-    /// The CI system's own backfill (Taskcluster's `backfill` action):
-    /// `depth` earlier pushes, `times` runs each. Stored choices from before
+    /// The CI system's own backfill action: `depth` earlier pushes, `times`
+    /// runs each (see `ci::CiBackend::backfill_action`). Stored choices from before
     /// the rename say `fixed_range`.
     #[serde(rename = "ci_backfill", alias = "fixed_range")]
     CiBackfill,
@@ -66,7 +66,7 @@ impl Mode {
     pub fn label(self) -> &'static str {
         match self {
             Mode::ToLastGood => "backfill to the last good push",
-            Mode::CiBackfill => "the CI's own backfill (Taskcluster backfill action)",
+            Mode::CiBackfill => "the CI's own backfill action (a fixed range)",
             Mode::TriggerHere => "trigger N on this push",
             Mode::FindCulprit => "find the culprit (flake-aware search)",
         }

@@ -5,8 +5,6 @@
 //! - [`backfill`]: back to the last good push;
 //! - [`merges`]: following a merge into its source repository;
 //! - [`monitor`]: reactions while triggered work runs;
-//! - [`job_events`]: live job events (Pulse) reduced to run states, and
-//!   which of them are worth a poll;
 //! - [`verdict`]: the answer once the runs are in;
 //! - [`failure_scope`]: which failures count (the selected run's failure
 //!   signature, any failure, one test);
@@ -27,7 +25,6 @@ pub mod culprit;
 pub mod default_times;
 pub mod failure_rate;
 pub mod failure_scope;
-pub mod job_events;
 pub mod merges;
 pub mod monitor;
 pub mod trigger;

@@ -2,7 +2,7 @@
 //!
 //! `times` is the total wanted on a push. Pending, running and finished runs
 //! count; coalesced ones do not. An existing run is retriggered where there
-//! is one (Buildbot: the request's `count`), otherwise new ones are
+//! is one (with a `count` where the CI system takes one), otherwise new ones are
 //! triggered; a test whose build is missing gets the build first.
 
 use crate::model::{Job, JobResult, JobState, Revision};
@@ -18,7 +18,7 @@ pub enum PushAction {
     /// Run an existing job again `count` times.
     Retrigger { job: Box<Job>, count: u32 },
     /// Schedule `count` new runs; `files` are the build's artifacts a test
-    /// needs where the CI system wants them passed (Buildbot).
+    /// needs, for a CI system that wants them passed.
     Trigger { count: u32, files: Vec<String> },
     /// Trigger the build (once), then `then_tests` runs when it finishes.
     BuildFirst { build_name: String, then_tests: u32 },

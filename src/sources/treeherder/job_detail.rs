@@ -5,6 +5,15 @@ use super::fields::{expect_array, parse_body, Record};
 use super::jobs::{job_from_record, TreeherderJob};
 use crate::error::Result;
 
+/// `job-log-url` names of the raw structured log (the 2015 Buildbot name,
+/// and what the sandbox and some harnesses still publish).
+pub const RAW_LOG_NAMES: &[&str] = &["mozlog_json"];
+/// `job-log-url` names of the error summary.
+pub const ERRORSUMMARY_LOG_NAMES: &[&str] = &["errorsummary_json"];
+/// `job-log-url` names of a job's text log, best first: Taskcluster's task
+/// log, then Buildbot's.
+pub const TEXT_LOG_NAMES: &[&str] = &["live_backing_log", "buildbot_text"];
+
 const JOB_DETAIL: &str = "Treeherder job detail";
 const JOB_LOG_URLS: &str = "Treeherder job log URLs";
 

@@ -18,7 +18,10 @@ pub use artifacts::{
 pub use failure_lines::{
     parse_bug_suggestions, parse_text_log_errors, BugSuggestion, SuggestedBug, TextLogError,
 };
-pub use job_detail::{parse_job_detail, parse_job_log_urls, JobDetail, JobLog, JobLogUrl, TaskRun};
+pub use job_detail::{
+    parse_job_detail, parse_job_log_urls, JobDetail, JobLog, JobLogUrl, TaskRun,
+    ERRORSUMMARY_LOG_NAMES, RAW_LOG_NAMES, TEXT_LOG_NAMES,
+};
 pub use jobs::{parse_jobs_list, parse_project_jobs, JobsPage, TreeherderJob, TreeherderState};
 pub use pushes::{parse_decision_tasks, parse_push_list, DecisionTask, PushList, TreeherderPush};
 pub use repositories::{parse_repositories, Repository};
