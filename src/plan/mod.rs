@@ -7,6 +7,8 @@
 //! - [`monitor`]: reactions while triggered work runs;
 //! - [`job_events`]: live job events (Pulse) reduced to run states, and
 //!   which of them are worth a poll;
+//! - [`live_events`]: the add-on's subscription socket as state (what to
+//!   send, and which messages call for a fresh look);
 //! - [`verdict`]: the answer once the runs are in;
 //! - [`backfill_button`]: whether the add-on's button applies;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
@@ -23,6 +25,7 @@ pub mod culprit_sim;
 pub mod default_times;
 pub mod failure_rate;
 pub mod job_events;
+pub mod live_events;
 pub mod merges;
 pub mod monitor;
 pub mod trigger;

@@ -14,6 +14,7 @@ pub mod index;
 pub mod pulse;
 pub mod queue;
 pub mod sha256;
+pub mod subscriptions;
 pub mod timestamp;
 
 use crate::error::{Error, Result};
