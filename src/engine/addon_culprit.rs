@@ -357,6 +357,7 @@ pub async fn execute_culprit(
         title: plan.title.clone(),
         culprit: None,
         notice: None,
+        live: super::addon::LiveTargets::default(),
     };
     Ok(ExecuteAnswer {
         executions: Vec::new(),
