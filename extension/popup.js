@@ -190,6 +190,13 @@ function showRuns(runs) {
       state.textContent = watch.verdict_text || (watch.settled ? "finished" : `${watch.rows.filter((r) => !r.done).length} push(es) still running`);
       li.appendChild(state);
     }
+    if (watch.live_mode) {
+      const mode = document.createElement("div");
+      mode.className = `hint run-mode run-mode-${watch.live_mode}`;
+      mode.textContent =
+        watch.live_mode === "live" ? "live: changes show as Taskcluster reports them" : "polling: checked every minute";
+      li.appendChild(mode);
+    }
     if (watch.problem && !watch.settled) {
       const problem = document.createElement("div");
       problem.className = "failed";
@@ -218,6 +225,19 @@ async function main() {
     browser.runtime.openOptionsPage();
   });
   showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  // Runs in flight change as the background hears of them (a poll stored,
+  // live events gained or lost): shown without waiting for a click.
+  const refreshRuns = async () => showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && changes.runs) {
+      refreshRuns().catch(() => {});
+    }
+  });
+  browser.runtime.onMessage.addListener((message) => {
+    if (message && message.type === "live-mode") {
+      refreshRuns().catch(() => {});
+    }
+  });
   const pageUrl = await activeTabUrl();
   const { test } = await browser.runtime.sendMessage({ type: "culprit-test", pageUrl });
   await showFailures(pageUrl, test);
