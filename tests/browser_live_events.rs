@@ -32,8 +32,17 @@ struct Admin {
 impl Admin {
     async fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.treeherder);
-        let response = self.http.get(&url).send().await.with_context(|| url.clone())?;
-        ensure!(response.status().is_success(), "{url}: {}", response.status());
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
         Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
@@ -47,13 +56,19 @@ impl Admin {
             .send()
             .await
             .with_context(|| url.clone())?;
-        ensure!(response.status().is_success(), "{url}: {}", response.status());
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
         Ok(serde_json::from_slice(&response.bytes().await?)?)
     }
 
     async fn hook_triggers_after(&self, after: u64) -> Result<Vec<Value>> {
         let log = self
-            .get(&format!("/__sandbox/requests?origin=taskcluster&after={after}"))
+            .get(&format!(
+                "/__sandbox/requests?origin=taskcluster&after={after}"
+            ))
             .await?;
         Ok(log
             .as_array()
@@ -81,7 +96,9 @@ impl Admin {
     async fn in_progress(&self, push_id: u64) -> Result<usize> {
         let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
         let jobs = self
-            .get(&format!("/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"))
+            .get(&format!(
+                "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
+            ))
             .await?;
         Ok(jobs
             .as_array()
@@ -94,7 +111,12 @@ impl Admin {
 
 /// The job view with `LABEL` of autoland's push `index` selected, and the
 /// demo user's Taskcluster login in the page's localStorage.
-async fn open_job_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, index: u64) -> Result<()> {
+async fn open_job_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    index: u64,
+) -> Result<()> {
     let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
     let push = summary
         .as_array()
@@ -105,7 +127,9 @@ async fn open_job_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, inde
     let revision = push["revision"].as_str().context("revision")?;
     let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
     let jobs = admin
-        .get(&format!("/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"))
+        .get(&format!(
+            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
+        ))
         .await?;
     let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
     let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
@@ -129,13 +153,20 @@ async fn open_job_page(browser: &Browser, sandbox: &Sandbox, admin: &Admin, inde
         ))
         .await?;
     browser
-        .wait_for("#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])", WAIT)
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
         .await?;
     Ok(())
 }
 
 async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+    browser
+        .wait_for("#mozci-backfill-btn", WAIT)
+        .await?
+        .click()
+        .await?;
     let state = browser
         .wait_for_js(
             "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
@@ -143,7 +174,10 @@ async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
         )
         .await?;
     if state == "plan" {
-        if let Ok(confirm) = browser.wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2)).await {
+        if let Ok(confirm) = browser
+            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
+            .await
+        {
             confirm.click().await?;
         }
     }
@@ -185,7 +219,9 @@ async fn step_and_watch(
         if known.values().sum::<usize>() <= until {
             break;
         }
-        admin.post("/__sandbox/advance", json!({ "seconds": STEP })).await?;
+        admin
+            .post("/__sandbox/advance", json!({ "seconds": STEP }))
+            .await?;
         let moved = Instant::now();
         for &push in pushes {
             let expected = admin.in_progress(push).await?;
@@ -212,7 +248,8 @@ async fn step_and_watch(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_after_a_drop() -> Result<()> {
+async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_after_a_drop(
+) -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let admin = Admin {
         http: reqwest::Client::new(),

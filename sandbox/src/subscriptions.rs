@@ -473,7 +473,10 @@ mod tests {
 
     #[test]
     fn subscriptions_name_the_queue_exchanges() {
-        assert_eq!(exchange_of("tasksCompleted").as_deref(), Some("task-completed"));
+        assert_eq!(
+            exchange_of("tasksCompleted").as_deref(),
+            Some("task-completed")
+        );
         assert_eq!(exchange_of("tasksDefined").as_deref(), Some("task-defined"));
         assert_eq!(exchange_of("tasksArtifacts"), None);
     }

@@ -68,7 +68,11 @@ fn start(id: &str, group: &str) -> Value {
 
 async fn initialised(sb: &Sb) -> Socket {
     let mut socket = connect(sb, Some("graphql-ws")).await;
-    send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {}}),
+    )
+    .await;
     assert_eq!(
         next_text(&mut socket, true).await.as_deref(),
         Some(r#"{"type":"connection_ack"}"#)
@@ -120,7 +124,11 @@ async fn a_subscribed_task_group_hears_every_state_change_of_its_tasks() {
         assert_eq!(message["type"], "data", "{message}");
         assert_eq!(message["id"], "1");
         let status = &message["payload"]["data"]["tasksSubscriptions"];
-        assert_eq!(status["taskGroupId"], group.as_str(), "only the subscribed group");
+        assert_eq!(
+            status["taskGroupId"],
+            group.as_str(),
+            "only the subscribed group"
+        );
         let runs = status["runs"].as_array().unwrap();
         for run in runs {
             assert!(run["runId"].is_u64());
@@ -135,7 +143,11 @@ async fn a_subscribed_task_group_hears_every_state_change_of_its_tasks() {
             }
         }
     }
-    assert_eq!(seen.first().map(String::as_str), Some("RUNNING"), "{seen:?}");
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("RUNNING"),
+        "{seen:?}"
+    );
     // The queue and the subscription agree on how the task ended.
     let queue = sb
         .get(&sb.tc(&format!("/api/queue/v1/task/{task}/status")))
@@ -170,8 +182,14 @@ async fn bad_operations_and_frames_get_the_protocols_errors_and_the_socket_stays
     )
     .await;
     let error = next_json(&mut socket).await;
-    assert_eq!((error["type"].as_str(), error["id"].as_str()), (Some("error"), Some("9")));
-    assert!(error["payload"]["message"].as_str().unwrap().contains("taskGroupId"));
+    assert_eq!(
+        (error["type"].as_str(), error["id"].as_str()),
+        (Some("error"), Some("9"))
+    );
+    assert!(error["payload"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("taskGroupId"));
     // A frame that is not JSON: connection_error, the socket stays.
     socket.send(Message::Text("}{".into())).await.unwrap();
     assert_eq!(next_json(&mut socket).await["type"], "connection_error");
@@ -195,7 +213,9 @@ async fn bad_operations_and_frames_get_the_protocols_errors_and_the_socket_stays
     assert_eq!(status["taskGroupId"], group.as_str());
     let jobs = sb.jobs("").await;
     assert!(
-        !jobs.iter().any(|j| j["taskcluster"]["task_id"] == status["taskId"]),
+        !jobs
+            .iter()
+            .any(|j| j["taskcluster"]["task_id"] == status["taskId"]),
         "the task is unknown to the sandbox"
     );
     sb.post(
@@ -229,7 +249,10 @@ async fn the_drop_switch_closes_every_socket_and_the_protocol_is_required() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let after = stats(&sb).await;
-    assert_eq!((after["open"].as_u64(), after["dropped"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (after["open"].as_u64(), after["dropped"].as_u64()),
+        (Some(0), Some(2))
+    );
     // A new socket is served as before.
     let _c = initialised(&sb).await;
     // Without the graphql-ws sub-protocol the server closes with 1002.

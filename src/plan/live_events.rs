@@ -89,7 +89,8 @@ impl LiveSession {
     /// The watch's targets changed (after a poll): start operations for new
     /// task groups, stop the ones no longer wanted.
     pub fn want(&mut self, wanted: LiveWanted) -> Vec<String> {
-        self.events.watch_tasks(wanted.tasks.iter().map(String::as_str));
+        self.events
+            .watch_tasks(wanted.tasks.iter().map(String::as_str));
         self.events
             .watch_reaction_tasks(wanted.reaction_tasks.iter().map(String::as_str));
         for group in &wanted.action_groups {
@@ -259,7 +260,10 @@ mod tests {
 
     fn connected(groups: &[&str], tasks: &[&str]) -> LiveSession {
         let mut session = LiveSession::new();
-        assert_eq!(types(&session.opened()), vec![("connection_init".into(), None)]);
+        assert_eq!(
+            types(&session.opened()),
+            vec![("connection_init".into(), None)]
+        );
         // Targets before the ack wait for it.
         assert!(session.want(wanted(groups, tasks)).is_empty());
         let ack = session.receive(r#"{"type":"connection_ack"}"#);
@@ -319,7 +323,12 @@ mod tests {
             r#"{"type":"data","id":"1","payload":{"data":{"tasksSubscriptions":{"taskId":42}}}}"#
                 .to_string(),
             data("7", "T", "D", json!([{"runId": 0, "state": "COMPLETED"}])),
-            data("1", "T", "ELSEWHERE", json!([{"runId": 0, "state": "COMPLETED"}])),
+            data(
+                "1",
+                "T",
+                "ELSEWHERE",
+                json!([{"runId": 0, "state": "COMPLETED"}]),
+            ),
         ] {
             let r = session.receive(&bad);
             assert_eq!(r.kind, "ignored", "{bad}");

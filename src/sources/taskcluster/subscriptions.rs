@@ -226,7 +226,10 @@ fn status_runs(status: &Value) -> Result<Vec<TaskMessage>> {
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| Error::Invalid(format!("task run id {}", run["runId"])))?;
             if run["state"].is_null() || run["state"] == "UNSCHEDULED" {
-                return Err(Error::Invalid(format!("run {run_id} state {}", run["state"])));
+                return Err(Error::Invalid(format!(
+                    "run {run_id} state {}",
+                    run["state"]
+                )));
             }
             Ok(message(Some(run_id), state_named(&run["state"])?))
         })
@@ -273,7 +276,10 @@ mod tests {
             .unwrap()
             .contains("tasksSubscriptions(taskGroupId: $taskGroupId"));
         let stop: Value = serde_json::from_str(&stop_message("3")).unwrap();
-        assert_eq!((stop["type"].as_str(), stop["id"].as_str()), (Some("stop"), Some("3")));
+        assert_eq!(
+            (stop["type"].as_str(), stop["id"].as_str()),
+            (Some("stop"), Some("3"))
+        );
     }
 
     #[test]
@@ -288,8 +294,14 @@ mod tests {
         };
         assert_eq!(id, "1");
         assert_eq!(runs.len(), 2);
-        assert_eq!((runs[0].run_id, runs[0].state), (Some(0), RunState::Exception));
-        assert_eq!((runs[1].run_id, runs[1].state), (Some(1), RunState::Pending));
+        assert_eq!(
+            (runs[0].run_id, runs[0].state),
+            (Some(0), RunState::Exception)
+        );
+        assert_eq!(
+            (runs[1].run_id, runs[1].state),
+            (Some(1), RunState::Pending)
+        );
         assert_eq!(runs[1].task_group_id, "G");
         // A defined task has no run yet.
         let text = data(
@@ -299,7 +311,10 @@ mod tests {
         let ServerMessage::Data { runs, .. } = read_server_message(&text).unwrap() else {
             panic!("data expected");
         };
-        assert_eq!((runs[0].run_id, runs[0].state), (None, RunState::Unscheduled));
+        assert_eq!(
+            (runs[0].run_id, runs[0].state),
+            (None, RunState::Unscheduled)
+        );
     }
 
     #[test]
@@ -308,7 +323,10 @@ mod tests {
             read_server_message(r#"{"type":"connection_ack"}"#).unwrap(),
             ServerMessage::Ack
         );
-        assert_eq!(read_server_message(r#"{"type":"ka"}"#).unwrap(), ServerMessage::KeepAlive);
+        assert_eq!(
+            read_server_message(r#"{"type":"ka"}"#).unwrap(),
+            ServerMessage::KeepAlive
+        );
         assert_eq!(
             read_server_message(r#"{"type":"complete","id":"2"}"#).unwrap(),
             ServerMessage::Complete { id: "2".into() }
@@ -346,11 +364,26 @@ mod tests {
             r#"{"type":"gossip"}"#,
             r#"{"type":"data"}"#,
             r#"{"type":"data","id":"1","payload":{"data":{}}}"#,
-            &data("1", json!({"taskGroupId": "G", "state": "RUNNING", "runs": []})),
-            &data("1", json!({"taskId": "T", "taskGroupId": "G", "state": "running", "runs": []})),
-            &data("1", json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": [{"runId": -1, "state": "RUNNING"}]})),
-            &data("1", json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": [{"runId": 0, "state": "LOST"}]})),
-            &data("1", json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": 7})),
+            &data(
+                "1",
+                json!({"taskGroupId": "G", "state": "RUNNING", "runs": []}),
+            ),
+            &data(
+                "1",
+                json!({"taskId": "T", "taskGroupId": "G", "state": "running", "runs": []}),
+            ),
+            &data(
+                "1",
+                json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": [{"runId": -1, "state": "RUNNING"}]}),
+            ),
+            &data(
+                "1",
+                json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": [{"runId": 0, "state": "LOST"}]}),
+            ),
+            &data(
+                "1",
+                json!({"taskId": "T", "taskGroupId": "G", "state": "RUNNING", "runs": 7}),
+            ),
         ] {
             assert!(read_server_message(bad).is_err(), "{bad} must be refused");
         }
