@@ -3,8 +3,9 @@
 //! the subscriptions-transport-ws protocol (`graphql-ws`) and the
 //! `tasksSubscriptions(taskGroupId, subscriptions)` operation, fed by the
 //! simulator's queue messages. Plus the admin side (Treeherder origin,
-//! `/__sandbox/subscriptions…`): statistics, dropping every socket, and
-//! sending a message about an unknown task or a malformed one.
+//! `/__sandbox/subscriptions…`): statistics, dropping every socket, taking
+//! the endpoint down, and sending a message about an unknown task or a
+//! malformed one.
 //!
 //! Facts (taskcluster/taskcluster services/web-server: src/main.js,
 //! src/servers/createSubscriptionServer.js, src/graphql/Tasks.graphql,
@@ -23,12 +24,13 @@
 //! (an inline `taskGroupId: "..."` is refused with an error saying so).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -90,6 +92,8 @@ pub struct Stats {
 pub struct Hub {
     control: broadcast::Sender<Control>,
     stats: Arc<Mutex<Stats>>,
+    /// The endpoint is down: upgrades get 503 (a client must poll).
+    refusing: Arc<AtomicBool>,
 }
 
 impl Default for Hub {
@@ -97,6 +101,7 @@ impl Default for Hub {
         Hub {
             control: broadcast::channel(64).0,
             stats: Arc::default(),
+            refusing: Arc::default(),
         }
     }
 }
@@ -120,6 +125,22 @@ pub fn admin_router() -> Router<AppState> {
         .route("/__sandbox/subscriptions", get(stats))
         .route("/__sandbox/subscriptions/drop", post(drop_all))
         .route("/__sandbox/subscriptions/inject", post(inject))
+        .route("/__sandbox/subscriptions/refuse", post(refuse))
+}
+
+#[derive(Deserialize)]
+struct RefuseBody {
+    refuse: bool,
+}
+
+/// Takes the endpoint down (every socket dropped, new ones refused with
+/// 503) or brings it back.
+async fn refuse(State(state): State<AppState>, Json(body): Json<RefuseBody>) -> Json<Value> {
+    state.live.refusing.store(body.refuse, Ordering::SeqCst);
+    if body.refuse {
+        let _ = state.live.control.send(Control::DropAll);
+    }
+    Json(json!({ "refusing": body.refuse }))
 }
 
 async fn stats(State(state): State<AppState>) -> Json<Stats> {
@@ -155,6 +176,13 @@ async fn inject(State(state): State<AppState>, Json(body): Json<InjectBody>) -> 
 }
 
 async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    if state.live.refusing.load(Ordering::SeqCst) {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "subscriptions are down (sandbox switch)",
+        )
+            .into_response();
+    }
     ws.protocols([PROTOCOL])
         .on_upgrade(move |socket| serve(socket, state))
 }

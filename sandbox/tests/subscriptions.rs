@@ -255,6 +255,23 @@ async fn the_drop_switch_closes_every_socket_and_the_protocol_is_required() {
     );
     // A new socket is served as before.
     let _c = initialised(&sb).await;
+    // Taken down, the endpoint refuses upgrades with 503; brought back, it serves.
+    sb.post(&sb.th("/__sandbox/subscriptions/refuse"), json!({"refuse": true}))
+        .await;
+    let url = sb.tc("/subscription").replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-ws".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503)
+        }
+        other => panic!("expected a 503, got {:?}", other.map(|_| ())),
+    }
+    sb.post(&sb.th("/__sandbox/subscriptions/refuse"), json!({"refuse": false}))
+        .await;
+    let _d = initialised(&sb).await;
     // Without the graphql-ws sub-protocol the server closes with 1002.
     let mut plain = connect(&sb, None).await;
     let frame = tokio::time::timeout(Duration::from_secs(5), plain.next())
