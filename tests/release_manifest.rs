@@ -297,7 +297,11 @@ fn connect_sources(manifest: &Value) -> Result<Vec<String>> {
         .map(str::trim)
         .find(|d| d.starts_with("connect-src "))
         .context("no connect-src: the pages could connect anywhere")?;
-    Ok(directive.split_whitespace().skip(1).map(str::to_string).collect())
+    Ok(directive
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect())
 }
 
 #[test]

@@ -256,8 +256,11 @@ async fn the_drop_switch_closes_every_socket_and_the_protocol_is_required() {
     // A new socket is served as before.
     let _c = initialised(&sb).await;
     // Taken down, the endpoint refuses upgrades with 503; brought back, it serves.
-    sb.post(&sb.th("/__sandbox/subscriptions/refuse"), json!({"refuse": true}))
-        .await;
+    sb.post(
+        &sb.th("/__sandbox/subscriptions/refuse"),
+        json!({"refuse": true}),
+    )
+    .await;
     let url = sb.tc("/subscription").replacen("http://", "ws://", 1);
     let mut request = url.into_client_request().unwrap();
     request
@@ -269,8 +272,11 @@ async fn the_drop_switch_closes_every_socket_and_the_protocol_is_required() {
         }
         other => panic!("expected a 503, got {:?}", other.map(|_| ())),
     }
-    sb.post(&sb.th("/__sandbox/subscriptions/refuse"), json!({"refuse": false}))
-        .await;
+    sb.post(
+        &sb.th("/__sandbox/subscriptions/refuse"),
+        json!({"refuse": false}),
+    )
+    .await;
     let _d = initialised(&sb).await;
     // Without the graphql-ws sub-protocol the server closes with 1002.
     let mut plain = connect(&sb, None).await;
