@@ -1,7 +1,8 @@
 // Background event page: owns the add-on's network access and all in-flight
 // work. Plans, triggers and monitoring steps are the Rust core's (`Core`);
 // this file stores what the core returns (browser.storage), schedules polls
-// (browser.alarms), and tells the user (notifications, messages to tabs).
+// (browser.alarms), holds the live-events WebSockets whose frames the core
+// reads (`LiveEvents`), and tells the user (notifications, messages to tabs).
 import init, { buildVariant, coreVersion, jobViewSelection, mergeLedgers, planConflict, Core, LiveEvents } from "../pkg/mozci.js";
 import { DEFAULT_CHOICE, MAX_DEPTH, MAX_TIMES, MODES } from "./choices.js";
 
@@ -257,7 +258,8 @@ async function pollOnce() {
     }
   }
   await ensureAlarm();
-  await syncLive();
+  // A socket problem must not fail the poll: the alarm covers every run.
+  await syncLive().catch((err) => console.error("mozci: live events", err));
 }
 
 // A poll that starts after everything seen so far: one under way may have
