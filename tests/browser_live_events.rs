@@ -9,7 +9,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{run_browser_test, Browser, Sandbox};
+use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -259,6 +259,31 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         // Push 21: four pushes to fill.
         open_job_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
+        // The popup's page, in a tab of its own, stays open through the run:
+        // WebDriver cannot open the toolbar popup nor navigate to an
+        // extension page, but the options page the plan's panel links to
+        // (same extension) can load it.
+        let page = browser.client.window().await?;
+        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        let before_tabs = browser.client.windows().await?;
+        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+        let deadline = Instant::now() + WAIT;
+        let popup = loop {
+            if let Some(tab) = browser.client.windows().await?.into_iter().find(|w| !before_tabs.contains(w)) {
+                break tab;
+            }
+            ensure!(Instant::now() < deadline, "the options did not open");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        browser.client.switch_to_window(popup.clone()).await?;
+        let options_url = addon_url("extension/options.html");
+        browser.wait_for_js(&format!("location.href === {options_url:?}"), WAIT).await?;
+        browser.js("location.href = 'popup.html'; return true;").await?;
+        browser
+            .wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT)
+            .await?;
+        browser.client.switch_to_window(page.clone()).await?;
+        browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
         ensure!(click_backfill_and_confirm(browser).await? == "running");
         let sent = admin.hook_triggers_after(before).await?;
         let after_execution = admin.last_request_id().await?;
@@ -274,6 +299,10 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             .unwrap_or_default();
         ensure!(groups.len() >= 3, "decision and action task groups: {subscriptions}");
         browser.screenshot("live").await?;
+        // The popup says so too.
+        browser.client.switch_to_window(popup.clone()).await?;
+        browser.wait_for("#runs .run-mode-live", WAIT).await?;
+        browser.client.switch_to_window(page.clone()).await?;
 
         let rows = browser
             .js("return [...document.querySelectorAll('#mozci-panel tr[data-push-id]')].map(r => Number(r.dataset.pushId));")
@@ -347,6 +376,20 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             .await?;
         ensure!(verdict.as_str().is_some_and(|v| !v.is_empty()), "verdict {verdict}");
         browser.screenshot("done").await?;
+        // The popup caught up by itself: the run's answer, no mode any more.
+        browser.client.switch_to_window(popup).await?;
+        let verdict_text = verdict.as_str().unwrap_or_default().to_string();
+        browser
+            .wait_for_js(
+                &format!(
+                    "document.querySelector('#runs .run-state')?.textContent === {} && !document.querySelector('#runs .run-mode')",
+                    serde_json::to_string(&verdict_text)?
+                ),
+                SHOWN_WITHIN,
+            )
+            .await
+            .context("the popup did not show the answer by itself")?;
+        browser.client.switch_to_window(page).await?;
         let slowest = latencies.iter().max().copied().unwrap_or_default();
         println!(
             "live events: {} changes shown before the drop, {} after, slowest after {slowest:?}",
