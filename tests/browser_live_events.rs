@@ -309,6 +309,18 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             .await?;
         let pushes: Vec<u64> = serde_json::from_value(rows)?;
         ensure!(pushes.len() == 4, "pushes {pushes:?}");
+        // Among them, the task groups of the action tasks the triggers ran
+        // (where the new runs are).
+        let mut actions = 0;
+        for &push in &pushes {
+            let jobs = admin.get(&format!("/__sandbox/jobs?repo=autoland&push_id={push}")).await?;
+            for action in jobs.as_array().context("jobs")?.iter().filter(|j| j["kind"] == "action") {
+                let task = action["taskcluster"]["task_id"].as_str().context("action task")?;
+                ensure!(groups.iter().any(|g| g == task), "action group {task} not subscribed: {groups:?}");
+                actions += 1;
+            }
+        }
+        ensure!(actions == sent.len(), "{actions} action tasks for {} hook triggers", sent.len());
         ensure!(sent.len() == pushes.len(), "{} hook triggers for {} pushes", sent.len(), pushes.len());
 
         // Neither a message about a task nobody knows nor a malformed one

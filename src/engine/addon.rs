@@ -1289,6 +1289,59 @@ mod tests {
     use super::*;
 
     #[test]
+    fn live_targets_come_from_the_settings_and_the_last_poll() {
+        use crate::model::{JobKind, JobState, UpstreamBuild};
+        use crate::plan::test_support::{build_job, history, with_build, OK};
+        let mut endpoints = Endpoints::sandbox(
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:3",
+            "http://127.0.0.1:4",
+        );
+        endpoints.taskcluster = "https://firefox-ci-tc.services.mozilla.com/".into();
+        let job_type = |ci| JobType {
+            name: "test-linux64/opt-mochitest-browser-chrome-1".into(),
+            ci,
+            kind: JobKind::Test,
+            platform: "linux64".into(),
+            symbol: "bc1".into(),
+        };
+        // Buildbot jobs are polled only.
+        let buildbot = LiveTargets::start(&job_type(CiSystem::Buildbot), &endpoints, vec![]);
+        assert_eq!(buildbot.socket_url, None);
+        let mut live = LiveTargets::start(
+            &job_type(CiSystem::Taskcluster),
+            &endpoints,
+            vec!["D1".into()],
+        );
+        assert_eq!(
+            live.socket_url.as_deref(),
+            Some("wss://firefox-ci-tc.services.mozilla.com/subscription")
+        );
+        let histories = vec![
+            history(1, &[OK, JobState::Pending, JobState::Running]),
+            with_build(
+                history(2, &[]),
+                UpstreamBuild::InProgress {
+                    build: build_job(2, JobState::Running),
+                },
+            ),
+        ];
+        live.observe(&histories, []);
+        assert_eq!(
+            live.tasks,
+            vec!["task1x1", "task1x2"],
+            "unfinished runs only"
+        );
+        assert_eq!(live.reaction_tasks, vec!["task2x99"]);
+        assert_eq!(live.decision_groups, vec!["D1"]);
+        // The next poll replaces the tasks: finished ones are not watched.
+        live.observe(&[history(1, &[OK, OK, JobState::Running])], []);
+        assert_eq!(live.tasks, vec!["task1x2"]);
+        assert!(live.reaction_tasks.is_empty());
+    }
+
+    #[test]
     fn refusals_name_who_must_act() {
         let forbidden = TriggerOutcome::Refused {
             reason: "http://x/self-serve answered 403 Forbidden: this account has no access".into(),
