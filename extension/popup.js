@@ -207,6 +207,18 @@ function showRuns(runs) {
   }
 }
 
+// Answers may come back out of order: only the latest question's is shown,
+// so an older list never replaces a newer one.
+let runsAsked = 0;
+
+async function latestRuns(type) {
+  const asked = ++runsAsked;
+  const runs = await browser.runtime.sendMessage({ type });
+  if (asked === runsAsked) {
+    showRuns(runs);
+  }
+}
+
 async function saveAndPreview() {
   showModeFields();
   await browser.runtime.sendMessage({ type: "save-choice", pageUrl: await activeTabUrl(), ...currentChoice() });
@@ -219,15 +231,15 @@ async function main() {
   $("depth").value = String(chosen.depth);
   showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
-  $("poll-now").addEventListener("click", async () => showRuns(await browser.runtime.sendMessage({ type: "poll-now" })));
+  $("poll-now").addEventListener("click", () => latestRuns("poll-now"));
   $("open-options").addEventListener("click", (event) => {
     event.preventDefault();
     browser.runtime.openOptionsPage();
   });
-  showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  await latestRuns("runs");
   // Runs in flight change as the background hears of them (a poll stored,
   // live events gained or lost): shown without waiting for a click.
-  const refreshRuns = async () => showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  const refreshRuns = () => latestRuns("runs");
   browser.storage.onChanged.addListener((changes, area) => {
     if (area === "local" && changes.runs) {
       refreshRuns().catch(() => {});
