@@ -1,7 +1,8 @@
 // Background event page: owns the add-on's network access and all in-flight
 // work. Plans, triggers and monitoring steps are the Rust core's (`Core`);
 // this file stores what the core returns (browser.storage), schedules polls
-// (browser.alarms), and tells the user (notifications, messages to tabs).
+// (browser.alarms), holds the live-events WebSockets whose frames the core
+// reads (`LiveEvents`), and tells the user (notifications, messages to tabs).
 import init, {
   buildVariant,
   choiceOver,
@@ -11,6 +12,7 @@ import init, {
   offeredChoices,
   planConflict,
   Core,
+  LiveEvents,
 } from "../pkg/mozci.js";
 
 // Start-up times of this event page (performance.now(): 0 is when Firefox
@@ -243,7 +245,8 @@ async function execute(token, userCredentials, tabId) {
     if (watch.settled) {
       await finish(watch.key);
     }
-    return { ok: true, value: watch };
+    syncLive().catch((err) => console.error("mozci: live events", err));
+    return { ok: true, value: withMode(watch) };
   } finally {
     executing.delete(runKey);
   }
@@ -274,6 +277,7 @@ function pollAll() {
 }
 
 async function pollOnce() {
+  lastPollAt = Date.now();
   const { runs } = await loadState();
   const coreNow = await core();
   for (const [key, run] of Object.entries(runs)) {
@@ -296,11 +300,20 @@ async function pollOnce() {
     }
   }
   await ensureAlarm();
+  // A socket problem must not fail the poll: the alarm covers every run.
+  await syncLive().catch((err) => console.error("mozci: live events", err));
+}
+
+// A poll that starts after everything seen so far: one under way may have
+// read the runs before the news arrived.
+function pollAfterNews() {
+  const underway = polling;
+  return underway ? underway.then(pollAll) : pollAll();
 }
 
 function tellTab(run) {
   if (typeof run.tabId === "number") {
-    browser.tabs.sendMessage(run.tabId, { type: "progress", watch: run.watch }).catch(() => {
+    browser.tabs.sendMessage(run.tabId, { type: "progress", watch: withMode(run.watch) }).catch(() => {
       // The tab is gone or elsewhere: the popup still shows the run.
     });
   }
@@ -336,9 +349,180 @@ async function finish(key) {
 
 browser.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === POLL_ALARM) {
-    pollAll().catch((err) => console.error("mozci: poll failed", err));
+    onAlarm().catch((err) => console.error("mozci: poll failed", err));
   }
 });
+
+// The alarm is the fallback and the reconciler: it polls every minute
+// unless every run in flight hears live events (then every
+// LIVE_FALLBACK_MS), and it (re)opens the sockets the runs need.
+async function onAlarm() {
+  const { runs } = await loadState();
+  const active = Object.values(runs).filter((run) => !run.watch.settled);
+  const allLive = active.length > 0 && active.every((run) => liveMode(run.watch) === "live");
+  if (allLive && Date.now() - lastPollAt < LIVE_FALLBACK_MS) {
+    await syncLive();
+    return;
+  }
+  await pollAll();
+}
+
+// ---- live events -------------------------------------------------------------
+
+// Taskcluster's GraphQL subscriptions (the web-server's /subscription
+// WebSocket): this page owns the sockets, one per Taskcluster root URL the
+// runs in flight use (`watch.live.socket_url`, which the core derives from
+// the settings' endpoints, never from a page); the core's `LiveEvents`
+// reads every frame and says what to send and when the screen needs a
+// fresh poll. A socket that drops is reopened with backoff; meanwhile the
+// alarm polls every minute, and every (re)connection is followed by one
+// reconciling poll, so a change missed while deaf is still seen.
+const RECONNECT_FIRST_MS = 1000;
+const RECONNECT_MAX_MS = 60 * 1000;
+// News arriving together costs one poll.
+const REFRESH_GATHER_MS = 250;
+const LIVE_FALLBACK_MS = 10 * 60 * 1000;
+
+const liveSockets = new Map();
+let lastPollAt = 0;
+let refreshTimer = null;
+
+function liveMode(watch) {
+  if (watch.settled) {
+    return null;
+  }
+  const url = watch.live && watch.live.socket_url;
+  const entry = url ? liveSockets.get(url) : null;
+  return entry && entry.live ? "live" : "polling";
+}
+
+// What the panel and the popup show: the run and how it is followed.
+function withMode(watch) {
+  return { ...watch, live_mode: liveMode(watch) };
+}
+
+async function syncLive() {
+  await ready;
+  const { runs } = await loadState();
+  const wanted = new Map();
+  for (const run of Object.values(runs)) {
+    const live = run.watch.live;
+    if (!run.watch.settled && live && typeof live.socket_url === "string") {
+      wanted.set(live.socket_url, [...(wanted.get(live.socket_url) || []), live]);
+    }
+  }
+  for (const entry of [...liveSockets.values()]) {
+    if (!wanted.has(entry.url)) {
+      closeLive(entry);
+    }
+  }
+  for (const [url, targets] of wanted) {
+    let entry = liveSockets.get(url);
+    if (!entry) {
+      entry = { url, session: new LiveEvents(), socket: null, live: false, retryMs: RECONNECT_FIRST_MS, timer: null };
+      liveSockets.set(url, entry);
+      openLive(entry);
+    }
+    sendAll(entry, entry.session.want(targets));
+  }
+}
+
+function sendAll(entry, messages) {
+  if (entry.socket && entry.socket.readyState === WebSocket.OPEN) {
+    for (const text of messages) {
+      entry.socket.send(text);
+    }
+  }
+}
+
+function openLive(entry) {
+  let socket;
+  try {
+    socket = new WebSocket(entry.url, entry.session.protocol);
+  } catch (err) {
+    console.warn(`mozci: live events: cannot open ${entry.url}: ${err.message}`);
+    reconnectLater(entry);
+    return;
+  }
+  entry.socket = socket;
+  socket.onopen = () => sendAll(entry, entry.session.opened());
+  socket.onmessage = (event) => onLiveFrame(entry, event.data);
+  socket.onclose = () => onLiveClosed(entry, socket);
+}
+
+function onLiveFrame(entry, data) {
+  if (typeof data !== "string") {
+    return;
+  }
+  const reception = entry.session.receive(data);
+  sendAll(entry, reception.send);
+  if (reception.note) {
+    console.info(`mozci: live events: ${reception.kind}: ${reception.note}`);
+  }
+  if (reception.kind === "ack") {
+    entry.live = true;
+    entry.retryMs = RECONNECT_FIRST_MS;
+    console.info(`mozci: live events from ${entry.url}; reconciling with one poll`);
+    tellTabsMode().catch(() => {});
+    pollAfterNews().catch((err) => console.error("mozci: poll failed", err));
+  } else if (reception.kind === "connection_error" && !entry.live) {
+    entry.socket.close();
+  }
+  if (reception.refresh && !refreshTimer) {
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      pollAfterNews().catch((err) => console.error("mozci: poll failed", err));
+    }, REFRESH_GATHER_MS);
+  }
+}
+
+function onLiveClosed(entry, socket) {
+  if (entry.socket !== socket) {
+    return;
+  }
+  const wasLive = entry.live;
+  entry.socket = null;
+  entry.live = false;
+  entry.session.closed();
+  if (liveSockets.get(entry.url) !== entry) {
+    return;
+  }
+  if (wasLive) {
+    console.warn(`mozci: live events from ${entry.url} lost; polling every minute until they are back`);
+    tellTabsMode().catch(() => {});
+  }
+  reconnectLater(entry);
+}
+
+function reconnectLater(entry) {
+  clearTimeout(entry.timer);
+  entry.timer = setTimeout(() => {
+    entry.timer = null;
+    if (liveSockets.get(entry.url) === entry && !entry.socket) {
+      openLive(entry);
+    }
+  }, entry.retryMs);
+  entry.retryMs = Math.min(entry.retryMs * 2, RECONNECT_MAX_MS);
+}
+
+function closeLive(entry) {
+  liveSockets.delete(entry.url);
+  clearTimeout(entry.timer);
+  if (entry.socket) {
+    entry.socket.close(1000);
+  }
+}
+
+async function tellTabsMode() {
+  // The popup, if open, shows it too (nobody listening is fine).
+  browser.runtime.sendMessage({ type: "live-mode" }).catch(() => {});
+  const { runs } = await loadState();
+  for (const run of Object.values(runs)) {
+    if (!run.watch.settled) {
+      tellTab(run);
+    }
+  }
+}
 
 // On first install the options open: the BuildAPI login, a custom
 // instance and (development build) the local sandbox are set there.
@@ -353,7 +537,9 @@ browser.runtime.onInstalled.addListener(({ reason }) => {
 browser.runtime.onStartup.addListener(() => {
   ensureAlarm().catch((err) => console.error("mozci: resume failed", err));
 });
-ensureAlarm().catch((err) => console.error("mozci: resume failed", err));
+ensureAlarm()
+  .then(syncLive)
+  .catch((err) => console.error("mozci: resume failed", err));
 
 // ---- messages ----------------------------------------------------------------
 
@@ -382,7 +568,7 @@ async function runsList() {
   const { runs } = await loadState();
   return Object.values(runs)
     .sort((a, b) => b.startedAt - a.startedAt)
-    .map((run) => run.watch);
+    .map((run) => withMode(run.watch));
 }
 
 // Messages come from a page-adjacent context (the content script) or our own

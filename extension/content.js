@@ -301,6 +301,11 @@
     node.appendChild(
       element("p", "mozci-verdict", watch.verdict_text || (watch.settled ? "finished" : "triggered: waiting for the runs")),
     );
+    if (watch.live_mode) {
+      // How the background follows the run: Taskcluster's live events, or
+      // its one-minute poll (always the fallback).
+      node.appendChild(element("p", `mozci-mode mozci-mode-${watch.live_mode}`, modeText(watch.live_mode)));
+    }
     node.appendChild(
       table(
         ["push", "progress"],
@@ -327,6 +332,12 @@
       });
       node.appendChild(check);
     }
+  }
+
+  function modeText(mode) {
+    return mode === "live"
+      ? "live: job changes show as Taskcluster reports them"
+      : "polling: checked every minute";
   }
 
   // A run whose next triggers wait for the Treeherder login (the background

@@ -192,6 +192,13 @@ function showRuns(runs) {
       state.textContent = watch.verdict_text || (watch.settled ? "finished" : `${watch.rows.filter((r) => !r.done).length} push(es) still running`);
       li.appendChild(state);
     }
+    if (watch.live_mode) {
+      const mode = document.createElement("div");
+      mode.className = `hint run-mode run-mode-${watch.live_mode}`;
+      mode.textContent =
+        watch.live_mode === "live" ? "live: changes show as Taskcluster reports them" : "polling: checked every minute";
+      li.appendChild(mode);
+    }
     if (watch.problem && !watch.settled) {
       const problem = document.createElement("div");
       problem.className = "failed";
@@ -199,6 +206,18 @@ function showRuns(runs) {
       li.appendChild(problem);
     }
     list.appendChild(li);
+  }
+}
+
+// Answers may come back out of order: only the latest question's is shown,
+// so an older list never replaces a newer one.
+let runsAsked = 0;
+
+async function latestRuns(type) {
+  const asked = ++runsAsked;
+  const runs = await browser.runtime.sendMessage({ type });
+  if (asked === runsAsked) {
+    showRuns(runs);
   }
 }
 
@@ -213,12 +232,25 @@ async function main() {
   fillChoices({ times: $("times"), mode: $("mode"), depth: $("depth") }, offered, chosen);
   showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
-  $("poll-now").addEventListener("click", async () => showRuns(await browser.runtime.sendMessage({ type: "poll-now" })));
+  $("poll-now").addEventListener("click", () => latestRuns("poll-now"));
   $("open-options").addEventListener("click", (event) => {
     event.preventDefault();
     browser.runtime.openOptionsPage();
   });
-  showRuns(await browser.runtime.sendMessage({ type: "runs" }));
+  await latestRuns("runs");
+  // Runs in flight change as the background hears of them (a poll stored,
+  // live events gained or lost): shown without waiting for a click.
+  const refreshRuns = () => latestRuns("runs");
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && changes.runs) {
+      refreshRuns().catch(() => {});
+    }
+  });
+  browser.runtime.onMessage.addListener((message) => {
+    if (message && message.type === "live-mode") {
+      refreshRuns().catch(() => {});
+    }
+  });
   const pageUrl = await activeTabUrl();
   const { test } = await browser.runtime.sendMessage({ type: "culprit-test", pageUrl });
   await showFailures(pageUrl, test);

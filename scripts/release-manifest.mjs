@@ -25,6 +25,22 @@ for (const resources of manifest.web_accessible_resources ?? []) {
   resources.matches = keep(resources.matches);
 }
 manifest.host_permissions = keep(manifest.host_permissions ?? []);
+// The pages' connections (fetch, WebSocket): the development build may
+// also reach the loopback sandbox (http://, ws://); the release build only
+// 'self' and TLS origins (https:, wss:), whatever the options name.
+const csp = manifest.content_security_policy ?? {};
+for (const [key, policy] of Object.entries(csp)) {
+  csp[key] = policy
+    .split(";")
+    .map((directive) =>
+      directive
+        .trim()
+        .split(/\s+/)
+        .filter((source) => !/^(http|ws):\/\/(127\.0\.0\.1|localhost|\[::1\]):\*$/.test(source))
+        .join(" "),
+    )
+    .join("; ");
+}
 
 const text = JSON.stringify(manifest, null, 2);
 const loopback = /localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0/;

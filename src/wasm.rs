@@ -5,11 +5,13 @@
 //! their code, and the module's compile time with it); every decision stays in Rust
 //! (`addon`).
 
-use crate::addon::{self, AddonPlan, AddonSettings, Failure, PlanRequest, WatchState};
+use crate::addon::{self, AddonPlan, AddonSettings, Failure, LiveTargets, PlanRequest, WatchState};
+use crate::ci::live_events::{LiveSession, LiveWanted};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerRecord};
 use crate::http::{BrowserClient, HttpClient};
 use crate::model::CiSystem;
 use crate::plan::choices::{Choice, Choices};
+use crate::sources::taskcluster::subscriptions;
 use crate::wasm_page::to_js;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -222,6 +224,68 @@ impl Core {
             .await;
             answer(result, Some(watch.job_type.ci))
         })
+    }
+}
+
+/// One subscription socket's state (Taskcluster's GraphQL subscriptions):
+/// the background owns the WebSocket and hands every event here; what to
+/// send, and whether the screen needs a fresh poll, are decided in Rust
+/// (`ci::live_events`).
+#[wasm_bindgen]
+pub struct LiveEvents {
+    session: LiveSession,
+}
+
+#[wasm_bindgen]
+impl LiveEvents {
+    #[wasm_bindgen(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> LiveEvents {
+        LiveEvents {
+            session: LiveSession::new(),
+        }
+    }
+
+    /// The WebSocket sub-protocol to ask for.
+    #[wasm_bindgen(getter)]
+    pub fn protocol(&self) -> String {
+        subscriptions::PROTOCOL.to_string()
+    }
+
+    /// The socket opened: the messages to send (connection_init).
+    pub fn opened(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.session.opened())
+    }
+
+    /// The socket closed or failed.
+    pub fn closed(&mut self) {
+        self.session.closed();
+    }
+
+    /// Whether the server acknowledged the socket.
+    #[wasm_bindgen(js_name = isLive)]
+    pub fn is_live(&self) -> bool {
+        self.session.is_live()
+    }
+
+    /// The runs' `watch.live` targets for this socket changed: the
+    /// messages to send (start and stop operations).
+    pub fn want(&mut self, targets: JsValue) -> Result<JsValue, JsError> {
+        let targets: Vec<LiveTargets> = from_js_or_default(targets)?;
+        let mut wanted = LiveWanted::default();
+        for t in targets {
+            wanted.task_groups.extend(t.decision_groups.iter().cloned());
+            wanted.task_groups.extend(t.action_groups.iter().cloned());
+            wanted.action_groups.extend(t.action_groups);
+            wanted.tasks.extend(t.tasks);
+            wanted.reaction_tasks.extend(t.reaction_tasks);
+        }
+        to_js(&self.session.want(wanted))
+    }
+
+    /// One text frame from the server: `{kind, send, refresh, note}`.
+    pub fn receive(&mut self, text: String) -> Result<JsValue, JsError> {
+        to_js(&self.session.receive(&text))
     }
 }
 

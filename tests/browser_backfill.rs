@@ -980,9 +980,12 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
 
         // The popup shows the finished search with its chart, the culprit marked.
         browser.client.switch_to_window(popup).await?;
-        browser.js("location.reload(); return true;").await?;
+        // The popup keeps itself up to date; reloaded, it must also draw
+        // the finished search from scratch (the old page is marked so that
+        // its chart is not mistaken for the new one's).
+        browser.js("window.mozciOldPage = true; location.reload(); return true;").await?;
         let columns = browser
-            .wait_for_js("(() => { const c = document.querySelectorAll('#runs svg.mozci-chart g.column[data-push-id]'); return c.length ? c.length : null; })()", WAIT)
+            .wait_for_js("(() => { if (window.mozciOldPage) return null; const c = document.querySelectorAll('#runs svg.mozci-chart g.column[data-push-id]'); return c.length ? c.length : null; })()", WAIT)
             .await?;
         ensure!(columns.as_u64().is_some_and(|c| c >= 12), "one column per suspect push: {columns}");
         let marked = browser

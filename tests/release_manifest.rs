@@ -287,6 +287,46 @@ fn the_development_manifest_matches_its_column_of_the_table() -> Result<()> {
     )
 }
 
+/// The `connect-src` sources of a manifest's extension-page policy.
+fn connect_sources(manifest: &Value) -> Result<Vec<String>> {
+    let policy = manifest["content_security_policy"]["extension_pages"]
+        .as_str()
+        .context("no extension_pages policy")?;
+    let directive = policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("connect-src "))
+        .context("no connect-src: the pages could connect anywhere")?;
+    Ok(directive
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect())
+}
+
+#[test]
+fn the_pages_connect_over_tls_only_and_the_development_build_to_loopback_too() -> Result<()> {
+    let release = connect_sources(&release_manifest_from_source()?)?;
+    ensure!(
+        release == ["'self'", "https:", "wss:"],
+        "release connect-src: {release:?}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("manifest.json"))?)?;
+    let development = connect_sources(&manifest)?;
+    for source in &development {
+        ensure!(
+            release.contains(source) || loopback(source),
+            "development connect-src reaches {source}, neither TLS nor this machine"
+        );
+    }
+    ensure!(
+        development.iter().any(|s| s == "ws://127.0.0.1:*"),
+        "the development build's live events from a local sandbox: {development:?}"
+    );
+    Ok(())
+}
+
 #[test]
 fn the_table_check_catches_an_unjustified_or_loopback_entry() -> Result<()> {
     let table = Table::read()?;

@@ -23,6 +23,7 @@ pub mod pulse;
 pub mod scenario;
 pub mod sim;
 pub mod store;
+pub mod subscriptions;
 pub mod taskcluster;
 pub mod tc_auth;
 pub mod treeherder;
@@ -105,6 +106,9 @@ pub struct AppState {
     /// what a client's polling costs (`GET /__sandbox/reads`). Only
     /// mutating requests go to the request log.
     pub reads: Arc<Mutex<std::collections::BTreeMap<String, u64>>>,
+    /// The GraphQL subscription sockets (`/subscription`): their control
+    /// channel and counters.
+    pub live: subscriptions::Hub,
 }
 
 impl AppState {
@@ -229,6 +233,7 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
         fault_draws: Arc::new(AtomicU64::new(0)),
         hawk_nonces: tc_auth::SeenNonces::default(),
         reads: Arc::default(),
+        live: subscriptions::Hub::default(),
     };
     if fresh {
         let world = state.read(|w| w.clone());
@@ -240,7 +245,8 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
             treeherder::router()
                 .merge(admin::router())
                 .merge(hostile::router())
-                .merge(page_api::router()),
+                .merge(page_api::router())
+                .merge(subscriptions::admin_router()),
             "treeherder",
             &state,
         ),
@@ -250,7 +256,11 @@ pub async fn start(config: Config) -> Result<Sandbox, String> {
             "buildapi",
             &state,
         ),
-        faults::wrap(taskcluster::router(), "taskcluster", &state),
+        faults::wrap(
+            taskcluster::router().merge(subscriptions::router()),
+            "taskcluster",
+            &state,
+        ),
     ];
     let mut tasks = Vec::new();
     for (listener, router) in listeners.into_iter().zip(routers) {

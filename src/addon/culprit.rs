@@ -355,6 +355,7 @@ pub async fn execute_culprit(
         title: plan.title.clone(),
         culprit: None,
         notice: None,
+        live: super::LiveTargets::default(),
     };
     Ok(ExecuteAnswer {
         executions: Vec::new(),

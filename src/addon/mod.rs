@@ -19,7 +19,7 @@ use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::model::job_view::SelectedJob;
-use crate::model::{CiSystem, Job, JobState, JobType, Push, PushHistory};
+use crate::model::{CiSystem, Job, JobState, JobType, Push, PushHistory, UpstreamBuild};
 use crate::plan::backfill::{backfill_plan, BackfillRequest};
 use crate::plan::backfill_button::is_try_repository;
 use crate::plan::default_times::{suggest_times, TimesSuggestion};
@@ -28,6 +28,8 @@ use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{push_plan, trigger_range_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
+use crate::sources::taskcluster::subscriptions::subscription_url;
+use crate::sources::taskcluster::RootUrl;
 use crate::sources::treeherder_page::parse_job_view_url;
 use crate::url_text::parse_url;
 use culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
@@ -339,6 +341,83 @@ pub struct WatchState {
     /// possibly scheduled", counted as asked and never resent.
     #[serde(default)]
     pub notice: Option<String>,
+    /// What the background's subscription socket listens to for this run.
+    #[serde(default)]
+    pub live: LiveTargets,
+}
+
+/// Live job events for one run (Taskcluster jobs only): the socket, from the
+/// settings' Taskcluster endpoint (never from the page nor from CI data),
+/// and what to subscribe to, worked out again after every poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveTargets {
+    /// `ws(s)://<Taskcluster root>/subscription`; `None`: this run is polled only.
+    pub socket_url: Option<String>,
+    /// The pushes' decision task groups (where their tasks and the actions run).
+    pub decision_groups: Vec<String>,
+    /// Task ids of the actions this run triggered: their tasks are in a
+    /// task group of that name.
+    pub action_groups: Vec<String>,
+    /// Watched runs still pending or running.
+    pub tasks: Vec<String>,
+    /// In-progress builds the watched tests wait for.
+    pub reaction_tasks: Vec<String>,
+}
+
+impl LiveTargets {
+    /// Targets for a run of `job_type` served by `endpoints`: a socket for
+    /// Taskcluster jobs only, and the decision task groups given.
+    fn start(
+        job_type: &JobType,
+        endpoints: &Endpoints,
+        decision_groups: Vec<String>,
+    ) -> LiveTargets {
+        let socket_url = (job_type.ci == CiSystem::Taskcluster)
+            .then(|| RootUrl::parse(&endpoints.taskcluster).ok())
+            .flatten()
+            .map(|root| subscription_url(&root));
+        LiveTargets {
+            socket_url,
+            decision_groups,
+            ..LiveTargets::default()
+        }
+    }
+
+    /// After a poll (or an execution): the runs still in progress, and the
+    /// task groups of the actions the records say were accepted.
+    fn observe<'a>(
+        &mut self,
+        histories: &[PushHistory],
+        records: impl IntoIterator<Item = &'a crate::engine::ledger::TriggerRecord>,
+    ) {
+        if self.socket_url.is_none() {
+            return;
+        }
+        self.tasks = histories
+            .iter()
+            .flat_map(|h| h.jobs.iter())
+            .filter(|j| matches!(j.state, JobState::Pending | JobState::Running))
+            .filter_map(|j| j.ids.task_id.clone())
+            .collect();
+        self.reaction_tasks = histories
+            .iter()
+            .filter_map(|h| match &h.upstream_build {
+                UpstreamBuild::InProgress { build } => build.ids.task_id.clone(),
+                _ => None,
+            })
+            .collect();
+        for record in records {
+            if let TriggerOutcome::Accepted { ids, .. } | TriggerOutcome::Partial { ids, .. } =
+                &record.outcome
+            {
+                for id in ids {
+                    if !self.action_groups.contains(id) {
+                        self.action_groups.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One push's progress, as the panel and popup show it.
@@ -1100,6 +1179,17 @@ pub async fn execute(
     );
     let rows = progress_rows(&watch_pushes, &items, &histories);
     let settled = problem.is_some() || all_settled(&items);
+    let live = if settled {
+        LiveTargets::default()
+    } else {
+        let mut live = LiveTargets::start(
+            &plan.job_type,
+            &plan.endpoints,
+            decision_groups(&session, &plan.repo, &plan.job_type, &watch_pushes).await,
+        );
+        live.observe(&histories, executions.iter().flat_map(|e| e.records.iter()));
+        live
+    };
     Ok(ExecuteAnswer {
         executions,
         ledger: ledger.clone(),
@@ -1121,8 +1211,32 @@ pub async fn execute(
             title: plan.title.clone(),
             culprit: None,
             notice,
+            live,
         },
     })
+}
+
+/// The decision task groups of `pushes`, for a Taskcluster job type: one
+/// Treeherder read. Without them the run is polled only (nothing is lost).
+async fn decision_groups(
+    session: &Session,
+    repo: &str,
+    job_type: &JobType,
+    pushes: &[Push],
+) -> Vec<String> {
+    if job_type.ci != CiSystem::Taskcluster || pushes.is_empty() {
+        return Vec::new();
+    }
+    let push_ids: Vec<u64> = pushes.iter().map(|p| p.id).collect();
+    match treeherder::decision_tasks(&session.ctx, repo, &push_ids).await {
+        Ok(found) => {
+            let mut groups: Vec<String> = found.into_values().collect();
+            groups.sort();
+            groups.dedup();
+            groups
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 /// What the panel says about triggers that may have been carried out
@@ -1185,6 +1299,12 @@ pub async fn watch(
     next.verdict_text = verdict.as_ref().map(Verdict::describe);
     next.verdict = verdict;
     next.polls = state.polls.saturating_add(1);
+    if settled {
+        next.live = LiveTargets::default();
+    } else {
+        next.live
+            .observe(&histories, events.iter().filter_map(|e| e.record.as_ref()));
+    }
     Ok(WatchAnswer {
         watch: next,
         ledger: ledger.clone(),
@@ -1195,6 +1315,59 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn live_targets_come_from_the_settings_and_the_last_poll() {
+        use crate::model::{JobKind, JobState, UpstreamBuild};
+        use crate::plan::test_support::{build_job, history, with_build, OK};
+        let mut endpoints = Endpoints::sandbox(
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:3",
+            "http://127.0.0.1:4",
+        );
+        endpoints.taskcluster = "https://firefox-ci-tc.services.mozilla.com/".into();
+        let job_type = |ci| JobType {
+            name: "test-linux64/opt-mochitest-browser-chrome-1".into(),
+            ci,
+            kind: JobKind::Test,
+            platform: "linux64".into(),
+            symbol: "bc1".into(),
+        };
+        // Buildbot jobs are polled only.
+        let buildbot = LiveTargets::start(&job_type(CiSystem::Buildbot), &endpoints, vec![]);
+        assert_eq!(buildbot.socket_url, None);
+        let mut live = LiveTargets::start(
+            &job_type(CiSystem::Taskcluster),
+            &endpoints,
+            vec!["D1".into()],
+        );
+        assert_eq!(
+            live.socket_url.as_deref(),
+            Some("wss://firefox-ci-tc.services.mozilla.com/subscription")
+        );
+        let histories = vec![
+            history(1, &[OK, JobState::Pending, JobState::Running]),
+            with_build(
+                history(2, &[]),
+                UpstreamBuild::InProgress {
+                    build: build_job(2, JobState::Running),
+                },
+            ),
+        ];
+        live.observe(&histories, []);
+        assert_eq!(
+            live.tasks,
+            vec!["task1x1", "task1x2"],
+            "unfinished runs only"
+        );
+        assert_eq!(live.reaction_tasks, vec!["task2x99"]);
+        assert_eq!(live.decision_groups, vec!["D1"]);
+        // The next poll replaces the tasks: finished ones are not watched.
+        live.observe(&[history(1, &[OK, OK, JobState::Running])], []);
+        assert_eq!(live.tasks, vec!["task1x2"]);
+        assert!(live.reaction_tasks.is_empty());
+    }
 
     #[test]
     fn refusals_name_who_must_act() {

@@ -49,6 +49,9 @@ pub struct Outcome {
     /// An action task resolved: the tasks it created are in this task
     /// group, which the listener should bind too.
     pub follow_group: Option<String>,
+    /// A watched run (or one of a followed action group) resolved: what a
+    /// screen shows of the watch changed, even when no reaction follows.
+    pub shown: bool,
 }
 
 impl JobEvents {
@@ -145,6 +148,7 @@ impl JobEvents {
             changed,
             poll,
             follow_group,
+            shown: watched || asked_for,
         }
     }
 }
@@ -236,7 +240,7 @@ mod tests {
         events.watch_tasks(["W"]);
         // Another task of the decision task's group: noted, no poll.
         let other = events.apply(&message("X", "D", Some(0), RunState::Completed));
-        assert!(other.changed && !other.poll);
+        assert!(other.changed && !other.poll && !other.shown);
         // A watched task starting is no reason to poll; resolving is.
         assert!(
             !events
@@ -267,7 +271,8 @@ mod tests {
         events.watch_tasks(["T1", "T2", "T3"]);
         events.watch_reaction_tasks(["B"]);
         let done = |t: &str, run: u32| message(t, "D", Some(run), RunState::Completed);
-        assert!(!events.apply(&done("T1", 0)).poll, "others still run");
+        let first = events.apply(&done("T1", 0));
+        assert!(!first.poll && first.shown, "others still run, but it shows");
         assert!(
             events
                 .apply(&message("T2", "D", Some(0), RunState::Exception))

@@ -8,6 +8,7 @@
 pub mod buildbot;
 pub mod clock;
 pub mod job_events;
+pub mod live_events;
 pub mod taskcluster;
 pub mod treeherder;
 

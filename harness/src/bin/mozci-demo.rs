@@ -27,7 +27,14 @@ async fn main() -> Result<()> {
     );
 
     // Ten simulated seconds per second: jobs move while a person watches.
-    let sandbox = Sandbox::start(&["--scenario", "demo", "--speed", "10"]).await?;
+    // scripts/run starts a local Pulse broker and names it here: the
+    // sandbox then publishes every job change to it.
+    let pulse = std::env::var("MOZCI_PULSE_PUBLISH_URL").ok();
+    let mut args = vec!["--scenario", "demo", "--speed", "10"];
+    if let Some(url) = pulse.as_deref().filter(|u| !u.is_empty()) {
+        args.extend(["--pulse", url]);
+    }
+    let sandbox = Sandbox::start(&args).await?;
     println!(
         "sandbox: {}",
         serde_json::to_string(&sandbox.origins_json())?

@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod index;
 pub mod pulse;
 pub mod queue;
+pub mod subscriptions;
 pub mod timestamp;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,413 @@
+//! Benchmark (not a test; `cargo bench --bench live_events`): the add-on in
+//! headless Firefox follows a 25-push Taskcluster backfill (fixed range,
+//! the `backfill` action, one run per push) on the sandbox, whose clock runs
+//! at `PACE` simulated seconds per real second, twice: with Taskcluster's
+//! live events (the sandbox's `/subscription`), and with the endpoint down,
+//! so that only the one-minute alarm polls. It prints
+//! - event-to-screen latency: how long each push's row in the panel stays
+//!   behind the sandbox's own count of unfinished runs (sampled every
+//!   100 ms), and
+//! - the watch's API requests (reads the sandbox served on its four
+//!   origins, `/__sandbox` ones aside) from the panel showing the run until
+//!   it shows the answer.
+//!
+//! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
+
+use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::{run_browser_test, Browser, Sandbox};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
+/// Simulated seconds per real second while the runs go.
+const PACE: i64 = 20;
+/// The most a watch may take (real time).
+const LIMIT: Duration = Duration::from_secs(12 * 60);
+
+struct Admin {
+    http: reqwest::Client,
+    treeherder: String,
+}
+
+impl Admin {
+    async fn get(&self, path: &str) -> Result<Value> {
+        let url = format!("{}{path}", self.treeherder);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        let url = format!("{}{path}", self.treeherder);
+        let response = self
+            .http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .with_context(|| url.clone())?;
+        ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        Ok(serde_json::from_slice(&response.bytes().await?)?)
+    }
+
+    /// Reads served so far, per origin.
+    async fn reads(&self) -> Result<BTreeMap<String, u64>> {
+        let reads = self.get("/__sandbox/reads").await?;
+        Ok(reads
+            .as_object()
+            .context("reads")?
+            .iter()
+            .filter_map(|(origin, n)| Some((origin.clone(), n.as_u64()?)))
+            .collect())
+    }
+
+    /// Unfinished runs of `LABEL` per push.
+    async fn in_progress(&self, pushes: &[u64]) -> Result<BTreeMap<u64, usize>> {
+        let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
+        let jobs = self
+            .get(&format!("/__sandbox/jobs?repo=autoland&label={label}"))
+            .await?;
+        let mut counts: BTreeMap<u64, usize> = pushes.iter().map(|&p| (p, 0)).collect();
+        for job in jobs.as_array().context("jobs")? {
+            if let Some(n) = job["push_id"].as_u64().and_then(|p| counts.get_mut(&p)) {
+                if job["state"] != "completed" {
+                    *n += 1;
+                }
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// The panel's "… pending/running" count per push.
+async fn shown(browser: &Browser) -> Result<BTreeMap<u64, usize>> {
+    let rows = browser
+        .js("return [...document.querySelectorAll('#mozci-panel tr[data-push-id]')].map(r => [Number(r.dataset.pushId), r.textContent]);")
+        .await?;
+    let rows: Vec<(u64, String)> = serde_json::from_value(rows)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(push, text)| {
+            let n = text
+                .strip_suffix(" pending/running")?
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((push, n))
+        })
+        .collect())
+}
+
+async fn open_job_page(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &Admin,
+    push: &Value,
+) -> Result<()> {
+    let push_id = push["push_id"].as_u64().context("push_id")?;
+    let revision = push["revision"].as_str().context("revision")?;
+    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
+    let jobs = admin
+        .get(&format!(
+            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
+        ))
+        .await?;
+    let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
+    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
+    browser
+        .goto(&format!(
+            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0",
+            sandbox.origins.treeherder
+        ))
+        .await?;
+    browser.wait_for("body[data-th-ready]", WAIT).await?;
+    let demo = admin.get("/__sandbox/demo-credentials").await?;
+    let stored = json!({ sandbox.origins.taskcluster.clone(): {
+        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
+        "expires": "2099-01-01T00:00:00.000Z",
+    }});
+    browser
+        .js(&format!(
+            "localStorage.setItem('userCredentials', {}); return true;",
+            serde_json::to_string(&stored.to_string())?
+        ))
+        .await?;
+    browser
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            WAIT,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Fixed range, 25 pushes, one run each: saved in the options page.
+async fn choose_fixed_range(browser: &Browser) -> Result<()> {
+    let page = browser.client.window().await?;
+    browser
+        .wait_for("#mozci-backfill-btn", WAIT)
+        .await?
+        .click()
+        .await?;
+    let before = browser.client.windows().await?;
+    browser
+        .wait_for("#mozci-panel .mozci-options-link", WAIT)
+        .await?
+        .click()
+        .await?;
+    let deadline = Instant::now() + WAIT;
+    let options = loop {
+        if let Some(tab) = browser
+            .client
+            .windows()
+            .await?
+            .into_iter()
+            .find(|w| !before.contains(w))
+        {
+            break tab;
+        }
+        ensure!(Instant::now() < deadline, "the options did not open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.client.switch_to_window(options).await?;
+    browser.wait_for("body[data-ready='true']", WAIT).await?;
+    browser
+        .wait_for("#mode", WAIT)
+        .await?
+        .select_by_value("fixed_range")
+        .await?;
+    browser
+        .wait_for("#times", WAIT)
+        .await?
+        .select_by_value("1")
+        .await?;
+    let depth = browser.wait_for("#depth", WAIT).await?;
+    depth.clear().await?;
+    depth.send_keys("25").await?;
+    browser.wait_for("#save", WAIT).await?.click().await?;
+    browser
+        .wait_for_js(
+            "document.getElementById('status').textContent === 'Saved.'",
+            WAIT,
+        )
+        .await?;
+    browser.client.close_window().await?;
+    browser.client.switch_to_window(page).await?;
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    Ok(())
+}
+
+async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
+    browser
+        .wait_for("#mozci-backfill-btn", WAIT)
+        .await?
+        .click()
+        .await?;
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
+            WAIT,
+        )
+        .await?;
+    if state == "plan" {
+        browser
+            .wait_for("#mozci-panel .mozci-confirm", WAIT)
+            .await?
+            .click()
+            .await?;
+    }
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
+            WAIT,
+        )
+        .await?;
+    Ok(state.as_str().unwrap_or_default().to_string())
+}
+
+#[derive(Debug, Default, Clone)]
+struct Report {
+    latencies: Vec<Duration>,
+    /// Reads of the watch per origin.
+    requests: BTreeMap<String, u64>,
+    watch: Duration,
+    pushes: usize,
+}
+
+async fn watch_one(live: bool) -> Result<Report> {
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let admin = Admin {
+        http: reqwest::Client::new(),
+        treeherder: sandbox.origins.treeherder.clone(),
+    };
+    let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
+    // The newest push with 25 before it.
+    let push = summary
+        .as_array()
+        .context("summary")?
+        .iter()
+        .filter(|p| p["index"].as_u64().is_some_and(|i| i >= 25))
+        .max_by_key(|p| p["index"].as_u64())
+        .cloned()
+        .ok_or_else(|| anyhow!("no push with 25 before it"))?;
+    let report = Arc::new(Mutex::new(Report::default()));
+    let out = report.clone();
+    let name = if live {
+        "bench_live_events"
+    } else {
+        "bench_polling"
+    };
+    run_browser_test(name, async |browser| {
+        open_job_page(browser, &sandbox, &admin, &push).await?;
+        choose_fixed_range(browser).await?;
+        if !live {
+            admin
+                .post("/__sandbox/subscriptions/refuse", json!({"refuse": true}))
+                .await?;
+        }
+        ensure!(
+            click_backfill_and_confirm(browser).await? == "running",
+            "the backfill did not start"
+        );
+        let pushes: Vec<u64> = shown(browser).await?.into_keys().collect();
+        if live {
+            browser
+                .wait_for("#mozci-panel .mozci-mode-live", WAIT)
+                .await?;
+        }
+        let reads_before = admin.reads().await?;
+        let started = Instant::now();
+        // The clock runs from now on.
+        let pacer = {
+            let http = admin.http.clone();
+            let url = format!("{}/__sandbox/advance", admin.treeherder);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    let _ = http
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .body(json!({ "seconds": PACE / 4 }).to_string())
+                        .send()
+                        .await;
+                }
+            })
+        };
+        let mut behind: BTreeMap<u64, Instant> = BTreeMap::new();
+        let mut latencies = Vec::new();
+        let outcome = loop {
+            if started.elapsed() > LIMIT {
+                break Err(anyhow!("the watch took longer than {LIMIT:?}"));
+            }
+            let truth = admin.in_progress(&pushes).await?;
+            let panel = shown(browser).await?;
+            let now = Instant::now();
+            for (push, n) in &truth {
+                if panel.get(push) == Some(n) {
+                    if let Some(since) = behind.remove(push) {
+                        latencies.push(now - since);
+                    }
+                } else {
+                    behind.entry(*push).or_insert(now);
+                }
+            }
+            let done = browser
+                .js("return document.getElementById('mozci-panel')?.dataset.state === 'done';")
+                .await?;
+            if done == json!(true) {
+                break Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        pacer.abort();
+        outcome?;
+        let watch = started.elapsed();
+        let requests = admin
+            .reads()
+            .await?
+            .into_iter()
+            .map(|(origin, n)| {
+                let before = reads_before.get(&origin).copied().unwrap_or(0);
+                (origin, n - before)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        *out.lock().map_err(|_| anyhow!("report lock"))? = Report {
+            latencies,
+            requests,
+            watch,
+            pushes: pushes.len(),
+        };
+        Ok(())
+    })
+    .await?;
+    let report = report.lock().map_err(|_| anyhow!("report lock"))?.clone();
+    Ok(report)
+}
+
+fn describe(latencies: &[Duration]) -> String {
+    let mut sorted: Vec<f64> = latencies.iter().map(Duration::as_secs_f64).collect();
+    sorted.sort_by(f64::total_cmp);
+    match (sorted.first(), sorted.last()) {
+        (Some(min), Some(max)) => format!(
+            "median {:.2} s (min {min:.2}, max {max:.2}, {} changes)",
+            sorted[sorted.len() / 2],
+            sorted.len()
+        ),
+        _ => "no change seen".into(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    // `cargo bench` passes --bench; a filter naming another bench skips this one.
+    if std::env::args()
+        .skip(1)
+        .any(|a| !a.starts_with('-') && !"live_events".contains(a.as_str()))
+    {
+        return Ok(());
+    }
+    let live = watch_one(true).await?;
+    let polling = watch_one(false).await?;
+    println!(
+        "event-to-screen latency, live events: {}",
+        describe(&live.latencies)
+    );
+    println!(
+        "event-to-screen latency, polling (alarm every 60 s): {}",
+        describe(&polling.latencies)
+    );
+    let total = |r: &Report| r.requests.values().sum::<u64>();
+    println!(
+        "{}-push backfill watch at {PACE} sim-s per s: {} requests with live events ({:.0} s; {:?}), {} polling ({:.0} s; {:?})",
+        live.pushes,
+        total(&live),
+        live.watch.as_secs_f64(),
+        live.requests,
+        total(&polling),
+        polling.watch.as_secs_f64(),
+        polling.requests,
+    );
+    println!("(polling: the subscription endpoint refused with 503, so its taskcluster reads are the add-on's reconnection attempts, backoff 1 s doubling to 60 s)");
+    Ok(())
+}
