@@ -344,7 +344,12 @@ async fn infrastructure_failures_are_rerun_and_change_no_answer() {
     let pushes: Vec<_> = with.histories.iter().map(|h| h.push.clone()).collect();
     let (per_push, unread) = flaky_infra
         .session
-        .job_runs("autoland", &JobType::from_name(BC1), &pushes, None)
+        .job_runs(
+            "autoland",
+            &JobType::from_name(BC1),
+            &pushes,
+            &mozci::plan::failure_scope::FailureScope::AnyFailure,
+        )
         .await
         .expect("runs");
     assert!(unread.is_empty(), "{unread:?}");
@@ -371,8 +376,9 @@ async fn infrastructure_failures_are_rerun_and_change_no_answer() {
 /// until it answers; returns the culprit's push id and the answer.
 async fn find_culprit(w: &World) -> (Option<u64>, mozci::plan::culprit::Answer) {
     use mozci::engine::culprit::culprit_step;
-    use mozci::plan::culprit::observed::TestVerdicts;
+    use mozci::plan::culprit::observed::RunVerdicts;
     use mozci::plan::culprit::CulpritConfig;
+    use mozci::plan::failure_scope::FailureScope;
     let (_, rev) = w.push_at(SELECTED_INDEX).await;
     let job_type = JobType::from_name(BC1);
     let range = w
@@ -381,7 +387,7 @@ async fn find_culprit(w: &World) -> (Option<u64>, mozci::plan::culprit::Answer) 
         .await
         .expect("range");
     let config = CulpritConfig::new(range.n());
-    let mut verdicts = TestVerdicts::any_failure();
+    let mut verdicts = RunVerdicts::new(FailureScope::AnyFailure);
     let mut ledger = Ledger::default();
     for _ in 0..40 {
         let progress = culprit_step(

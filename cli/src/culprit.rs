@@ -8,8 +8,9 @@ use crate::CliError;
 use mozci::ci::clock;
 use mozci::engine::culprit::{culprit_step, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
+use mozci::engine::watch::choose_scope;
 use mozci::engine::Session;
-use mozci::plan::culprit::observed::TestVerdicts;
+use mozci::plan::culprit::observed::RunVerdicts;
 use mozci::plan::culprit::range::PlannedRuns;
 use mozci::plan::culprit::{CulpritConfig, CulpritSearch};
 use serde_json::json;
@@ -36,8 +37,12 @@ pub struct CulpritArgs {
     pub history: u32,
     /// Search for the push that broke this test (a path or its end): a run
     /// counts as failed only if its logs say this test failed.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "any_failure")]
     pub test: Option<String>,
+    /// Count any failure of the job (but infrastructure trouble), not only
+    /// failures like the failed run on the push of --rev.
+    #[arg(long)]
+    pub any_failure: bool,
     /// Stop after this many runs in all (answering the most probable).
     #[arg(long, default_value_t = 300)]
     pub budget: u32,
@@ -100,15 +105,45 @@ pub async fn run(
             args.older,
         )
         .await?;
+    // Failures count when they look like the failed run on the push of
+    // --rev (its failure signature), unless --test or --any-failure says
+    // otherwise; the failed runs' logs are read whatever the scope, since a
+    // run failed only by the infrastructure is no evidence.
+    let newest = range
+        .pushes_newest_first()
+        .into_iter()
+        .take(1)
+        .collect::<Vec<_>>();
+    let selected = session
+        .histories(
+            &args.job.repo,
+            &newest,
+            &job_type,
+            &store.load()?,
+            clock::now_ms(),
+        )
+        .await?;
+    let (scope, scope_problem) = choose_scope(
+        session,
+        &args.job.repo,
+        selected.first(),
+        None,
+        args.any_failure,
+        args.test.as_deref(),
+    )
+    .await;
+    if let Some(problem) = scope_problem {
+        eprintln!("warning: {problem}");
+    }
+    if !json_output {
+        println!("{}.", capitalised(&scope.describe()));
+    }
     let history = if args.history == 0 {
         None
     } else {
         // The history only saves runs: without it the search learns the
         // flake rate from its own runs.
-        match session
-            .flake_history(&range, args.history, args.test.as_deref())
-            .await
-        {
+        match session.flake_history(&range, args.history, &scope).await {
             Ok((history, unread)) => {
                 for note in &unread {
                     eprintln!("warning: history run left out, its logs not read: {note}");
@@ -127,13 +162,7 @@ pub async fn run(
     }
     let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
     let mut rounds: Vec<serde_json::Value> = Vec::new();
-    // Even about any failure of the job, the failed runs' logs are read: a
-    // run failed only by the infrastructure is no evidence.
-    let mut verdicts = Some(
-        args.test
-            .as_deref()
-            .map_or_else(TestVerdicts::any_failure, TestVerdicts::new),
-    );
+    let mut verdicts = Some(RunVerdicts::new(scope));
     loop {
         let (now, send) = (clock::now_ms(), !args.dry_run);
         // Each step plans and sends under the writer lock, with the ledger
@@ -221,5 +250,14 @@ pub async fn run(
             return Ok(ExitCode::SUCCESS);
         }
         tokio::time::sleep(Duration::from_secs(args.poll_seconds.max(1))).await;
+    }
+}
+
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

@@ -180,6 +180,14 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         text.contains("Flake rate first estimated from the job's history"),
         "{text}"
     );
+    // Runs are judged by the failure signature of the failed run on the
+    // push of --rev: the regressing test's failure.
+    assert!(
+        text.contains(
+            "A run counts as failed only when it fails like the selected job: test failure in"
+        ) && text.contains(REGRESSING_TEST),
+        "{text}"
+    );
     assert_eq!(hook_calls(&s).await.len(), 0, "a dry run sends nothing");
 
     // The search itself, with the clock moved while it waits.

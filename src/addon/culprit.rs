@@ -16,9 +16,10 @@ use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::Push;
 use crate::plan::culprit::history::FlakeHistory;
-use crate::plan::culprit::observed::TestVerdicts;
+use crate::plan::culprit::observed::RunVerdicts;
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{CulpritConfig, Outcome};
+use crate::plan::failure_scope::FailureScope;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -56,7 +57,7 @@ pub struct CulpritRun {
     pub range: CulpritRange,
     pub config: CulpritConfig,
     /// When set, only this test's failures count (read from each failed run's logs).
-    pub verdicts: Option<TestVerdicts>,
+    pub verdicts: Option<RunVerdicts>,
     /// Oldest suspect first, the older pushes (when run) before them.
     pub chart: Vec<ChartBar>,
     /// The answer so far, one line ("Push 7 is the culprit with probability 99.2%").
@@ -87,7 +88,7 @@ pub struct CulpritRun {
 
 impl CulpritRun {
     /// A search that has not read any run yet.
-    pub fn new(range: CulpritRange, config: CulpritConfig, verdicts: Option<TestVerdicts>) -> Self {
+    pub fn new(range: CulpritRange, config: CulpritConfig, verdicts: Option<RunVerdicts>) -> Self {
         CulpritRun {
             range,
             config,
@@ -130,19 +131,18 @@ pub async fn new_culprit_run(
     job_type: &JobType,
     push: &Push,
     suspects: u32,
-    test: Option<&str>,
+    scope: FailureScope,
 ) -> Result<CulpritRun> {
     let range = session
         .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
         .await?;
     let config = CulpritConfig::new(range.n());
-    let test = test.filter(|t| !t.trim().is_empty());
-    // Even about any failure of the job, the failed runs' logs are read:
-    // a run failed only by the infrastructure is no evidence.
-    let verdicts = Some(test.map_or_else(TestVerdicts::any_failure, TestVerdicts::new));
+    // The failed runs' logs are read whatever the scope: a run failed only
+    // by the infrastructure is no evidence.
     // The history only saves runs: when it cannot be read the search
     // learns the flake rate from its own runs, and the plan says why.
-    let history = session.flake_history(&range, HISTORY_PUSHES, test).await;
+    let history = session.flake_history(&range, HISTORY_PUSHES, &scope).await;
+    let verdicts = Some(RunVerdicts::new(scope));
     let run = CulpritRun::new(range, config, verdicts);
     match history {
         Ok((history, unread)) => {
@@ -165,6 +165,15 @@ pub async fn new_culprit_run(
     }
 }
 
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// The plan of a new search: its first round worked out (a dry step on a
 /// copy of the ledger), the summary, notes, and one row per push to run.
 pub async fn plan_culprit(
@@ -175,9 +184,9 @@ pub async fn plan_culprit(
 ) -> Result<(CulpritRun, String, Vec<String>, Vec<PlanRow>)> {
     let mut scratch = ledger.clone();
     let (run, progress) = step_culprit_run(session, run, &mut scratch, false).await?;
-    let what = match run.verdicts.as_ref().and_then(TestVerdicts::about_test) {
-        Some(test) => format!("{test} fail in {}", job_type.name),
-        None => format!("{} fail", job_type.name),
+    let what = match run.verdicts.as_ref().map(|v| &v.scope) {
+        Some(FailureScope::Test { test }) => format!("{test} fail in {}", job_type.name),
+        _ => format!("{} fail", job_type.name),
     };
     let summary = format!(
         "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
@@ -188,6 +197,12 @@ pub async fn plan_culprit(
         run.config.threshold * 100.0
     );
     let mut notes = vec![run.answer_text.clone()];
+    if let Some(verdicts) = &run.verdicts {
+        notes.push(format!(
+            "{}; runs failed only by the infrastructure are no evidence.",
+            capitalised(&verdicts.scope.describe())
+        ));
+    }
     if !run.history_note.is_empty() {
         notes.push(run.history_note.clone());
     }
@@ -647,7 +662,11 @@ mod tests {
         let run = CulpritRun::new(
             range(),
             CulpritConfig::new(4),
-            Some(TestVerdicts::new("browser_foo.js")),
+            Some(RunVerdicts::new(FailureScope::choose(
+                false,
+                Some("browser_foo.js"),
+                None,
+            ))),
         );
         let text = serde_json::to_string(&run).unwrap();
         let back: CulpritRun = serde_json::from_str(&text).unwrap();

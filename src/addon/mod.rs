@@ -616,6 +616,27 @@ pub async fn plan(
         }
         times
     };
+    let mut scope_notes = Vec::new();
+    // The selected job's failures: shown in the panel, and (unless the
+    // user widened or narrowed it) the signature runs are judged by.
+    let selected_failed =
+        matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
+    let mut selected_failures = None;
+    let mut failure_lines = Vec::new();
+    if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
+        match failures_of_job(&session.ctx, &repo, job_id).await {
+            Ok(report) => {
+                failure_lines = report.rows;
+                selected_failures = Some(report.failures);
+            }
+            Err(e) => scope_notes.push(format!("the selected job's logs could not be read: {e}")),
+        }
+    }
+    let scope = FailureScope::choose(
+        request.any_failure,
+        request.test.as_deref(),
+        selected_failures.as_ref(),
+    );
     let (histories, plans, summary, notes) = match request.mode {
         Mode::ToLastGood => {
             let backfill = BackfillRequest {
@@ -703,7 +724,7 @@ pub async fn plan(
                 &job_type,
                 &push,
                 request.depth,
-                request.test.as_deref(),
+                scope.clone(),
             )
             .await?;
             let (run, summary, notes, rows) =
@@ -753,26 +774,7 @@ pub async fn plan(
         _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
     };
     let mut notes = notes;
-    // The selected job's failures: shown in the panel, and (unless the
-    // user widened or narrowed it) the signature runs are judged by.
-    let selected_failed =
-        matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
-    let mut selected_failures = None;
-    let mut failure_lines = Vec::new();
-    if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
-        match failures_of_job(&session.ctx, &repo, job_id).await {
-            Ok(report) => {
-                failure_lines = report.rows;
-                selected_failures = Some(report.failures);
-            }
-            Err(e) => notes.push(format!("the selected job's logs could not be read: {e}")),
-        }
-    }
-    let scope = FailureScope::choose(
-        request.any_failure,
-        request.test.as_deref(),
-        selected_failures.as_ref(),
-    );
+    notes.extend(scope_notes);
     if request.mode != Mode::FindCulprit {
         notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
     }

@@ -10,9 +10,10 @@ use super::Session;
 use crate::error::{Error, Result};
 use crate::model::{JobType, Push, PushHistory, Revision};
 use crate::plan::culprit::history::FlakeHistory;
-use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, TestVerdicts};
+use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, RunVerdicts};
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
+use crate::plan::failure_scope::FailureScope;
 use crate::plan::trigger::push_plan;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -36,14 +37,15 @@ impl Session {
 }
 
 impl Session {
-    /// The runs of the range's job (or of `test` in it) on the `pushes`
-    /// pushes before the oldest push of `range`; the second list names the
-    /// failed runs whose logs could not be read (left out).
+    /// The runs of the range's job on the `pushes` pushes before the oldest
+    /// push of `range`, failed runs counted as `scope` judges them; the
+    /// second list names the failed runs whose logs could not be read (left
+    /// out).
     pub async fn flake_history(
         &self,
         range: &CulpritRange,
         pushes: u32,
-        test: Option<&str>,
+        scope: &FailureScope,
     ) -> Result<(FlakeHistory, Vec<String>)> {
         let Some(oldest) = range.oldest_push() else {
             return Ok((FlakeHistory::default(), Vec::new()));
@@ -56,7 +58,7 @@ impl Session {
             .await?;
         before.retain(|p| range.index_of(p.id).is_none());
         let (per_push, unread) = self
-            .job_runs(&range.repo, &range.job_type, &before, test)
+            .job_runs(&range.repo, &range.job_type, &before, scope)
             .await?;
         Ok((FlakeHistory::from_runs(&per_push), unread))
     }
@@ -68,7 +70,7 @@ impl Session {
     /// not be read (those runs stay unknown).
     pub async fn learn_verdicts(
         &self,
-        verdicts: &mut TestVerdicts,
+        verdicts: &mut RunVerdicts,
         repo: &str,
         histories: &[PushHistory],
     ) -> Vec<String> {
@@ -136,7 +138,7 @@ pub async fn culprit_step(
     ledger: &mut Ledger,
     now_ms: u64,
     send: bool,
-    verdicts: Option<&mut TestVerdicts>,
+    verdicts: Option<&mut RunVerdicts>,
 ) -> Result<CulpritProgress> {
     if config.n != range.n() {
         return Err(Error::Invalid(format!(
@@ -154,7 +156,7 @@ pub async fn culprit_step(
         None => (ObservedRuns::from_histories(range, &histories)?, Vec::new()),
         Some(verdicts) => {
             let notes = session.learn_verdicts(verdicts, repo, &histories).await;
-            (ObservedRuns::for_test(range, &histories, verdicts)?, notes)
+            (ObservedRuns::judged_by(range, &histories, verdicts)?, notes)
         }
     };
     let search = CulpritSearch::resume(config.clone(), &observed.finished)?;

@@ -8,8 +8,9 @@ use super::Session;
 use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::{JobResult, JobState, Push, PushHistory, Revision};
-use crate::plan::culprit::observed::TestVerdicts;
+use crate::plan::culprit::observed::RunVerdicts;
 use crate::plan::failure_rate::{runs_needed, FailureRate, PushRuns};
+use crate::plan::failure_scope::FailureScope;
 use serde::{Deserialize, Serialize};
 
 /// The failure rate of a job type (or one test of it) across pushes.
@@ -36,10 +37,10 @@ pub struct RateReport {
 }
 
 /// Count the runs of `histories`: passed runs pass; failed runs fail, or
-/// for one test, fail only if its logs name the test (unknown ones are left
-/// out). Runs saying nothing about the code (infrastructure, cancelled,
+/// with `verdicts`, fail only if their logs show the failure its scope asks
+/// for (pass if they show another, left out while unknown). Runs saying nothing about the code (infrastructure, cancelled,
 /// coalesced, unfinished) are left out.
-pub fn count_runs(histories: &[PushHistory], verdicts: Option<&TestVerdicts>) -> Vec<PushRuns> {
+pub fn count_runs(histories: &[PushHistory], verdicts: Option<&RunVerdicts>) -> Vec<PushRuns> {
     histories
         .iter()
         .map(|h| {
@@ -55,7 +56,7 @@ pub fn count_runs(histories: &[PushHistory], verdicts: Option<&TestVerdicts>) ->
                     JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
                         match verdicts {
                             None => Some(true),
-                            Some(v) => v.test_failed_in(job),
+                            Some(v) => v.failed_as_asked(job),
                         }
                     }
                     _ => None,
@@ -72,21 +73,20 @@ pub fn count_runs(histories: &[PushHistory], verdicts: Option<&TestVerdicts>) ->
 
 impl Session {
     /// The finished runs of `job_type` on each of `pushes` (in their order),
-    /// counting for one `test` only when given. Each failed run's logs are
-    /// read either way: a run failed only by the infrastructure is left out
-    /// (no evidence), and so are the runs whose logs could not be read,
-    /// named in the second list.
+    /// failed runs judged by `scope` from their logs: a run failed only by
+    /// the infrastructure is left out (no evidence), and so are the runs
+    /// whose logs could not be read, named in the second list.
     pub async fn job_runs(
         &self,
         repo: &str,
         job_type: &JobType,
         pushes: &[Push],
-        test: Option<&str>,
+        scope: &FailureScope,
     ) -> Result<(Vec<PushRuns>, Vec<String>)> {
         let histories = self
             .histories(repo, pushes, job_type, &Ledger::default(), 0)
             .await?;
-        let mut verdicts = test.map_or_else(TestVerdicts::any_failure, TestVerdicts::new);
+        let mut verdicts = RunVerdicts::new(scope.clone());
         let unread_logs = self.learn_verdicts(&mut verdicts, repo, &histories).await;
         Ok((count_runs(&histories, Some(&verdicts)), unread_logs))
     }
@@ -105,7 +105,8 @@ impl Session {
         confidence: f64,
     ) -> Result<RateReport> {
         let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
-        let (per_push, unread_logs) = self.job_runs(repo, job_type, &pushes, test).await?;
+        let scope = FailureScope::choose(false, test, None);
+        let (per_push, unread_logs) = self.job_runs(repo, job_type, &pushes, &scope).await?;
         let runs: u32 = per_push.iter().map(|p| p.runs).sum();
         let failures: u32 = per_push.iter().map(|p| p.failures).sum();
         if runs == 0 {
@@ -193,7 +194,7 @@ mod tests {
             job(2, JobState::Completed(JobResult::TestFailed)),
         ]);
         // Logs of job 2 not read: the failed run is left out.
-        let verdicts = TestVerdicts::new("test_http2.js");
+        let verdicts = RunVerdicts::new(FailureScope::choose(false, Some("test_http2.js"), None));
         let counts = count_runs(&[h], Some(&verdicts));
         assert_eq!((counts[0].runs, counts[0].failures), (1, 0));
     }

@@ -4,8 +4,10 @@
 
 use super::range::CulpritRange;
 use crate::error::{Error, Result};
+use crate::model::RunReading;
 use crate::model::{Job, JobResult, JobState, PushHistory};
-use crate::sources::test_failures::{FailureKind, JobFailures};
+use crate::plan::failure_scope::FailureScope;
+use crate::sources::test_failures::JobFailures;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,12 +30,13 @@ impl ObservedRuns {
     }
 
     /// As [`ObservedRuns::from_histories`], but a failed run counts as a
-    /// failure only if `verdicts` says the test failed in it, as a pass if
-    /// the test did not, and not at all while its logs are unknown.
-    pub fn for_test(
+    /// failure only if `verdicts` says it failed the way its scope asks, as
+    /// a pass if it failed otherwise, and not at all while its logs are
+    /// unknown or say nothing.
+    pub fn judged_by(
         range: &CulpritRange,
         histories: &[PushHistory],
-        verdicts: &TestVerdicts,
+        verdicts: &RunVerdicts,
     ) -> Result<Self> {
         Self::read(range, histories, Some(verdicts))
     }
@@ -41,7 +44,7 @@ impl ObservedRuns {
     fn read(
         range: &CulpritRange,
         histories: &[PushHistory],
-        verdicts: Option<&TestVerdicts>,
+        verdicts: Option<&RunVerdicts>,
     ) -> Result<Self> {
         let mut observed = ObservedRuns::default();
         for history in histories {
@@ -59,7 +62,7 @@ impl ObservedRuns {
                     JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
                         let failed = match verdicts {
                             None => Some(true),
-                            Some(v) => v.test_failed_in(job),
+                            Some(v) => v.failed_as_asked(job),
                         };
                         if let Some(failed) = failed {
                             observed.finished.push((index, failed));
@@ -81,75 +84,70 @@ impl ObservedRuns {
     }
 }
 
-/// Whether one test failed in the failed runs, by Treeherder job id, for a
-/// search about that test rather than the whole job. Each failed run's logs
-/// are read once (by the engine) and remembered across steps; the memory is
-/// only a saving, a new `TestVerdicts` reads them again.
+/// What each failed run's logs say under a [`FailureScope`] (the selected
+/// job's failure signature, one test, or any failure but infrastructure),
+/// by Treeherder job id. Each failed run's logs are read once (by the
+/// engine) and remembered across steps; the memory is only a saving, a new
+/// `RunVerdicts` reads them again.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TestVerdicts {
-    /// The test's path, or its end (`browser_foo.js`); empty with `any_test`.
-    pub test: String,
-    /// About any failure of the job rather than one test: a failed run
-    /// counts unless its logs show only infrastructure trouble.
-    #[serde(default)]
-    pub any_test: bool,
-    /// `None`: the run broke before the test could tell (busted without
-    /// naming it), so it says nothing about the test.
+#[serde(from = "StoredRunVerdicts")]
+pub struct RunVerdicts {
+    /// What a run must show to count as a failure of interest.
+    pub scope: FailureScope,
+    /// `Some(true)`: failed the way the scope asks; `Some(false)`: failed
+    /// otherwise; `None`: says nothing (it broke before it could tell, or
+    /// only the infrastructure failed).
     failed_by_job: HashMap<u64, Option<bool>>,
 }
 
-impl TestVerdicts {
-    pub fn new(test: &str) -> Self {
-        TestVerdicts {
-            test: test.to_string(),
-            any_test: false,
+/// [`RunVerdicts`] as stored, including the shape written before scopes
+/// (`test`, `any_test`), so a search in flight across an update goes on.
+#[derive(Deserialize)]
+struct StoredRunVerdicts {
+    scope: Option<FailureScope>,
+    #[serde(default)]
+    test: String,
+    #[serde(default)]
+    any_test: bool,
+    #[serde(default)]
+    failed_by_job: HashMap<u64, Option<bool>>,
+}
+
+impl From<StoredRunVerdicts> for RunVerdicts {
+    fn from(stored: StoredRunVerdicts) -> Self {
+        let scope = stored.scope.unwrap_or_else(|| {
+            let test = (!stored.any_test).then_some(stored.test.as_str());
+            FailureScope::choose(true, test, None)
+        });
+        RunVerdicts {
+            scope,
+            failed_by_job: stored.failed_by_job,
+        }
+    }
+}
+
+impl RunVerdicts {
+    pub fn new(scope: FailureScope) -> Self {
+        RunVerdicts {
+            scope,
             failed_by_job: HashMap::new(),
         }
     }
 
-    /// About any failure of the job: a failed run is a failure unless its
-    /// logs show only infrastructure trouble (max run time, a download, a
-    /// bare exit status), which is no evidence against its push.
-    pub fn any_failure() -> Self {
-        TestVerdicts {
-            any_test: true,
-            ..TestVerdicts::default()
-        }
-    }
-
-    /// The test this is about, `None` for any failure of the job.
-    pub fn about_test(&self) -> Option<&str> {
-        (!self.any_test).then_some(self.test.as_str())
-    }
-
-    fn names_the_test(&self, name: &str) -> bool {
-        name == self.test || name.ends_with(&format!("/{}", self.test.trim_start_matches('/')))
-    }
-
-    /// What one failed run's logs say about the test: `Some(true)` it
-    /// failed, `Some(false)` the run failed otherwise, `None` when the run
-    /// tells nothing: it was busted (it may have stopped before the test) or
-    /// its only failure is infrastructure (a download failure, an aborted
-    /// task, a bare exit status), which is no evidence against a push.
+    /// What one failed run's logs say under the scope (see
+    /// [`FailureScope::reading`]): `Some(true)` the failure of interest,
+    /// `Some(false)` another failure, `None` no evidence either way.
     fn verdict_of(&self, failures: &JobFailures, busted: bool) -> Option<bool> {
-        let infrastructure_only = failures.kind == Some(FailureKind::Infrastructure);
-        if self.any_test {
-            return (!infrastructure_only).then_some(true);
-        }
-        let failed = failures
-            .failed_tests()
-            .iter()
-            .any(|name| self.names_the_test(name));
-        match (failed, busted || infrastructure_only) {
-            (true, _) => Some(true),
-            (false, false) => Some(false),
-            (false, true) => None,
+        match self.scope.reading(failures, busted) {
+            RunReading::SameFailure => Some(true),
+            RunReading::OtherFailure => Some(false),
+            RunReading::NotEvidence => None,
         }
     }
 
-    /// Whether the test failed in this failed run; `None` while its logs
-    /// are unread or when they do not tell.
-    pub fn test_failed_in(&self, job: &Job) -> Option<bool> {
+    /// Whether this failed run failed the way the scope asks; `None` while
+    /// its logs are unread or when they do not tell.
+    pub fn failed_as_asked(&self, job: &Job) -> Option<bool> {
         self.failed_by_job.get(&job.ids.job_id?).copied().flatten()
     }
 
@@ -169,7 +167,7 @@ impl TestVerdicts {
             .collect()
     }
 
-    /// Remember what the logs of the failed run `job_id` say about the test.
+    /// Remember what the logs of the failed run `job_id` say under the scope.
     pub fn remember(&mut self, job_id: u64, failures: &JobFailures, busted: bool) {
         let verdict = self.verdict_of(failures, busted);
         self.failed_by_job.insert(job_id, verdict);
@@ -206,11 +204,16 @@ pub fn runs_to_request(
 mod tests {
     use super::*;
     use crate::plan::test_support::{history, job_type, newest_first, FAIL, OK};
+    use crate::sources::test_failures::FailureKind;
     use crate::sources::unstructured_log::parse_text_log;
+
+    fn test_scope(test: &str) -> FailureScope {
+        FailureScope::choose(false, Some(test), None)
+    }
 
     #[test]
     fn an_infrastructure_only_run_is_no_evidence_about_the_test() {
-        let verdicts = TestVerdicts::new("a.html");
+        let verdicts = RunVerdicts::new(test_scope("a.html"));
         let failed = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/a.html | boom\n");
         let other = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/b.html | boom\n");
         let infra = parse_text_log(
@@ -223,9 +226,7 @@ mod tests {
         assert_eq!(verdicts.verdict_of(&other, true), None);
         assert_eq!(verdicts.verdict_of(&failed, true), Some(true));
         // About any failure of the job: every failure but infrastructure.
-        let any = TestVerdicts::any_failure();
-        assert_eq!(any.about_test(), None);
-        assert_eq!(verdicts.about_test(), Some("a.html"));
+        let any = RunVerdicts::new(FailureScope::AnyFailure);
         assert_eq!(any.verdict_of(&other, false), Some(true));
         assert_eq!(any.verdict_of(&other, true), Some(true));
         assert_eq!(any.verdict_of(&infra, false), None);
@@ -233,6 +234,41 @@ mod tests {
             parse_text_log(b"[taskcluster:error] Task aborted - max run time exceeded\n");
         assert_eq!(any.verdict_of(&max_run_time, false), None);
     }
+
+    #[test]
+    fn a_search_by_the_selected_job_s_signature_counts_only_failures_like_it() {
+        let selected = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/a.html | boom\n");
+        let scope = FailureScope::choose(false, None, Some(&selected));
+        assert!(matches!(scope, FailureScope::Signature { .. }), "{scope:?}");
+        let verdicts = RunVerdicts::new(scope);
+        let same = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/a.html | boom again\n");
+        let other = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/b.html | boom\n");
+        let crash = parse_text_log(
+            b"PROCESS-CRASH | dom/c.html | application crashed [@ mozalloc_abort]\n",
+        );
+        let infra = parse_text_log(b"[taskcluster:error] Task aborted - max run time exceeded\n");
+        assert_eq!(verdicts.verdict_of(&same, false), Some(true));
+        assert_eq!(verdicts.verdict_of(&other, false), Some(false));
+        assert_eq!(verdicts.verdict_of(&crash, false), Some(false));
+        assert_eq!(verdicts.verdict_of(&infra, false), None);
+    }
+
+    #[test]
+    fn verdicts_stored_before_scopes_still_load() {
+        let test: RunVerdicts = serde_json::from_str(
+            r#"{"test":"a.html","any_test":false,"failed_by_job":{"7":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(test.scope, test_scope("a.html"));
+        assert_eq!(test.failed_by_job.get(&7), Some(&Some(true)));
+        let any: RunVerdicts =
+            serde_json::from_str(r#"{"test":"","any_test":true,"failed_by_job":{}}"#).unwrap();
+        assert_eq!(any.scope, FailureScope::AnyFailure);
+        let round: RunVerdicts =
+            serde_json::from_str(&serde_json::to_string(&test).unwrap()).unwrap();
+        assert_eq!(round, test);
+    }
+
     #[test]
     fn runs_in_flight_are_not_asked_again_and_room_is_respected() {
         let in_flight = BTreeMap::from([(3, 1), (0, 1)]);
@@ -254,7 +290,7 @@ mod tests {
             .iter()
             .filter_map(|j| j.ids.job_id)
             .collect();
-        let mut verdicts = TestVerdicts::new("general/browser_x.js");
+        let mut verdicts = RunVerdicts::new(test_scope("general/browser_x.js"));
         assert_eq!(
             verdicts.unread_failed_runs(&histories),
             failed_ids.iter().map(|&id| (id, false)).collect::<Vec<_>>()
@@ -270,15 +306,19 @@ mod tests {
             verdicts.unread_failed_runs(&histories),
             vec![(failed_ids[2], false)]
         );
-        let observed = ObservedRuns::for_test(&range, &histories, &verdicts).unwrap();
+        let observed = ObservedRuns::judged_by(&range, &histories, &verdicts).unwrap();
         assert_eq!(observed.finished, vec![(2, true), (2, false), (1, false)]);
         let whole_job = ObservedRuns::from_histories(&range, &histories).unwrap();
         assert_eq!(
             whole_job.finished,
             vec![(2, true), (2, true), (2, true), (1, false)]
         );
-        assert!(verdicts.names_the_test("browser/base/general/browser_x.js"));
-        assert!(verdicts.names_the_test("general/browser_x.js"));
-        assert!(!verdicts.names_the_test("browser/base/general/other_browser_x.js"));
+        // The test is named by its path or the path's end, never by a
+        // longer file name that ends the same way.
+        let look_alike = parse_text_log(
+            b"TEST-UNEXPECTED-FAIL | browser/base/general/other_browser_x.js | boom\n",
+        );
+        assert_eq!(verdicts.verdict_of(&look_alike, false), Some(false));
+        assert_eq!(verdicts.verdict_of(&broke_it, false), Some(true));
     }
 }
