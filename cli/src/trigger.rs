@@ -376,6 +376,7 @@ pub async fn run(
 
     let mut verdict = None;
     let mut watch_log = Vec::new();
+    let mut wait_stats = None;
     if args.watch {
         let pushes: Vec<Push> = planned.histories.iter().map(|h| h.push.clone()).collect();
         let mut items = watch_items(
@@ -452,7 +453,7 @@ pub async fn run(
             }
             waiter.wait().await;
         }
-        waiter.close().await;
+        wait_stats = Some(waiter.close().await);
         spinner.finish_and_clear();
     }
 
@@ -460,7 +461,7 @@ pub async fn run(
     if json_output {
         println!(
             "{}",
-            json!({ "job_type": job_type, "repo": planned.repo, "summary": planned.summary, "plan": planned.plan_json, "executions": executions, "watch": watch_log, "verdict": verdict, "unknown": unknown })
+            json!({ "job_type": job_type, "repo": planned.repo, "summary": planned.summary, "plan": planned.plan_json, "executions": executions, "watch": watch_log, "live_events": wait_stats, "verdict": verdict, "unknown": unknown })
         );
     } else {
         if let Some(v) = &verdict {

@@ -48,6 +48,9 @@ pub struct WatchArgs {
     pub timeout_minutes: u64,
 }
 
+/// Unreadable Pulse messages named on stderr before they are only counted.
+const UNREADABLE_SHOWN: u32 = 3;
+
 /// How a watch went, for the summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WaitStats {
@@ -57,6 +60,9 @@ pub struct WaitStats {
     /// Polls asked for by an event (the rest: start, reconnections, intervals).
     pub polls_on_events: u32,
     pub messages: u32,
+    /// Messages that could not be read (not JSON, not a queue message):
+    /// ignored, the first few named on stderr.
+    pub unreadable: u32,
     pub connections: u32,
     pub disconnections: u32,
 }
@@ -198,7 +204,14 @@ impl Waiter {
                     deadline = deadline.min(Instant::now() + self.poll);
                 }
                 Some(ListenerEvent::Unreadable(why)) => {
-                    eprintln!("watch: ignored a Pulse message: {why}");
+                    // Named a few times, then only counted: a broker
+                    // flooding the queue must not flood the terminal.
+                    self.stats.unreadable += 1;
+                    if self.stats.unreadable <= UNREADABLE_SHOWN {
+                        eprintln!("watch: ignored a Pulse message: {why}");
+                    } else if self.stats.unreadable == UNREADABLE_SHOWN + 1 {
+                        eprintln!("watch: more unreadable Pulse messages: counted, not shown");
+                    }
                 }
                 Some(ListenerEvent::Message(message)) => {
                     self.stats.messages += 1;

@@ -3,7 +3,8 @@
 //! Pulse, and `mozci trigger --watch` listens. A watched backfill ends as the
 //! same one watched by polling does, with fewer API requests; a broker that
 //! goes away mid-watch and comes back changes nothing in the outcome, and
-//! nothing is triggered twice.
+//! nothing is triggered twice; nor does a flood of messages the watch
+//! cannot use (its queue stays within its bound).
 //!
 //! The broker: `MOZCI_PULSE_TEST_URL` / `MOZCI_PULSE_PUBLISH_URL` when
 //! scripts/test started one; otherwise each test starts its own (the
@@ -434,6 +435,175 @@ async fn the_watch_outlives_the_broker_going_away_and_triggers_nothing_twice() {
     assert_eq!(
         hook_calls(&s).await.len(),
         records.len(),
+        "one hook call per trigger record"
+    );
+}
+
+/// The decision task groups of the repository's newest pushes (the ones a
+/// backfill's watch binds to), from the sandbox's Treeherder.
+async fn decision_task_groups(s: &Sandbox) -> Vec<String> {
+    let pushes = get(&format!(
+        "{}/api/project/autoland/push/?count=50",
+        s.origins.treeherder
+    ))
+    .await;
+    let ids: Vec<String> = pushes["results"]
+        .as_array()
+        .expect("pushes")
+        .iter()
+        .filter_map(|p| p["id"].as_u64())
+        .map(|id| id.to_string())
+        .collect();
+    let tasks = get(&format!(
+        "{}/api/project/autoland/push/decisiontask/?push_ids={}",
+        s.origins.treeherder,
+        ids.join(",")
+    ))
+    .await;
+    tasks
+        .as_object()
+        .expect("decision tasks by push")
+        .values()
+        .filter_map(|t| t["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Publishes `count` messages on the queue's `task-pending` exchange, as
+/// the publisher account, with routing keys of `task_groups` (so they reach
+/// every watch bound to one), as fast as the broker takes them; samples the
+/// depth of the watch's `queue` meanwhile (as the watch's own account) and
+/// returns the deepest it was seen.
+async fn flood(broker: &Broker, queue: &str, task_groups: &[String], count: usize) -> u32 {
+    use amqprs::channel::{BasicPublishArguments, QueueDeclareArguments};
+    use amqprs::connection::{Connection, OpenConnectionArguments};
+    use amqprs::BasicProperties;
+    use mozci::sources::taskcluster::pulse::PulseAddress;
+    let open = |url: String| async move {
+        let address = PulseAddress::parse(&url, None, None).expect("broker URL");
+        let mut args = OpenConnectionArguments::new(
+            &address.host,
+            address.port,
+            &address.user,
+            &address.password,
+        );
+        args.virtual_host(&address.vhost);
+        let connection = Connection::open(&args).await.expect("connection");
+        let channel = connection.open_channel(None).await.expect("channel");
+        (connection, channel)
+    };
+    let (publisher, publish) = open(broker.publish_url.clone()).await;
+    let (watcher, watch) = open(broker.test_url.clone()).await;
+    let depth = || async {
+        let declared = watch
+            .queue_declare(QueueDeclareArguments::new(queue).passive(true).finish())
+            .await
+            .expect("the watch's queue exists");
+        declared.map(|(_, messages, _)| messages).unwrap_or(0)
+    };
+    // Messages no watch can use (a task nobody watches, or bytes that are
+    // not JSON): they crowd out whatever the watch's own messages were.
+    let body = br#"{"status":{"taskId":"flood","state":"pending"}}"#.to_vec();
+    let mut deepest = 0;
+    for i in 0..count {
+        let group = &task_groups[i % task_groups.len()];
+        let key = format!("primary.flood{i}.0._._.p.w.s.{group}._");
+        let payload = if i % 2 == 0 {
+            body.clone()
+        } else {
+            b"not json".to_vec()
+        };
+        publish
+            .basic_publish(
+                BasicProperties::default(),
+                payload,
+                BasicPublishArguments::new("exchange/taskcluster-queue/v1/task-pending", &key),
+            )
+            .await
+            .expect("publish");
+        if i % 2_000 == 0 {
+            deepest = deepest.max(depth().await);
+        }
+    }
+    deepest = deepest.max(depth().await);
+    let _ = publish.close().await;
+    let _ = publisher.close().await;
+    let _ = watch.close().await;
+    let _ = watcher.close().await;
+    deepest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooded_queue_stays_bounded_and_the_watch_still_ends_right() {
+    if !Broker::installed() {
+        return;
+    }
+    // Its own broker: the flood must not reach other tests' watches (the
+    // sandboxes share a seed, so their task groups are the same).
+    let broker = Broker::own("flood");
+    let s = Sandbox::start(&["--speed", "0", "--pulse", &broker.publish_url])
+        .await
+        .expect("sandbox");
+    let state = StateDir::new("pulse-flood");
+    let rev = failing_revision(&s).await;
+    let clock = Clock::start(&s);
+    clock.paused.store(true, Ordering::Relaxed);
+    // A short fallback: messages dropped by the queue's bound are made up
+    // for by the polls the watch makes on its own.
+    let mut args = backfill_args(&rev);
+    let fallback = args
+        .iter()
+        .position(|a| a == "--fallback-seconds")
+        .expect("--fallback-seconds");
+    args[fallback + 1] = "5".into();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut command = mozci_command(&s, &state, &args);
+    command
+        .env_remove("MOZCI_PULSE_USER")
+        .env_remove("MOZCI_PULSE_PASSWORD")
+        .env("MOZCI_PULSE_URL", &broker.test_url);
+    let mut child = tokio::process::Command::from(command)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("mozci starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let queue = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), stderr.next_line())
+            .await
+            .expect("the watch starts listening within a minute")
+            .expect("stderr")
+            .expect("the watch says where it listens");
+        eprintln!("mozci: {line}");
+        if let Some(rest) = line.split("(queue ").nth(1) {
+            break rest.trim_end_matches(')').to_string();
+        }
+    };
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = stderr.next_line().await {
+            eprintln!("mozci: {line}");
+        }
+    });
+    // A producer far faster than the consumer: 25,000 messages while the
+    // triggered runs move on.
+    clock.paused.store(false, Ordering::Relaxed);
+    let groups = decision_task_groups(&s).await;
+    let deepest = flood(&broker, &queue, &groups, 25_000).await;
+    assert!(
+        deepest <= 10_000,
+        "the queue held {deepest} messages, over its bound of 10,000"
+    );
+    let (code, doc) = finish(child).await;
+    assert_eq!(code, 0, "{doc}");
+    // The flood reached the watch, which read past it.
+    let unreadable = doc["live_events"]["unreadable"].as_u64().unwrap_or(0);
+    assert!(unreadable > 1_000, "{}", doc["live_events"]);
+    assert!(!doc["verdict"].is_null(), "{doc}");
+    assert_eq!(unsettled_runs(&s, &doc).await, 0, "every run settled");
+    let hooks = hook_calls(&s).await.len();
+    assert_eq!(
+        hooks,
+        records(&doc).len(),
         "one hook call per trigger record"
     );
 }

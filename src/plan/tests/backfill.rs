@@ -1,3 +1,6 @@
+//! `plan::backfill` over hand-made histories: how far back a backfill walks
+//! and what it plans on each push.
+
 use crate::model::JobState;
 use crate::plan::backfill::*;
 use crate::plan::test_support::*;

@@ -1,3 +1,6 @@
+//! `plan::merges` over hand-made changesets: which source pushes a merge
+//! push brought in.
+
 use crate::model::{Changeset, Revision};
 use crate::plan::merges::*;
 use crate::plan::test_support::*;

@@ -1,3 +1,6 @@
+//! `plan::monitor` over hand-made histories: the reactions while triggered
+//! work runs (tests after a build, re-runs within the budget, give-ups).
+
 use crate::model::JobState;
 use crate::model::UpstreamBuild;
 use crate::plan::monitor::*;

@@ -1,3 +1,6 @@
+//! `plan::trigger` over hand-made histories: retrigger, trigger or build
+//! first, and what counts towards the runs wanted.
+
 use crate::model::JobState;
 use crate::model::UpstreamBuild;
 use crate::plan::test_support::*;

@@ -1,3 +1,6 @@
+//! `plan::verdict` over hand-made histories: first bad push, no failure
+//! reproduced, intermittent, and runs judged by their logs.
+
 use crate::model::JobState;
 use crate::plan::test_support::*;
 use crate::plan::verdict::*;
