@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::sources::taskcluster::pulse::{RunState, TaskMessage};
+use crate::sources::taskcluster::pulse::TaskMessage;
+use crate::sources::taskcluster::queue::QueueState;
 
 /// `task.tags.kind` of the task a Treeherder action runs (gecko's
 /// `.taskcluster.yml` for `tasks_for == "action"`): the tasks it creates
@@ -29,7 +30,7 @@ pub const ACTION_TASK_KIND: &str = "action-callback";
 pub struct JobEvents {
     /// Known state of each run, keyed by (taskId, runId); a message without
     /// a run (task-defined) stands for run 0.
-    runs: BTreeMap<(String, u32), RunState>,
+    runs: BTreeMap<(String, u32), QueueState>,
     /// Tasks whose resolution the watch waits for.
     watched_tasks: BTreeSet<String>,
     /// Watched tasks whose success also calls for a reaction (a build the
@@ -100,12 +101,12 @@ impl JobEvents {
     }
 
     /// The known state of a run.
-    pub fn state(&self, task_id: &str, run_id: u32) -> Option<RunState> {
+    pub fn state(&self, task_id: &str, run_id: u32) -> Option<QueueState> {
         self.runs.get(&(task_id.to_string(), run_id)).copied()
     }
 
     /// Runs known in each state (for progress lines).
-    pub fn counts(&self) -> BTreeMap<RunState, u32> {
+    pub fn counts(&self) -> BTreeMap<QueueState, u32> {
         let mut counts = BTreeMap::new();
         for state in self.runs.values() {
             *counts.entry(*state).or_insert(0) += 1;
@@ -141,7 +142,7 @@ impl JobEvents {
         let poll = is_action
             || (asked_for && !watched)
             || ((watched || asked_for)
-                && (message.state != RunState::Completed
+                && (message.state != QueueState::Completed
                     || self.reaction_tasks.contains(&message.task_id)
                     || !self.unresolved_watched()));
         Outcome {
@@ -157,7 +158,7 @@ impl JobEvents {
 mod tests {
     use super::*;
 
-    fn message(task: &str, group: &str, run: Option<u32>, state: RunState) -> TaskMessage {
+    fn message(task: &str, group: &str, run: Option<u32>, state: QueueState) -> TaskMessage {
         TaskMessage {
             task_id: task.into(),
             task_group_id: group.into(),
@@ -170,7 +171,7 @@ mod tests {
     fn action(task: &str, group: &str) -> TaskMessage {
         TaskMessage {
             kind: Some(ACTION_TASK_KIND.into()),
-            ..message(task, group, Some(0), RunState::Completed)
+            ..message(task, group, Some(0), QueueState::Completed)
         }
     }
 
@@ -178,9 +179,9 @@ mod tests {
     fn states_only_move_forward_so_repeats_and_late_messages_change_nothing() {
         let mut events = JobEvents::new();
         events.watch_tasks(["T"]);
-        let pending = message("T", "G", Some(0), RunState::Pending);
-        let running = message("T", "G", Some(0), RunState::Running);
-        let failed = message("T", "G", Some(0), RunState::Failed);
+        let pending = message("T", "G", Some(0), QueueState::Pending);
+        let running = message("T", "G", Some(0), QueueState::Running);
+        let failed = message("T", "G", Some(0), QueueState::Failed);
         assert!(events.apply(&pending).changed);
         assert!(!events.apply(&pending).changed, "a repeat");
         let resolved = events.apply(&failed);
@@ -189,22 +190,22 @@ mod tests {
         assert_eq!(events.apply(&running), Outcome::default());
         assert_eq!(events.apply(&pending), Outcome::default());
         // The first resolution stays: a second one is not news.
-        let completed = message("T", "G", Some(0), RunState::Completed);
+        let completed = message("T", "G", Some(0), QueueState::Completed);
         assert_eq!(events.apply(&completed), Outcome::default());
         assert_eq!(events.apply(&failed), Outcome::default());
-        assert_eq!(events.state("T", 0), Some(RunState::Failed));
+        assert_eq!(events.state("T", 0), Some(QueueState::Failed));
     }
 
     #[test]
     fn any_order_of_the_same_messages_ends_in_the_same_state() {
         let all = [
-            message("T", "G", None, RunState::Unscheduled),
-            message("T", "G", Some(0), RunState::Pending),
-            message("T", "G", Some(0), RunState::Running),
-            message("T", "G", Some(0), RunState::Exception),
-            message("T", "G", Some(1), RunState::Pending),
-            message("T", "G", Some(1), RunState::Running),
-            message("T", "G", Some(1), RunState::Completed),
+            message("T", "G", None, QueueState::Unscheduled),
+            message("T", "G", Some(0), QueueState::Pending),
+            message("T", "G", Some(0), QueueState::Running),
+            message("T", "G", Some(0), QueueState::Exception),
+            message("T", "G", Some(1), QueueState::Pending),
+            message("T", "G", Some(1), QueueState::Running),
+            message("T", "G", Some(1), QueueState::Completed),
         ];
         let mut expected = JobEvents::new();
         expected.watch_tasks(["T"]);
@@ -230,8 +231,8 @@ mod tests {
                 assert!(polls <= 2, "{polls} polls");
             }
         }
-        assert_eq!(expected.state("T", 0), Some(RunState::Exception));
-        assert_eq!(expected.state("T", 1), Some(RunState::Completed));
+        assert_eq!(expected.state("T", 0), Some(QueueState::Exception));
+        assert_eq!(expected.state("T", 1), Some(QueueState::Completed));
     }
 
     #[test]
@@ -239,17 +240,17 @@ mod tests {
         let mut events = JobEvents::new();
         events.watch_tasks(["W"]);
         // Another task of the decision task's group: noted, no poll.
-        let other = events.apply(&message("X", "D", Some(0), RunState::Completed));
+        let other = events.apply(&message("X", "D", Some(0), QueueState::Completed));
         assert!(other.changed && !other.poll && !other.shown);
         // A watched task starting is no reason to poll; resolving is.
         assert!(
             !events
-                .apply(&message("W", "D", Some(0), RunState::Running))
+                .apply(&message("W", "D", Some(0), QueueState::Running))
                 .poll
         );
         assert!(
             events
-                .apply(&message("W", "D", Some(0), RunState::Completed))
+                .apply(&message("W", "D", Some(0), QueueState::Completed))
                 .poll
         );
         // An action resolving: poll, and follow its task group once.
@@ -260,7 +261,7 @@ mod tests {
         // Tasks the action created (group A) are watched from then on.
         assert!(
             events
-                .apply(&message("N", "A", Some(0), RunState::Failed))
+                .apply(&message("N", "A", Some(0), QueueState::Failed))
                 .poll
         );
     }
@@ -270,19 +271,19 @@ mod tests {
         let mut events = JobEvents::new();
         events.watch_tasks(["T1", "T2", "T3"]);
         events.watch_reaction_tasks(["B"]);
-        let done = |t: &str, run: u32| message(t, "D", Some(run), RunState::Completed);
+        let done = |t: &str, run: u32| message(t, "D", Some(run), QueueState::Completed);
         let first = events.apply(&done("T1", 0));
         assert!(!first.poll && first.shown, "others still run, but it shows");
         assert!(
             events
-                .apply(&message("T2", "D", Some(0), RunState::Exception))
+                .apply(&message("T2", "D", Some(0), QueueState::Exception))
                 .poll
         );
         assert!(events.apply(&done("B", 0)).poll, "the tests' build is in");
         // T2 runs again (an automatic retry): not resolved any more.
         assert!(
             !events
-                .apply(&message("T2", "D", Some(1), RunState::Pending))
+                .apply(&message("T2", "D", Some(1), QueueState::Pending))
                 .poll
         );
         assert!(!events.apply(&done("T3", 0)).poll, "T2's retry still runs");
@@ -301,12 +302,14 @@ mod tests {
     #[test]
     fn counts_group_runs_by_state() {
         let mut events = JobEvents::new();
-        events.apply(&message("A", "G", Some(0), RunState::Running));
-        events.apply(&message("B", "G", Some(0), RunState::Running));
-        events.apply(&message("B", "G", Some(1), RunState::Completed));
+        events.apply(&message("A", "G", Some(0), QueueState::Running));
+        events.apply(&message("B", "G", Some(0), QueueState::Running));
+        events.apply(&message("B", "G", Some(1), QueueState::Completed));
         let counts = events.counts();
-        assert_eq!(counts.get(&RunState::Running), Some(&2));
-        assert_eq!(counts.get(&RunState::Completed), Some(&1));
-        assert!(RunState::Pending < RunState::Running && RunState::Running < RunState::Failed);
+        assert_eq!(counts.get(&QueueState::Running), Some(&2));
+        assert_eq!(counts.get(&QueueState::Completed), Some(&1));
+        assert!(
+            QueueState::Pending < QueueState::Running && QueueState::Running < QueueState::Failed
+        );
     }
 }

@@ -112,13 +112,7 @@ impl LineSplitter {
                 });
             } else {
                 self.append_partial(line);
-                on_line(SplitLine {
-                    number,
-                    bytes: &self.partial,
-                    truncated: self.partial_truncated,
-                });
-                self.partial.clear();
-                self.partial_truncated = false;
+                self.hand_out_partial(number, &mut on_line);
             }
             rest = after;
         }
@@ -130,14 +124,19 @@ impl LineSplitter {
         if !self.partial.is_empty() || self.partial_truncated {
             let number = self.next_line_number;
             self.next_line_number += 1;
-            on_line(SplitLine {
-                number,
-                bytes: &self.partial,
-                truncated: self.partial_truncated,
-            });
-            self.partial.clear();
-            self.partial_truncated = false;
+            self.hand_out_partial(number, &mut on_line);
         }
+    }
+
+    /// Hand out the line gathered across chunks and start the next one.
+    fn hand_out_partial(&mut self, number: u64, on_line: &mut impl FnMut(SplitLine<'_>)) {
+        on_line(SplitLine {
+            number,
+            bytes: &self.partial,
+            truncated: self.partial_truncated,
+        });
+        self.partial.clear();
+        self.partial_truncated = false;
     }
 
     /// Lines handed out so far.

@@ -24,6 +24,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::queue::QueueState;
 use crate::error::{Error, Result};
 
 /// Where the queue's exchanges live.
@@ -57,50 +58,6 @@ pub const ROUTING_KEY_WORDS: [&str; 10] = [
     "reserved",
 ];
 
-/// The state a message reports for one run of a task, in the order runs go
-/// through them: pending < running < one of the three resolutions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunState {
-    /// Defined but not scheduled (task-defined).
-    Unscheduled,
-    Pending,
-    Running,
-    Completed,
-    Failed,
-    Exception,
-}
-
-impl RunState {
-    /// Rank in a run's life: a message of lower rank than what is known
-    /// about the run is stale. The three resolutions are final and equal.
-    pub fn rank(self) -> u8 {
-        match self {
-            RunState::Unscheduled => 0,
-            RunState::Pending => 1,
-            RunState::Running => 2,
-            RunState::Completed | RunState::Failed | RunState::Exception => 3,
-        }
-    }
-
-    pub fn is_resolved(self) -> bool {
-        self.rank() == 3
-    }
-}
-
-impl PartialOrd for RunState {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for RunState {
-    /// By rank, then by name among the resolutions (a total order for maps).
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.rank(), *self as u8).cmp(&(other.rank(), *other as u8))
-    }
-}
-
 /// What a watcher keeps of one queue message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskMessage {
@@ -108,22 +65,22 @@ pub struct TaskMessage {
     pub task_group_id: String,
     /// `None` on task-defined (and task-exception before any run).
     pub run_id: Option<u32>,
-    pub state: RunState,
+    pub state: QueueState,
     /// `task.tags.kind` when the message carries the task's tags (resolved
     /// tasks): `action-callback` marks a Treeherder action's task.
     pub kind: Option<String>,
 }
 
 /// The state an exchange reports.
-pub fn exchange_state(exchange: &str) -> Option<RunState> {
+pub fn exchange_state(exchange: &str) -> Option<QueueState> {
     let name = exchange.strip_prefix(QUEUE_EXCHANGE_PREFIX)?;
     Some(match name {
-        "task-defined" => RunState::Unscheduled,
-        "task-pending" => RunState::Pending,
-        "task-running" => RunState::Running,
-        "task-completed" => RunState::Completed,
-        "task-failed" => RunState::Failed,
-        "task-exception" => RunState::Exception,
+        "task-defined" => QueueState::Unscheduled,
+        "task-pending" => QueueState::Pending,
+        "task-running" => QueueState::Running,
+        "task-completed" => QueueState::Completed,
+        "task-failed" => QueueState::Failed,
+        "task-exception" => QueueState::Exception,
         _ => return None,
     })
 }
@@ -319,7 +276,7 @@ mod tests {
         assert_eq!(m.task_id, "fQv2ptI0ScCbdFtX2ZSnVA");
         assert_eq!(m.task_group_id, "Ow3v_dZOTRW8W3Ht7iXVnQ");
         assert_eq!(m.run_id, Some(0));
-        assert_eq!(m.state, RunState::Completed);
+        assert_eq!(m.state, QueueState::Completed);
         assert_eq!(m.kind.as_deref(), Some("action-callback"));
     }
 

@@ -6,7 +6,7 @@ use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
 use crate::model::{JobResult, JobState};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -266,8 +266,11 @@ fn task_definition_from(task: &Value, source: &str, prefix: &str) -> Result<Task
     })
 }
 
-/// A task's or a run's state in the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// A task's or a run's state in the queue, as the queue's API, its Pulse
+/// exchanges and its GraphQL subscriptions all report it, ordered as a run
+/// goes through them: unscheduled < pending < running < one of the three
+/// resolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueState {
     /// Waiting for its dependencies.
@@ -290,6 +293,34 @@ impl QueueState {
             "exception" => QueueState::Exception,
             _ => return None,
         })
+    }
+
+    /// Rank in a run's life: a message of lower rank than what is known
+    /// about the run is stale. The three resolutions are final and equal.
+    pub fn rank(self) -> u8 {
+        match self {
+            QueueState::Unscheduled => 0,
+            QueueState::Pending => 1,
+            QueueState::Running => 2,
+            QueueState::Completed | QueueState::Failed | QueueState::Exception => 3,
+        }
+    }
+
+    pub fn is_resolved(self) -> bool {
+        self.rank() == 3
+    }
+}
+
+impl PartialOrd for QueueState {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for QueueState {
+    /// By rank, then by name among the resolutions (a total order for maps).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.rank(), *self as u8).cmp(&(other.rank(), *other as u8))
     }
 }
 

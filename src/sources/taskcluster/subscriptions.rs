@@ -31,7 +31,8 @@
 
 use serde_json::{json, Value};
 
-use super::pulse::{RunState, TaskMessage};
+use super::pulse::TaskMessage;
+use super::queue::QueueState;
 use super::RootUrl;
 use crate::error::{Error, Result};
 
@@ -179,15 +180,15 @@ pub fn read_server_message(text: &str) -> Result<ServerMessage> {
     })
 }
 
-/// A `TaskState`/`RunState` enum name as the server sends it.
-fn state_named(name: &Value) -> Result<RunState> {
+/// A `TaskState`/`RunState` enum name (the GraphQL schema's) as the server sends it.
+fn state_named(name: &Value) -> Result<QueueState> {
     Ok(match name.as_str() {
-        Some("UNSCHEDULED") => RunState::Unscheduled,
-        Some("PENDING") => RunState::Pending,
-        Some("RUNNING") => RunState::Running,
-        Some("COMPLETED") => RunState::Completed,
-        Some("FAILED") => RunState::Failed,
-        Some("EXCEPTION") => RunState::Exception,
+        Some("UNSCHEDULED") => QueueState::Unscheduled,
+        Some("PENDING") => QueueState::Pending,
+        Some("RUNNING") => QueueState::Running,
+        Some("COMPLETED") => QueueState::Completed,
+        Some("FAILED") => QueueState::Failed,
+        Some("EXCEPTION") => QueueState::Exception,
         _ => return Err(Error::Invalid(format!("unknown task state {name}"))),
     })
 }
@@ -296,11 +297,11 @@ mod tests {
         assert_eq!(runs.len(), 2);
         assert_eq!(
             (runs[0].run_id, runs[0].state),
-            (Some(0), RunState::Exception)
+            (Some(0), QueueState::Exception)
         );
         assert_eq!(
             (runs[1].run_id, runs[1].state),
-            (Some(1), RunState::Pending)
+            (Some(1), QueueState::Pending)
         );
         assert_eq!(runs[1].task_group_id, "G");
         // A defined task has no run yet.
@@ -313,7 +314,7 @@ mod tests {
         };
         assert_eq!(
             (runs[0].run_id, runs[0].state),
-            (None, RunState::Unscheduled)
+            (None, QueueState::Unscheduled)
         );
     }
 
