@@ -1,5 +1,7 @@
 //! Typed errors: each says what failed and what the user can do about it.
 
+#![warn(missing_docs)]
+
 use std::fmt;
 
 /// Everything that can go wrong talking to CI services or reading their data.
@@ -7,53 +9,97 @@ use std::fmt;
 pub enum Error {
     /// 401: credentials missing, wrong or expired.
     #[error("{url} answered 401 Unauthorized: log in (check your credentials for this service)")]
-    Unauthorized { url: String },
+    Unauthorized {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+    },
     /// 403: the credentials are fine but lack access.
     #[error("{url} answered 403 Forbidden: this account has no access{}", detail_suffix(.detail))]
-    Forbidden { url: String, detail: String },
+    Forbidden {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// What the service said, bounded to 200 characters.
+        detail: String,
+    },
     /// 404.
     #[error("{url} answered 404 Not Found{}", detail_suffix(.detail))]
-    NotFound { url: String, detail: String },
+    NotFound {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// What the service said, bounded to 200 characters.
+        detail: String,
+    },
     /// Any other non-success status.
     #[error("{url} answered HTTP {status}{}", detail_suffix(.detail))]
     Status {
+        /// The URL asked (credentials and query secrets never appear in it).
         url: String,
+        /// The HTTP status code.
         status: u16,
+        /// What the service said, bounded to 200 characters.
         detail: String,
     },
     /// No answer in time. For a trigger this means "unknown": check before retrying.
     #[error("{url} did not answer within {after_ms} ms")]
-    Timeout { url: String, after_ms: u64 },
+    Timeout {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// The deadline that passed, in milliseconds.
+        after_ms: u64,
+    },
     /// The connection failed (reset, dropped mid-answer, CORS in a browser):
     /// a request may have reached the service.
     #[error("could not reach {url}: {message}")]
-    Network { url: String, message: String },
+    Network {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// The transport's own account of the failure.
+        message: String,
+    },
     /// No connection could be opened (refused, DNS): nothing was sent.
     #[error("could not connect to {url}: {message}")]
-    Unreachable { url: String, message: String },
+    Unreachable {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// The transport's own account of the failure.
+        message: String,
+    },
     /// The service answered that it would not do what was asked (a parsed
     /// refusal, such as Self-Serve's `{"status": "FAILED"}`): nothing was
     /// scheduled.
     #[error("{url} refused the request (HTTP {status}){}", detail_suffix(.detail))]
     Refused {
+        /// The URL asked (credentials and query secrets never appear in it).
         url: String,
+        /// The HTTP status of the refusal (200 for a refusal in the body).
         status: u16,
+        /// What the service said, bounded to 200 characters.
         detail: String,
     },
     /// A request that changes something was sent, and what came back does
     /// not prove it was refused (a 5xx, a garbled success, a timeout, a
     /// dropped connection): it may have been carried out. Never resent blindly.
     #[error("{cause} (the request was sent: it may have been carried out)")]
-    Uncertain { cause: Box<Error> },
+    Uncertain {
+        /// What went wrong after the request left.
+        cause: Box<Error>,
+    },
     /// The answer's headers came, its body did not finish in time (a
     /// transport error: for a trigger, "unknown", as with [`Error::Timeout`]).
     #[error("read of {url} did not finish within {} s", .after_ms.div_ceil(1000))]
-    ReadDeadline { url: String, after_ms: u64 },
+    ReadDeadline {
+        /// The URL asked (credentials and query secrets never appear in it).
+        url: String,
+        /// The body's deadline, in milliseconds.
+        after_ms: u64,
+    },
     /// The body (as sent, or once decompressed) passed its cap for this kind
     /// of endpoint (see `http::BodyKind`); reading stopped there.
     #[error("body of {url} exceeded {} MB{}", .limit_bytes / (1024 * 1024), if *.decompressed { " decompressed" } else { "" })]
     BodyTooLarge {
+        /// The URL asked (credentials and query secrets never appear in it).
         url: String,
+        /// The cap that was passed, in bytes.
         limit_bytes: u64,
         /// Whether the cap passed was the decompressed one.
         decompressed: bool,
@@ -61,8 +107,11 @@ pub enum Error {
     /// A payload did not have the shape we depend on.
     #[error("could not read {source_name}: {message}{}", field_suffix(.field))]
     Parse {
+        /// The payload's name as the user knows it (an endpoint or a file).
         source_name: String,
+        /// The field (a JSON path) that was missing or malformed, if one was.
         field: Option<String>,
+        /// What was wrong with it.
         message: String,
     },
     /// Input given to us (by the user or a caller) is not acceptable.
@@ -213,6 +262,7 @@ fn bounded(s: &str) -> String {
     }
 }
 
+/// The crate's result: [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

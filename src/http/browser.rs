@@ -17,12 +17,16 @@ use std::cell::Cell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+/// The add-on's [`super::HttpClient`]: the browser's `fetch`, with the caps
+/// and deadlines enforced here.
 #[derive(Debug, Clone)]
 pub struct BrowserClient {
     default_timeout_ms: u64,
 }
 
 impl BrowserClient {
+    /// A client whose exchanges end after `default_timeout_ms` unless a
+    /// request says otherwise.
     pub fn new(default_timeout_ms: u64) -> Self {
         BrowserClient { default_timeout_ms }
     }

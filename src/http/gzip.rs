@@ -45,6 +45,7 @@ pub struct GzipReader<R> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the decompressed data exceeded {limit_bytes} bytes")]
 pub struct OutputLimitExceeded {
+    /// The cap that was passed, in bytes.
     pub limit_bytes: u64,
 }
 

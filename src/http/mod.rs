@@ -6,6 +6,8 @@
 //! backoff are offered for idempotent reads only: a trigger is never resent
 //! blindly, because a lost answer does not mean the trigger was not done.
 
+#![warn(missing_docs)]
+
 pub mod gzip;
 
 use crate::error::{Error, Result};
@@ -21,16 +23,23 @@ pub use browser::BrowserClient;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeClient;
 
+/// The HTTP methods the core sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// Reads.
     Get,
+    /// Existence and headers only.
     Head,
+    /// Triggers and queries with a body.
     Post,
+    /// Taskcluster's `createTask`.
     Put,
+    /// Cancelling (Self-Serve).
     Delete,
 }
 
 impl Method {
+    /// The method's name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -176,9 +185,13 @@ impl<'a> BodyBudget<'a> {
 /// A request as data, so that it can be built and inspected without I/O.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// What the request asks.
     pub method: Method,
+    /// The absolute URL.
     pub url: String,
+    /// Header names and values, in the order sent.
     pub headers: Vec<(String, String)>,
+    /// The body, for POST and PUT.
     pub body: Option<Vec<u8>>,
     /// Give up on the whole exchange (headers and body) after this long;
     /// `None` uses the client's default raised to the body kind's floor.
@@ -188,6 +201,7 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// A GET of a JSON API answer (the body kind [`BodyKind::Api`]).
     pub fn get(url: impl Into<String>) -> Self {
         HttpRequest {
             method: Method::Get,
@@ -199,6 +213,7 @@ impl HttpRequest {
         }
     }
 
+    /// A POST of `body` with its `Content-Type`.
     pub fn post(url: impl Into<String>, content_type: &str, body: Vec<u8>) -> Self {
         HttpRequest {
             method: Method::Post,
@@ -223,21 +238,25 @@ impl HttpRequest {
         Self::post(url, "application/json", value.to_string().into_bytes())
     }
 
+    /// The request with one more header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
         self
     }
 
+    /// The request with its own deadline for the whole exchange.
     pub fn timeout_ms(mut self, ms: u64) -> Self {
         self.timeout_ms = Some(ms);
         self
     }
 
+    /// The request with the caps of another kind of body.
     pub fn body_kind(mut self, kind: BodyKind) -> Self {
         self.body_kind = kind;
         self
     }
 
+    /// A header's value, its name compared without case.
     pub fn header_value(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -246,15 +265,21 @@ impl HttpRequest {
     }
 }
 
+/// An answer, whatever its status, its body read within its caps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The URL that answered (after redirects).
     pub url: String,
+    /// Header names and values as received.
     pub headers: Vec<(String, String)>,
+    /// The body, decompressed if it came gzipped.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// A header's value, its name compared without case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -262,6 +287,7 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// A 2xx status.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -283,6 +309,7 @@ impl HttpResponse {
 /// status as a response (callers decide with [`HttpResponse::ok`]).
 #[async_trait(?Send)]
 pub trait HttpClient {
+    /// Send `request` and read its answer.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse>;
 }
 
@@ -305,6 +332,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// One attempt, no retry.
     pub fn none() -> Self {
         RetryPolicy {
             attempts: 1,

@@ -14,6 +14,8 @@ use tokio::time::{timeout_at, Instant};
 /// Production services reject default scripting User-Agents; say who we are.
 pub const USER_AGENT: &str = concat!("mozci-treeherder/", env!("CARGO_PKG_VERSION"));
 
+/// The native [`super::HttpClient`]: reqwest, with the caps and deadlines
+/// enforced here.
 #[derive(Debug, Clone)]
 pub struct NativeClient {
     inner: reqwest::Client,
@@ -21,6 +23,8 @@ pub struct NativeClient {
 }
 
 impl NativeClient {
+    /// A client whose exchanges end after `default_timeout` unless a
+    /// request says otherwise.
     pub fn new(default_timeout: Duration) -> Result<Self> {
         // Decompression is done here, not by reqwest, so that the compressed
         // and the decompressed body each have their cap (a gzip bomb stops at

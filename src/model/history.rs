@@ -3,6 +3,8 @@
 //!
 //! The `ci/` layer fills these from the CI systems; decisions only read them.
 
+#![warn(missing_docs)]
+
 use super::{Job, JobResult, JobState, Push};
 use serde::{Deserialize, Serialize};
 
@@ -15,21 +17,37 @@ pub enum UpstreamBuild {
     NotNeeded,
     /// A finished build; `files` are what a test job needs from it
     /// (Buildbot: packageUrl and testsUrl).
-    Ready { build: Job, files: Vec<String> },
+    Ready {
+        /// The build that finished.
+        build: Job,
+        /// The files a test job needs from it.
+        files: Vec<String>,
+    },
     /// A build is pending or running: wait for it, do not start another.
-    InProgress { build: Job },
+    InProgress {
+        /// The build under way.
+        build: Job,
+    },
     /// The build ran and failed (or was cancelled): it must be rebuilt.
-    Failed { build: Job },
+    Failed {
+        /// The build that failed.
+        build: Job,
+    },
     /// No build of the upstream builder exists on this push.
-    Missing { build_name: String },
+    Missing {
+        /// The upstream builder's name.
+        build_name: String,
+    },
 }
 
 /// One push, the runs of the job type on it, and the build situation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushHistory {
+    /// The push.
     pub push: Push,
     /// Runs of the job type on this push (all states).
     pub jobs: Vec<Job>,
+    /// Whether a test run here needs a build first, and which.
     pub upstream_build: UpstreamBuild,
     /// Jobs this tool already asked for that the CI system does not show yet
     /// (from the trigger ledger). They count as pending, so that running the
@@ -59,11 +77,14 @@ pub enum RunReading {
 /// One failed run's [`RunReading`], by Treeherder job id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobReading {
+    /// Treeherder's job id of the failed run.
     pub job_id: u64,
+    /// What its logs said.
     pub reading: RunReading,
 }
 
 impl PushHistory {
+    /// A push and its runs, needing no build, nothing asked, nothing read.
     pub fn new(push: Push, jobs: Vec<Job>) -> Self {
         PushHistory {
             push,
@@ -74,6 +95,7 @@ impl PushHistory {
         }
     }
 
+    /// How its runs stand, failed runs counted by their readings.
     pub fn counts(&self) -> JobCounts {
         JobCounts::of_read(&self.jobs, self.requested_not_yet_visible, &self.readings)
     }
@@ -97,8 +119,11 @@ impl PushHistory {
 /// How the runs on one push stand.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCounts {
+    /// Scheduled, plus asked for and not visible yet.
     pub pending: u32,
+    /// Started.
     pub running: u32,
+    /// Passed.
     pub succeeded: u32,
     /// testfailed and busted: the code's fault, as far as anyone can tell
     /// (and, when the logs were read, failed the way the chased run did).
@@ -110,12 +135,14 @@ pub struct JobCounts {
     /// exception and retry, and failed runs whose logs show only
     /// infrastructure trouble: the infrastructure's fault, to be run again.
     pub infra_failed: u32,
+    /// Merged into a newer push's build (Buildbot): no verdict here.
     pub coalesced: u32,
     /// cancelled, superseded, skipped, unknown.
     pub other: u32,
 }
 
 impl JobCounts {
+    /// The counts of `jobs`, failed runs counted by their result alone.
     pub fn of(jobs: &[Job], requested_not_yet_visible: u32) -> Self {
         Self::of_read(jobs, requested_not_yet_visible, &[])
     }
@@ -172,6 +199,7 @@ impl JobCounts {
         self.succeeded + self.failed_otherwise
     }
 
+    /// Runs not finished yet (pending, asked for, or running).
     pub fn in_progress(&self) -> u32 {
         self.pending + self.running
     }

@@ -3,6 +3,8 @@
 //! Every source parses into these types and every decision reads them, so
 //! they stay free of wire-format details (those live in `sources/`).
 
+#![warn(missing_docs)]
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -50,8 +52,11 @@ impl From<&str> for Revision {
 /// One changeset inside a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changeset {
+    /// The changeset's full 40-digit hash.
     pub node: Revision,
+    /// Its author as hg records it (`Name <email>`).
     pub author: String,
+    /// Its commit message.
     pub desc: String,
 }
 
@@ -76,7 +81,9 @@ pub struct Push {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CiSystem {
+    /// Mozilla's CI until 2017: builders, Self-Serve BuildAPI.
     Buildbot,
+    /// Mozilla's CI since: tasks, in-tree actions.
     Taskcluster,
 }
 
@@ -84,7 +91,9 @@ pub enum CiSystem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
+    /// Compiles and packages a binary.
     Build,
+    /// Runs tests (or talos) against a build's binary.
     Test,
 }
 
@@ -92,16 +101,21 @@ pub enum JobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobResult {
+    /// Passed (Buildbot SUCCESS, 0).
     Success,
     /// Treeherder `testfailed`, Buildbot WARNINGS (1).
     TestFailed,
     /// Treeherder `busted`, Buildbot FAILURE (2).
     Busted,
+    /// Treeherder `exception`, Buildbot EXCEPTION (4): the infrastructure's fault.
     Exception,
+    /// Treeherder `retry`, Buildbot RETRY (5): run again by the CI system.
     Retry,
     /// Treeherder `usercancel`, Buildbot CANCELLED (6).
     UserCancel,
+    /// Treeherder `superseded`: replaced by a newer run before it finished.
     Superseded,
+    /// Treeherder `skipped`: Buildbot SKIPPED (3), never run.
     Skipped,
 }
 
@@ -167,17 +181,21 @@ impl JobResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", content = "result", rename_all = "lowercase")]
 pub enum JobState {
+    /// Scheduled, not started.
     Pending,
+    /// Started, not finished.
     Running,
     /// Buildbot merged this request into a build of a newer revision: it did
     /// not run on its own push and must not be counted there.
     Coalesced,
     /// The CI system lost track of it (Buildbot: no status but an end time).
     Unknown,
+    /// Finished with this result.
     Completed(JobResult),
 }
 
 impl JobState {
+    /// It will not change any more (completed, coalesced or lost).
     pub fn is_finished(self) -> bool {
         matches!(
             self,
@@ -206,17 +224,23 @@ pub struct JobIds {
 /// One run of a job type on a push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Job {
+    /// Build or test.
     pub kind: JobKind,
+    /// The CI system that ran it.
     pub ci: CiSystem,
     /// Buildbot buildername or Taskcluster label: the job type's identity.
     pub name: String,
+    /// Treeherder's platform name, e.g. `linux64` or `windows11-64`.
     pub platform: String,
     /// Treeherder's symbol, e.g. `bc3` or `B`.
     pub symbol: String,
     /// The push's revision.
     pub revision: Revision,
+    /// The push's pushlog id, when the source gives it.
     pub push_id: Option<u64>,
+    /// Its identifiers in Treeherder and in its CI system.
     pub ids: JobIds,
+    /// Where it is in its life.
     pub state: JobState,
 }
 
@@ -228,9 +252,13 @@ pub use history::{JobCounts, JobReading, PushHistory, RunReading, UpstreamBuild}
 pub struct JobType {
     /// Buildbot buildername or Taskcluster label.
     pub name: String,
+    /// The CI system that runs it.
     pub ci: CiSystem,
+    /// Build or test.
     pub kind: JobKind,
+    /// Treeherder's platform name.
     pub platform: String,
+    /// Treeherder's symbol.
     pub symbol: String,
 }
 
