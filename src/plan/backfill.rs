@@ -5,6 +5,8 @@
 //! When no good run exists within the depth the plan says so plainly and
 //! still carries the full-depth plan, for the user to confirm or not.
 
+#![warn(missing_docs)]
+
 use super::trigger::{push_plan, PushPlan};
 use crate::model::PushHistory;
 use crate::model::Revision;
@@ -24,18 +26,32 @@ pub struct BackfillRequest {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BackfillOutcome {
     /// A push with a successful run bounds the range (it is not filled).
-    LastGoodFound { push_id: u64, revision: Revision },
+    LastGoodFound {
+        /// The good push's pushlog id.
+        push_id: u64,
+        /// Its revision.
+        revision: Revision,
+    },
     /// No successful run within `depth` earlier pushes: the plan covers all
     /// of them, and needs the user's confirmation.
-    NoGoodWithinDepth { depth: u32 },
+    NoGoodWithinDepth {
+        /// Earlier pushes looked at.
+        depth: u32,
+    },
     /// The history holds fewer earlier pushes than the depth and none passed
     /// (the repository's first pushes).
-    HistoryExhausted { examined: u32 },
+    HistoryExhausted {
+        /// Earlier pushes there were.
+        examined: u32,
+    },
 }
 
+/// A backfill decided: the pushes to fill and what to do on each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackfillPlan {
+    /// What was asked.
     pub request: BackfillRequest,
+    /// Where the walk back stopped.
     pub outcome: BackfillOutcome,
     /// Newest first: the selected push, then every earlier push up to (not
     /// including) the last good one.

@@ -1,12 +1,15 @@
 //! Whether the Backfill button applies to what the user selected, and what
 //! its tooltip says.
 
+#![warn(missing_docs)]
+
 use crate::model::job_view::{JobViewSelection, SelectedJob};
 use serde::{Deserialize, Serialize};
 
 /// What the add-on shows on its Backfill button.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ButtonState {
+    /// A click does something.
     pub enabled: bool,
     /// Tooltip: what a click will do, or why the button is disabled.
     pub title: String,

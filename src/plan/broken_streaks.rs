@@ -5,6 +5,8 @@
 //! counted as flakes, it would make the job look flakier than it is, and a
 //! culprit search would then take a real regression for intermittent noise.
 
+#![warn(missing_docs)]
+
 /// Leave a streak out only when flakes would produce one that long less
 /// often than this, over the whole history.
 const SIGNIFICANCE: f64 = 0.01;
@@ -21,7 +23,9 @@ const MIN_STREAK_RUNS: u32 = 3;
 /// included) on which every run failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Streak {
+    /// Its oldest push.
     pub first: usize,
+    /// Its newest push.
     pub last: usize,
     /// Pushes of the streak that had runs.
     pub pushes: u32,
@@ -32,7 +36,9 @@ pub struct Streak {
 /// Runs and failures of the job on one push of its history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PushCount {
+    /// Finished runs.
     pub runs: u32,
+    /// Of which failed.
     pub failures: u32,
 }
 

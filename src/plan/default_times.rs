@@ -2,6 +2,8 @@
 //! the pushes where it failed at all: enough runs per push that a push
 //! carrying the failure shows it at least once, at 95% confidence.
 
+#![warn(missing_docs)]
+
 use super::failure_rate::{runs_needed, FailureRate};
 use crate::model::PushHistory;
 use serde::{Deserialize, Serialize};
@@ -15,14 +17,17 @@ pub const WITHOUT_FAILURES: u32 = 5;
 /// A suggested times count and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimesSuggestion {
+    /// Runs to ask for on each push.
     pub times: u32,
     /// Finished runs (passed or failed) on the pushes where the job failed.
     pub runs: u32,
+    /// Of which failed.
     pub failures: u32,
     /// Posterior mean of the failure rate there (Jeffreys' prior).
     pub rate: Option<f64>,
     /// Its 90% credible interval.
     pub interval: Option<(f64, f64)>,
+    /// One sentence a person can check.
     pub reason: String,
 }
 

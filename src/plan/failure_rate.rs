@@ -5,22 +5,30 @@
 //! The special functions (log-gamma, regularized incomplete beta and its
 //! inverse) are implemented here, in double precision.
 
+#![warn(missing_docs)]
+
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// Finished runs of the job on one push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushRuns {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// Its revision.
     pub revision: String,
+    /// Finished runs with a verdict.
     pub runs: u32,
+    /// Of which failed (the way the scope asks).
     pub failures: u32,
 }
 
 /// A Beta(alpha, beta) prior on a failure rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BetaPrior {
+    /// Pseudo-failures.
     pub alpha: f64,
+    /// Pseudo-passes.
     pub beta: f64,
 }
 
@@ -41,8 +49,11 @@ impl BetaPrior {
 /// The posterior of a job's failure rate after some runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FailureRate {
+    /// Failed runs seen.
     pub failures: u32,
+    /// Passed runs seen.
     pub passes: u32,
+    /// The prior they update.
     pub prior: BetaPrior,
 }
 
@@ -52,6 +63,7 @@ impl FailureRate {
         Self::with_prior(failures, passes, BetaPrior::JEFFREYS)
     }
 
+    /// The posterior under `prior`.
     pub fn with_prior(failures: u32, passes: u32, prior: BetaPrior) -> Self {
         FailureRate {
             failures,

@@ -4,6 +4,8 @@
 //! test. Pure: the engine reads the failed runs' logs and asks
 //! [`FailureScope::reading`] what each one says.
 
+#![warn(missing_docs)]
+
 use crate::model::RunReading;
 use crate::sources::test_failures::{FailureKind, FailureSignature, JobFailures, SameFailure};
 use serde::{Deserialize, Serialize};
@@ -17,9 +19,15 @@ pub enum FailureScope {
     #[default]
     AnyFailure,
     /// The selected run's failure signature.
-    Signature { signature: FailureSignature },
+    Signature {
+        /// What the selected run's logs said failed.
+        signature: FailureSignature,
+    },
     /// This test failed (its path, or the end of its path).
-    Test { test: String },
+    Test {
+        /// The test's path, or its end.
+        test: String,
+    },
 }
 
 impl FailureScope {

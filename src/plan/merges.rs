@@ -6,13 +6,17 @@
 //! brought in, which is where a failure first seen after the merge is
 //! backfilled.
 
+#![warn(missing_docs)]
+
 use crate::model::{Push, Revision};
 use serde::{Deserialize, Serialize};
 
 /// The source repository's pushes a merge brought in, by push id (inclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergedRange {
+    /// The oldest push brought in.
     pub first_push_id: u64,
+    /// The newest push brought in.
     pub last_push_id: u64,
 }
 

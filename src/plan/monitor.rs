@@ -5,12 +5,15 @@
 //! Pure: the driver (CLI watcher, add-on background) fetches a fresh
 //! [`PushHistory`], asks [`react`], and carries out the answer.
 
+#![warn(missing_docs)]
+
 use super::failure_scope::FailureScope;
 use super::trigger::retrigger_candidate;
 use crate::model::{Job, JobReading};
 use crate::model::{PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
 
+/// Where one push's watched work is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -27,10 +30,13 @@ pub enum Stage {
 /// One push's watched work; persisted by the driver between polls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchItem {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// The job type's name (buildername or label).
     pub job_name: String,
     /// Runs wanted on the push in total.
     pub wanted: u32,
+    /// Where the work is.
     pub stage: Stage,
     /// Extra runs (coalesced / infra-failed re-runs, rebuilds) still allowed.
     pub rerun_budget: u32,
@@ -43,33 +49,52 @@ pub struct WatchItem {
     pub readings: Vec<JobReading>,
 }
 
+/// Why a push's work is run again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RerunReason {
+    /// Runs were merged into a newer push's build.
     Coalesced,
+    /// Runs said nothing: only the infrastructure failed.
     InfrastructureFailure,
+    /// The build the tests need failed.
     BuildFailed,
 }
 
+/// What the watcher does next on one push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reaction", rename_all = "snake_case")]
 pub enum Reaction {
     /// Nothing to do yet.
     Wait,
     /// The build finished: start the test runs with its files.
-    TriggerTests { count: u32, files: Vec<String> },
+    TriggerTests {
+        /// Runs to start.
+        count: u32,
+        /// The build's files the tests need.
+        files: Vec<String>,
+    },
     /// Rebuild (the build failed), then tests.
-    Rebuild { build_name: String },
+    Rebuild {
+        /// The build job type's name.
+        build_name: String,
+    },
     /// Run an existing job again to replace runs that said nothing.
     Rerun {
+        /// The run to repeat.
         job: Box<Job>,
+        /// Times.
         count: u32,
+        /// Why.
         reason: RerunReason,
     },
     /// All wanted runs finished.
     Done,
     /// Tell the user: expectations are not met and will not be.
-    GiveUp { reason: String },
+    GiveUp {
+        /// What the user is told.
+        reason: String,
+    },
 }
 
 impl Reaction {

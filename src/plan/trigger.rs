@@ -5,6 +5,8 @@
 //! is one (with a `count` where the CI system takes one), otherwise new ones are
 //! triggered; a test whose build is missing gets the build first.
 
+#![warn(missing_docs)]
+
 use crate::model::{Job, JobResult, JobState, Revision};
 use crate::model::{JobCounts, PushHistory, UpstreamBuild};
 use serde::{Deserialize, Serialize};
@@ -16,14 +18,34 @@ pub enum PushAction {
     /// Enough runs exist or are on their way.
     Nothing,
     /// Run an existing job again `count` times.
-    Retrigger { job: Box<Job>, count: u32 },
+    Retrigger {
+        /// The run to repeat.
+        job: Box<Job>,
+        /// Times.
+        count: u32,
+    },
     /// Schedule `count` new runs; `files` are the build's artifacts a test
     /// needs, for a CI system that wants them passed.
-    Trigger { count: u32, files: Vec<String> },
+    Trigger {
+        /// Runs to schedule.
+        count: u32,
+        /// The build's files a test needs (empty where the CI finds them).
+        files: Vec<String>,
+    },
     /// Trigger the build (once), then `then_tests` runs when it finishes.
-    BuildFirst { build_name: String, then_tests: u32 },
+    BuildFirst {
+        /// The build job type's name.
+        build_name: String,
+        /// Test runs once it finishes.
+        then_tests: u32,
+    },
     /// A build is already on its way: wait for it, then `then_tests` runs.
-    WaitForBuild { build: Box<Job>, then_tests: u32 },
+    WaitForBuild {
+        /// The build on its way.
+        build: Box<Job>,
+        /// Test runs once it finishes.
+        then_tests: u32,
+    },
 }
 
 impl PushAction {
@@ -50,10 +72,15 @@ impl PushAction {
 /// The decision for one push, with what it was based on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushPlan {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// Its revision.
     pub revision: Revision,
+    /// How its runs stood when planned.
     pub counts: JobCounts,
+    /// Runs wanted on it in all.
     pub wanted: u32,
+    /// What to do now.
     pub action: PushAction,
     /// One sentence a person can check.
     pub reason: String,

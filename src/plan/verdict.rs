@@ -1,21 +1,40 @@
 //! The answer once a backfill's runs are in: the first bad push, "no failure
 //! reproduced", or "intermittent: n of m runs failed".
 
+#![warn(missing_docs)]
+
 use crate::model::PushHistory;
 use crate::model::Revision;
 use serde::{Deserialize, Serialize};
 
+/// What a backfill's finished runs say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Runs are still pending or running.
-    Incomplete { in_progress: u32 },
+    Incomplete {
+        /// Runs not finished.
+        in_progress: u32,
+    },
     /// Every push before this one passed and every push from it on failed.
-    FirstBadPush { push_id: u64, revision: Revision },
+    FirstBadPush {
+        /// Its pushlog id.
+        push_id: u64,
+        /// Its revision.
+        revision: Revision,
+    },
     /// Only the originally seen failure: every other run passed.
-    NoFailureReproduced { runs: u32 },
+    NoFailureReproduced {
+        /// Runs that passed.
+        runs: u32,
+    },
     /// Failures and passes mixed without a clean boundary.
-    Intermittent { failed: u32, total: u32 },
+    Intermittent {
+        /// Runs that failed.
+        failed: u32,
+        /// Runs with a verdict.
+        total: u32,
+    },
     /// No run finished with a verdict (all cancelled, coalesced, …).
     NoData,
 }
