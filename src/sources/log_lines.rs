@@ -2,6 +2,8 @@
 //! of a plain or gzip body in bounded chunks, and [`LineSplitter`] cuts
 //! chunks of any size into numbered lines the way Treeherder numbers them.
 
+#![warn(missing_docs)]
+
 use super::failure_types::MAX_LINE_BYTES;
 use crate::error::{Error, Result};
 use crate::http::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
