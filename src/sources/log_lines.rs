@@ -1,5 +1,5 @@
 //! Reading a log stream: [`feed_reader`] hands out the decompressed bytes
-//! of a plain or gzip body in bounded chunks, and [`LineSplitter`] cuts
+//! of a plain or gzip body in bounded chunks, and `LineSplitter` cuts
 //! chunks of any size into numbered lines the way Treeherder numbers them.
 
 #![warn(missing_docs)]

@@ -17,7 +17,7 @@
 //!   task-running; `task: {tags}` (task-pulse-definition.yml) on
 //!   task-completed, task-failed and task-exception.
 //!
-//! Pulse's own rules (https://pulse.mozilla.org, mozilla-services/pulseguardian):
+//! Pulse's own rules (<https://pulse.mozilla.org>, mozilla-services/pulseguardian):
 //! a user may only create queues named `queue/<user>/...`; exchanges are
 //! durable topic exchanges.
 
