@@ -152,7 +152,7 @@ pub struct FinishedBuild {
     pub revision: Option<String>,
     /// Buildbot result code (0 success … 6 cancelled).
     pub result: Option<i64>,
-    /// When its first request was submitted, Unix seconds.
+    /// When its request was submitted, Unix seconds.
     pub requesttime: Option<i64>,
     /// When the build started, Unix seconds.
     pub starttime: Option<i64>,

@@ -32,7 +32,7 @@ pub struct Action {
     pub name: String,
     /// A one-line title for menus.
     pub title: String,
-    /// A longer description (Markdown).
+    /// A longer description of what it does.
     pub description: String,
     /// Tag-sets; the action applies to a task carrying all tags of any one of
     /// them. Empty: a push-level action, offered only when no task is given.

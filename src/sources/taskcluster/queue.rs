@@ -120,7 +120,7 @@ pub struct TreeherderInfo {
 /// The parts of a task definition this project reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskDefinition {
-    /// `taskGroupId`: the decision task's id for taskgraph tasks (required).
+    /// `taskGroupId` (required): the task group it belongs to.
     pub task_group_id: String,
     /// `schedulerId` (`gecko-level-3`, …); empty when absent.
     pub scheduler_id: String,
