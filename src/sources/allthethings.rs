@@ -8,13 +8,15 @@
 //! shortname plus a suffix. A name-based fallback covers builders that
 //! allthethings does not describe.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::sources::buildapi::expect_json_object;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Production allthethings.json.
-pub const DEFAULT_ALLTHETHINGS_URL: &str =
+pub(crate) const DEFAULT_ALLTHETHINGS_URL: &str =
     "https://secure.pub.build.mozilla.org/builddata/reports/allthethings.json";
 
 const SOURCE: &str = "allthethings.json";
@@ -22,28 +24,39 @@ const SOURCE: &str = "allthethings.json";
 /// The parts of allthethings.json we read (`masters`, `slavepools`, … are skipped).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllTheThings {
+    /// Every builder, by its full Buildbot name.
     #[serde(default)]
     pub builders: BTreeMap<String, BuilderInfo>,
+    /// Every scheduler, by name (`tests-…` schedulers trigger test builders).
     #[serde(default)]
     pub schedulers: BTreeMap<String, SchedulerInfo>,
 }
 
+/// One entry of `builders`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BuilderInfo {
+    /// The builder's build properties.
     pub properties: BuilderProperties,
     /// Short name; build triggers are named after it.
     pub shortname: String,
+    /// The builder's directory on the worker (`test` for test builders).
     pub slavebuilddir: Option<String>,
+    /// The hash naming the pool of workers that run it.
     pub slavepool: Option<String>,
 }
 
+/// A builder's `properties`: the fields metadata is derived from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BuilderProperties {
+    /// The repository path or name (`integration/mozilla-inbound`, `try`).
     pub branch: Option<String>,
+    /// The build platform, possibly with a build-type suffix (`linux64-debug`).
     pub platform: Option<String>,
+    /// The product built (`firefox`, `thunderbird`, …).
     pub product: Option<String>,
+    /// The repository's path on hg.mozilla.org.
     pub repo_path: Option<String>,
     /// Talos builders carry their build's platform (`linux64-pgo`) here.
     pub stage_platform: Option<String>,
@@ -51,13 +64,18 @@ pub struct BuilderProperties {
     pub slavebuilddir: Option<String>,
 }
 
+/// One entry of `schedulers`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SchedulerInfo {
+    /// The builders it schedules.
     pub downstream: Vec<String>,
+    /// What fires it; for `tests-…` schedulers the first entry names the
+    /// build (its shortname plus a suffix such as `-opt-unittest`).
     pub triggered_by: Vec<String>,
 }
 
+/// Parse allthethings.json; the body must be a JSON object.
 pub fn parse_allthethings(body: &[u8]) -> Result<AllTheThings> {
     expect_json_object(body, SOURCE)?;
     serde_json::from_slice(body).map_err(|e| Error::json(SOURCE, &e))
@@ -67,12 +85,16 @@ pub fn parse_allthethings(body: &[u8]) -> Result<AllTheThings> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BuildType {
+    /// An optimised build (`opt`).
     Opt,
+    /// A debug build (`debug`).
     Debug,
+    /// A profile-guided optimised build (`pgo`).
     Pgo,
 }
 
 impl BuildType {
+    /// The word builder names and platforms use: `opt`, `debug` or `pgo`.
     pub fn as_str(self) -> &'static str {
         match self {
             BuildType::Opt => "opt",
@@ -95,18 +117,25 @@ impl BuildType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BuilderJobType {
+    /// Compiles a build; needs nothing upstream.
     Build,
+    /// Runs tests against a build.
     Test,
+    /// Runs Talos performance tests against a build.
     Talos,
 }
 
 /// What a builder's name and properties say about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuilderMetadata {
+    /// From the platform's suffix, else a word of the builder name, else opt
+    /// (pgo for builds on release branches).
     pub build_type: BuildType,
+    /// Build, test or talos.
     pub job_type: BuilderJobType,
     /// Ties builds to their tests, e.g. `win32`, `linux64` (build-type suffix removed).
     pub platform_name: String,
+    /// `properties.product`.
     pub product: Option<String>,
     /// Repository short name (`mozilla-inbound`, not `integration/mozilla-inbound`).
     pub repo_name: Option<String>,
@@ -117,6 +146,7 @@ pub struct BuilderMetadata {
 }
 
 impl BuilderMetadata {
+    /// A test or talos builder (one that needs a build first).
     pub fn is_test(&self) -> bool {
         self.downstream
     }
@@ -458,7 +488,9 @@ pub fn upstream_builder_from_name(test_buildername: &str) -> Option<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "(u32, u64)", into = "(u32, u64)")]
 pub struct SetaInterval {
+    /// Run at least once every this many pushes.
     pub pushes: u32,
+    /// Run at least once every this many seconds.
     pub seconds: u64,
 }
 

@@ -3,6 +3,8 @@
 //! self-serve job, of the branches and of the pending queue, and the parsers
 //! of their JSON answers. No I/O: requests are returned as [`HttpRequest`]s.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::Revision;
@@ -11,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// Production Self-Serve base URL.
-pub const DEFAULT_SELF_SERVE_BASE: &str =
+pub(crate) const DEFAULT_SELF_SERVE_BASE: &str =
     "https://secure.pub.build.mozilla.org/buildapi/self-serve";
 
 const SOURCE: &str = "Self-Serve BuildAPI";
@@ -19,7 +21,9 @@ const SOURCE: &str = "Self-Serve BuildAPI";
 /// HTTP Basic credentials (LDAP email + password) sent on every BuildAPI call.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BasicCredentials {
+    /// The LDAP account, an email address: Basic auth's user name.
     pub user: String,
+    /// The LDAP password; `Debug` prints it as `<hidden>`.
     pub password: String,
 }
 
@@ -34,6 +38,7 @@ impl std::fmt::Debug for BasicCredentials {
 }
 
 impl BasicCredentials {
+    /// Credentials for `user` (an LDAP email address) with `password`.
     pub fn new(user: impl Into<String>, password: impl Into<String>) -> Self {
         BasicCredentials {
             user: user.into(),
@@ -42,7 +47,7 @@ impl BasicCredentials {
     }
 
     /// The `Authorization` header value: `Basic base64(user:password)`.
-    pub fn authorization_header(&self) -> String {
+    pub(crate) fn authorization_header(&self) -> String {
         let raw = format!("{}:{}", self.user, self.password);
         format!("Basic {}", base64_encode(raw.as_bytes()))
     }
@@ -75,7 +80,9 @@ fn base64_encode(input: &[u8]) -> String {
 /// (`_method=DELETE`) that BuildAPI accepts from clients unable to send DELETE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelMethod {
+    /// An HTTP `DELETE` of the resource.
     Delete,
+    /// A form `POST` of `_method=DELETE` to the resource.
     PostOverride,
 }
 
@@ -86,6 +93,7 @@ pub struct TriggerOptions {
     pub properties: BTreeMap<String, String>,
     /// Files a test job needs: `[packageUrl, testsUrl]`. Empty for builds.
     pub files: Vec<String>,
+    /// The `priority` form field; not sent when `None`, leaving BuildAPI's default.
     pub priority: Option<i64>,
 }
 
@@ -374,6 +382,7 @@ fn check_revision_prefix(revision: &Revision) -> Result<()> {
 pub struct SelfServeAccepted {
     /// The self-serve job id (look it up with [`SelfServeApi::job`]), not a Buildbot request id.
     pub request_id: u64,
+    /// BuildAPI's message (a non-string `msg` as its JSON text); empty when absent.
     pub msg: String,
 }
 
@@ -469,16 +478,25 @@ impl<'de> Deserialize<'de> for BuildStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeRequest {
+    /// Buildbot's build request id: what `/{branch}/request` retriggers and cancels.
     pub request_id: u64,
+    /// The Buildbot builder the request runs on.
     pub buildername: String,
+    /// The BuildAPI branch (`mozilla-inbound`, `try`, …).
     pub branch: String,
+    /// The revision as BuildAPI stored it, often its 12-hex prefix.
     pub revision: String,
+    /// When the request was submitted, Unix seconds.
     pub submittime: Option<i64>,
     /// Buildbot's `complete` flag (0/1).
     pub complete: Option<i64>,
+    /// When the request completed, Unix seconds; null until then.
     pub complete_at: Option<i64>,
+    /// The request's scheduling priority.
     pub priority: Option<i64>,
+    /// When a build master claimed it, Unix seconds; 0 or null while unclaimed.
     pub claimed_at: Option<i64>,
+    /// Why it was scheduled (`scheduler`, `Self-serve: Requested by …`).
     pub reason: Option<String>,
 }
 
@@ -487,15 +505,25 @@ pub struct SelfServeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeBuild {
+    /// The build's id in BuildAPI's builds table: what `/{branch}/build` rebuilds.
     pub build_id: u64,
+    /// Buildbot's per-builder build number.
     pub buildnumber: Option<u64>,
+    /// The Buildbot builder that ran it.
     pub buildername: String,
+    /// The BuildAPI branch (`mozilla-inbound`, `try`, …).
     pub branch: String,
+    /// The revision as BuildAPI stored it, often its 12-hex prefix.
     pub revision: String,
+    /// When the build started, Unix seconds.
     pub starttime: Option<i64>,
+    /// When it ended, Unix seconds; null while running.
     pub endtime: Option<i64>,
+    /// Its result, if any (see [`BuildStatus`]).
     pub status: BuildStatus,
+    /// The build master that claimed it.
     pub claimed_by_name: Option<String>,
+    /// The requests it served.
     pub requests: Vec<SelfServeRequest>,
 }
 
@@ -503,11 +531,14 @@ pub struct SelfServeBuild {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum RevItem {
+    /// A build (an item with a non-null `build_id`).
     Build(SelfServeBuild),
+    /// A request no build has picked up yet.
     Pending(SelfServeRequest),
 }
 
 impl RevItem {
+    /// The Buildbot builder of the build or request.
     pub fn buildername(&self) -> &str {
         match self {
             RevItem::Build(b) => &b.buildername,
@@ -515,6 +546,7 @@ impl RevItem {
         }
     }
 
+    /// The revision as BuildAPI stored it.
     pub fn revision(&self) -> &str {
         match self {
             RevItem::Build(b) => &b.revision,
@@ -571,13 +603,17 @@ pub fn parse_self_serve_rev(body: &[u8]) -> Result<Vec<RevItem>> {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeJobResultBody {
+    /// Whether the job failed.
     pub errors: bool,
+    /// BuildAPI's message about the outcome.
     pub msg: String,
 }
 
+/// A self-serve job's `complete_data`, set once the job is done.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeJobCompletion {
+    /// The outcome BuildAPI recorded.
     pub body: SelfServeJobResultBody,
     /// The Buildbot request id the job created, once done.
     pub request_id: Option<u64>,
@@ -587,10 +623,15 @@ pub struct SelfServeJobCompletion {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeJob {
+    /// The BuildAPI command that ran (`buildapi.cmd.new_build_for_builder`, …).
     pub action: String,
+    /// Who asked (the LDAP account).
     pub who: String,
+    /// When it was asked, Unix seconds.
     pub when: Option<i64>,
+    /// When it was done, Unix seconds; null until then.
     pub completed_at: Option<i64>,
+    /// The outcome; null until done.
     pub complete_data: Option<SelfServeJobCompletion>,
     /// What was asked, as BuildAPI records it (shape varies by action).
     pub what: serde_json::Value,
@@ -603,6 +644,7 @@ impl SelfServeJob {
     }
 }
 
+/// Parse `/jobs/{id}?format=json`; the body must be a JSON object.
 pub fn parse_self_serve_job(body: &[u8]) -> Result<SelfServeJob> {
     const JOB_SOURCE: &str = "Self-Serve /jobs/";
     expect_json_object(body, JOB_SOURCE)?;
@@ -622,11 +664,15 @@ pub(crate) fn expect_json_object(body: &[u8], source: &str) -> Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfServeBranch {
+    /// The branch's repository URL (`https://hg.mozilla.org/projects/ash`).
     pub repo: String,
+    /// Its names in Buildbot's scheduler graph (`Ash`).
     pub graph_branches: Vec<String>,
+    /// The version control system (`hg`).
     pub repo_type: String,
 }
 
+/// Parse `/branches?format=json`: a map from branch name to [`SelfServeBranch`].
 pub fn parse_self_serve_branches(body: &[u8]) -> Result<BTreeMap<String, SelfServeBranch>> {
     serde_json::from_slice(body).map_err(|e| Error::json("Self-Serve /branches", &e))
 }
@@ -634,10 +680,15 @@ pub fn parse_self_serve_branches(body: &[u8]) -> Result<BTreeMap<String, SelfSer
 /// One request waiting in `/pending`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedRequest {
+    /// The branch key it was listed under.
     pub branch: String,
+    /// The revision key it was listed under (a 12-hex prefix in production).
     pub revision: String,
+    /// Buildbot's build request id (the queue's `id`).
     pub request_id: u64,
+    /// The Buildbot builder it waits for.
     pub buildername: String,
+    /// When it was submitted, Unix seconds.
     pub submitted_at: Option<i64>,
 }
 

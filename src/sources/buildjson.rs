@@ -6,6 +6,8 @@
 //! builds are read one at a time from any [`Read`] (gzip or plain JSON) and
 //! filtered as they stream by; the document is never held as a whole.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::http::gzip::{GzipReader, OutputLimitExceeded, GZIP_MAGIC};
 use crate::http::{BodyKind, HttpRequest, HttpResponse};
@@ -17,12 +19,12 @@ use std::fmt;
 use std::io::{BufReader, Read};
 
 /// Production buildjson directory.
-pub const DEFAULT_BUILDJSON_BASE: &str =
+pub(crate) const DEFAULT_BUILDJSON_BASE: &str =
     "https://secure.pub.build.mozilla.org/builddata/buildjson/";
 
 /// How long `builds-4hr.js.gz` covers: a request completed more recently than
 /// this is looked up there, older ones in the day file.
-pub const FOUR_HOURS_SECS: i64 = 4 * 3600;
+pub(crate) const FOUR_HOURS_SECS: i64 = 4 * 3600;
 
 const SECS_PER_DAY: i64 = 86_400;
 const READ_BUFFER: usize = 64 * 1024;
@@ -30,8 +32,11 @@ const READ_BUFFER: usize = 64 * 1024;
 /// A calendar date in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UtcDate {
+    /// The year (proleptic Gregorian).
     pub year: i64,
+    /// The month, 1 to 12.
     pub month: u32,
+    /// The day of the month, 1 to 31.
     pub day: u32,
 }
 
@@ -84,6 +89,7 @@ pub enum BuildjsonDump {
 }
 
 impl BuildjsonDump {
+    /// The file's name in the buildjson directory.
     pub fn file_name(&self) -> String {
         match self {
             BuildjsonDump::FourHours => "builds-4hr.js.gz".to_string(),
@@ -100,7 +106,7 @@ impl BuildjsonDump {
 }
 
 /// `builds-4hr.js.gz` under `base`.
-pub fn builds_4hr_url(base: &str) -> String {
+pub(crate) fn builds_4hr_url(base: &str) -> String {
     BuildjsonDump::FourHours.url(base)
 }
 
@@ -109,17 +115,19 @@ pub fn builds_day_url(base: &str, timestamp: i64) -> String {
     BuildjsonDump::Day(UtcDate::from_unix(timestamp)).url(base)
 }
 
-pub fn builds_running_url(base: &str) -> String {
+/// `builds-running.js` under `base`.
+pub(crate) fn builds_running_url(base: &str) -> String {
     BuildjsonDump::Running.url(base)
 }
 
-pub fn builds_pending_url(base: &str) -> String {
+/// `builds-pending.js` under `base`.
+pub(crate) fn builds_pending_url(base: &str) -> String {
     BuildjsonDump::Pending.url(base)
 }
 
 /// Which finished-builds file to read for a request completed at
 /// `complete_at`, seen at `now` (both Unix seconds; time is passed in).
-pub fn dump_for_completed_request(complete_at: i64, now: i64) -> BuildjsonDump {
+pub(crate) fn dump_for_completed_request(complete_at: i64, now: i64) -> BuildjsonDump {
     if now.saturating_sub(complete_at) < FOUR_HOURS_SECS {
         BuildjsonDump::FourHours
     } else {
@@ -130,29 +138,40 @@ pub fn dump_for_completed_request(complete_at: i64, now: i64) -> BuildjsonDump {
 /// The fields of one finished build that decisions use.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FinishedBuild {
+    /// Buildbot's build id (the build's `id`; BuildAPI's `build_id`).
     pub id: u64,
+    /// The id of its builder in the scheduling database.
     pub builder_id: Option<u64>,
+    /// Buildbot's per-builder build number.
     pub buildnumber: Option<u64>,
+    /// `properties.buildername`; empty when absent.
     pub buildername: String,
+    /// `properties.branch`: the BuildAPI branch (`mozilla-inbound`, `try`, …).
     pub branch: Option<String>,
     /// The revision the build ran (often a 12-character prefix).
     pub revision: Option<String>,
     /// Buildbot result code (0 success … 6 cancelled).
     pub result: Option<i64>,
+    /// When its request was submitted, Unix seconds.
     pub requesttime: Option<i64>,
+    /// When the build started, Unix seconds.
     pub starttime: Option<i64>,
+    /// When it finished, Unix seconds.
     pub endtime: Option<i64>,
     /// `properties.request_ids` ∪ `request_ids`, sorted: every request this build served.
     pub request_ids: Vec<u64>,
+    /// Why it was scheduled (`scheduler`, `Self-serve: …`).
     pub reason: Option<String>,
-    /// Build artifacts that test jobs need (`files` of a trigger).
+    /// `properties.packageUrl`: the build a test job installs (first of a trigger's `files`).
     pub package_url: Option<String>,
     /// `testsUrl`, or `testPackagesUrl` where the build gave that instead.
     pub tests_url: Option<String>,
+    /// `properties.testPackagesUrl`, as given.
     pub test_packages_url: Option<String>,
 }
 
 impl FinishedBuild {
+    /// Whether this build served build request `request_id`.
     pub fn served_request(&self, request_id: u64) -> bool {
         self.request_ids.binary_search(&request_id).is_ok()
     }
@@ -175,6 +194,7 @@ impl BuildFilter {
         BuildFilter::default()
     }
 
+    /// Keep the builds of one branch.
     pub fn branch(branch: impl Into<String>) -> Self {
         BuildFilter {
             branch: Some(branch.into()),
@@ -182,6 +202,7 @@ impl BuildFilter {
         }
     }
 
+    /// Keep the builds that served any of `ids`.
     pub fn request_ids(ids: impl IntoIterator<Item = u64>) -> Self {
         BuildFilter {
             request_ids: Some(ids.into_iter().collect()),
@@ -421,15 +442,23 @@ fn decompressed<'a>(body: &'a [u8], source: &str) -> Result<std::borrow::Cow<'a,
 pub struct RunningBuild {
     /// The branch key it is listed under.
     pub branch: String,
+    /// The build's `revision`, or else the revision key it is listed under.
     pub revision: String,
     /// Buildbot's build id.
     pub id: u64,
+    /// The Buildbot builder running it; empty when absent.
     pub buildername: String,
+    /// Buildbot's per-builder build number.
     pub number: Option<u64>,
+    /// The build requests it serves.
     pub request_ids: Vec<u64>,
+    /// When its request was submitted, Unix seconds.
     pub submitted_at: Option<i64>,
+    /// When the build started, Unix seconds.
     pub start_time: Option<i64>,
+    /// The build master's last sign of life for it, Unix seconds.
     pub last_heartbeat: Option<i64>,
+    /// The build master running it.
     pub claimed_by_name: Option<String>,
 }
 
@@ -493,15 +522,18 @@ pub fn parse_builds_pending(body: &[u8]) -> Result<Vec<QueuedRequest>> {
 /// and what was parsed from that version. Refreshing sends
 /// `If-Modified-Since`, so an unchanged multi-megabyte file costs a 304.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConditionalDump<T> {
-    pub url: String,
-    pub last_modified: Option<String>,
-    pub data: Option<T>,
+pub(crate) struct ConditionalDump<T> {
+    /// The dump's URL.
+    pub(crate) url: String,
+    /// The `Last-Modified` of the version held in `data`.
+    pub(crate) last_modified: Option<String>,
+    /// The parsed dump; `None` until a fetch succeeds.
+    pub(crate) data: Option<T>,
 }
 
 /// What a refresh did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DumpRefresh {
+pub(crate) enum DumpRefresh {
     /// 304: the cached data is current.
     NotModified,
     /// 200: new data was parsed and stored.
@@ -509,7 +541,8 @@ pub enum DumpRefresh {
 }
 
 impl<T> ConditionalDump<T> {
-    pub fn new(url: impl Into<String>) -> Self {
+    /// A dump at `url`, not fetched yet.
+    pub(crate) fn new(url: impl Into<String>) -> Self {
         ConditionalDump {
             url: url.into(),
             last_modified: None,
@@ -518,7 +551,7 @@ impl<T> ConditionalDump<T> {
     }
 
     /// The GET to send; conditional once we hold data and its `Last-Modified`.
-    pub fn request(&self) -> HttpRequest {
+    pub(crate) fn request(&self) -> HttpRequest {
         let request = HttpRequest::get(self.url.clone()).body_kind(BodyKind::BuildbotDump);
         match (&self.last_modified, &self.data) {
             (Some(stamp), Some(_)) => request.header("If-Modified-Since", stamp.clone()),
@@ -528,7 +561,7 @@ impl<T> ConditionalDump<T> {
 
     /// Take in the answer to [`Self::request`], parsing a new body with `parse`.
     /// On any error the cached data is left as it was.
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         response: &HttpResponse,
         parse: impl FnOnce(&[u8]) -> Result<T>,

@@ -4,6 +4,8 @@
 //! the [`FailureKind`] of any error line ([`classify_error_line`]), with its
 //! test, subtest and crash signature.
 
+#![warn(missing_docs)]
+
 use super::failure_types::{bounded_field, Crash, FailureKind, FailureSource, TestFailure};
 use super::treeherder_errors::{strip_mozharness_prefix, strip_taskcluster_prefix};
 
@@ -18,7 +20,9 @@ pub(crate) const COMMAND_TIMEOUT_MARKER: &str = "command timed out:";
 /// What one log line reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineFailure<'a> {
+    /// A test's unexpected (or known intermittent) result.
     Test(LineTestFailure<'a>),
+    /// A process crash.
     Crash(LineCrash<'a>),
     /// The whole task or command was stopped for running too long.
     TaskTimeout,
@@ -27,9 +31,13 @@ pub enum LineFailure<'a> {
 /// `TEST-UNEXPECTED-<status> | <test> | <message>` (or `TEST-KNOWN-INTERMITTENT-…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineTestFailure<'a> {
+    /// The second field: the test's path or name.
     pub test: &'a str,
+    /// The word after the marker (`FAIL`, `TIMEOUT`, `CRASH`, …).
     pub status: &'a str,
+    /// The third field, when the line has one.
     pub message: Option<&'a str>,
+    /// The line was `TEST-KNOWN-INTERMITTENT-…`: expected to fail sometimes.
     pub known_intermittent: bool,
 }
 
@@ -37,11 +45,15 @@ pub struct LineTestFailure<'a> {
 /// fields in either order (mozlog swapped them in later versions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineCrash<'a> {
+    /// The test that was running, when the line names one.
     pub test: Option<&'a str>,
+    /// The crash signature without its `@ ` (`mozilla::dom::Foo::Bar`).
     pub signature: Option<&'a str>,
 }
 
 impl LineTestFailure<'_> {
+    /// The [`TestFailure`] this line reports, found at `line_number` of `source`
+    /// (fields bounded in length).
     pub fn into_failure(self, line_number: Option<u64>, source: FailureSource) -> TestFailure {
         TestFailure {
             test: bounded_field(self.test),
@@ -58,6 +70,8 @@ impl LineTestFailure<'_> {
 }
 
 impl LineCrash<'_> {
+    /// The [`Crash`] this line reports, found at `line_number` of `source`
+    /// (fields bounded in length).
     pub fn into_crash(self, line_number: Option<u64>, source: FailureSource) -> Crash {
         Crash {
             test: self.test.map(bounded_field),
@@ -174,9 +188,13 @@ fn parse_crash(rest: &str) -> Option<LineCrash<'_>> {
 /// What an error line says failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineClass {
+    /// What kind of failure the line reports.
     pub kind: FailureKind,
+    /// The test it names, if any.
     pub test: Option<String>,
+    /// The subtest it names, if any.
     pub subtest: Option<String>,
+    /// The crash signature it names (without `@ `), if any.
     pub signature: Option<String>,
     /// The line reports only a process's exit status (`Return code: 1`,
     /// `exit status 1`): it is infrastructure only when nothing else in the

@@ -4,6 +4,8 @@
 //! The parsers (`mozlog`, `unstructured_log`, `treeherder_errors`) and the
 //! source choice (`test_failures`) depend on this module, never the reverse.
 
+#![warn(missing_docs)]
+
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashSet};
 
@@ -48,6 +50,7 @@ pub struct TestFailure {
     pub status: String,
     /// The expected result when the source says it (text lines do not).
     pub expected: Option<String>,
+    /// The harness's message about the result, when it prints one.
     pub message: Option<String>,
     /// The status is listed in the test's `known_intermittent` statuses (or
     /// the text line says `TEST-KNOWN-INTERMITTENT-…`): a failure the
@@ -58,6 +61,7 @@ pub struct TestFailure {
     /// 0-based line index in the log it was read from (for errorsummary,
     /// mozlog's own `line` field, which points into the raw log).
     pub line_number: Option<u64>,
+    /// The log it was read from.
     pub source: FailureSource,
 }
 
@@ -98,13 +102,16 @@ pub struct Crash {
     pub minidump: Option<String>,
     /// Why it crashed (`EXCEPTION_ACCESS_VIOLATION_READ`, …), when given.
     pub reason: Option<String>,
+    /// 0-based line index in the log it was read from, when known.
     pub line_number: Option<u64>,
+    /// The log it was read from.
     pub source: FailureSource,
 }
 
 /// The overall result of one test group (manifest), from an error summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupResult {
+    /// The group: a manifest path.
     pub group: String,
     /// `OK`, `ERROR`, `TIMEOUT`, …
     pub status: String,
@@ -174,7 +181,9 @@ impl std::fmt::Display for FailureKind {
 /// `treeherder_errors`), and what the line says failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorLine {
+    /// 0-based line index in the log.
     pub line_number: u64,
+    /// The line's text.
     pub line: String,
     /// What kind of failure the line reports (`None` until classified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -316,6 +325,7 @@ impl JobFailures {
 /// tests, else its main kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureSignature {
+    /// The run's main kind of failure.
     pub kind: FailureKind,
     /// Tests with an unexpected result or a crash (empty: not a test failure).
     pub tests: Vec<String>,

@@ -1,6 +1,8 @@
 //! Reading a log stream: [`feed_reader`] hands out the decompressed bytes
-//! of a plain or gzip body in bounded chunks, and [`LineSplitter`] cuts
+//! of a plain or gzip body in bounded chunks, and `LineSplitter` cuts
 //! chunks of any size into numbered lines the way Treeherder numbers them.
+
+#![warn(missing_docs)]
 
 use super::failure_types::MAX_LINE_BYTES;
 use crate::error::{Error, Result};

@@ -4,6 +4,8 @@
 //! (`json_pushes`, `trigger_hook`, `self_serve_rev`) so that a reader can look
 //! them up in the services' own documentation.
 
+#![warn(missing_docs)]
+
 pub mod allthethings;
 pub mod buildapi;
 pub mod buildjson;

@@ -2,6 +2,8 @@
 //! summary (`test_groups`, failing `test_result`s, `group_result`s, crashes),
 //! read from byte chunks in bounded memory into [`JobFailures`].
 
+#![warn(missing_docs)]
+
 use super::failure_lines::{self, LineFailure};
 use super::failure_types::{
     bounded_field, Crash, FailureCollector, FailureKind, FailureSource, GroupResult, JobFailures,

@@ -4,6 +4,8 @@
 //! `endID`/`tochange` inclusive), both response versions, and the
 //! `changeset=<node>` lookup used to follow a merge into its source repository.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::model::{Changeset, Push, Revision};
 use crate::url_text::parse_url;
@@ -77,6 +79,7 @@ impl PushlogRepo {
 /// constructors, which encode the exclusive/inclusive rules once.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JsonPushesQuery {
+    /// `version`: the response format asked for.
     pub version: PushlogVersion,
     /// `full=1`: changesets as objects (author, desc, …) instead of node strings.
     pub full: bool,

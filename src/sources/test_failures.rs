@@ -3,6 +3,8 @@
 //! Treeherder's `text_log_errors`, the plain text log). The types it returns
 //! live in `failure_types` and are re-exported here.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 
 use super::mozlog::MozlogParser;

@@ -24,6 +24,8 @@
 //! Python's `\d` also matches non-ASCII decimal digits; here digits are
 //! ASCII (timestamps and line numbers in task logs are).
 
+#![warn(missing_docs)]
+
 use super::failure_types::ErrorLine;
 use memchr::memmem::Finder;
 use std::sync::OnceLock;
@@ -33,7 +35,7 @@ use std::sync::OnceLock;
 pub const MAX_ERROR_LINES: usize = 40;
 /// `ArtifactBuilderBase.MAX_LINE_LENGTH`: lines are cut to this many
 /// characters (Unicode scalar values, as Python counts them) before parsing.
-pub const MAX_LINE_CHARS: usize = 500;
+pub(crate) const MAX_LINE_CHARS: usize = 500;
 
 /// `ErrorParser.RE_EXCLUDE_1_SEARCH`: a line holding any of these is not an
 /// error, whatever else it holds (anchor offsets as in [`NeedleSet::new`]).
@@ -116,7 +118,7 @@ type AnchorBits = [u64; 1 << 10];
 /// anchor, and only then are the needles with that anchor compared whole.
 /// Much cheaper per line than one substring search per needle.
 #[derive(Debug)]
-pub struct NeedleSet {
+pub(crate) struct NeedleSet {
     anchors: Box<AnchorBits>,
     /// `(anchor, offset of the anchor in the needle, needle, group)`, by anchor.
     needles: Vec<(u16, usize, &'static [u8], u8)>,
@@ -252,14 +254,14 @@ pub fn may_be_error_line(line: &[u8]) -> bool {
 }
 
 /// The needles of [`may_be_error_line`], for callers that search more at once.
-pub fn error_line_needles() -> &'static [(&'static str, usize)] {
+pub(crate) fn error_line_needles() -> &'static [(&'static str, usize)] {
     NECESSARY_NEEDLES
 }
 
 /// Treeherder's error-line selection over one log, fed line by line in log
 /// order ([`read_line`](Self::read_line)).
 #[derive(Debug, Default)]
-pub struct ErrorLineSelector {
+pub(crate) struct ErrorLineSelector {
     /// A line starting `[taskcluster ` was seen: from then on the worker's
     /// and run-task's `[<name> <time>] ` prefixes are removed
     /// (`ErrorParser.is_taskcluster`).
@@ -270,6 +272,7 @@ pub struct ErrorLineSelector {
 }
 
 impl ErrorLineSelector {
+    /// A selector before the log's first line.
     pub fn new() -> Self {
         Self::default()
     }
@@ -326,10 +329,6 @@ impl ErrorLineSelector {
     }
 
     /// The lines kept, in log order.
-    pub fn kept(&self) -> &[ErrorLine] {
-        &self.kept
-    }
-
     pub fn into_kept(self) -> Vec<ErrorLine> {
         self.kept
     }
@@ -499,7 +498,7 @@ fn after_digits(text: &str) -> Option<&str> {
 
 /// `ErrorParser.RE_MOZHARNESS_PREFIX`,
 /// `^\d+:\d+:\d+ +(?:DEBUG|INFO|WARNING) - +`, removed.
-pub fn strip_mozharness_prefix(line: &str) -> &str {
+pub(crate) fn strip_mozharness_prefix(line: &str) -> &str {
     let Some(rest) = after_clock(line) else {
         return line;
     };
@@ -697,18 +696,18 @@ fn is_word_char(c: char) -> bool {
 
 /// Python's `str.isspace()` (also `\s` in a str pattern): Unicode White_Space
 /// plus the ASCII information separators U+001C..U+001F.
-pub fn python_isspace(c: char) -> bool {
+pub(crate) fn python_isspace(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// Python's `str.rstrip()` with no argument.
-pub fn python_rstrip(text: &str) -> &str {
+pub(crate) fn python_rstrip(text: &str) -> &str {
     text.trim_end_matches(python_isspace)
 }
 
 /// `treeherder/etl/text.py` `astral_filter`: characters above U+FFFF become
 /// `<U+XXXXXX>` (six upper-case hex digits), as Treeherder stores them.
-pub fn astral_filter(text: &str) -> String {
+pub(crate) fn astral_filter(text: &str) -> String {
     if text.chars().all(|c| (c as u32) <= 0xFFFF) {
         return text.to_string();
     }
@@ -945,7 +944,7 @@ mod tests {
         assert!(selector.read_line(1, b"error: a   ").is_none());
         assert!(selector.read_line(2, b"error: b").is_some());
         assert!(selector.read_line(3, b"error: a").is_some());
-        let numbers: Vec<u64> = selector.kept().iter().map(|l| l.line_number).collect();
+        let numbers: Vec<u64> = selector.into_kept().iter().map(|l| l.line_number).collect();
         assert_eq!(numbers, [0, 2, 3]);
     }
 

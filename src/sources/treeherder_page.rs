@@ -6,6 +6,8 @@
 //! (`/#/jobs?repo=…&selectedJob=…`). The content script hands the page URL to
 //! the core; nothing here touches the DOM.
 
+#![warn(missing_docs)]
+
 use crate::model::job_view::{JobViewSelection, PageEra, SelectedJob};
 use crate::url_text::parse_url;
 

@@ -3,6 +3,8 @@
 //! one triggers, and the suite names run on that platform. Built from
 //! allthethings, and read/written in the same JSON shape.
 
+#![warn(missing_docs)]
+
 use crate::sources::allthethings::{AllTheThings, BuildType};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -10,10 +12,13 @@ use std::collections::BTreeMap;
 /// `{"debug"|"opt"|"pgo": {platform: {...}}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrychooserGraph {
+    /// Debug builds' platforms, by platform name.
     #[serde(default)]
     pub debug: BTreeMap<String, PlatformJobs>,
+    /// Opt builds' platforms, by platform name.
     #[serde(default)]
     pub opt: BTreeMap<String, PlatformJobs>,
+    /// PGO builds' platforms, by platform name.
     #[serde(default)]
     pub pgo: BTreeMap<String, PlatformJobs>,
 }
@@ -30,6 +35,7 @@ pub struct PlatformJobs {
 }
 
 impl TrychooserGraph {
+    /// The platforms of one build type.
     pub fn platforms(&self, build_type: BuildType) -> &BTreeMap<String, PlatformJobs> {
         match build_type {
             BuildType::Debug => &self.debug,

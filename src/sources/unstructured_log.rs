@@ -3,6 +3,8 @@
 //! test, crash and task timeout the log reports, read from byte chunks; and
 //! the same reading of the lines in Treeherder's `text_log_errors`.
 
+#![warn(missing_docs)]
+
 use super::failure_types::{
     bounded_field, ErrorLine, FailureCollector, FailureKind, FailureSource, JobFailures,
 };
@@ -48,6 +50,7 @@ impl Default for TextLogParser {
 }
 
 impl TextLogParser {
+    /// A parser before the log's first byte.
     pub fn new() -> Self {
         TextLogParser {
             splitter: LineSplitter::default(),

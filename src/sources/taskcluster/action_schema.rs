@@ -5,6 +5,8 @@
 //! Only the JSON Schema subset that Firefox CI's actions use is understood;
 //! a schema using a constraint outside it is refused rather than half-checked.
 
+#![warn(missing_docs)]
+
 use crate::error::Error;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -15,6 +17,7 @@ pub struct InputError {
     /// Path of the field inside the input: `times`, `requests[0].tasks[2]`;
     /// empty for the input as a whole.
     pub path: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

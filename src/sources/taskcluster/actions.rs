@@ -2,6 +2,8 @@
 //! and which one applies to a given task (the rule Treeherder and the
 //! Taskcluster actions specification use).
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -12,7 +14,7 @@ const SOURCE: &str = "actions.json";
 pub const ACTIONS_ARTIFACT: &str = "public/actions.json";
 
 /// The only `actions.json` format version defined.
-pub const SUPPORTED_VERSION: u64 = 1;
+pub(crate) const SUPPORTED_VERSION: u64 = 1;
 
 /// A parsed `actions.json`.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,14 +28,18 @@ pub struct ActionsJson {
 /// One action entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
+    /// The action's name (`retrigger`, `backfill`, …); several entries may share it.
     pub name: String,
+    /// A one-line title for menus.
     pub title: String,
+    /// A longer description of what it does.
     pub description: String,
     /// Tag-sets; the action applies to a task carrying all tags of any one of
     /// them. Empty: a push-level action, offered only when no task is given.
     pub context: Vec<BTreeMap<String, String>>,
     /// The input's JSON schema; `None` when the action takes no input.
     pub schema: Option<Value>,
+    /// How it is carried out (`kind`: `hook`, `task`, …).
     pub kind: ActionKind,
     /// `extra` as given (e.g. `{"actionPerm": "generic"}`).
     pub extra: Value,
@@ -44,13 +50,19 @@ pub struct Action {
 pub enum ActionKind {
     /// Trigger a Taskcluster hook with a JSON-e rendered payload (current Firefox CI).
     Hook {
+        /// `hookGroupId` (`project-gecko`).
         hook_group_id: String,
+        /// `hookId` (`in-tree-action-3-generic/<hash>`).
         hook_id: String,
+        /// `hookPayload`: the JSON-e template of the hook's payload.
         hook_payload: Value,
     },
     /// Create a task from a JSON-e template (the older form). Parsed so that a
     /// file using it still reads, but not triggerable by this client.
-    Task { task: Value },
+    Task {
+        /// `task`: the JSON-e template of the task definition.
+        task: Value,
+    },
     /// A kind this client does not know; never selected.
     Other(String),
 }

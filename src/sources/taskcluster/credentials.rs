@@ -2,6 +2,8 @@
 //! has in the page's `localStorage.userCredentials`
 //! (`{"<rootUrl>": {"credentials": {clientId, accessToken, certificate?}, "expires": "<ISO>"}}`).
 
+#![warn(missing_docs)]
+
 use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
@@ -13,7 +15,9 @@ const SOURCE: &str = "Treeherder userCredentials";
 /// A Taskcluster client's credentials. `Debug` never shows the access token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TaskclusterCredentials {
+    /// `clientId`: the Taskcluster client; the Hawk `id` of every signed request.
     pub client_id: String,
+    /// `accessToken`: the secret Hawk signs with; never printed.
     pub access_token: String,
     /// Temporary credentials carry their signed certificate as a JSON string.
     pub certificate: Option<String>,
@@ -35,6 +39,7 @@ impl fmt::Debug for TaskclusterCredentials {
 /// Credentials taken from Treeherder, with their expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeherderLogin {
+    /// The Taskcluster credentials stored for the deployment.
     pub credentials: TaskclusterCredentials,
     /// Expiry, milliseconds since the Unix epoch.
     pub expires_ms: i64,

@@ -6,6 +6,8 @@
 //! Signing reads no clock or random source: the timestamp and nonce
 //! are parameters, because `SystemTime::now()` panics in wasm32.
 
+#![warn(missing_docs)]
+
 use super::credentials::TaskclusterCredentials;
 use crate::error::{Error, Result};
 use crate::http::HttpRequest;
@@ -20,6 +22,7 @@ use sha2::{Digest, Sha256};
 pub struct HawkPayload<'a> {
     /// The `Content-Type` header as sent; parameters and case are normalised away.
     pub content_type: &'a str,
+    /// The body's bytes as sent.
     pub body: &'a [u8],
 }
 

@@ -2,6 +2,8 @@
 //! with JSON-e, and the Hawk-signed `triggerHook` request and its answer
 //! (`POST <root>/api/hooks/v1/hooks/<hookGroupId>/<hookId>/trigger`).
 
+#![warn(missing_docs)]
+
 use super::action_schema::validate_and_fill_defaults;
 use super::actions::Action;
 use super::credentials::TaskclusterCredentials;
@@ -50,7 +52,7 @@ pub fn prepare_action_input(action: &Action, input: Option<Value>) -> Result<Val
 
 /// The JSON-e context of a hook payload, as Treeherder builds it:
 /// `{taskGroupId, taskId, input}` with `actions.json`'s variables merged over it.
-pub fn hook_payload_context(
+pub(crate) fn hook_payload_context(
     variables: &Map<String, Value>,
     decision_task_id: &str,
     task_id: Option<&str>,
@@ -87,7 +89,7 @@ pub fn render_hook_payload(call: &ActionCall<'_>, prepared_input: &Value) -> Res
 
 /// `<root>/api/hooks/v1/hooks/<hookGroupId>/<hookId>/trigger`, each id one
 /// percent-encoded path segment (in-tree hook ids contain a `/`).
-pub fn trigger_hook_url(root: &RootUrl, hook_group_id: &str, hook_id: &str) -> String {
+pub(crate) fn trigger_hook_url(root: &RootUrl, hook_group_id: &str, hook_id: &str) -> String {
     root.endpoint([
         "api",
         "hooks",
@@ -102,7 +104,7 @@ pub fn trigger_hook_url(root: &RootUrl, hook_group_id: &str, hook_id: &str) -> S
 
 /// The Hawk-signed `triggerHook` request posting `payload`.
 /// `ts_secs` and `nonce`: the caller's clock and a fresh random string.
-pub fn trigger_hook_request(
+pub(crate) fn trigger_hook_request(
     root: &RootUrl,
     hook_group_id: &str,
     hook_id: &str,
@@ -144,6 +146,7 @@ pub fn trigger_action_request(
 /// What `triggerHook` answered: the id of the task it created.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TriggeredHook {
+    /// `taskId`: the task the hook created (for an action hook, the action task).
     pub task_id: String,
     /// The new task's queue state (`unscheduled`, `pending`, …) when reported.
     pub state: Option<String>,

@@ -1,6 +1,8 @@
 //! Taskcluster Index lookups (`<root>/api/index/v1/task/<namespace>`), used
 //! to find a push's decision task from its repository and revision.
 
+#![warn(missing_docs)]
+
 use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
@@ -48,8 +50,11 @@ pub fn decision_task_index_url(root: &RootUrl, repo: &str, revision: &str) -> Re
 /// An indexed task.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IndexedTask {
+    /// The namespace the task is indexed under.
     pub namespace: String,
+    /// `taskId`: the indexed task.
     pub task_id: String,
+    /// `rank`: among tasks indexed under one namespace, the highest rank wins.
     pub rank: Option<i64>,
     /// Milliseconds since the Unix epoch.
     pub expires_ms: Option<i64>,

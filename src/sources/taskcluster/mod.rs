@@ -5,6 +5,8 @@
 //! Like every source, this builds URLs and requests and parses answers; it
 //! never sends anything and never reads a clock (times are parameters).
 
+#![warn(missing_docs)]
+
 pub mod action_schema;
 pub mod actions;
 pub mod credentials;
@@ -20,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::url_text::parse_url;
 
 /// The production Taskcluster deployment of Firefox CI.
-pub const FIREFOX_CI_ROOT_URL: &str = "https://firefox-ci-tc.services.mozilla.com";
+pub(crate) const FIREFOX_CI_ROOT_URL: &str = "https://firefox-ci-tc.services.mozilla.com";
 
 /// A Taskcluster deployment's root URL (`https://firefox-ci-tc.services.mozilla.com`),
 /// normalised so that two spellings of the same deployment compare equal.

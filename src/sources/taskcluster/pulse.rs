@@ -17,9 +17,11 @@
 //!   task-running; `task: {tags}` (task-pulse-definition.yml) on
 //!   task-completed, task-failed and task-exception.
 //!
-//! Pulse's own rules (https://pulse.mozilla.org, mozilla-services/pulseguardian):
+//! Pulse's own rules (<https://pulse.mozilla.org>, mozilla-services/pulseguardian):
 //! a user may only create queues named `queue/<user>/...`; exchanges are
 //! durable topic exchanges.
+
+#![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -61,10 +63,13 @@ pub const ROUTING_KEY_WORDS: [&str; 10] = [
 /// What a watcher keeps of one queue message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskMessage {
+    /// `status.taskId` (the routing key's `taskId` agrees).
     pub task_id: String,
+    /// `status.taskGroupId`.
     pub task_group_id: String,
     /// `None` on task-defined (and task-exception before any run).
     pub run_id: Option<u32>,
+    /// The state the message's exchange reports.
     pub state: QueueState,
     /// `task.tags.kind` when the message carries the task's tags (resolved
     /// tasks): `action-callback` marks a Treeherder action's task.
@@ -72,7 +77,7 @@ pub struct TaskMessage {
 }
 
 /// The state an exchange reports.
-pub fn exchange_state(exchange: &str) -> Option<QueueState> {
+pub(crate) fn exchange_state(exchange: &str) -> Option<QueueState> {
     let name = exchange.strip_prefix(QUEUE_EXCHANGE_PREFIX)?;
     Some(match name {
         "task-defined" => QueueState::Unscheduled,
@@ -87,7 +92,7 @@ pub fn exchange_state(exchange: &str) -> Option<QueueState> {
 
 /// The routing key's words by name (`None` for `_`), or an error when it
 /// does not have the primary layout.
-pub fn routing_key_words(routing_key: &str) -> Result<Vec<(&'static str, Option<&str>)>> {
+pub(crate) fn routing_key_words(routing_key: &str) -> Result<Vec<(&'static str, Option<&str>)>> {
     let words: Vec<&str> = routing_key.split('.').collect();
     // The reserved part may in future span several words (matched with `#`).
     if words.len() < ROUTING_KEY_WORDS.len() - 1 || words.first() != Some(&"primary") {
@@ -155,11 +160,17 @@ pub fn task_binding(task_id: &str) -> String {
 /// An AMQP broker address with credentials (`amqp://` or `amqps://`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct PulseAddress {
+    /// `amqps://`: connect over TLS.
     pub tls: bool,
+    /// The broker's host name.
     pub host: String,
+    /// The broker's port (default 5671 with TLS, 5672 without).
     pub port: u16,
+    /// The Pulse user name.
     pub user: String,
+    /// The Pulse password; `Debug` never prints it.
     pub password: String,
+    /// The AMQP virtual host, percent-decoded (`/` by default).
     pub vhost: String,
 }
 

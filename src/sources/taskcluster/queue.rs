@@ -2,6 +2,8 @@
 //! listings and artifacts (`<root>/api/queue/v1/…`), and how a task's queue
 //! status reads as a [`JobState`].
 
+#![warn(missing_docs)]
+
 use super::timestamp::parse_iso8601_ms;
 use super::RootUrl;
 use crate::error::{Error, Result};
@@ -32,12 +34,12 @@ fn with_continuation(
 }
 
 /// `GET <root>/api/queue/v1/task/<taskId>`: the task definition.
-pub fn task_url(root: &RootUrl, task_id: &str) -> String {
+pub(crate) fn task_url(root: &RootUrl, task_id: &str) -> String {
     queue_url(root, ["task", task_id]).to_string()
 }
 
 /// `GET <root>/api/queue/v1/task/<taskId>/status`.
-pub fn task_status_url(root: &RootUrl, task_id: &str) -> String {
+pub(crate) fn task_status_url(root: &RootUrl, task_id: &str) -> String {
     queue_url(root, ["task", task_id, "status"]).to_string()
 }
 
@@ -78,7 +80,7 @@ pub fn run_artifacts_url(root: &RootUrl, task_id: &str, run_id: u32) -> String {
 
 /// `GET <root>/api/queue/v1/task/<taskId>/artifacts/<name>` (latest run);
 /// the `/`s of the name stay path separators (`public/actions.json`).
-pub fn artifact_url(root: &RootUrl, task_id: &str, name: &str) -> String {
+pub(crate) fn artifact_url(root: &RootUrl, task_id: &str, name: &str) -> String {
     queue_url(
         root,
         ["task", task_id, "artifacts"]
@@ -103,36 +105,51 @@ pub fn run_artifact_url(root: &RootUrl, task_id: &str, run_id: u32, name: &str) 
 /// Treeherder's view of a task, from `extra.treeherder`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct TreeherderInfo {
+    /// `extra.treeherder.symbol`: the job's symbol on Treeherder (`B`, `bc3`).
     pub symbol: Option<String>,
+    /// `extra.treeherder.groupSymbol`: the symbol of the group shown around it (`M`).
     pub group_symbol: Option<String>,
     /// `extra["treeherder-platform"]`, e.g. `linux64-shippable-qr/opt`.
     pub platform: Option<String>,
     /// `build`, `test`, or another job kind.
     pub job_kind: Option<String>,
+    /// `extra.treeherder.tier` (1 to 3; Treeherder hides tier 3 by default).
     pub tier: Option<u64>,
 }
 
 /// The parts of a task definition this project reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskDefinition {
+    /// `taskGroupId` (required): the task group it belongs to.
     pub task_group_id: String,
+    /// `schedulerId` (`gecko-level-3`, …); empty when absent.
     pub scheduler_id: String,
+    /// `provisionerId`; empty when absent.
     pub provisioner_id: String,
+    /// `workerType`; empty when absent.
     pub worker_type: String,
     /// `metadata.name`.
     pub name: String,
+    /// `metadata.description`; empty when absent.
     pub description: String,
+    /// `metadata.owner`, an email address; empty when absent.
     pub owner: String,
+    /// `metadata.source`, a URL; empty when absent.
     pub source: String,
     /// `tags`: string values only (taskgraph sets `kind`, `label`, `retrigger`, …).
     pub tags: BTreeMap<String, String>,
+    /// `dependencies`: the task ids it waits for.
     pub dependencies: Vec<String>,
     /// `payload.env`: the string-valued environment variables.
     pub env: BTreeMap<String, String>,
+    /// What `extra` tells Treeherder about the task.
     pub treeherder: TreeherderInfo,
-    /// Milliseconds since the Unix epoch.
+    /// `created`, milliseconds since the Unix epoch.
     pub created_ms: i64,
+    /// `deadline` (ms since the epoch): the task is resolved as an exception if
+    /// not done by then.
     pub deadline_ms: i64,
+    /// `expires` (ms since the epoch): when the queue forgets the task.
     pub expires_ms: i64,
 }
 
@@ -157,7 +174,7 @@ impl TaskDefinition {
     }
 }
 
-/// Parse the answer of [`task_url`].
+/// Parse the answer of `GET <root>/api/queue/v1/task/<taskId>`.
 pub fn parse_task(body: &[u8]) -> Result<TaskDefinition> {
     const SOURCE: &str = "Taskcluster task definition";
     let task: Value = serde_json::from_slice(body).map_err(|e| Error::json(SOURCE, &e))?;
@@ -275,14 +292,22 @@ fn task_definition_from(task: &Value, source: &str, prefix: &str) -> Result<Task
 pub enum QueueState {
     /// Waiting for its dependencies.
     Unscheduled,
+    /// Scheduled, waiting for a worker to claim it.
     Pending,
+    /// Claimed by a worker.
     Running,
+    /// Resolved: the worker reported success.
     Completed,
+    /// Resolved: the worker reported failure.
     Failed,
+    /// Resolved some other way (cancelled, deadline exceeded, worker lost, …):
+    /// the run's `reasonResolved` says which.
     Exception,
 }
 
 impl QueueState {
+    /// The state from its wire name (`pending`, `completed`, …); `None` for
+    /// anything else.
     pub fn parse(text: &str) -> Option<QueueState> {
         Some(match text {
             "unscheduled" => QueueState::Unscheduled,
@@ -306,7 +331,8 @@ impl QueueState {
         }
     }
 
-    pub fn is_resolved(self) -> bool {
+    /// Completed, failed or exception.
+    pub(crate) fn is_resolved(self) -> bool {
         self.rank() == 3
     }
 }
@@ -327,7 +353,9 @@ impl Ord for QueueState {
 /// One run (attempt) of a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskRun {
+    /// `runId`: 0 for the first run, counting up.
     pub run_id: u32,
+    /// The run's `state`.
     pub state: QueueState,
     /// `scheduled`, `retry`, `task-retry`, `rerun`, `exception`.
     pub reason_created: String,
@@ -335,20 +363,30 @@ pub struct TaskRun {
     /// `claim-expired`, `worker-shutdown`, `malformed-payload`,
     /// `resource-unavailable`, `internal-error`, `intermittent-task`.
     pub reason_resolved: Option<String>,
+    /// `scheduled`, ms since the epoch.
     pub scheduled_ms: Option<i64>,
+    /// `started`, ms since the epoch; absent until a worker claims the run.
     pub started_ms: Option<i64>,
+    /// `resolved`, ms since the epoch; absent until the run is resolved.
     pub resolved_ms: Option<i64>,
 }
 
 /// A task's status (`/task/<id>/status`, and each entry of a task-group list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskStatus {
+    /// `taskId`.
     pub task_id: String,
+    /// `taskGroupId`; empty when absent.
     pub task_group_id: String,
+    /// The task's state: its last run's, or `unscheduled` before any run.
     pub state: QueueState,
+    /// `runs`, oldest first; empty before the first run.
     pub runs: Vec<TaskRun>,
+    /// `retriesLeft`: automatic reruns the queue may still make.
     pub retries_left: Option<u64>,
+    /// `deadline`, ms since the epoch.
     pub deadline_ms: Option<i64>,
+    /// `expires`, ms since the epoch.
     pub expires_ms: Option<i64>,
 }
 
@@ -409,7 +447,7 @@ impl TaskStatus {
     }
 }
 
-/// Parse the answer of [`task_status_url`] (`{"status": {…}}`).
+/// Parse the answer of `GET <root>/api/queue/v1/task/<taskId>/status` (`{"status": {…}}`).
 pub fn parse_task_status(body: &[u8]) -> Result<TaskStatus> {
     const SOURCE: &str = "Taskcluster task status";
     let answer: Value = serde_json::from_slice(body).map_err(|e| Error::json(SOURCE, &e))?;
@@ -482,14 +520,18 @@ fn run_from(run: &Value, source: &str, prefix: &str) -> Result<TaskRun> {
 /// One task of a task-group listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskGroupEntry {
+    /// The entry's `status`.
     pub status: TaskStatus,
+    /// The entry's `task` definition.
     pub task: TaskDefinition,
 }
 
 /// One page of a task-group listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaskGroupPage {
+    /// `taskGroupId`; empty when absent.
     pub task_group_id: String,
+    /// The page's tasks.
     pub tasks: Vec<TaskGroupEntry>,
     /// Present while more pages follow.
     pub continuation_token: Option<String>,
@@ -538,14 +580,18 @@ pub struct Artifact {
     pub name: String,
     /// `s3`, `object`, `reference`, `link`, `error`.
     pub storage_type: String,
+    /// `contentType` (`text/plain; charset=utf-8`, …); empty when absent.
     pub content_type: String,
+    /// `expires`, ms since the epoch.
     pub expires_ms: Option<i64>,
 }
 
 /// One page of an artifact listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ArtifactsPage {
+    /// The page's artifacts.
     pub artifacts: Vec<Artifact>,
+    /// `continuationToken`: present while more pages follow.
     pub continuation_token: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 //! serves them to its own UI: where the socket is, the client's messages
 //! (connection_init, start, stop), and reading the server's messages into
 //! the task-state news a watch needs. No I/O; the add-on's background owns
-//! the socket and hands every text frame to [`read_server_message`].
+//! the socket and hands every text frame to `read_server_message`.
 //!
 //! Facts, from taskcluster/taskcluster:
 //! - services/web-server/src/main.js: the subscription server is attached
@@ -29,6 +29,8 @@
 //!   queue's lower-case states to the enum names, so states travel in
 //!   capitals (`COMPLETED`).
 
+#![warn(missing_docs)]
+
 use serde_json::{json, Value};
 
 use super::pulse::TaskMessage;
@@ -40,7 +42,7 @@ use crate::error::{Error, Result};
 pub const PROTOCOL: &str = "graphql-ws";
 
 /// Where the web-server listens for subscriptions, under the root URL.
-pub const SUBSCRIPTION_PATH: &str = "subscription";
+pub(crate) const SUBSCRIPTION_PATH: &str = "subscription";
 
 /// Every state change a watch cares about (the `TaskSubscriptions` enum).
 pub const TASK_SUBSCRIPTIONS: [&str; 6] = [
@@ -54,12 +56,12 @@ pub const TASK_SUBSCRIPTIONS: [&str; 6] = [
 
 /// The subscription a watch starts for each task group: the fields it reads
 /// and no more (the server resolves only what is asked).
-pub const TASKS_SUBSCRIPTION: &str = "subscription TaskGroupChanges($taskGroupId: ID!, $subscriptions: [TaskSubscriptions]!) { tasksSubscriptions(taskGroupId: $taskGroupId, subscriptions: $subscriptions) { taskId taskGroupId state runs { runId state } } }";
+pub(crate) const TASKS_SUBSCRIPTION: &str = "subscription TaskGroupChanges($taskGroupId: ID!, $subscriptions: [TaskSubscriptions]!) { tasksSubscriptions(taskGroupId: $taskGroupId, subscriptions: $subscriptions) { taskId taskGroupId state runs { runId state } } }";
 
 /// The socket URL of a deployment: `wss://<root>/subscription` for an https
 /// root, `ws://` for http (a local sandbox). Built from the root URL the
 /// caller's settings give, never from anything a page says.
-pub fn subscription_url(root: &RootUrl) -> String {
+pub(crate) fn subscription_url(root: &RootUrl) -> String {
     let mut url = root.endpoint([SUBSCRIPTION_PATH]);
     let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
     // http → ws and https → wss are "special" to "special" scheme changes,
@@ -70,12 +72,12 @@ pub fn subscription_url(root: &RootUrl) -> String {
 
 /// The first message on a new socket (no connection parameters: task
 /// state changes need no credentials).
-pub fn connection_init() -> String {
+pub(crate) fn connection_init() -> String {
     json!({"type": "connection_init", "payload": {}}).to_string()
 }
 
 /// Starts operation `id`: every state change of the tasks of `task_group_id`.
-pub fn start_message(id: &str, task_group_id: &str) -> String {
+pub(crate) fn start_message(id: &str, task_group_id: &str) -> String {
     json!({
         "type": "start",
         "id": id,
@@ -89,13 +91,13 @@ pub fn start_message(id: &str, task_group_id: &str) -> String {
 }
 
 /// Stops operation `id`.
-pub fn stop_message(id: &str) -> String {
+pub(crate) fn stop_message(id: &str) -> String {
     json!({"type": "stop", "id": id}).to_string()
 }
 
 /// What one server message says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerMessage {
+pub(crate) enum ServerMessage {
     /// The server accepted the connection: operations may start.
     Ack,
     /// Keep-alive.
@@ -115,7 +117,7 @@ pub enum ServerMessage {
 /// Reads one text frame from the server. A frame that is not one of the
 /// protocol's messages, or a status without the fields a watch needs, is an
 /// error: the caller ignores it, and nothing it says is believed.
-pub fn read_server_message(text: &str) -> Result<ServerMessage> {
+pub(crate) fn read_server_message(text: &str) -> Result<ServerMessage> {
     let message: Value = serde_json::from_str(text)
         .map_err(|e| Error::Invalid(format!("subscription message is not JSON: {e}")))?;
     let kind = message["type"]

@@ -2,6 +2,8 @@
 //! (`2020-03-10T04:40:43.718Z`, JavaScript's `Date.toISOString()`), read into
 //! milliseconds since the Unix epoch without any clock or platform time API.
 
+#![warn(missing_docs)]
+
 /// Milliseconds since 1970-01-01T00:00:00Z of an RFC 3339 date-time
 /// (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`). `None` when malformed.
 pub fn parse_iso8601_ms(text: &str) -> Option<i64> {

@@ -3,6 +3,8 @@
 //! Two are read: `buildapi` (2015: the Buildbot request id behind a job) and
 //! `text_log_summary` (the error lines Treeherder's log parser extracted).
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, parse_body, Record};
 use crate::error::{Error, Result};
 use serde_json::Value;
@@ -12,18 +14,22 @@ const ARTIFACTS: &str = "Treeherder job artifacts";
 /// One artifact; `blob` is kept as sent and read by the accessors below.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobArtifact {
+    /// Treeherder's id of the artifact.
     pub id: Option<u64>,
+    /// The Treeherder job id (`job_id`).
     pub job_id: u64,
     /// `buildapi`, `text_log_summary`, `Job Info`, …
     pub name: String,
     /// `type`: `json` for the artifacts read here.
     pub artifact_type: Option<String>,
+    /// The artifact's content, as sent (JSON).
     pub blob: Value,
 }
 
 /// The `text_log_summary` artifact's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextLogSummary {
+    /// The error lines, in log order.
     pub errors: Vec<SummaryError>,
     /// The log the errors were read from.
     pub log_url: Option<String>,
@@ -32,7 +38,9 @@ pub struct TextLogSummary {
 /// One error line of a text log summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryError {
+    /// The log line.
     pub line: String,
+    /// Its line number in the log.
     pub line_number: u64,
 }
 

@@ -1,6 +1,8 @@
 //! The failure lines Treeherder extracted from a job's log:
 //! `jobs/{id}/text_log_errors/` and `jobs/{id}/bug_suggestions/`.
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, parse_body, Record};
 use crate::error::Result;
 
@@ -10,10 +12,13 @@ const BUG_SUGGESTIONS: &str = "Treeherder bug suggestions";
 /// One error line of a job's log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextLogError {
+    /// Treeherder's id of this error line.
     pub id: u64,
     /// The Treeherder job id (`job`).
     pub job_id: u64,
+    /// The log line as Treeherder stored it.
     pub line: String,
+    /// Its line number in the log.
     pub line_number: u64,
     /// Whether Treeherder thinks this failure is new in this push.
     pub new_failure: Option<bool>,
@@ -24,6 +29,7 @@ pub struct TextLogError {
 pub struct BugSuggestion {
     /// The cleaned failure line.
     pub search: String,
+    /// The terms Treeherder searched bugs for (the test's file name, a crash signature).
     pub search_terms: Vec<String>,
     /// The failing test's path, when the line names one.
     pub path_end: Option<String>,
@@ -31,20 +37,28 @@ pub struct BugSuggestion {
     pub open_recent: Vec<SuggestedBug>,
     /// Older or closed bugs matching the line.
     pub all_others: Vec<SuggestedBug>,
+    /// The line's number in the log.
     pub line_number: Option<u64>,
+    /// Treeherder's `counter` for the line, when the server sends one.
     pub counter: Option<u64>,
+    /// Whether Treeherder thinks the failure is new in this push's revision.
     pub failure_new_in_rev: Option<bool>,
 }
 
 /// A Bugzilla bug offered for a failure line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuggestedBug {
+    /// The Bugzilla bug number.
     pub id: u64,
+    /// The bug's summary (title).
     pub summary: String,
+    /// Bugzilla status (`NEW`, `RESOLVED`, …).
     pub status: Option<String>,
+    /// Bugzilla resolution (`FIXED`, `INCOMPLETE`, …); empty while open.
     pub resolution: Option<String>,
     /// Comma-separated Bugzilla keywords (`intermittent-failure,…`).
     pub keywords: Option<String>,
+    /// The bug this one duplicates, if resolved as a duplicate.
     pub dupe_of: Option<u64>,
 }
 

@@ -4,6 +4,8 @@
 //! a list-form row read through its column names, so every parser reads
 //! fields the same way and every error names `results.3.state`-style paths.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::collections::HashMap;

@@ -1,6 +1,8 @@
 //! One job's details and logs: `/api/project/{repo}/jobs/{id}/` and
 //! `/api/project/{repo}/job-log-url/?job_id=N`.
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, parse_body, Record};
 use super::jobs::{job_from_record, TreeherderJob};
 use crate::error::Result;
@@ -20,7 +22,9 @@ const JOB_LOG_URLS: &str = "Treeherder job log URLs";
 /// The job detail endpoint: the job's fields plus its logs and task run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobDetail {
+    /// The job's own fields (as in a jobs list).
     pub job: TreeherderJob,
+    /// `logs`: the job's logs by name.
     pub logs: Vec<JobLog>,
     /// `taskcluster_metadata`, for Taskcluster jobs.
     pub taskcluster: Option<TaskRun>,
@@ -33,24 +37,31 @@ pub struct JobDetail {
 /// A log named in the job detail (`live_backing_log`, `errorsummary_json`, …).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobLog {
+    /// The log's name (`live_backing_log`, `errorsummary_json`, …).
     pub name: String,
+    /// Where to download it (a Taskcluster artifact URL for Taskcluster jobs).
     pub url: String,
 }
 
 /// A Taskcluster task and run (Treeherder's `retry_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskRun {
+    /// `task_id`: the Taskcluster task id.
     pub task_id: String,
+    /// `retry_id`: the Taskcluster run id, 0 for the first run.
     pub retry_id: u32,
 }
 
 /// One entry of `job-log-url`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobLogUrl {
+    /// Treeherder's id of the log entry.
     pub id: u64,
+    /// The Treeherder job id.
     pub job_id: u64,
     /// `live_backing_log`, `errorsummary_json`; 2015 `buildbot_text`, `mozlog_json`.
     pub name: String,
+    /// Where to download the log.
     pub url: String,
     /// `pending`, `parsed`, `failed`, … when given.
     pub parse_status: Option<String>,

@@ -5,6 +5,8 @@
 //! result is an array read through `job_property_names`, always by name.
 //! Dict form (`/api/project/{repo}/jobs/` today): each result is an object.
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, parse_body, Columns, Record};
 use crate::error::{Error, Result};
 use crate::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState, Revision};
@@ -17,8 +19,11 @@ const PROJECT_JOBS: &str = "Treeherder project jobs (/api/project/{repo}/jobs/)"
 pub enum TreeherderState {
     /// Known to Taskcluster but not yet schedulable (pulse only).
     Unscheduled,
+    /// Scheduled, not started.
     Pending,
+    /// Started, not finished.
     Running,
+    /// Finished; `result` says how.
     Completed,
 }
 
@@ -37,36 +42,53 @@ impl TreeherderState {
 /// One job, whichever form it came in. Unknown extra fields are ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeherderJob {
+    /// Treeherder's job id: the key of `/api/project/{repo}/jobs/{id}/`.
     pub id: u64,
+    /// The job's guid, unique across Treeherder (set by the CI system that reported it).
     pub job_guid: Option<String>,
     /// `push_id`, or its 2015 alias `result_set_id`.
     pub push_id: Option<u64>,
     /// Only the current list form carries it.
     pub push_revision: Option<Revision>,
+    /// The job type's name: the Taskcluster label, or the Buildbot job name.
     pub job_type_name: String,
+    /// The symbol shown on Treeherder (`B`, `bc3`, `D`).
     pub job_type_symbol: String,
+    /// The group shown around the symbol; `unknown` when ungrouped.
     pub job_group_name: Option<String>,
+    /// The group's symbol; `?` when ungrouped.
     pub job_group_symbol: Option<String>,
     /// Buildbot buildername or Taskcluster label; today often the signature hash.
     pub ref_data_name: Option<String>,
+    /// The job signature: a hash of the job type's identifying fields.
     pub signature: Option<String>,
+    /// Treeherder's platform name (`linux64`, `gecko-decision`).
     pub platform: String,
+    /// The build option (`opt`, `debug`, `asan`, …).
     pub platform_option: Option<String>,
     /// `build_system_type`; `None` when the payload does not say.
     pub build_system_type: Option<CiSystem>,
+    /// The job's `state`.
     pub state: TreeherderState,
     /// `None` for Treeherder's `unknown` (the job has not finished).
     pub result: Option<JobResult>,
+    /// 1 to 3; Treeherder hides tier 3 by default.
     pub tier: Option<u32>,
+    /// The Taskcluster task id; absent for Buildbot jobs.
     pub task_id: Option<String>,
+    /// The Taskcluster run id (0 for the first run).
     pub retry_id: Option<u32>,
     /// 2015: the guid of the job this one was coalesced into.
     pub job_coalesced_to_guid: Option<String>,
+    /// The sheriffs' classification (1 is "not classified").
     pub failure_classification_id: Option<u64>,
+    /// When Treeherder last changed the job: ISO 8601 without zone, UTC.
     pub last_modified: Option<String>,
-    /// Unix seconds (dict form only; 0 until the job started or ended).
+    /// When the job was submitted: Unix seconds (dict form only).
     pub submit_timestamp: Option<i64>,
+    /// When it started: Unix seconds (dict form only; 0 until it started).
     pub start_timestamp: Option<i64>,
+    /// When it ended: Unix seconds (dict form only; 0 until it ended).
     pub end_timestamp: Option<i64>,
     /// The jobs list's `duration`: whole minutes (at least 1) from the start
     /// (the submission while pending) to the end (now while unfinished), as
@@ -83,7 +105,9 @@ pub struct JobsPage {
     /// The next page's link, as sent (resolve it with
     /// [`super::TreeherderApi::resolve_next_url`]); `None` on the last page.
     pub next: Option<String>,
+    /// The previous page's link, as sent; `None` on the first page.
     pub previous: Option<String>,
+    /// The page's jobs, in the server's order.
     pub jobs: Vec<TreeherderJob>,
 }
 

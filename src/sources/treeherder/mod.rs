@@ -2,6 +2,8 @@
 //! add-on reads (repositories, pushes, jobs in list and dict form, a job's
 //! detail, logs, failure lines and artifacts), from 2015's API to today's.
 
+#![warn(missing_docs)]
+
 mod artifacts;
 mod failure_lines;
 mod fields;

@@ -4,6 +4,8 @@
 //! Treeherder lists pushes newest first, each with at most 20 revisions (also
 //! newest first); conversion to [`crate::model::Push`] restores pushlog order.
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, expect_object, parse_body, Record};
 use crate::error::{Error, Result};
 use crate::model::{Changeset, Push, Revision};
@@ -25,13 +27,17 @@ pub struct PushList {
 /// One push as Treeherder describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeherderPush {
+    /// Treeherder's push id (the `push_id` of its jobs; not the pushlog's id).
     pub id: u64,
     /// The push's tip revision (12 digits in 2015 result sets).
     pub revision: Revision,
+    /// Who pushed (an email address).
     pub author: String,
+    /// When it was pushed, Unix seconds.
     pub push_timestamp: i64,
     /// The push's total number of changesets, which may exceed `revisions.len()`.
     pub revision_count: Option<u64>,
+    /// Treeherder's id of the repository (see `/api/repository/`).
     pub repository_id: Option<u64>,
     /// Changesets as sent: newest first, at most 20.
     pub revisions: Vec<Changeset>,
@@ -40,8 +46,11 @@ pub struct TreeherderPush {
 /// A push's decision task, from `push/decisiontask/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionTask {
+    /// The Treeherder push id (the answer's key).
     pub push_id: u64,
+    /// The decision task's Taskcluster task id (`id`).
     pub task_id: String,
+    /// The decision task's run id.
     pub run: u32,
 }
 

@@ -1,6 +1,8 @@
 //! Treeherder's repository list, `/api/repository/`: each repository's name,
 //! hg URL, try flag and Taskcluster root URL.
 
+#![warn(missing_docs)]
+
 use super::fields::{expect_array, parse_body, Record};
 use crate::error::Result;
 use crate::url_text::parse_url;
@@ -10,6 +12,7 @@ const SOURCE: &str = "Treeherder repositories";
 /// One repository known to Treeherder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
+    /// Treeherder's repository id (a push's `repository_id`).
     pub id: Option<u64>,
     /// Short name used in Treeherder URLs (`autoland`, `try`).
     pub name: String,
@@ -25,7 +28,9 @@ pub struct Repository {
     pub active_status: Option<String>,
     /// `repository_group.name`, e.g. `development`.
     pub group: Option<String>,
+    /// The product's code base (`gecko`, `comm`, …).
     pub codebase: Option<String>,
+    /// `branch`, as Treeherder lists it (null for most hg repositories).
     pub branch: Option<String>,
 }
 

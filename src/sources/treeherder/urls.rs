@@ -3,6 +3,8 @@
 //! [`TreeherderApi`] holds the configurable server root; [`TreeherderProject`]
 //! adds a validated repository name for the `/api/project/{repo}/…` endpoints.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::url_text::{join_url, parse_url};
 
@@ -25,15 +27,25 @@ pub struct TreeherderApi {
 /// `fromchange` is exclusive and `tochange` inclusive, as in the pushlog.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PushFilter {
+    /// `revision`: the push of this revision.
     pub revision: Option<String>,
+    /// `fromchange`: pushes after the one with this tip revision.
     pub fromchange: Option<String>,
+    /// `tochange`: pushes up to and including the one with this tip revision.
     pub tochange: Option<String>,
+    /// `id`: the push with this Treeherder push id.
     pub id: Option<u64>,
+    /// `id__lt`: push ids below this.
     pub id_lt: Option<u64>,
+    /// `id__lte`: push ids up to this.
     pub id_lte: Option<u64>,
+    /// `id__gt`: push ids above this.
     pub id_gt: Option<u64>,
+    /// `id__gte`: push ids from this.
     pub id_gte: Option<u64>,
+    /// `id__in`: these push ids (not sent when empty).
     pub id_in: Vec<u64>,
+    /// `author`: pushes by this email address.
     pub author: Option<String>,
     /// `full=true`, as Treeherder's own UI asks.
     pub full: bool,
@@ -45,12 +57,19 @@ pub struct PushFilter {
 /// Filters of the list-form `/api/jobs/`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct JobsListFilter {
+    /// `push_id`: the jobs of one push.
     pub push_id: Option<u64>,
+    /// `push_id__in`: the jobs of these pushes (not sent when empty).
     pub push_id_in: Vec<u64>,
+    /// `task_id`: the job of a Taskcluster task.
     pub task_id: Option<String>,
+    /// `retry_id`: with `task_id`, the job of one run.
     pub retry_id: Option<u32>,
+    /// `job_type_name`: the jobs of one job type (Taskcluster label).
     pub job_type_name: Option<String>,
+    /// `result`: Treeherder's result word (`success`, `testfailed`, …).
     pub result: Option<String>,
+    /// `state`: `pending`, `running` or `completed`.
     pub state: Option<String>,
     /// ISO 8601 time, e.g. `2019-08-05T20:19:51`.
     pub last_modified_gt: Option<String>,
@@ -190,6 +209,7 @@ impl TreeherderApi {
 }
 
 impl TreeherderProject {
+    /// The repository name (`autoland`, `try`).
     pub fn repo(&self) -> &str {
         &self.repo
     }
