@@ -9,6 +9,7 @@ pub mod buildbot;
 pub mod clock;
 pub mod job_events;
 pub mod live_events;
+pub mod system;
 pub mod taskcluster;
 pub mod treeherder;
 

@@ -186,7 +186,7 @@ mod tests {
         for i in 0..15 {
             log.push_str(&format!("TEST-UNEXPECTED-FAIL | t{i}.html | boom\n"));
         }
-        log.push_str("[taskcluster:error] Task aborted - max run time exceeded\n");
+        log.push_str("Automation Error: the worker was lost mid-task\n");
         let failures = crate::sources::unstructured_log::parse_text_log(log.as_bytes());
         let rows = failure_rows(&failures);
         assert_eq!(rows.len(), MAX_FAILURE_ROWS + 1);

@@ -5,13 +5,14 @@
 //!
 //! It is the one driver shared by the command line (natively) and the
 //! add-on's background page (in WebAssembly); both only add storage and
-//! presentation.
+//! presentation. [`planning::plan`] is the planning call both make.
 
 pub mod culprit;
 pub mod execute;
 pub mod failures;
 pub mod ledger;
 pub mod merges;
+pub mod planning;
 pub mod ranges;
 pub mod rates;
 pub mod watch;
