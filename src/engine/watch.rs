@@ -7,7 +7,7 @@
 
 use super::execute::send_recorded;
 use super::execute::PushExecution;
-use super::failures::failures_of_job;
+use super::failures::{failures_of_job, failures_of_runs};
 use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
 use super::Session;
 use crate::ci::clock;
@@ -16,7 +16,6 @@ use crate::model::{JobReading, JobResult, JobState, JobType, Push, PushHistory};
 use crate::plan::failure_scope::FailureScope;
 use crate::plan::monitor::{react, Reaction, Stage, WatchItem};
 use crate::plan::trigger::PushAction;
-use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 /// Extra runs allowed per push for re-runs and rebuilds, unless told otherwise.
@@ -108,23 +107,12 @@ pub async fn read_failed_runs(
             })
             .filter(|(id, _)| !item.readings.iter().any(|r| r.job_id == *id))
             .collect();
-        let ctx = &session.ctx;
-        let reports: Vec<_> =
-            stream::iter(unread.into_iter().map(|(id, busted)| async move {
-                (id, busted, failures_of_job(ctx, repo, id).await)
-            }))
-            .buffer_unordered(ctx.concurrency.max(1))
-            .collect()
-            .await;
-        let mut problems = Vec::new();
-        for (job_id, busted, report) in reports {
-            match report {
-                Ok(report) => item.readings.push(JobReading {
-                    job_id,
-                    reading: item.scope.reading(&report.failures, busted),
-                }),
-                Err(e) => problems.push(format!("job {job_id}: {e}")),
-            }
+        let (read, problems) = failures_of_runs(&session.ctx, repo, unread).await;
+        for (job_id, busted, report) in read {
+            item.readings.push(JobReading {
+                job_id,
+                reading: item.scope.reading(&report.failures, busted),
+            });
         }
         item.readings.sort_by_key(|r| r.job_id);
         history.readings = item.readings.clone();
