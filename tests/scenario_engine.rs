@@ -6,7 +6,7 @@
 
 use mozci::ci::buildbot::BuildbotCi;
 use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{treeherder, Backends, CiContext, Endpoints, Refusal};
+use mozci::ci::{Backends, CiContext, Endpoints, Refusal};
 use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::{Ledger, TriggerOutcome};
 use mozci::engine::watch::{watch_items, watch_step};
@@ -16,6 +16,7 @@ use mozci::model::JobType;
 use mozci::model::{CiSystem, JobResult, JobState, Revision, UpstreamBuild};
 use mozci::plan::backfill::{BackfillOutcome, BackfillRequest};
 use mozci::plan::trigger::PushAction;
+use mozci::services::treeherder;
 use mozci::sources::buildapi::BasicCredentials;
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
 use mozci::sources::taskcluster::RootUrl;

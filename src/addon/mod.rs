@@ -10,7 +10,7 @@ pub mod culprit;
 
 use crate::ci::live_events::socket_url;
 use crate::ci::system::{Login, SETTINGS_LOGIN};
-use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, Logins, Refusal};
+use crate::ci::{clock, Backends, CiContext, Endpoints, Logins, Refusal};
 use crate::engine::execute::{execute_plans, send_recorded, PushExecution};
 use crate::engine::failures::{failures_of_job, FailureRow, JobFailureReport};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
@@ -32,6 +32,7 @@ use crate::plan::failure_scope::FailureScope;
 use crate::plan::monitor::{Stage, WatchItem};
 use crate::plan::trigger::{push_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
+use crate::services::treeherder;
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
 use crate::sources::treeherder_page::parse_job_view_url;
 use crate::url_text::parse_url;

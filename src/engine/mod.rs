@@ -17,12 +17,13 @@ pub mod ranges;
 pub mod rates;
 pub mod watch;
 
-use crate::ci::{treeherder, Backends, CiContext};
+use crate::ci::{Backends, CiContext};
 use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::{Push, PushHistory, Revision};
 use crate::plan::backfill::{backfill_plan, BackfillPlan, BackfillRequest};
 use crate::plan::trigger::{trigger_range_plan, PushPlan};
+use crate::services::treeherder;
 use ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
