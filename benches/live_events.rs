@@ -14,7 +14,7 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{run_browser_test, Browser, Sandbox};
+use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -27,73 +27,32 @@ const PACE: i64 = 20;
 /// The most a watch may take (real time).
 const LIMIT: Duration = Duration::from_secs(12 * 60);
 
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
+/// Reads served so far, per origin.
+async fn reads(admin: &SandboxAdmin) -> Result<BTreeMap<String, u64>> {
+    let reads = admin.get("/__sandbox/reads").await?;
+    Ok(reads
+        .as_object()
+        .context("reads")?
+        .iter()
+        .filter_map(|(origin, n)| Some((origin.clone(), n.as_u64()?)))
+        .collect())
 }
 
-impl Admin {
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    /// Reads served so far, per origin.
-    async fn reads(&self) -> Result<BTreeMap<String, u64>> {
-        let reads = self.get("/__sandbox/reads").await?;
-        Ok(reads
-            .as_object()
-            .context("reads")?
-            .iter()
-            .filter_map(|(origin, n)| Some((origin.clone(), n.as_u64()?)))
-            .collect())
-    }
-
-    /// Unfinished runs of `LABEL` per push.
-    async fn in_progress(&self, pushes: &[u64]) -> Result<BTreeMap<u64, usize>> {
-        let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-        let jobs = self
-            .get(&format!("/__sandbox/jobs?repo=autoland&label={label}"))
-            .await?;
-        let mut counts: BTreeMap<u64, usize> = pushes.iter().map(|&p| (p, 0)).collect();
-        for job in jobs.as_array().context("jobs")? {
-            if let Some(n) = job["push_id"].as_u64().and_then(|p| counts.get_mut(&p)) {
-                if job["state"] != "completed" {
-                    *n += 1;
-                }
+/// Unfinished runs of `LABEL` per push.
+async fn in_progress(admin: &SandboxAdmin, pushes: &[u64]) -> Result<BTreeMap<u64, usize>> {
+    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
+    let jobs = admin
+        .get(&format!("/__sandbox/jobs?repo=autoland&label={label}"))
+        .await?;
+    let mut counts: BTreeMap<u64, usize> = pushes.iter().map(|&p| (p, 0)).collect();
+    for job in jobs.as_array().context("jobs")? {
+        if let Some(n) = job["push_id"].as_u64().and_then(|p| counts.get_mut(&p)) {
+            if job["state"] != "completed" {
+                *n += 1;
             }
         }
-        Ok(counts)
     }
+    Ok(counts)
 }
 
 /// The panel's "… pending/running" count per push.
@@ -119,7 +78,7 @@ async fn shown(browser: &Browser) -> Result<BTreeMap<u64, usize>> {
 async fn open_job_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     push: &Value,
 ) -> Result<()> {
     let push_id = push["push_id"].as_u64().context("push_id")?;
@@ -256,10 +215,7 @@ struct Report {
 
 async fn watch_one(live: bool) -> Result<Report> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin {
-        http: reqwest::Client::new(),
-        treeherder: sandbox.origins.treeherder.clone(),
-    };
+    let admin = SandboxAdmin::new(&sandbox);
     let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
     // The newest push with 25 before it.
     let push = summary
@@ -295,20 +251,16 @@ async fn watch_one(live: bool) -> Result<Report> {
                 .wait_for("#mozci-panel .mozci-mode-live", WAIT)
                 .await?;
         }
-        let reads_before = admin.reads().await?;
+        let reads_before = reads(&admin).await?;
         let started = Instant::now();
         // The clock runs from now on.
         let pacer = {
-            let http = admin.http.clone();
-            let url = format!("{}/__sandbox/advance", admin.treeherder);
+            let admin = admin.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
-                    let _ = http
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .body(json!({ "seconds": PACE / 4 }).to_string())
-                        .send()
+                    let _ = admin
+                        .post("/__sandbox/advance", json!({ "seconds": PACE / 4 }))
                         .await;
                 }
             })
@@ -319,7 +271,7 @@ async fn watch_one(live: bool) -> Result<Report> {
             if started.elapsed() > LIMIT {
                 break Err(anyhow!("the watch took longer than {LIMIT:?}"));
             }
-            let truth = admin.in_progress(&pushes).await?;
+            let truth = in_progress(&admin, &pushes).await?;
             let panel = shown(browser).await?;
             let now = Instant::now();
             for (push, n) in &truth {
@@ -342,8 +294,7 @@ async fn watch_one(live: bool) -> Result<Report> {
         pacer.abort();
         outcome?;
         let watch = started.elapsed();
-        let requests = admin
-            .reads()
+        let requests = reads(&admin)
             .await?
             .into_iter()
             .map(|(origin, n)| {

@@ -11,8 +11,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox};
-use serde_json::{json, Value};
+use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -26,89 +26,10 @@ const SHOWN_WITHIN: Duration = Duration::from_secs(4);
 /// different steps.
 const STEP: i64 = 30;
 
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
-}
-
-impl Admin {
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn hook_triggers_after(&self, after: u64) -> Result<Vec<Value>> {
-        let log = self
-            .get(&format!(
-                "/__sandbox/requests?origin=taskcluster&after={after}"
-            ))
-            .await?;
-        Ok(log
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| {
-                r["method"] == "POST"
-                    && r["path"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("/api/hooks/v1/hooks/"))
-            })
-            .collect())
-    }
-
-    async fn last_request_id(&self) -> Result<u64> {
-        let log = self.get("/__sandbox/requests").await?;
-        Ok(log
-            .as_array()
-            .and_then(|a| a.iter().filter_map(|r| r["id"].as_u64()).max())
-            .unwrap_or(0))
-    }
-
-    /// Jobs of `LABEL` on `push_id` still pending or running.
-    async fn in_progress(&self, push_id: u64) -> Result<usize> {
-        let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-        let jobs = self
-            .get(&format!(
-                "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-            ))
-            .await?;
-        Ok(jobs
-            .as_array()
-            .context("jobs")?
-            .iter()
-            .filter(|j| j["state"] != "completed")
-            .count())
-    }
+/// Jobs of `LABEL` on `push_id` still pending or running.
+async fn in_progress(admin: &SandboxAdmin, push_id: u64) -> Result<usize> {
+    let jobs = admin.jobs("autoland", push_id, LABEL).await?;
+    Ok(jobs.iter().filter(|j| j["state"] != "completed").count())
 }
 
 /// The job view with `LABEL` of autoland's push `index` selected, and the
@@ -116,7 +37,7 @@ impl Admin {
 async fn open_job_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
     let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
@@ -211,7 +132,7 @@ async fn shown_in_progress(browser: &Browser, push_id: u64) -> Result<Option<usi
 /// Returns the latencies seen.
 async fn step_and_watch(
     browser: &Browser,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     pushes: &[u64],
     until: usize,
     known: &mut BTreeMap<u64, usize>,
@@ -226,7 +147,7 @@ async fn step_and_watch(
             .await?;
         let moved = Instant::now();
         for &push in pushes {
-            let expected = admin.in_progress(push).await?;
+            let expected = in_progress(admin, push).await?;
             if known.get(&push) == Some(&expected) {
                 continue;
             }
@@ -253,10 +174,7 @@ async fn step_and_watch(
 async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_after_a_drop(
 ) -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin {
-        http: reqwest::Client::new(),
-        treeherder: sandbox.origins.treeherder.clone(),
-    };
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("live_events_backfill", async |browser| {
         // Push 21: four pushes to fill.
         open_job_page(browser, &sandbox, &admin, 21).await?;
@@ -287,7 +205,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         browser.client.switch_to_window(page.clone()).await?;
         browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
         ensure!(click_backfill_and_confirm(browser).await? == "running");
-        let sent = admin.hook_triggers_after(before).await?;
+        let sent = admin.hook_calls_after(before).await?;
         let after_execution = admin.last_request_id().await?;
 
         // The background subscribes to the pushes' decision task groups and
@@ -345,13 +263,13 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         for (i, &p) in pushes.iter().enumerate() {
             ensure!(shown_in_progress(browser, p).await? == shown_before[i], "push {p} changed on injected messages");
         }
-        ensure!(admin.hook_triggers_after(after_execution).await?.is_empty(), "injected messages triggered something");
+        ensure!(admin.hook_calls_after(after_execution).await?.is_empty(), "injected messages triggered something");
         ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-mode-live');").await? == json!(true));
 
         // Half the work finishes while subscribed: each change shows at once.
         let mut known = BTreeMap::new();
         for &p in &pushes {
-            known.insert(p, admin.in_progress(p).await?);
+            known.insert(p, in_progress(&admin, p).await?);
         }
         let total: usize = known.values().sum();
         ensure!(total >= 4, "{total} runs to watch");
@@ -396,7 +314,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         for _ in 0..(8 * 3600 / STEP) {
             let mut unfinished = 0;
             for &p in &pushes {
-                unfinished += admin.in_progress(p).await?;
+                unfinished += in_progress(&admin, p).await?;
             }
             if unfinished == 0 {
                 break;
@@ -439,7 +357,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
 
         // Nothing was sent twice: the reactions' hook triggers (if any) were
         // each accepted and each is a different request.
-        let reactions = admin.hook_triggers_after(after_execution).await?;
+        let reactions = admin.hook_calls_after(after_execution).await?;
         let mut bodies: Vec<&str> = reactions.iter().filter_map(|r| r["body"].as_str()).collect();
         ensure!(reactions.iter().all(|r| r["status"] == 200), "reactions refused: {reactions:#?}");
         let count = bodies.len();

@@ -8,6 +8,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod artifacts;
 pub mod firefox;
 pub mod ports;
@@ -15,6 +16,7 @@ pub mod proxy;
 pub mod sandbox;
 pub mod site;
 
+pub use admin::SandboxAdmin;
 pub use artifacts::{run_browser_session, run_browser_test};
 pub use fantoccini;
 pub use fantoccini::wd::WindowHandle;
