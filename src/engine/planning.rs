@@ -358,3 +358,67 @@ pub async fn choose_scope_of_selected(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fixtures::ANY_CI;
+    use crate::model::JobKind;
+
+    fn request(repo: &str, times: Option<u32>, range: PlanRange) -> PlanRequest {
+        PlanRequest {
+            repo: repo.into(),
+            job_type: JobType {
+                name: "test-linux64/opt-xpcshell".into(),
+                ci: ANY_CI,
+                kind: JobKind::Test,
+                platform: "linux64".into(),
+                symbol: "X".into(),
+            },
+            range,
+            times,
+            selected_job: None,
+            any_failure: false,
+            test: None,
+            rerun_budget: 2,
+            confirm_above: 20,
+        }
+    }
+
+    fn to_last_good(depth: u32) -> PlanRange {
+        PlanRange::ToLastGood {
+            revision: Revision("a".repeat(40)),
+            depth,
+        }
+    }
+
+    #[test]
+    fn both_drivers_get_the_same_range_rules() {
+        assert!(check_request(&request("autoland", None, to_last_good(20))).is_ok());
+        assert!(check_request(&request(
+            "autoland",
+            Some(MAX_TIMES),
+            to_last_good(MAX_DEPTH)
+        ))
+        .is_ok());
+        for refused in [
+            request("try", Some(1), to_last_good(20)),
+            request("autoland", Some(0), to_last_good(20)),
+            request("autoland", Some(MAX_TIMES + 1), to_last_good(20)),
+            request("autoland", None, to_last_good(0)),
+            request("autoland", None, to_last_good(MAX_DEPTH + 1)),
+        ] {
+            let answer = check_request(&refused);
+            assert!(
+                matches!(answer, Err(Error::Invalid(_))),
+                "{refused:?}: {answer:?}"
+            );
+        }
+        // A range of pushes the user named has no depth to bound.
+        let named = PlanRange::Pushes {
+            pushes: Vec::new(),
+            selected: Revision("a".repeat(40)),
+        };
+        assert!(check_request(&request("autoland", Some(3), named)).is_ok());
+    }
+}
