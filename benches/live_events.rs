@@ -14,6 +14,7 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 
 use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::panel::click_backfill_and_confirm;
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -176,34 +177,6 @@ async fn choose_fixed_range(browser: &Browser) -> Result<()> {
     Ok(())
 }
 
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        browser
-            .wait_for("#mozci-panel .mozci-confirm", WAIT)
-            .await?
-            .click()
-            .await?;
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
-}
-
 #[derive(Debug, Default, Clone)]
 struct Report {
     latencies: Vec<Duration>,
@@ -242,7 +215,7 @@ async fn watch_one(live: bool) -> Result<Report> {
                 .await?;
         }
         ensure!(
-            click_backfill_and_confirm(browser).await? == "running",
+            click_backfill_and_confirm(browser, WAIT).await? == "running",
             "the backfill did not start"
         );
         let pushes: Vec<u64> = shown(browser).await?.into_keys().collect();

@@ -7,6 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::panel::click_backfill_and_confirm;
 use mozci_harness::{
     addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
     SandboxAdmin, WindowHandle,
@@ -80,41 +81,6 @@ async fn open_job_page(
     Ok(())
 }
 
-/// Click Backfill for real, and Confirm when the plan asks for it; returns
-/// the panel's final state attribute.
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    // A panel left from an earlier attempt must not be mistaken for this one's.
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        if let Ok(confirm) = browser
-            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
-            .await
-        {
-            confirm.click().await?;
-        }
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
-}
-
 /// Hook triggers (POSTs to the hooks service) in a request log slice.
 fn hook_triggers(log: &[Value]) -> Vec<&Value> {
     log.iter()
@@ -147,7 +113,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
         ensure!(panel == json!(false), "an untrusted click opened the panel");
         ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "an untrusted click sent requests");
 
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(state == "running", "panel state after confirming: {state}");
         let rows = browser
@@ -364,11 +330,11 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
         let before = admin.last_request_id().await?;
         // Not logged in yet: BuildAPI says 401 and the panel links to the options.
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "first attempt without credentials must fail"
         );
         log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -440,11 +406,11 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
         );
         let before = admin.last_request_id().await?;
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "without credentials BuildAPI refuses"
         );
         log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -517,7 +483,7 @@ async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<
     run_browser_test("backfill_buildbot_401", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "failed", "panel state: {state}");
         let auth = browser
             .js("return document.getElementById('mozci-panel').dataset.auth;")
@@ -548,11 +514,11 @@ async fn buildbot_without_access_says_so() -> Result<()> {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "first attempt without credentials must fail"
         );
         log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         let text = browser
             .js("return document.getElementById('mozci-panel').textContent;")
             .await?;
@@ -621,7 +587,7 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
         })
         .await?;
         ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "nothing sent before the second click");
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
         let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
@@ -686,7 +652,7 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
         // Push 19: two pushes to fill, four jobs, started without a Confirm.
         open_current_page(browser, &sandbox, &admin, 19).await?;
         let before = admin.last_request_id().await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
         let sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent == 2, "{sent} hook triggers");
 
@@ -733,7 +699,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         // Times 2 on the four pushes back to the last good one, one failed
         // run each: four retriggers, few enough to start without confirming.
         ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "the popup sent nothing");
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
         let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
@@ -762,7 +728,7 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
                 json!({ "taskcluster": { "error_503": 1.0 } }),
             )
             .await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(
             state == "done",
             "a refused backfill is finished, with the reason: {state}"
@@ -785,7 +751,7 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
 
         // Taskcluster is back: the same backfill sends one trigger per push, once.
         admin.post("/__sandbox/faults", json!({})).await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
         let log = admin.requests_after(Some("taskcluster"), before).await?;
         let ok: Vec<&Value> = hook_triggers(&log)
@@ -855,7 +821,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
 
         // The page's button now starts the search; its first round is sent.
         browser.client.switch_to_window(page.clone()).await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "panel state after confirming: {state}");
         let heading = browser.js("return document.querySelector('#mozci-panel h3').textContent;").await?;
         ensure!(heading.as_str().is_some_and(|h| h.starts_with("Find the culprit of")), "heading {heading}");
@@ -936,7 +902,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         })
         .await?;
         let before = admin.last_request_id().await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
         let sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent >= 1, "the first round was sent");
 
@@ -1008,7 +974,7 @@ async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() ->
     run_browser_session("restart_before", options.clone(), async |browser| {
         // Push 19: two pushes to fill.
         open_current_page(browser, &sandbox, &admin, 19).await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
         sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent == 2, "{sent} hook triggers");
         Ok(())

@@ -11,6 +11,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::panel::click_backfill_and_confirm;
 use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -82,35 +83,6 @@ async fn open_job_page(
         )
         .await?;
     Ok(())
-}
-
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        if let Ok(confirm) = browser
-            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
-            .await
-        {
-            confirm.click().await?;
-        }
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
 }
 
 /// The panel's "… pending/running" count for a push, if shown.
@@ -204,7 +176,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             .await?;
         browser.client.switch_to_window(page.clone()).await?;
         browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
         let sent = admin.hook_calls_after(before).await?;
         let after_execution = admin.last_request_id().await?;
 

@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod artifacts;
 pub mod firefox;
+pub mod panel;
 pub mod ports;
 pub mod proxy;
 pub mod sandbox;
