@@ -14,9 +14,9 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::click_backfill_and_confirm;
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -74,49 +74,6 @@ async fn shown(browser: &Browser) -> Result<BTreeMap<u64, usize>> {
             Some((push, n))
         })
         .collect())
-}
-
-async fn open_job_page(
-    browser: &Browser,
-    sandbox: &Sandbox,
-    admin: &SandboxAdmin,
-    push: &Value,
-) -> Result<()> {
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
 }
 
 /// Fixed range, 25 pushes, one run each: saved in the options page.
@@ -207,7 +164,7 @@ async fn watch_one(live: bool) -> Result<Report> {
         "bench_polling"
     };
     run_browser_test(name, async |browser| {
-        open_job_page(browser, &sandbox, &admin, &push).await?;
+        open_job_view_logged_in(browser, &sandbox, &admin, &push, LABEL).await?;
         choose_fixed_range(browser).await?;
         if !live {
             admin

@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::click_backfill_and_confirm;
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
 use mozci_harness::{
     addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
     SandboxAdmin, WindowHandle,
@@ -49,36 +49,7 @@ async fn open_job_page(
     label: &str,
 ) -> Result<()> {
     let push = admin.push_at("autoland", index).await?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let job = job(admin, "autoland", push_id, label).await?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
+    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
 }
 
 /// Hook triggers (POSTs to the hooks service) in a request log slice.

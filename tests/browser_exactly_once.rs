@@ -4,7 +4,8 @@
 //! `cargo build -p mozci-sandbox` first.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{ensure, Result};
+use mozci_harness::panel::open_job_view_logged_in;
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -33,48 +34,8 @@ async fn open_page_of(
     index: u64,
     label: &str,
 ) -> Result<()> {
-    let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
-    let push = summary
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
-        .cloned()
-        .ok_or_else(|| anyhow!("no push {index}"))?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(label.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let task = jobs[0]["taskcluster"]["task_id"]
-        .as_str()
-        .context("task id")?;
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
+    let push = admin.push_at("autoland", index).await?;
+    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
 }
 
 /// Choose mode, depth and times in the options (reached from the panel's

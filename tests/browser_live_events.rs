@@ -10,8 +10,8 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::click_backfill_and_confirm;
+use anyhow::{ensure, Context, Result};
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
 use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -41,48 +41,8 @@ async fn open_job_page(
     admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
-    let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
-    let push = summary
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
-        .cloned()
-        .ok_or_else(|| anyhow!("no push {index}"))?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
+    let push = admin.push_at("autoland", index).await?;
+    open_job_view_logged_in(browser, sandbox, admin, &push, LABEL).await
 }
 
 /// The panel's "… pending/running" count for a push, if shown.

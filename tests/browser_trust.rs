@@ -18,6 +18,7 @@
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use mozci_harness::fantoccini::key::Key;
+use mozci_harness::panel::store_demo_login;
 use mozci_harness::proxy::RecordingProxy;
 use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin, WindowHandle};
 use serde_json::{json, Value};
@@ -407,17 +408,7 @@ async fn shift_b_ignores_a_backfill_button_the_page_planted() -> Result<()> {
     run_browser_test("trust_planted_button", async |browser| {
         let page = format!("{}{}", sandbox.origins.treeherder, current_job_path(&sandbox, 21).await?);
         open_page(browser, &page).await?;
-        let credentials = admin_get(&sandbox, "/__sandbox/demo-credentials").await?;
-        let stored = json!({ sandbox.origins.taskcluster.clone(): {
-            "credentials": { "clientId": credentials["clientId"], "accessToken": credentials["accessToken"] },
-            "expires": "2099-01-01T00:00:00.000Z",
-        }});
-        browser
-            .js(&format!(
-                "localStorage.setItem('userCredentials', {}); return true;",
-                serde_json::to_string(&stored.to_string())?
-            ))
-            .await?;
+        store_demo_login(browser, &sandbox, &SandboxAdmin::new(&sandbox)).await?;
         // The page takes the add-on's button away (with Treeherder's action
         // bar) and plants its own under the same id, first in the document.
         browser
