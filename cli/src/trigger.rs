@@ -67,7 +67,7 @@ pub struct TriggerArgs {
     /// Show the plan and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask before triggering more than --confirm-above jobs.
+    /// Do not ask before triggering (see --confirm-above for when it asks).
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Plans starting more jobs than this need confirmation (--yes, or a
