@@ -14,8 +14,9 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{run_browser_test, Browser, Sandbox};
-use serde_json::{json, Value};
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
+use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,73 +28,32 @@ const PACE: i64 = 20;
 /// The most a watch may take (real time).
 const LIMIT: Duration = Duration::from_secs(12 * 60);
 
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
+/// Reads served so far, per origin.
+async fn reads(admin: &SandboxAdmin) -> Result<BTreeMap<String, u64>> {
+    let reads = admin.get("/__sandbox/reads").await?;
+    Ok(reads
+        .as_object()
+        .context("reads")?
+        .iter()
+        .filter_map(|(origin, n)| Some((origin.clone(), n.as_u64()?)))
+        .collect())
 }
 
-impl Admin {
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    /// Reads served so far, per origin.
-    async fn reads(&self) -> Result<BTreeMap<String, u64>> {
-        let reads = self.get("/__sandbox/reads").await?;
-        Ok(reads
-            .as_object()
-            .context("reads")?
-            .iter()
-            .filter_map(|(origin, n)| Some((origin.clone(), n.as_u64()?)))
-            .collect())
-    }
-
-    /// Unfinished runs of `LABEL` per push.
-    async fn in_progress(&self, pushes: &[u64]) -> Result<BTreeMap<u64, usize>> {
-        let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-        let jobs = self
-            .get(&format!("/__sandbox/jobs?repo=autoland&label={label}"))
-            .await?;
-        let mut counts: BTreeMap<u64, usize> = pushes.iter().map(|&p| (p, 0)).collect();
-        for job in jobs.as_array().context("jobs")? {
-            if let Some(n) = job["push_id"].as_u64().and_then(|p| counts.get_mut(&p)) {
-                if job["state"] != "completed" {
-                    *n += 1;
-                }
+/// Unfinished runs of `LABEL` per push.
+async fn in_progress(admin: &SandboxAdmin, pushes: &[u64]) -> Result<BTreeMap<u64, usize>> {
+    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
+    let jobs = admin
+        .get(&format!("/__sandbox/jobs?repo=autoland&label={label}"))
+        .await?;
+    let mut counts: BTreeMap<u64, usize> = pushes.iter().map(|&p| (p, 0)).collect();
+    for job in jobs.as_array().context("jobs")? {
+        if let Some(n) = job["push_id"].as_u64().and_then(|p| counts.get_mut(&p)) {
+            if job["state"] != "completed" {
+                *n += 1;
             }
         }
-        Ok(counts)
     }
+    Ok(counts)
 }
 
 /// The panel's "… pending/running" count per push.
@@ -114,49 +74,6 @@ async fn shown(browser: &Browser) -> Result<BTreeMap<u64, usize>> {
             Some((push, n))
         })
         .collect())
-}
-
-async fn open_job_page(
-    browser: &Browser,
-    sandbox: &Sandbox,
-    admin: &Admin,
-    push: &Value,
-) -> Result<()> {
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
 }
 
 /// Fixed range, 25 pushes, one run each: saved in the options page.
@@ -217,34 +134,6 @@ async fn choose_fixed_range(browser: &Browser) -> Result<()> {
     Ok(())
 }
 
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        browser
-            .wait_for("#mozci-panel .mozci-confirm", WAIT)
-            .await?
-            .click()
-            .await?;
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
-}
-
 #[derive(Debug, Default, Clone)]
 struct Report {
     latencies: Vec<Duration>,
@@ -256,10 +145,7 @@ struct Report {
 
 async fn watch_one(live: bool) -> Result<Report> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin {
-        http: reqwest::Client::new(),
-        treeherder: sandbox.origins.treeherder.clone(),
-    };
+    let admin = SandboxAdmin::new(&sandbox);
     let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
     // The newest push with 25 before it.
     let push = summary
@@ -278,7 +164,7 @@ async fn watch_one(live: bool) -> Result<Report> {
         "bench_polling"
     };
     run_browser_test(name, async |browser| {
-        open_job_page(browser, &sandbox, &admin, &push).await?;
+        open_job_view_logged_in(browser, &sandbox, &admin, &push, LABEL).await?;
         choose_fixed_range(browser).await?;
         if !live {
             admin
@@ -286,7 +172,7 @@ async fn watch_one(live: bool) -> Result<Report> {
                 .await?;
         }
         ensure!(
-            click_backfill_and_confirm(browser).await? == "running",
+            click_backfill_and_confirm(browser, WAIT).await? == "running",
             "the backfill did not start"
         );
         let pushes: Vec<u64> = shown(browser).await?.into_keys().collect();
@@ -295,20 +181,16 @@ async fn watch_one(live: bool) -> Result<Report> {
                 .wait_for("#mozci-panel .mozci-mode-live", WAIT)
                 .await?;
         }
-        let reads_before = admin.reads().await?;
+        let reads_before = reads(&admin).await?;
         let started = Instant::now();
         // The clock runs from now on.
         let pacer = {
-            let http = admin.http.clone();
-            let url = format!("{}/__sandbox/advance", admin.treeherder);
+            let admin = admin.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
-                    let _ = http
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .body(json!({ "seconds": PACE / 4 }).to_string())
-                        .send()
+                    let _ = admin
+                        .post("/__sandbox/advance", json!({ "seconds": PACE / 4 }))
                         .await;
                 }
             })
@@ -319,7 +201,7 @@ async fn watch_one(live: bool) -> Result<Report> {
             if started.elapsed() > LIMIT {
                 break Err(anyhow!("the watch took longer than {LIMIT:?}"));
             }
-            let truth = admin.in_progress(&pushes).await?;
+            let truth = in_progress(&admin, &pushes).await?;
             let panel = shown(browser).await?;
             let now = Instant::now();
             for (push, n) in &truth {
@@ -342,8 +224,7 @@ async fn watch_one(live: bool) -> Result<Report> {
         pacer.abort();
         outcome?;
         let watch = started.elapsed();
-        let requests = admin
-            .reads()
+        let requests = reads(&admin)
             .await?
             .into_iter()
             .map(|(origin, n)| {

@@ -9,6 +9,8 @@
 //!   trigger, record, watch): shared by the CLI and the add-on;
 //! - [`plan`]: pure decisions over data already fetched (no I/O);
 //! - [`ci`]: the Job abstraction, one trait over Buildbot and Taskcluster;
+//! - [`services`]: clients of the services that are not CI systems
+//!   (Treeherder), read by `ci/` and the engine alike;
 //! - [`sources`]: one module per wire format, URL building and parsing only;
 //! - [`model`]: pushes, jobs, states, results;
 //! - [`http`]: the single I/O seam.
@@ -24,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod plan;
+pub mod services;
 pub mod sources;
 pub mod url_text;
 

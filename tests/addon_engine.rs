@@ -15,7 +15,7 @@ use mozci::addon::{
 use mozci::engine::ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use mozci::http::{HttpClient, NativeClient};
 use mozci::plan::failure_scope::FailureScope;
-use mozci_harness::{newest_failed_push, Sandbox};
+use mozci_harness::{newest_failed_push, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::rc::Rc;
 use std::time::Duration;
@@ -28,31 +28,11 @@ fn journal() -> Rc<dyn TriggerJournal> {
 }
 
 async fn admin_get(sandbox: &Sandbox, path: &str) -> Result<Value> {
-    let url = format!("{}{path}", sandbox.origins.treeherder);
-    let response = reqwest::get(&url).await.with_context(|| url.clone())?;
-    ensure!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    Ok(serde_json::from_slice(&response.bytes().await?)?)
+    SandboxAdmin::new(sandbox).get(path).await
 }
 
 async fn admin_post(sandbox: &Sandbox, path: &str, body: Value) -> Result<()> {
-    let url = format!("{}{path}", sandbox.origins.treeherder);
-    let response = reqwest::Client::new()
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .with_context(|| url.clone())?;
-    ensure!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    Ok(())
+    SandboxAdmin::new(sandbox).post(path, body).await.map(drop)
 }
 
 /// The job view URL of `LABEL` on autoland's push `index`.

@@ -7,9 +7,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
 use mozci_harness::{
     addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
-    WindowHandle,
+    SandboxAdmin, WindowHandle,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -18,99 +19,14 @@ const WAIT: Duration = Duration::from_secs(30);
 const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 const BUILDER: &str = "Ubuntu VM 12.04 x64 mozilla-inbound opt test mochitest-1";
 
-/// The sandbox's admin API over HTTP.
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
-}
-
-impl Admin {
-    fn new(sandbox: &Sandbox) -> Admin {
-        Admin {
-            http: reqwest::Client::new(),
-            treeherder: sandbox.origins.treeherder.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    /// Id of the newest logged request (0 when none).
-    async fn last_request_id(&self) -> Result<u64> {
-        let log = self.get("/__sandbox/requests").await?;
-        Ok(log
-            .as_array()
-            .and_then(|a| a.iter().filter_map(|r| r["id"].as_u64()).max())
-            .unwrap_or(0))
-    }
-
-    async fn requests_after(&self, origin: &str, after: u64) -> Result<Vec<Value>> {
-        let log = self
-            .get(&format!(
-                "/__sandbox/requests?origin={origin}&after={after}"
-            ))
-            .await?;
-        Ok(log.as_array().cloned().unwrap_or_default())
-    }
-
-    /// The push of `repo` at `index` in the scenario (oldest = 0).
-    async fn push_at(&self, repo: &str, index: u64) -> Result<Value> {
-        let summary = self.get(&format!("/__sandbox/summary?repo={repo}")).await?;
-        summary
-            .as_array()
-            .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
-            .cloned()
-            .ok_or_else(|| anyhow!("no push {index} of {repo}"))
-    }
-
-    /// The simulator's record of the job `label` on a push.
-    async fn job(&self, repo: &str, push_id: u64, label: &str) -> Result<Value> {
-        let jobs = self
-            .get(&format!(
-                "/__sandbox/jobs?repo={repo}&push_id={push_id}&label={}",
-                urlencode(label)
-            ))
-            .await?;
-        jobs.as_array()
-            .and_then(|a| a.first())
-            .cloned()
-            .ok_or_else(|| anyhow!("no {label} on push {push_id}"))
-    }
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+/// The simulator's record of the (first) run of `label` on a push.
+async fn job(admin: &SandboxAdmin, repo: &str, push_id: u64, label: &str) -> Result<Value> {
+    admin
+        .jobs(repo, push_id, label)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("no {label} on push {push_id}"))
 }
 
 /// The job view with the failing `LABEL` of autoland's push `index` selected,
@@ -118,7 +34,7 @@ fn urlencode(text: &str) -> String {
 async fn open_current_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
     open_job_page(browser, sandbox, admin, index, LABEL).await
@@ -128,76 +44,12 @@ async fn open_current_page(
 async fn open_job_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
     label: &str,
 ) -> Result<()> {
     let push = admin.push_at("autoland", index).await?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let job = admin.job("autoland", push_id, label).await?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
-}
-
-/// Click Backfill for real, and Confirm when the plan asks for it; returns
-/// the panel's final state attribute.
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    // A panel left from an earlier attempt must not be mistaken for this one's.
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        if let Ok(confirm) = browser
-            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
-            .await
-        {
-            confirm.click().await?;
-        }
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
+    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
 }
 
 /// Hook triggers (POSTs to the hooks service) in a request log slice.
@@ -219,7 +71,7 @@ async fn start_sandbox() -> Result<Sandbox> {
 #[tokio::test(flavor = "multi_thread")]
 async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_taskcluster_current_page", async |browser| {
         // Push 21 fails; 20, 19, 18 fail too and 17 passed: four pushes to fill.
         open_current_page(browser, &sandbox, &admin, 21).await?;
@@ -230,9 +82,9 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
         tokio::time::sleep(Duration::from_secs(2)).await;
         let panel = browser.js("return document.getElementById('mozci-panel') !== null;").await?;
         ensure!(panel == json!(false), "an untrusted click opened the panel");
-        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "an untrusted click sent requests");
+        ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "an untrusted click sent requests");
 
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(state == "running", "panel state after confirming: {state}");
         let rows = browser
@@ -240,7 +92,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
             .await?;
         let pushes: Vec<u64> = serde_json::from_value(rows)?;
 
-        let log = admin.requests_after("taskcluster", before).await?;
+        let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
         ensure!(!pushes.is_empty(), "no pushes in progress");
         ensure!(triggers.len() == pushes.len(), "{} hook triggers for {} pushes: {log:#?}", triggers.len(), pushes.len());
@@ -283,7 +135,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).is_empty(), "a second click triggered again");
+        ensure!(hook_triggers(&admin.requests_after(Some("taskcluster"), after_first).await?).is_empty(), "a second click triggered again");
 
         // The tab goes elsewhere and comes back: the run is still there, from
         // the background's storage, and a new click shows it instead of planning.
@@ -311,7 +163,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
             ensure!(std::time::Instant::now() < deadline, "no notification with the verdict was shown");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        ensure!(hook_triggers(&admin.requests_after("taskcluster", after_first).await?).iter().all(|t| t["status"] == 200), "re-runs while watching were accepted");
+        ensure!(hook_triggers(&admin.requests_after(Some("taskcluster"), after_first).await?).iter().all(|t| t["status"] == 200), "re-runs while watching were accepted");
         Ok(())
     })
     .await
@@ -401,7 +253,7 @@ async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -
 async fn open_legacy_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
     open_legacy_page_in(browser, sandbox, admin, index, "").await
@@ -411,14 +263,14 @@ async fn open_legacy_page(
 async fn open_legacy_page_in(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
     query: &str,
 ) -> Result<()> {
     let push = admin.push_at("mozilla-inbound", index).await?;
     let push_id = push["push_id"].as_u64().context("push_id")?;
     let revision = push["revision"].as_str().context("revision")?;
-    let job = admin.job("mozilla-inbound", push_id, BUILDER).await?;
+    let job = job(admin, "mozilla-inbound", push_id, BUILDER).await?;
     let job_id = job["id"].as_u64().context("job id")?;
     browser
         .goto(&format!(
@@ -443,17 +295,17 @@ fn buildapi_posts(log: &[Value]) -> Vec<&Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_buildbot_legacy_page", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
         // Not logged in yet: BuildAPI says 401 and the panel links to the options.
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "first attempt without credentials must fail"
         );
         log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -461,9 +313,9 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
             browser
                 .js("return document.getElementById('mozci-panel')?.textContent;")
                 .await?,
-            admin.requests_after("buildapi", before).await?
+            admin.requests_after(Some("buildapi"), before).await?
         );
-        let log = admin.requests_after("buildapi", before).await?;
+        let log = admin.requests_after(Some("buildapi"), before).await?;
         let posts = buildapi_posts(&log);
         ensure!(!posts.is_empty(), "no Self-Serve POSTs");
         for p in &posts {
@@ -501,7 +353,7 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
 #[tokio::test(flavor = "multi_thread")]
 async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_buildbot_2015_09_dropdown", async |browser| {
         open_legacy_page_in(browser, &sandbox, &admin, 22, "?markup=2015-09").await?;
         let placement = browser
@@ -525,11 +377,11 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
         );
         let before = admin.last_request_id().await?;
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "without credentials BuildAPI refuses"
         );
         log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -538,7 +390,7 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
                 .js("return document.getElementById('mozci-panel')?.textContent;")
                 .await?
         );
-        let log = admin.requests_after("buildapi", before).await?;
+        let log = admin.requests_after(Some("buildapi"), before).await?;
         let posts = buildapi_posts(&log);
         ensure!(!posts.is_empty(), "no Self-Serve POSTs: {log:#?}");
         for p in &posts {
@@ -557,7 +409,7 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
             !accepted.is_empty() && accepted.iter().all(|p| p["user"] == "sheriff@mozilla.com"),
             "accepted POSTs signed by the options user: {posts:#?}"
         );
-        let treeherder = admin.requests_after("treeherder", before).await?;
+        let treeherder = admin.requests_after(Some("treeherder"), before).await?;
         ensure!(
             treeherder
                 .iter()
@@ -579,7 +431,7 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
             .await?;
         ensure!(notice.as_str().is_some_and(|n| n.contains("backfilled job")), "notice: {notice}");
         let posts: Vec<Value> = admin
-            .requests_after("treeherder", before_menu)
+            .requests_after(Some("treeherder"), before_menu)
             .await?
             .into_iter()
             .filter(|r| r["method"] == "POST")
@@ -598,11 +450,11 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
 #[tokio::test(flavor = "multi_thread")]
 async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_buildbot_401", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "failed", "panel state: {state}");
         let auth = browser
             .js("return document.getElementById('mozci-panel').dataset.auth;")
@@ -617,7 +469,7 @@ async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<
             "message: {text}"
         );
         ensure!(
-            buildapi_posts(&admin.requests_after("buildapi", before).await?).is_empty(),
+            buildapi_posts(&admin.requests_after(Some("buildapi"), before).await?).is_empty(),
             "nothing may be POSTed"
         );
         Ok(())
@@ -628,16 +480,16 @@ async fn buildbot_without_credentials_says_log_in_and_sends_nothing() -> Result<
 #[tokio::test(flavor = "multi_thread")]
 async fn buildbot_without_access_says_so() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_buildbot_403", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
         ensure!(
-            click_backfill_and_confirm(browser).await? == "failed",
+            click_backfill_and_confirm(browser, WAIT).await? == "failed",
             "first attempt without credentials must fail"
         );
         log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         let text = browser
             .js("return document.getElementById('mozci-panel').textContent;")
             .await?;
@@ -647,7 +499,7 @@ async fn buildbot_without_access_says_so() -> Result<()> {
             "state {state}, message: {text}"
         );
         let accepted = admin
-            .requests_after("buildapi", before)
+            .requests_after(Some("buildapi"), before)
             .await?
             .into_iter()
             .filter(|r| r["method"] == "POST" && r["status"].as_u64().is_some_and(|s| s < 300))
@@ -664,7 +516,7 @@ async fn buildbot_without_access_says_so() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_times_choice", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
@@ -705,10 +557,10 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
             Ok(())
         })
         .await?;
-        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "nothing sent before the second click");
-        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "nothing sent before the second click");
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
-        let log = admin.requests_after("taskcluster", before).await?;
+        let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
         ensure!(triggers.len() == 4, "{} triggers: {log:#?}", triggers.len());
         for t in &triggers {
@@ -735,7 +587,7 @@ fn find_key<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn button_appears_within_100_ms_of_the_panel_rendering() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_button_timing", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         browser.screenshot("button").await?;
@@ -766,13 +618,13 @@ async fn button_appears_within_100_ms_of_the_panel_rendering() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_resumes_after_reload", async |browser| {
         // Push 19: two pushes to fill, four jobs, started without a Confirm.
         open_current_page(browser, &sandbox, &admin, 19).await?;
         let before = admin.last_request_id().await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
-        let sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
+        let sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent == 2, "{sent} hook triggers");
 
         // The add-on is reloaded (a new version installed over it) mid-run.
@@ -781,7 +633,7 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         ensure!(
-            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "the reloaded add-on must not trigger again"
         );
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
@@ -798,7 +650,7 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_popup_times", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
@@ -817,10 +669,10 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
 
         // Times 2 on the four pushes back to the last good one, one failed
         // run each: four retriggers, few enough to start without confirming.
-        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "the popup sent nothing");
-        let state = click_backfill_and_confirm(browser).await?;
+        ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "the popup sent nothing");
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
-        let log = admin.requests_after("taskcluster", before).await?;
+        let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
         ensure!(triggers.len() == 4, "{} triggers: {log:#?}", triggers.len());
         for t in &triggers {
@@ -836,7 +688,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
 async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigger_once(
 ) -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("backfill_under_faults", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
@@ -847,7 +699,7 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
                 json!({ "taskcluster": { "error_503": 1.0 } }),
             )
             .await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(
             state == "done",
             "a refused backfill is finished, with the reason: {state}"
@@ -859,7 +711,7 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
             text.as_str().is_some_and(|t| t.contains("503")),
             "the panel says what failed: {text}"
         );
-        let accepted = hook_triggers(&admin.requests_after("taskcluster", before).await?)
+        let accepted = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?)
             .into_iter()
             .filter(|r| r["status"] == 200)
             .count();
@@ -870,9 +722,9 @@ async fn a_faulty_taskcluster_is_reported_and_the_next_backfill_sends_each_trigg
 
         // Taskcluster is back: the same backfill sends one trigger per push, once.
         admin.post("/__sandbox/faults", json!({})).await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "state {state}");
-        let log = admin.requests_after("taskcluster", before).await?;
+        let log = admin.requests_after(Some("taskcluster"), before).await?;
         let ok: Vec<&Value> = hook_triggers(&log)
             .into_iter()
             .filter(|r| r["status"] == 200)
@@ -903,7 +755,7 @@ const REGRESSING_TEST: &str =
 #[tokio::test(flavor = "multi_thread")]
 async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("find_culprit", async |browser| {
         open_current_page(browser, &sandbox, &admin, 21).await?;
         let culprit = admin.push_at("autoland", REGRESSION_INDEX).await?;
@@ -936,11 +788,11 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
             "culprit plan preview: {summary}"
         );
         browser.screenshot("popup-plan").await?;
-        ensure!(admin.requests_after("taskcluster", before).await?.is_empty(), "the popup sent nothing");
+        ensure!(admin.requests_after(Some("taskcluster"), before).await?.is_empty(), "the popup sent nothing");
 
         // The page's button now starts the search; its first round is sent.
         browser.client.switch_to_window(page.clone()).await?;
-        let state = click_backfill_and_confirm(browser).await?;
+        let state = click_backfill_and_confirm(browser, WAIT).await?;
         ensure!(state == "running", "panel state after confirming: {state}");
         let heading = browser.js("return document.querySelector('#mozci-panel h3').textContent;").await?;
         ensure!(heading.as_str().is_some_and(|h| h.starts_with("Find the culprit of")), "heading {heading}");
@@ -974,7 +826,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         // Every run asked for was accepted.
-        let log = admin.requests_after("taskcluster", before).await?;
+        let log = admin.requests_after(Some("taskcluster"), before).await?;
         let triggers = hook_triggers(&log);
         ensure!(!triggers.is_empty() && triggers.iter().all(|t| t["status"] == 200), "{log:#?}");
 
@@ -1004,7 +856,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_it() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("find_culprit_resumes", async |browser| {
         // xpcshell failed intermittently on push 8 (a flake, f = 0.12): ruling
         // out every push takes many rounds, so the search cannot end in one.
@@ -1021,8 +873,8 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         })
         .await?;
         let before = admin.last_request_id().await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
-        let sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
+        let sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent >= 1, "the first round was sent");
 
         // The add-on is reloaded: the search is in storage, the login is not.
@@ -1041,7 +893,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
             "the panel says what it waits for: {note}"
         );
         ensure!(
-            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "nothing sent without the login"
         );
 
@@ -1049,13 +901,13 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         browser.js("document.querySelector('#mozci-panel .mozci-continue').click(); return true;").await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         ensure!(
-            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "an untrusted click sent the next round"
         );
         browser.wait_for("#mozci-panel .mozci-continue", WAIT).await?.click().await?;
         let deadline = std::time::Instant::now() + WAIT;
         let next_round = loop {
-            let triggers = hook_triggers(&admin.requests_after("taskcluster", before).await?)
+            let triggers = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?)
                 .into_iter()
                 .cloned()
                 .collect::<Vec<Value>>();
@@ -1077,7 +929,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
 #[tokio::test(flavor = "multi_thread")]
 async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() -> Result<()> {
     let sandbox = start_sandbox().await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     // One profile for both lives of the browser, with the add-on installed in it.
     let profile =
         std::env::temp_dir().join(format!("mozci-restart-profile-{}", std::process::id()));
@@ -1093,8 +945,8 @@ async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() ->
     run_browser_session("restart_before", options.clone(), async |browser| {
         // Push 19: two pushes to fill.
         open_current_page(browser, &sandbox, &admin, 19).await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
-        sent = hook_triggers(&admin.requests_after("taskcluster", before).await?).len();
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
+        sent = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len();
         ensure!(sent == 2, "{sent} hook triggers");
         Ok(())
     })
@@ -1114,7 +966,7 @@ async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() ->
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         ensure!(
-            hook_triggers(&admin.requests_after("taskcluster", before).await?).len() == sent,
+            hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "the restarted add-on triggered again"
         );
         // The page shows the finished run from storage.

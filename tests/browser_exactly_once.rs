@@ -4,8 +4,9 @@
 //! `cargo build -p mozci-sandbox` first.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{run_browser_test, Browser, Sandbox};
+use anyhow::{ensure, Result};
+use mozci_harness::panel::open_job_view_logged_in;
+use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -14,77 +15,11 @@ const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 /// Fails intermittently on push 8: a culprit search there takes many rounds.
 const FLAKY_LABEL: &str = "test-linux64/opt-xpcshell";
 
-/// The sandbox's admin API over HTTP.
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
-}
-
-impl Admin {
-    fn new(sandbox: &Sandbox) -> Admin {
-        Admin {
-            http: reqwest::Client::new(),
-            treeherder: sandbox.origins.treeherder.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<()> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(())
-    }
-
-    /// Hook calls (POSTs to the hooks service) in the request log.
-    async fn hook_calls(&self) -> Result<Vec<Value>> {
-        let log = self.get("/__sandbox/requests?origin=taskcluster").await?;
-        Ok(log
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| {
-                r["method"] == "POST"
-                    && r["path"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("/api/hooks/v1/hooks/"))
-            })
-            .collect())
-    }
-}
-
 /// The job view with `LABEL` of autoland's push `index` selected.
 async fn open_job_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
     open_page_of(browser, sandbox, admin, index, LABEL).await
@@ -95,52 +30,12 @@ async fn open_job_page(
 async fn open_page_of(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
     label: &str,
 ) -> Result<()> {
-    let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
-    let push = summary
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
-        .cloned()
-        .ok_or_else(|| anyhow!("no push {index}"))?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(label.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let task = jobs[0]["taskcluster"]["task_id"]
-        .as_str()
-        .context("task id")?;
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.0",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
+    let push = admin.push_at("autoland", index).await?;
+    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
 }
 
 /// Choose mode, depth and times in the options (reached from the panel's
@@ -255,7 +150,7 @@ fn backfill_actions(calls: &[Value]) -> Vec<&Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("exactly_once_backfill_action", async |browser| {
         open_job_page(browser, &sandbox, &admin, 21).await?;
         // Taskcluster's own backfill action: 2 earlier pushes, 1 run each.
@@ -279,7 +174,7 @@ async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing
         ensure!(panel.contains("unknown, possibly scheduled"), "{panel}");
         // Not a refusal and not a failure: the run is watched for its runs.
         ensure!(!panel.contains("refused"), "{panel}");
-        let actions = backfill_actions(&admin.hook_calls().await?).len();
+        let actions = backfill_actions(&admin.hook_calls_after(0).await?).len();
         ensure!(
             actions == 1,
             "{actions} backfill actions after the first click"
@@ -289,7 +184,7 @@ async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing
         let state = click_backfill(browser, WAIT).await?;
         ensure!(state == "running", "second click: {state}");
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let calls = admin.hook_calls().await?;
+        let calls = admin.hook_calls_after(0).await?;
         let actions = backfill_actions(&calls);
         ensure!(
             actions.len() == 1,
@@ -315,7 +210,7 @@ async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("exactly_once_stale_plan", async |browser| {
         // Tab 1: a backfill to the last good push, planned and left waiting
         // for its Confirm.
@@ -330,11 +225,11 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
         open_job_page(browser, &sandbox, &admin, 21).await?;
         let state = click_backfill(browser, WAIT).await?;
         ensure!(state == "running", "the other run: {state}");
-        ensure!(!admin.hook_calls().await?.is_empty(), "the other run sent its triggers");
+        ensure!(!admin.hook_calls_after(0).await?.is_empty(), "the other run sent its triggers");
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
         browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='done']", Duration::from_secs(60)).await?;
-        let sent = admin.hook_calls().await?.len();
+        let sent = admin.hook_calls_after(0).await?.len();
 
         // Back in tab 1, the old plan is confirmed: its pushes are read
         // again, the other run's runs are there, nothing is sent.
@@ -348,7 +243,7 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
             .await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         browser.screenshot("stale_confirmed").await?;
-        let calls = admin.hook_calls().await?;
+        let calls = admin.hook_calls_after(0).await?;
         ensure!(calls.len() == sent, "the stale plan sent {} more: {calls:#?}", calls.len() - sent);
         Ok(())
     })
@@ -358,7 +253,7 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin::new(&sandbox);
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("exactly_once_execute_and_poll", async |browser| {
         // Run A: a culprit search, its first round sent; its next poll sends
         // the next round once the clock has moved.
@@ -384,7 +279,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
         // Times chosen by the add-on: every plan waits for its Confirm (the
         // click that opens the options later starts nothing).
         choose_in_options(browser, "to_last_good", "20", "auto").await?;
-        let before = admin.hook_calls().await?.len();
+        let before = admin.hook_calls_after(0).await?.len();
         admin
             .post(
                 "/__sandbox/faults",
@@ -420,10 +315,10 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
                 Duration::from_secs(60),
             )
             .await?;
-        let mut calls = admin.hook_calls().await?;
+        let mut calls = admin.hook_calls_after(0).await?;
         loop {
             tokio::time::sleep(Duration::from_secs(10)).await;
-            let now = admin.hook_calls().await?;
+            let now = admin.hook_calls_after(0).await?;
             if now.len() == calls.len() {
                 break;
             }
@@ -456,7 +351,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
             .filter(|r| r["outcome"]["outcome"] == "accepted")
             .collect();
         let carried_out = admin
-            .hook_calls()
+            .hook_calls_after(0)
             .await?
             .iter()
             .filter(|c| c["status"] == 200)

@@ -10,9 +10,10 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 #![cfg(not(target_arch = "wasm32"))]
 
-use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox};
-use serde_json::{json, Value};
+use anyhow::{ensure, Context, Result};
+use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
+use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -26,89 +27,10 @@ const SHOWN_WITHIN: Duration = Duration::from_secs(4);
 /// different steps.
 const STEP: i64 = 30;
 
-struct Admin {
-    http: reqwest::Client,
-    treeherder: String,
-}
-
-impl Admin {
-    async fn get(&self, path: &str) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Result<Value> {
-        let url = format!("{}{path}", self.treeherder);
-        let response = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .with_context(|| url.clone())?;
-        ensure!(
-            response.status().is_success(),
-            "{url}: {}",
-            response.status()
-        );
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    async fn hook_triggers_after(&self, after: u64) -> Result<Vec<Value>> {
-        let log = self
-            .get(&format!(
-                "/__sandbox/requests?origin=taskcluster&after={after}"
-            ))
-            .await?;
-        Ok(log
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| {
-                r["method"] == "POST"
-                    && r["path"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("/api/hooks/v1/hooks/"))
-            })
-            .collect())
-    }
-
-    async fn last_request_id(&self) -> Result<u64> {
-        let log = self.get("/__sandbox/requests").await?;
-        Ok(log
-            .as_array()
-            .and_then(|a| a.iter().filter_map(|r| r["id"].as_u64()).max())
-            .unwrap_or(0))
-    }
-
-    /// Jobs of `LABEL` on `push_id` still pending or running.
-    async fn in_progress(&self, push_id: u64) -> Result<usize> {
-        let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-        let jobs = self
-            .get(&format!(
-                "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-            ))
-            .await?;
-        Ok(jobs
-            .as_array()
-            .context("jobs")?
-            .iter()
-            .filter(|j| j["state"] != "completed")
-            .count())
-    }
+/// Jobs of `LABEL` on `push_id` still pending or running.
+async fn in_progress(admin: &SandboxAdmin, push_id: u64) -> Result<usize> {
+    let jobs = admin.jobs("autoland", push_id, LABEL).await?;
+    Ok(jobs.iter().filter(|j| j["state"] != "completed").count())
 }
 
 /// The job view with `LABEL` of autoland's push `index` selected, and the
@@ -116,80 +38,11 @@ impl Admin {
 async fn open_job_page(
     browser: &Browser,
     sandbox: &Sandbox,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
-    let summary = admin.get("/__sandbox/summary?repo=autoland").await?;
-    let push = summary
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["index"].as_u64() == Some(index)))
-        .cloned()
-        .ok_or_else(|| anyhow!("no push {index}"))?;
-    let push_id = push["push_id"].as_u64().context("push_id")?;
-    let revision = push["revision"].as_str().context("revision")?;
-    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
-    let jobs = admin
-        .get(&format!(
-            "/__sandbox/jobs?repo=autoland&push_id={push_id}&label={label}"
-        ))
-        .await?;
-    let job = jobs.as_array().and_then(|a| a.first()).context("the job")?;
-    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
-    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
-    browser
-        .goto(&format!(
-            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
-            sandbox.origins.treeherder
-        ))
-        .await?;
-    browser.wait_for("body[data-th-ready]", WAIT).await?;
-    let demo = admin.get("/__sandbox/demo-credentials").await?;
-    let stored = json!({ sandbox.origins.taskcluster.clone(): {
-        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
-        "expires": "2099-01-01T00:00:00.000Z",
-    }});
-    browser
-        .js(&format!(
-            "localStorage.setItem('userCredentials', {}); return true;",
-            serde_json::to_string(&stored.to_string())?
-        ))
-        .await?;
-    browser
-        .wait_for(
-            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
-            WAIT,
-        )
-        .await?;
-    Ok(())
-}
-
-async fn click_backfill_and_confirm(browser: &Browser) -> Result<String> {
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        if let Ok(confirm) = browser
-            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
-            .await
-        {
-            confirm.click().await?;
-        }
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
+    let push = admin.push_at("autoland", index).await?;
+    open_job_view_logged_in(browser, sandbox, admin, &push, LABEL).await
 }
 
 /// The panel's "… pending/running" count for a push, if shown.
@@ -211,7 +64,7 @@ async fn shown_in_progress(browser: &Browser, push_id: u64) -> Result<Option<usi
 /// Returns the latencies seen.
 async fn step_and_watch(
     browser: &Browser,
-    admin: &Admin,
+    admin: &SandboxAdmin,
     pushes: &[u64],
     until: usize,
     known: &mut BTreeMap<u64, usize>,
@@ -226,7 +79,7 @@ async fn step_and_watch(
             .await?;
         let moved = Instant::now();
         for &push in pushes {
-            let expected = admin.in_progress(push).await?;
+            let expected = in_progress(admin, push).await?;
             if known.get(&push) == Some(&expected) {
                 continue;
             }
@@ -253,10 +106,7 @@ async fn step_and_watch(
 async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_after_a_drop(
 ) -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let admin = Admin {
-        http: reqwest::Client::new(),
-        treeherder: sandbox.origins.treeherder.clone(),
-    };
+    let admin = SandboxAdmin::new(&sandbox);
     run_browser_test("live_events_backfill", async |browser| {
         // Push 21: four pushes to fill.
         open_job_page(browser, &sandbox, &admin, 21).await?;
@@ -286,8 +136,8 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             .await?;
         browser.client.switch_to_window(page.clone()).await?;
         browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
-        ensure!(click_backfill_and_confirm(browser).await? == "running");
-        let sent = admin.hook_triggers_after(before).await?;
+        ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
+        let sent = admin.hook_calls_after(before).await?;
         let after_execution = admin.last_request_id().await?;
 
         // The background subscribes to the pushes' decision task groups and
@@ -345,13 +195,13 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         for (i, &p) in pushes.iter().enumerate() {
             ensure!(shown_in_progress(browser, p).await? == shown_before[i], "push {p} changed on injected messages");
         }
-        ensure!(admin.hook_triggers_after(after_execution).await?.is_empty(), "injected messages triggered something");
+        ensure!(admin.hook_calls_after(after_execution).await?.is_empty(), "injected messages triggered something");
         ensure!(browser.js("return !!document.querySelector('#mozci-panel .mozci-mode-live');").await? == json!(true));
 
         // Half the work finishes while subscribed: each change shows at once.
         let mut known = BTreeMap::new();
         for &p in &pushes {
-            known.insert(p, admin.in_progress(p).await?);
+            known.insert(p, in_progress(&admin, p).await?);
         }
         let total: usize = known.values().sum();
         ensure!(total >= 4, "{total} runs to watch");
@@ -396,7 +246,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         for _ in 0..(8 * 3600 / STEP) {
             let mut unfinished = 0;
             for &p in &pushes {
-                unfinished += admin.in_progress(p).await?;
+                unfinished += in_progress(&admin, p).await?;
             }
             if unfinished == 0 {
                 break;
@@ -439,7 +289,7 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
 
         // Nothing was sent twice: the reactions' hook triggers (if any) were
         // each accepted and each is a different request.
-        let reactions = admin.hook_triggers_after(after_execution).await?;
+        let reactions = admin.hook_calls_after(after_execution).await?;
         let mut bodies: Vec<&str> = reactions.iter().filter_map(|r| r["body"].as_str()).collect();
         ensure!(reactions.iter().all(|r| r["status"] == 200), "reactions refused: {reactions:#?}");
         let count = bodies.len();

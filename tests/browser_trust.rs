@@ -18,8 +18,9 @@
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use mozci_harness::fantoccini::key::Key;
+use mozci_harness::panel::store_demo_login;
 use mozci_harness::proxy::RecordingProxy;
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, WindowHandle};
+use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin, WindowHandle};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -33,29 +34,17 @@ const PASSWORD: &str = "sheriff-password";
 const SETTLE: Duration = Duration::from_secs(3);
 
 async fn admin_get(sandbox: &Sandbox, path: &str) -> Result<Value> {
-    let url = format!("{}{path}", sandbox.origins.treeherder);
-    let response = reqwest::get(&url).await.with_context(|| url.clone())?;
-    ensure!(
-        response.status().is_success(),
-        "{url}: {}",
-        response.status()
-    );
-    Ok(serde_json::from_slice(&response.bytes().await?)?)
+    SandboxAdmin::new(sandbox).get(path).await
 }
 
 /// Id of the sandbox's newest logged request (0 when none).
 async fn last_request_id(sandbox: &Sandbox) -> Result<u64> {
-    let log = admin_get(sandbox, "/__sandbox/requests").await?;
-    Ok(log
-        .as_array()
-        .and_then(|a| a.iter().filter_map(|r| r["id"].as_u64()).max())
-        .unwrap_or(0))
+    SandboxAdmin::new(sandbox).last_request_id().await
 }
 
 /// The sandbox's log after request `after`, every origin.
 async fn requests_after(sandbox: &Sandbox, after: u64) -> Result<Vec<Value>> {
-    let log = admin_get(sandbox, &format!("/__sandbox/requests?after={after}")).await?;
-    Ok(log.as_array().cloned().unwrap_or_default())
+    SandboxAdmin::new(sandbox).requests_after(None, after).await
 }
 
 /// What the sandbox logged after `after` (it logs every request that can
@@ -419,17 +408,7 @@ async fn shift_b_ignores_a_backfill_button_the_page_planted() -> Result<()> {
     run_browser_test("trust_planted_button", async |browser| {
         let page = format!("{}{}", sandbox.origins.treeherder, current_job_path(&sandbox, 21).await?);
         open_page(browser, &page).await?;
-        let credentials = admin_get(&sandbox, "/__sandbox/demo-credentials").await?;
-        let stored = json!({ sandbox.origins.taskcluster.clone(): {
-            "credentials": { "clientId": credentials["clientId"], "accessToken": credentials["accessToken"] },
-            "expires": "2099-01-01T00:00:00.000Z",
-        }});
-        browser
-            .js(&format!(
-                "localStorage.setItem('userCredentials', {}); return true;",
-                serde_json::to_string(&stored.to_string())?
-            ))
-            .await?;
+        store_demo_login(browser, &sandbox, &SandboxAdmin::new(&sandbox)).await?;
         // The page takes the add-on's button away (with Treeherder's action
         // bar) and plants its own under the same id, first in the document.
         browser

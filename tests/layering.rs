@@ -1,7 +1,7 @@
 //! The core's architecture, checked on its source: the layers of
 //! `docs/architecture.md` import only downward, no two modules import each
-//! other (directly or round a longer loop), and nothing above `ci/` names a
-//! CI system.
+//! other (directly or round a longer loop), and `engine/` and `plan/` name
+//! no CI system.
 //!
 //! Read from the text of `src/` (paths after `crate::` and `super::` outside
 //! the files' `#[cfg(test)]` modules) rather than from the compiler, so that
@@ -176,12 +176,13 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
 /// The layer a module belongs to, lowest first; a module may use its own
 /// layer and those below it.
 fn layer(module: &str) -> usize {
-    const LAYERS: [&[&str]; 8] = [
+    const LAYERS: [&[&str]; 9] = [
         &["error", "url_text"],
         &["model"],
         &["http"],
         &["sources"],
         &["plan"],
+        &["services"],
         &["ci"],
         &["engine"],
         &["addon", "wasm", "wasm_page", ""],
@@ -262,5 +263,48 @@ fn the_checker_sees_imports_and_loops() {
         product_part("use crate::a;\n#[cfg(test)]\nmod tests {\n use crate::d;\n}\n"),
         "use crate::a;\n"
     );
-    assert_eq!(layer("engine::culprit"), 6);
+    assert_eq!(layer("engine::culprit"), 7);
+}
+
+/// Files of `engine/` and `plan/` still naming a CI system in their tests,
+/// left to the culprit work of issue #19: remove each once it is neutral.
+const NAMING_A_CI_SYSTEM_FOR_NOW: [&str; 2] = ["engine/culprit.rs", "plan/culprit/observed.rs"];
+
+#[test]
+fn the_engine_and_the_plans_name_no_ci_system() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut named = Vec::new();
+    let mut pending = vec![root.join("engine"), root.join("plan")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if NAMING_A_CI_SYSTEM_FOR_NOW.contains(&relative.as_str()) {
+                continue;
+            }
+            // The whole file, tests included: their fixtures use neutral values.
+            let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+            for (number, line) in text.lines().enumerate() {
+                if ["buildbot", "taskcluster", "buildapi", "hook"]
+                    .iter()
+                    .any(|name| line.contains(name))
+                {
+                    named.push(format!("{relative}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "engine/ and plan/ name a CI system (ask ci/ instead):\n{}",
+        named.join("\n")
+    );
 }

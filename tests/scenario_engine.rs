@@ -6,20 +6,21 @@
 
 use mozci::ci::buildbot::BuildbotCi;
 use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{treeherder, Backends, CiContext, Endpoints, Refusal};
+use mozci::ci::{Backends, CiContext, Endpoints, Refusal};
 use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::{Ledger, TriggerOutcome};
 use mozci::engine::watch::{watch_items, watch_step};
 use mozci::engine::Session;
-use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
+use mozci::http::NativeClient;
 use mozci::model::JobType;
 use mozci::model::{CiSystem, JobResult, JobState, Revision, UpstreamBuild};
 use mozci::plan::backfill::{BackfillOutcome, BackfillRequest};
 use mozci::plan::trigger::PushAction;
+use mozci::services::treeherder;
 use mozci::sources::buildapi::BasicCredentials;
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
 use mozci::sources::taskcluster::RootUrl;
-use mozci_harness::Sandbox;
+use mozci_harness::{Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::rc::Rc;
 use std::time::Duration;
@@ -30,9 +31,10 @@ const SHERIFF_TC: &str = "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login
 const SHERIFF_TC_TOKEN: &str = "sheriff-access-token-0000000000000000000000";
 
 struct World {
-    sandbox: Sandbox,
+    /// Kept for as long as the world: dropping it stops the sandbox.
+    _sandbox: Sandbox,
     session: Session,
-    http: Rc<NativeClient>,
+    admin: SandboxAdmin,
 }
 
 fn client() -> Rc<NativeClient> {
@@ -69,35 +71,19 @@ async fn world(ldap: Option<(&str, &str)>, tc: bool) -> World {
         },
     );
     World {
-        sandbox,
+        admin: SandboxAdmin::new(&sandbox),
+        _sandbox: sandbox,
         session,
-        http,
     }
 }
 
 impl World {
     async fn admin_get(&self, path: &str) -> Value {
-        let url = format!("{}{path}", self.sandbox.origins.treeherder);
-        let r = send_checked(
-            self.http.as_ref(),
-            HttpRequest::get(url),
-            RetryPolicy::none(),
-        )
-        .await
-        .expect("admin GET");
-        serde_json::from_slice(&r.body).expect("admin JSON")
+        self.admin.get(path).await.expect("admin GET")
     }
 
     async fn admin_post(&self, path: &str, body: Value) -> Value {
-        let url = format!("{}{path}", self.sandbox.origins.treeherder);
-        let r = send_checked(
-            self.http.as_ref(),
-            HttpRequest::post_json(url, &body),
-            RetryPolicy::none(),
-        )
-        .await
-        .expect("admin POST");
-        serde_json::from_slice(&r.body).expect("admin JSON")
+        self.admin.post(path, body).await.expect("admin POST")
     }
 
     /// Mutating requests the sandbox received on `origin`.

@@ -16,7 +16,7 @@ use mozci::engine::watch::{
     all_settled, choose_scope, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
 };
 use mozci::engine::Session;
-use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
+use mozci::http::NativeClient;
 use mozci::model::JobType;
 use mozci::model::{JobResult, JobState, PushHistory, Revision, RunReading};
 use mozci::plan::backfill::BackfillRequest;
@@ -25,7 +25,7 @@ use mozci::plan::monitor::{Reaction, RerunReason};
 use mozci::plan::verdict::{backfill_verdict, Verdict};
 use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
 use mozci::sources::taskcluster::RootUrl;
-use mozci_harness::Sandbox;
+use mozci_harness::{Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -66,9 +66,10 @@ fn scenario_file(max_run_time: &[usize], download: &[usize]) -> std::path::PathB
 }
 
 struct World {
-    sandbox: Sandbox,
+    /// Kept for as long as the world: dropping it stops the sandbox.
+    _sandbox: Sandbox,
     session: Session,
-    http: Rc<NativeClient>,
+    admin: SandboxAdmin,
 }
 
 async fn world(max_run_time: &[usize], download: &[usize]) -> World {
@@ -100,23 +101,19 @@ async fn world(max_run_time: &[usize], download: &[usize]) -> World {
         },
     );
     World {
-        sandbox,
+        admin: SandboxAdmin::new(&sandbox),
+        _sandbox: sandbox,
         session,
-        http,
     }
 }
 
 impl World {
     async fn admin(&self, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.sandbox.origins.treeherder);
-        let request = match body {
-            Some(body) => HttpRequest::post_json(url, &body),
-            None => HttpRequest::get(url),
-        };
-        let r = send_checked(self.http.as_ref(), request, RetryPolicy::none())
-            .await
-            .expect("admin request");
-        serde_json::from_slice(&r.body).expect("admin JSON")
+        match body {
+            Some(body) => self.admin.post(path, body).await,
+            None => self.admin.get(path).await,
+        }
+        .expect("admin request")
     }
 
     async fn push_at(&self, index: u64) -> (u64, Revision) {

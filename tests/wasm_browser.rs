@@ -119,8 +119,9 @@ async fn buildapi_without_cors_is_unreachable_from_a_page() {
 #[wasm_bindgen_test]
 async fn taskcluster_trigger_is_signed_in_the_browser_and_accepted() {
     use mozci::ci::taskcluster::TaskclusterCi;
-    use mozci::ci::{treeherder, CiBackend, CiContext, Endpoints};
+    use mozci::ci::{CiBackend, CiContext, Endpoints};
     use mozci::model::JobType;
+    use mozci::services::treeherder;
     use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
     use mozci::sources::taskcluster::RootUrl;
     use std::rc::Rc;

@@ -9,16 +9,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozci::ci::clock;
 use mozci::engine::execute::{execute_plans, PushExecution};
 use mozci::engine::ledger::{Ledger, TriggerRecord};
-use mozci::engine::watch::{
-    all_settled, choose_scope, watch_items, watch_step, DEFAULT_RERUN_BUDGET,
-};
+use mozci::engine::planning::{self, PlanRange, PlanRequest};
+use mozci::engine::watch::{all_settled, watch_items, watch_step, DEFAULT_RERUN_BUDGET};
 use mozci::engine::Session;
 use mozci::model::JobType;
 use mozci::model::{Push, PushHistory, Revision};
-use mozci::plan::backfill::{backfill_plan, BackfillRequest};
-use mozci::plan::choices::MAX_TIMES;
-use mozci::plan::default_times::suggest_times;
-use mozci::plan::failure_scope::{judging_note, FailureScope};
+use mozci::plan::choices::{DEFAULT_DEPTH, MAX_DEPTH, MAX_TIMES};
+use mozci::plan::failure_scope::FailureScope;
 use mozci::plan::trigger::PushPlan;
 use mozci::plan::verdict::backfill_verdict;
 use serde_json::json;
@@ -56,12 +53,13 @@ pub struct TriggerArgs {
     #[arg(long)]
     pub backfill: bool,
     /// With --backfill: how many earlier pushes to examine at most.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = DEFAULT_DEPTH, value_parser = clap::value_parser!(u32).range(1..=MAX_DEPTH as i64))]
     pub max_revisions: u32,
     /// Runs wanted on each push in total (existing ones count). Default:
     /// with --backfill, as many as the job's failure rate on the failing
-    /// pushes calls for (shown in the plan's notes); otherwise 1.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// pushes calls for (shown in the plan's notes, and confirmed first);
+    /// otherwise 1.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_TIMES as i64))]
     pub times: Option<u32>,
     /// Only every K-th push of the range, newest first.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -69,10 +67,12 @@ pub struct TriggerArgs {
     /// Show the plan and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not ask before triggering more than --confirm-above jobs.
+    /// Do not ask before triggering (see --confirm-above for when it asks).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Plans starting more jobs than this need confirmation (--yes, or a prompt).
+    /// Plans starting more jobs than this need confirmation (--yes, or a
+    /// prompt); so do a backfill no good push bounds and a times count the
+    /// failure rate chose.
     #[arg(long, default_value_t = 20)]
     pub confirm_above: u32,
     /// Follow the triggered jobs until they finish (or --timeout-minutes).
@@ -111,8 +111,12 @@ struct Planned {
     plan_json: serde_json::Value,
     /// Which failures count while watching.
     scope: FailureScope,
+    /// Triggers of this job whose answer was lost: counted as asked, not resent.
+    unknown: Vec<TriggerRecord>,
 }
 
+/// The plan for `args`, from the engine's one planning call (the same as
+/// the add-on's): the CLI only works out which pushes were named.
 async fn plan(
     session: &Session,
     args: &TriggerArgs,
@@ -120,122 +124,67 @@ async fn plan(
     ledger: &Ledger,
 ) -> Result<Planned, CliError> {
     let rev = Revision(args.rev.clone());
-    let now = clock::now_ms();
-    if args.backfill {
-        let request = BackfillRequest {
-            depth: args.max_revisions,
-            times: args.times.unwrap_or(1),
-        };
-        let mut analysis = session
-            .analyse_backfill(&args.repo, job_type, &rev, request, ledger, now)
-            .await?;
-        if args.times.is_none() {
-            // The count follows from the runs just read: a pure re-plan.
-            let suggestion = suggest_times(&analysis.histories, MAX_TIMES);
-            analysis.plan = backfill_plan(
-                &analysis.histories,
-                BackfillRequest {
-                    times: suggestion.times,
-                    ..request
-                },
-            );
-            analysis.plan.notes.insert(
-                0,
-                format!(
-                    "--times {} chosen from the failure rate: {}",
-                    suggestion.times, suggestion.reason
-                ),
-            );
-        }
-        let (scope, scope_problem) = choose_scope(
-            session,
-            &args.repo,
-            analysis.histories.first(),
-            None,
-            args.any_failure,
-            args.test.as_deref(),
-        )
-        .await;
-        analysis.plan.notes.extend(scope_problem);
-        analysis
-            .plan
-            .notes
-            .push(judging_note(&scope, args.rerun_budget));
-        let plan = &analysis.plan;
-        return Ok(Planned {
-            scope,
-            repo: args.repo.clone(),
-            plans: plan.pushes.clone(),
-            histories: analysis.histories.clone(),
-            needs_confirmation: plan.needs_confirmation(args.confirm_above),
-            summary: plan.summary(),
-            notes: plan.notes.clone(),
-            plan_json: serde_json::to_value(plan).map_err(|e| CliError::failure(e.to_string()))?,
-        });
-    }
     let mut repo = args.repo.clone();
-    let pushes: Vec<Push> = match (&args.from_rev, args.back_revisions, args.delta) {
-        _ if args.follow_merge.is_some() => {
-            let source = args.follow_merge.clone().unwrap_or_default();
-            // A merge push of --repo; its changesets came from `source`.
-            let pushes = session.merged_pushes(&args.repo, &rev, &source).await?;
-            repo = source;
-            pushes
+    let range = if args.backfill {
+        PlanRange::ToLastGood {
+            revision: rev.clone(),
+            depth: args.max_revisions,
         }
-        (Some(from), _, _) => {
-            session
-                .pushes_between(&args.repo, &Revision(from.clone()), &rev)
-                .await?
+    } else {
+        let pushes: Vec<Push> = match (&args.from_rev, args.back_revisions, args.delta) {
+            _ if args.follow_merge.is_some() => {
+                let source = args.follow_merge.clone().unwrap_or_default();
+                // A merge push of --repo; its changesets came from `source`.
+                let pushes = session.merged_pushes(&args.repo, &rev, &source).await?;
+                repo = source;
+                pushes
+            }
+            (Some(from), _, _) => {
+                session
+                    .pushes_between(&args.repo, &Revision(from.clone()), &rev)
+                    .await?
+            }
+            (None, Some(n), _) => session.pushes_ending_at(&args.repo, &rev, n).await?,
+            (None, None, Some(d)) => session.pushes_around(&args.repo, &rev, d).await?,
+            (None, None, None) => session.pushes_ending_at(&args.repo, &rev, 0).await?,
+        };
+        PlanRange::Pushes {
+            pushes: pushes.into_iter().step_by(args.skips as usize).collect(),
+            selected: rev.clone(),
         }
-        (None, Some(n), _) => session.pushes_ending_at(&args.repo, &rev, n).await?,
-        (None, None, Some(d)) => session.pushes_around(&args.repo, &rev, d).await?,
-        (None, None, None) => session.pushes_ending_at(&args.repo, &rev, 0).await?,
     };
-    let pushes: Vec<Push> = pushes.into_iter().step_by(args.skips as usize).collect();
-    let analysis = session
-        .analyse_range(
-            &repo,
-            job_type,
-            &pushes,
-            args.times.unwrap_or(1),
-            ledger,
-            now,
-        )
-        .await?;
-    let started: u32 = analysis
-        .plans
-        .iter()
-        .map(|p| p.action.jobs_started_now())
-        .sum();
-    let selected = analysis.histories.iter().find(|h| {
-        h.push.revision.0.starts_with(&args.rev) || args.rev.starts_with(&h.push.revision.0)
-    });
-    let (scope, scope_problem) = choose_scope(
-        session,
-        &repo,
-        selected,
-        None,
-        args.any_failure,
-        args.test.as_deref(),
-    )
-    .await;
-    let notes: Vec<String> = scope_problem
-        .into_iter()
-        .chain([judging_note(&scope, args.rerun_budget)])
-        .collect();
+    // Without --times: from the failure rate for a backfill, 1 on a range.
+    let times = match args.times {
+        None if !args.backfill => Some(1),
+        times => times,
+    };
+    let request = PlanRequest {
+        repo: repo.clone(),
+        job_type: job_type.clone(),
+        range,
+        times,
+        selected_job: None,
+        any_failure: args.any_failure,
+        test: args.test.clone(),
+        rerun_budget: args.rerun_budget,
+        confirm_above: args.confirm_above,
+    };
+    let planned = planning::plan(session, &request, ledger, clock::now_ms()).await?;
+    let plan_json = match &planned.backfill {
+        Some(backfill) => serde_json::to_value(backfill),
+        None => serde_json::to_value(&planned.plans),
+    }
+    .map_err(|e| CliError::failure(e.to_string()))?;
     Ok(Planned {
-        scope,
+        scope: planned.scope,
         repo,
-        summary: format!(
-            "{started} job(s) to start on {} push(es)",
-            analysis.plans.len()
-        ),
-        needs_confirmation: started > args.confirm_above,
-        notes,
-        plan_json: serde_json::to_value(&analysis.plans)
-            .map_err(|e| CliError::failure(e.to_string()))?,
-        plans: analysis.plans,
-        histories: analysis.histories,
+        plans: planned.plans,
+        histories: planned.histories,
+        needs_confirmation: planned.needs_confirmation,
+        summary: planned.summary,
+        notes: planned.notes,
+        unknown: planned.unknown,
+        plan_json,
     })
 }
 
@@ -286,13 +235,7 @@ pub async fn run(
         .iter()
         .map(|p| p.action.jobs_started_now())
         .sum();
-    let unknown: Vec<TriggerRecord> = ledger
-        .unknown()
-        .filter(|r| {
-            r.is_on(session.origin()) && r.repo == planned.repo && r.job_name == job_type.name
-        })
-        .cloned()
-        .collect();
+    let unknown = &planned.unknown;
 
     if !json_output {
         println!(
@@ -308,7 +251,7 @@ pub async fn run(
                 unknown_line(record)
             );
         }
-        for record in &unknown {
+        for record in unknown {
             println!(
                 "note: counted as asked, not resent: {}",
                 unknown_line(record)

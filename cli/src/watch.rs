@@ -102,17 +102,22 @@ impl Waiter {
             _ => return Ok(waiter),
         };
         let push_ids: Vec<u64> = pushes.iter().map(|p| p.id).collect();
-        let groups =
-            match mozci::ci::treeherder::decision_tasks(&session.ctx, repo, &push_ids).await {
-                Ok(found) => found.into_values().collect(),
-                Err(e) => {
-                    // Watched tasks are still bound one by one after each poll.
-                    waiter.say(&format!(
-                        "watch: no decision tasks ({e}); following tasks only"
-                    ));
-                    Vec::new()
-                }
-            };
+        let groups = match mozci::services::treeherder::decision_tasks(
+            &session.ctx,
+            repo,
+            &push_ids,
+        )
+        .await
+        {
+            Ok(found) => found.into_values().collect(),
+            Err(e) => {
+                // Watched tasks are still bound one by one after each poll.
+                waiter.say(&format!(
+                    "watch: no decision tasks ({e}); following tasks only"
+                ));
+                Vec::new()
+            }
+        };
         let bindings = groups
             .iter()
             .map(|g: &String| task_group_binding(g))

@@ -141,11 +141,24 @@ async fn backfill_dry_run_then_trigger_then_nothing_twice() {
     let note = doc["plan"]["notes"][0].as_str().unwrap_or_default();
     assert!(
         note.starts_with(&format!(
-            "--times {times} chosen from the failure rate: the job failed "
+            "times {times} chosen from the failure rate: the job failed "
         )),
         "{out}"
     );
     assert!((1..=10).contains(&times), "{out}");
+    // A count nobody typed is confirmed first, as in the add-on, however
+    // small the plan: not interactive, so refused with exit code 3.
+    let (code, _, err) = mozci(&s, &state, &automatic);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("needs confirmation"), "{err}");
+    assert_eq!(hook_triggers(&s).await, 0);
+    // The CLI's bounds are the add-on's (`plan::choices`).
+    let (code, _, err) = mozci(
+        &s,
+        &state,
+        &[&automatic[..], &["--times", "11", "--dry-run"]].concat(),
+    );
+    assert_eq!(code, 2, "at most 10 runs per push: {err}");
 
     // Above the confirmation limit and not interactive: refused with exit code 3.
     let (code, _, err) = mozci(&s, &state, &[&base[..], &["--confirm-above", "1"]].concat());

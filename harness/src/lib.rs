@@ -8,13 +8,16 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod artifacts;
 pub mod firefox;
+pub mod panel;
 pub mod ports;
 pub mod proxy;
 pub mod sandbox;
 pub mod site;
 
+pub use admin::SandboxAdmin;
 pub use artifacts::{run_browser_session, run_browser_test};
 pub use fantoccini;
 pub use fantoccini::wd::WindowHandle;

@@ -8,10 +8,16 @@
 
 pub mod culprit;
 
-use crate::ci::{clock, treeherder, Backends, CiContext, Endpoints, Logins, Refusal};
+use crate::ci::live_events::socket_url;
+use crate::ci::system::{Login, SETTINGS_LOGIN};
+use crate::ci::{clock, Backends, CiContext, Endpoints, Logins, Refusal};
 use crate::engine::execute::{execute_plans, send_recorded, PushExecution};
 use crate::engine::failures::{failures_of_job, FailureRow, JobFailureReport};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerKind, TriggerOutcome, TriggerRequest};
+use crate::engine::planning::{
+    check_choices, choose_scope_of_selected, plan as engine_plan, unknown_triggers, PlanRange,
+    PlanRequest as EnginePlanRequest,
+};
 use crate::engine::watch::{
     all_settled, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
 };
@@ -20,16 +26,14 @@ use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::model::job_view::SelectedJob;
 use crate::model::{CiSystem, Job, JobState, JobType, Push, PushHistory, UpstreamBuild};
-use crate::plan::backfill::{backfill_plan, BackfillRequest};
-use crate::plan::backfill_button::is_try_repository;
-use crate::plan::default_times::{suggest_times, TimesSuggestion};
-use crate::plan::failure_scope::{judging_note, FailureScope};
+use crate::plan::confirmation::{needs_confirmation, PlanSize};
+use crate::plan::default_times::TimesSuggestion;
+use crate::plan::failure_scope::FailureScope;
 use crate::plan::monitor::{Stage, WatchItem};
-use crate::plan::trigger::{push_plan, trigger_range_plan, PushAction, PushPlan};
+use crate::plan::trigger::{push_plan, PushAction, PushPlan};
 use crate::plan::verdict::{backfill_verdict, Verdict};
+use crate::services::treeherder;
 use crate::sources::buildapi::{BasicCredentials, DEFAULT_SELF_SERVE_BASE};
-use crate::sources::taskcluster::subscriptions::subscription_url;
-use crate::sources::taskcluster::RootUrl;
 use crate::sources::treeherder_page::parse_job_view_url;
 use crate::url_text::parse_url;
 use culprit::{culprit_run_key, new_culprit_run, plan_culprit, CulpritRun};
@@ -37,6 +41,12 @@ use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 pub use crate::plan::choices::{Mode, MAX_DEPTH, MAX_TIMES};
+
+/// Plans starting more jobs than this wait for Confirm: every plan started
+/// from a page does (docs/threat-model.md): a click on a page is the
+/// weakest sign of intent the add-on gets, and the plan is what the user
+/// must see before anything starts.
+const CONFIRM_ABOVE: u32 = 0;
 
 const PRODUCTION_TREEHERDER: &str = "https://treeherder.mozilla.org";
 const STAGING_TREEHERDER: &str = "https://treeherder.allizom.org";
@@ -236,20 +246,23 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// `error` as the add-on shows it. `ci`: the system of the job acted on,
+    /// when known: it says which login a refusal calls for.
     pub fn of(error: &Error, ci: Option<CiSystem>) -> Failure {
-        let auth = match (error, ci) {
+        let login = ci.map(CiSystem::login);
+        let auth = match (error, login) {
             (Error::Forbidden { .. }, _) => Some(AuthProblem::NoAccess),
-            (Error::Unauthorized { .. }, Some(CiSystem::Taskcluster)) => {
+            (Error::Unauthorized { .. } | Error::Config(_), Some(Login::Treeherder)) => {
                 Some(AuthProblem::LogInToTreeherder)
             }
             (Error::Unauthorized { .. }, _) => Some(AuthProblem::LogInInOptions),
-            (Error::Config(_), Some(CiSystem::Taskcluster)) => Some(AuthProblem::LogInToTreeherder),
             _ => None,
         };
         let message = match auth {
             Some(AuthProblem::NoAccess) => format!("this account has no access ({error})"),
             Some(AuthProblem::LogInInOptions) => {
-                "BuildAPI needs your LDAP login: enter it in the add-on's options".to_string()
+                let (service, account) = settings_login(login);
+                format!("{service} needs your {account}: enter it in the add-on's options")
             }
             Some(AuthProblem::LogInToTreeherder) => {
                 format!("log in to Treeherder first ({error})")
@@ -257,6 +270,19 @@ impl Failure {
             None => error.to_string(),
         };
         Failure { message, auth }
+    }
+}
+
+/// The service and account of a login kept in the add-on's options: the
+/// system's own, or (when the refusal is not tied to a system) the one such
+/// login there is.
+fn settings_login(login: Option<Login>) -> (&'static str, &'static str) {
+    match login {
+        Some(Login::DriverSettings { service, account }) => (service, account),
+        _ => match SETTINGS_LOGIN {
+            Login::DriverSettings { service, account } => (service, account),
+            Login::Treeherder => ("the CI system", "login"),
+        },
     }
 }
 
@@ -346,8 +372,8 @@ pub struct WatchState {
     pub live: LiveTargets,
 }
 
-/// Live job events for one run (Taskcluster jobs only): the socket, from the
-/// settings' Taskcluster endpoint (never from the page nor from CI data),
+/// Live job events for one run (jobs of a CI system that has them): the
+/// socket, from the settings' endpoints (never from the page nor from CI data),
 /// and what to subscribe to, worked out again after every poll.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveTargets {
@@ -365,19 +391,16 @@ pub struct LiveTargets {
 }
 
 impl LiveTargets {
-    /// Targets for a run of `job_type` served by `endpoints`: a socket for
-    /// Taskcluster jobs only, and the decision task groups given.
+    /// Targets for a run of `job_type` served by `endpoints`: a socket when
+    /// its CI system has live events (`ci::live_events::socket_url`), and
+    /// the decision task groups given.
     fn start(
         job_type: &JobType,
         endpoints: &Endpoints,
         decision_groups: Vec<String>,
     ) -> LiveTargets {
-        let socket_url = (job_type.ci == CiSystem::Taskcluster)
-            .then(|| RootUrl::parse(&endpoints.taskcluster).ok())
-            .flatten()
-            .map(|root| subscription_url(&root));
         LiveTargets {
-            socket_url,
+            socket_url: socket_url(job_type.ci, endpoints),
             decision_groups,
             ..LiveTargets::default()
         }
@@ -572,20 +595,11 @@ pub async fn plan(
 ) -> Result<AddonPlan> {
     let selection = parse_job_view_url(&request.page_url)
         .ok_or_else(|| Error::Invalid("this page is not a Treeherder job view".into()))?;
-    if is_try_repository(&selection.repo) {
-        return Err(Error::Invalid(
-            "backfill does not apply to try pushes".into(),
-        ));
-    }
-    let times_in_range = request.times.is_none_or(|t| (1..=MAX_TIMES).contains(&t));
-    if !times_in_range || !(1..=MAX_DEPTH).contains(&request.depth) {
-        return Err(Error::Invalid(format!(
-            "times must be 1-{MAX_TIMES} and depth 1-{MAX_DEPTH}"
-        )));
-    }
     let endpoints = endpoints_for_page(settings, &selection.origin)?;
     let ctx = CiContext::new(http.clone(), endpoints.clone());
     let repo = selection.repo.clone();
+    // The range rules first, before any request.
+    check_choices(&repo, request.times, Some(request.depth))?;
     let repository = treeherder::repository(&ctx, &repo).await?;
     if repository.is_try_repo {
         return Err(Error::Invalid(
@@ -603,138 +617,54 @@ pub async fn plan(
     let tc_root = repository.tc_root_url.clone();
     let session = session(http, &endpoints, tc_root.as_deref(), settings, None)?;
     let now = clock::now_ms();
-    let mut culprit = None;
-    // Without a times choice, the count follows from the job's failure rate
-    // on the pushes just read (no extra request: the plans are pure).
-    let mut times = request.times.unwrap_or(1);
-    let mut suggestion = None;
-    let mut choose_times = |histories: &[PushHistory]| {
-        if request.times.is_none() {
-            let s = suggest_times(histories, MAX_TIMES);
-            times = s.times;
-            suggestion = Some(s);
-        }
-        times
-    };
-    let mut scope_notes = Vec::new();
-    // The selected job's failures: shown in the panel, and (unless the
-    // user widened or narrowed it) the signature runs are judged by.
-    let selected_failed =
-        matches!(job.state, JobState::Completed(r) if r.is_failure() && !r.is_infrastructure());
-    let mut selected_failures = None;
-    let mut failure_lines = Vec::new();
-    if let Some(job_id) = job.ids.job_id.filter(|_| selected_failed) {
-        match failures_of_job(&session.ctx, &repo, job_id).await {
-            Ok(report) => {
-                failure_lines = report.rows;
-                selected_failures = Some(report.failures);
-            }
-            Err(e) => scope_notes.push(format!("the selected job's logs could not be read: {e}")),
-        }
+    let key = run_key(session.origin(), &repo, push.id, &job_type.name);
+    let title = title(request.mode, &job_type, &repo);
+    if request.mode == Mode::FindCulprit {
+        let selected = Selected {
+            repo,
+            job,
+            push,
+            job_type,
+            endpoints,
+            tc_root,
+        };
+        return plan_find_culprit(&session, request, ledger, now, key, title, selected).await;
     }
-    let scope = FailureScope::choose(
-        request.any_failure,
-        request.test.as_deref(),
-        selected_failures.as_ref(),
-    );
-    let (histories, plans, summary, notes) = match request.mode {
-        Mode::ToLastGood => {
-            let backfill = BackfillRequest {
-                depth: request.depth,
-                times: request.times.unwrap_or(1),
-            };
-            let analysis = session
-                .analyse_backfill(&repo, &job_type, &push.revision, backfill, ledger, now)
-                .await?;
-            let chosen = choose_times(&analysis.histories);
-            let plan = if chosen == backfill.times {
-                analysis.plan
-            } else {
-                backfill_plan(
-                    &analysis.histories,
-                    BackfillRequest {
-                        times: chosen,
-                        ..backfill
-                    },
-                )
-            };
-            (
-                analysis.histories,
-                plan.pushes.clone(),
-                plan.summary(),
-                plan.notes.clone(),
-            )
-        }
-        Mode::TriggerHere => {
-            let histories = session
-                .histories(&repo, std::slice::from_ref(&push), &job_type, ledger, now)
-                .await?;
-            let plans = trigger_range_plan(&histories, choose_times(&histories));
-            let started: u32 = plans.iter().map(|p| p.action.jobs_started_now()).sum();
-            (
-                histories,
-                plans,
-                format!("{started} job(s) to start on this push"),
-                Vec::new(),
-            )
-        }
-        Mode::CiBackfill => {
-            if job_type.ci != CiSystem::Taskcluster {
-                return Err(Error::Invalid(
-                    "a fixed-range backfill is Taskcluster's backfill action: choose \"to the last good push\" for Buildbot jobs".into(),
-                ));
-            }
-            let pushes = session
-                .pushes_ending_at(&repo, &push.revision, request.depth)
-                .await?;
-            let histories = session
-                .histories(&repo, &pushes, &job_type, ledger, now)
-                .await?;
-            let chosen = choose_times(&histories);
-            match ledger.backfill_action_sent(
-                session.origin(),
-                &repo,
-                push.id,
-                &job_type.name,
-                now,
-            ) {
-                // A second action would double every run the first asked for.
-                Some(sent) => (
-                    histories,
-                    Vec::new(),
-                    "a Taskcluster backfill action was already sent for this job: nothing to send"
-                        .to_string(),
-                    vec![format!("the backfill action sent earlier: {}", sent.outcome.describe())],
-                ),
-                None => (
-                    histories,
-                    Vec::new(),
-                    format!(
-                        "Taskcluster backfill action: {chosen} run(s) on each of the {} earlier push(es)",
-                        request.depth
-                    ),
-                    Vec::new(),
-                ),
-            }
-        }
-        Mode::FindCulprit => {
-            let run = new_culprit_run(
-                &session,
-                &repo,
-                &job_type,
-                &push,
-                request.depth,
-                scope.clone(),
-            )
-            .await?;
-            let (run, summary, notes, rows) =
-                plan_culprit(&session, &run, &job_type, ledger).await?;
-            culprit = Some((run, rows));
-            (Vec::new(), Vec::new(), summary, notes)
-        }
+    let range = match request.mode {
+        Mode::ToLastGood => PlanRange::ToLastGood {
+            revision: push.revision.clone(),
+            depth: request.depth,
+        },
+        Mode::CiBackfill => PlanRange::CiBackfill {
+            push: push.clone(),
+            depth: request.depth,
+        },
+        Mode::TriggerHere | Mode::FindCulprit => PlanRange::Pushes {
+            pushes: vec![push.clone()],
+            selected: push.revision.clone(),
+        },
     };
+    let planned = engine_plan(
+        &session,
+        &EnginePlanRequest {
+            repo: repo.clone(),
+            job_type: job_type.clone(),
+            range,
+            times: request.times,
+            selected_job: Some(job.clone()),
+            any_failure: request.any_failure,
+            test: request.test.clone(),
+            rerun_budget: DEFAULT_RERUN_BUDGET,
+            confirm_above: CONFIRM_ABOVE,
+        },
+        ledger,
+        now,
+    )
+    .await?;
+    let times = planned.times;
     let rows = match request.mode {
-        Mode::CiBackfill => histories
+        Mode::CiBackfill => planned
+            .histories
             .iter()
             .skip(1)
             .map(|h| PlanRow {
@@ -744,76 +674,25 @@ pub async fn plan(
                 runs: runs_text(Some(h)),
             })
             .collect(),
-        Mode::FindCulprit => culprit
-            .as_ref()
-            .map(|(_, rows)| rows.clone())
-            .unwrap_or_default(),
-        _ => plans
+        _ => planned
+            .plans
             .iter()
             .map(|p| PlanRow {
                 push_id: p.push_id,
                 revision: p.revision.short().to_string(),
                 action: action_text(&p.action),
-                runs: runs_text(histories.iter().find(|h| h.push.id == p.push_id)),
+                runs: runs_text(planned.histories.iter().find(|h| h.push.id == p.push_id)),
             })
             .collect(),
     };
-    let jobs_started_now = match request.mode {
-        Mode::CiBackfill
-            if ledger
-                .backfill_action_sent(session.origin(), &repo, push.id, &job_type.name, now)
-                .is_some() =>
-        {
-            0
-        }
-        Mode::CiBackfill => request.depth.saturating_mul(times),
-        Mode::FindCulprit => culprit
-            .as_ref()
-            .map(|(run, _)| run.planned_now)
-            .unwrap_or_default(),
-        _ => plans.iter().map(|p| p.action.jobs_started_now()).sum(),
-    };
-    let mut notes = notes;
-    notes.extend(scope_notes);
-    if request.mode != Mode::FindCulprit {
-        notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
-    }
-    if let Some(s) = &suggestion {
-        notes.insert(
-            0,
-            format!(
-                "times {} chosen from the failure rate: {}",
-                s.times, s.reason
-            ),
-        );
-    }
-    // Triggers of this job whose answer was lost, or whose intent was kept
-    // but never answered (the browser stopped mid-send): counted as asked
-    // in the plan above, and named so the user knows why.
-    let unknown: Vec<&crate::engine::ledger::TriggerRecord> = ledger
-        .unknown()
-        .filter(|r| r.is_on(session.origin()) && r.repo == repo && r.job_name == job_type.name)
-        .filter(|r| now.saturating_sub(r.at_ms) < crate::engine::ledger::VISIBILITY_WINDOW_MS)
-        .collect();
-    notes.extend(unknown_notice(unknown.into_iter()));
-    // Every plan started from a page waits for a Confirm click, whatever
-    // its size (docs/threat-model.md): a click on a page is the weakest
-    // sign of intent the add-on gets, and the plan is what the user must
-    // see before anything starts. A count the add-on chose is among them.
-    let needs_confirmation = jobs_started_now > 0;
-    let culprit = culprit.map(|(run, _)| run);
-    let pushes: Vec<Push> = match &culprit {
-        Some(run) => run.range.pushes_newest_first(),
-        None => histories.iter().map(|h| h.push.clone()).collect(),
-    };
-    let key = run_key(session.origin(), &repo, push.id, &job_type.name);
+    let mut notes = planned.notes;
+    // Counted as asked in the plan above, and named so the user knows why.
+    notes.extend(unknown_notice(planned.unknown.iter()));
+    let pushes: Vec<Push> = planned.histories.iter().map(|h| h.push.clone()).collect();
     Ok(AddonPlan {
-        key: match request.mode {
-            Mode::FindCulprit => culprit_run_key(&key),
-            _ => key,
-        },
-        title: title(request.mode, &job_type, &repo),
-        culprit,
+        key,
+        title,
+        culprit: None,
         range_url: range_url(&endpoints, &repo, &pushes),
         repo,
         mode: request.mode,
@@ -824,16 +703,111 @@ pub async fn plan(
         selected_push: push,
         endpoints,
         tc_root,
-        histories,
-        plans,
+        histories: planned.histories,
+        plans: planned.plans,
+        summary: planned.summary,
+        notes,
+        jobs_started_now: planned.jobs_started_now,
+        needs_confirmation: planned.needs_confirmation,
+        rows,
+        times_suggestion: planned.times_suggestion,
+        scope: planned.scope,
+        failure_lines: planned
+            .selected_failures
+            .map(|report| report.rows)
+            .unwrap_or_default(),
+    })
+}
+
+/// The page's selected job, read from Treeherder, and the services it is on.
+struct Selected {
+    repo: String,
+    job: Job,
+    push: Push,
+    job_type: JobType,
+    endpoints: Endpoints,
+    tc_root: Option<String>,
+}
+
+/// The Find the culprit mode's plan: the scope and notes as for any plan
+/// (`engine::planning`), the search's first round from `addon::culprit`.
+async fn plan_find_culprit(
+    session: &Session,
+    request: &PlanRequest,
+    ledger: &Ledger,
+    now: u64,
+    key: String,
+    title: String,
+    selected: Selected,
+) -> Result<AddonPlan> {
+    let Selected {
+        repo,
+        job,
+        push,
+        job_type,
+        endpoints,
+        tc_root,
+    } = selected;
+    let choice = choose_scope_of_selected(
+        session,
+        &repo,
+        Some(&job),
+        None,
+        request.any_failure,
+        request.test.as_deref(),
+    )
+    .await;
+    let run = new_culprit_run(
+        session,
+        &repo,
+        &job_type,
+        &push,
+        request.depth,
+        choice.scope.clone(),
+    )
+    .await?;
+    let (run, summary, mut notes, rows) = plan_culprit(session, &run, &job_type, ledger).await?;
+    notes.extend(choice.note);
+    notes.extend(unknown_notice(
+        unknown_triggers(session, &repo, &job_type, ledger, now).iter(),
+    ));
+    let jobs_started_now = run.planned_now;
+    let needs_confirmation = needs_confirmation(
+        PlanSize {
+            jobs_started_now,
+            bounded: true,
+            times_chosen_by_tool: false,
+        },
+        CONFIRM_ABOVE,
+    );
+    let pushes = run.range.pushes_newest_first();
+    Ok(AddonPlan {
+        key: culprit_run_key(&key),
+        title,
+        range_url: range_url(&endpoints, &repo, &pushes),
+        culprit: Some(run),
+        repo,
+        mode: request.mode,
+        depth: request.depth,
+        times: request.times.unwrap_or(1),
+        job_type,
+        selected_job: job,
+        selected_push: push,
+        endpoints,
+        tc_root,
+        histories: Vec::new(),
+        plans: Vec::new(),
         summary,
         notes,
         jobs_started_now,
         needs_confirmation,
         rows,
-        times_suggestion: suggestion,
-        scope,
-        failure_lines,
+        times_suggestion: None,
+        scope: choice.scope,
+        failure_lines: choice
+            .failures
+            .map(|report| report.rows)
+            .unwrap_or_default(),
     })
 }
 
@@ -896,9 +870,9 @@ pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<
     };
     let auth = match refusal {
         Refusal::NoAccess => AuthProblem::NoAccess,
-        Refusal::LogIn => match ci {
-            CiSystem::Taskcluster => AuthProblem::LogInToTreeherder,
-            CiSystem::Buildbot => AuthProblem::LogInInOptions,
+        Refusal::LogIn => match ci.login() {
+            Login::Treeherder => AuthProblem::LogInToTreeherder,
+            Login::DriverSettings { .. } => AuthProblem::LogInInOptions,
         },
         Refusal::Other => {
             return Some(Failure {
@@ -910,8 +884,8 @@ pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<
     let message = match auth {
         AuthProblem::NoAccess => "this account has no access: nothing was triggered".to_string(),
         AuthProblem::LogInInOptions => {
-            "BuildAPI refused: log in (enter your LDAP credentials in the add-on's options)"
-                .to_string()
+            let (service, account) = settings_login(Some(ci.login()));
+            format!("{service} refused: log in (enter your {account} in the add-on's options)")
         }
         AuthProblem::LogInToTreeherder => "log in to Treeherder first".to_string(),
     };
@@ -1024,10 +998,11 @@ pub async fn execute(
     journal: Rc<dyn TriggerJournal>,
 ) -> Result<ExecuteAnswer> {
     let ci = plan.job_type.ci;
-    if ci == CiSystem::Taskcluster && user_credentials.is_none() {
-        return Err(Error::Config(
-            "no Taskcluster credentials: log in to Treeherder".into(),
-        ));
+    if ci.login() == Login::Treeherder && user_credentials.is_none() {
+        return Err(Error::Config(format!(
+            "no {} credentials: log in to Treeherder",
+            ci.name()
+        )));
     }
     let session = session(
         http,
@@ -1110,8 +1085,10 @@ pub async fn execute(
                     wanted: 0,
                     action: PushAction::Nothing,
                     reason: format!(
-                        "the Taskcluster backfill action: {} run(s) on each of the {} earlier push(es)",
-                        plan.times, plan.depth
+                        "the {} backfill action: {} run(s) on each of the {} earlier push(es)",
+                        ci.name(),
+                        plan.times,
+                        plan.depth
                     ),
                 },
                 records: vec![record],
@@ -1218,15 +1195,16 @@ pub async fn execute(
     })
 }
 
-/// The decision task groups of `pushes`, for a Taskcluster job type: one
-/// Treeherder read. Without them the run is polled only (nothing is lost).
+/// The decision task groups of `pushes`, for a job type whose CI system has
+/// live events: one Treeherder read. Without them the run is polled only
+/// (nothing is lost).
 async fn decision_groups(
     session: &Session,
     repo: &str,
     job_type: &JobType,
     pushes: &[Push],
 ) -> Vec<String> {
-    if job_type.ci != CiSystem::Taskcluster || pushes.is_empty() {
+    if !job_type.ci.has_live_events() || pushes.is_empty() {
         return Vec::new();
     }
     let push_ids: Vec<u64> = pushes.iter().map(|p| p.id).collect();
@@ -1278,7 +1256,9 @@ pub async fn watch(
     )?
     .with_journal(journal);
     if let Some(run) = &state.culprit {
-        let send = state.job_type.ci == CiSystem::Buildbot || user_credentials.is_some();
+        // A login from Treeherder comes with a click; one kept in the
+        // options is always at hand.
+        let send = state.job_type.ci.login() != Login::Treeherder || user_credentials.is_some();
         return culprit::watch_culprit(&session, state, run, ledger, send).await;
     }
     let mut items = state.items.clone();

@@ -14,9 +14,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::job_events::JobEvents;
+use super::Endpoints;
+use crate::model::CiSystem;
 use crate::sources::taskcluster::subscriptions::{
-    connection_init, read_server_message, start_message, stop_message, ServerMessage,
+    connection_init, read_server_message, start_message, stop_message, subscription_url,
+    ServerMessage,
 };
+use crate::sources::taskcluster::RootUrl;
+
+/// The socket to follow runs of `system` on, from `endpoints` (the
+/// driver's own settings, never a page nor CI data): Taskcluster's
+/// `ws(s)://<root>/subscription`. `None` for a system without live events
+/// (its runs are polled only) or a root URL that does not parse.
+pub fn socket_url(system: CiSystem, endpoints: &Endpoints) -> Option<String> {
+    if !system.has_live_events() {
+        return None;
+    }
+    RootUrl::parse(&endpoints.taskcluster)
+        .ok()
+        .map(|root| subscription_url(&root))
+}
 
 /// What the watch wants to hear about (from its last poll).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,8 +9,8 @@ pub mod buildbot;
 pub mod clock;
 pub mod job_events;
 pub mod live_events;
+pub mod system;
 pub mod taskcluster;
-pub mod treeherder;
 
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
@@ -298,6 +298,16 @@ pub struct CiContext {
     pub endpoints: Endpoints,
     /// How many requests one operation may have in flight at once.
     pub concurrency: usize,
+}
+
+impl crate::services::treeherder::TreeherderAccess for CiContext {
+    fn http(&self) -> &dyn HttpClient {
+        self.http.as_ref()
+    }
+
+    fn treeherder_origin(&self) -> &str {
+        &self.endpoints.treeherder
+    }
 }
 
 impl CiContext {

@@ -5,12 +5,12 @@
 //! signed with the user's Taskcluster credentials.
 
 use super::clock;
-use super::treeherder::{decision_tasks, group_by_push, jobs_of_pushes};
 use super::{CiBackend, CiContext, TriggerReceipt};
 use crate::error::{Error, Result};
 use crate::http::{send_checked, send_trigger, HttpRequest, RetryPolicy};
 use crate::model::JobType;
 use crate::model::{CiSystem, Job, JobState, Push, PushHistory};
+use crate::services::treeherder::{decision_tasks, group_by_push, jobs_of_pushes};
 use crate::sources::taskcluster::actions::{parse_actions_json, ActionsJson};
 use crate::sources::taskcluster::credentials::TaskclusterCredentials;
 use crate::sources::taskcluster::hooks::{

@@ -4,7 +4,7 @@
 //! already on their way. Waiting between steps is the caller's business.
 
 use super::execute::execute_plans;
-use super::failures::failures_of_job;
+use super::failures::failures_of_runs;
 use super::ledger::{Ledger, TriggerRecord};
 use super::Session;
 use crate::error::{Error, Result};
@@ -15,7 +15,6 @@ use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
 use crate::plan::failure_scope::FailureScope;
 use crate::plan::trigger::push_plan;
-use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 impl Session {
@@ -75,20 +74,9 @@ impl Session {
         histories: &[PushHistory],
     ) -> Vec<String> {
         let unread = verdicts.unread_failed_runs(histories);
-        let ctx = &self.ctx;
-        let reports: Vec<_> =
-            stream::iter(unread.into_iter().map(|(id, busted)| async move {
-                (id, busted, failures_of_job(ctx, repo, id).await)
-            }))
-            .buffer_unordered(ctx.concurrency.max(1))
-            .collect()
-            .await;
-        let mut notes = Vec::new();
-        for (id, busted, report) in reports {
-            match report {
-                Ok(report) => verdicts.remember(id, &report.failures, busted),
-                Err(e) => notes.push(format!("job {id}: {e}")),
-            }
+        let (read, notes) = failures_of_runs(&self.ctx, repo, unread).await;
+        for (id, busted, report) in read {
+            verdicts.remember(id, &report.failures, busted);
         }
         notes
     }

@@ -10,6 +10,7 @@ use crate::sources::treeherder::{
     parse_job_log_urls, parse_text_log_errors, JobLogUrl, TreeherderApi, ERRORSUMMARY_LOG_NAMES,
     RAW_LOG_NAMES, TEXT_LOG_NAMES,
 };
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 /// The failures of one job and where they came from.
@@ -103,6 +104,33 @@ async fn fetch_optional(
     }
 }
 
+/// What the logs of failed runs say: each run given as (Treeherder job id,
+/// busted) read with [`failures_of_job`], at most `ctx.concurrency` at
+/// once. Returns the runs read, each with its report, and why the others
+/// could not be read (`job <id>: …`); those stay unknown to the caller.
+pub async fn failures_of_runs(
+    ctx: &CiContext,
+    repo: &str,
+    runs: Vec<(u64, bool)>,
+) -> (Vec<(u64, bool, JobFailureReport)>, Vec<String>) {
+    let reports: Vec<_> = stream::iter(
+        runs.into_iter()
+            .map(|(id, busted)| async move { (id, busted, failures_of_job(ctx, repo, id).await) }),
+    )
+    .buffer_unordered(ctx.concurrency.max(1))
+    .collect()
+    .await;
+    let mut read = Vec::new();
+    let mut problems = Vec::new();
+    for (id, busted, report) in reports {
+        match report {
+            Ok(report) => read.push((id, busted, report)),
+            Err(e) => problems.push(format!("job {id}: {e}")),
+        }
+    }
+    (read, problems)
+}
+
 /// The tests that failed in Treeherder job `job_id` of `repo`: one request
 /// for the log URLs, then the raw structured log, the error summary,
 /// `text_log_errors` and the task log concurrently; the best readable one
@@ -186,7 +214,7 @@ mod tests {
         for i in 0..15 {
             log.push_str(&format!("TEST-UNEXPECTED-FAIL | t{i}.html | boom\n"));
         }
-        log.push_str("[taskcluster:error] Task aborted - max run time exceeded\n");
+        log.push_str("Automation Error: the worker was lost mid-task\n");
         let failures = crate::sources::unstructured_log::parse_text_log(log.as_bytes());
         let rows = failure_rows(&failures);
         assert_eq!(rows.len(), MAX_FAILURE_ROWS + 1);

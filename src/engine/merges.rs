@@ -5,11 +5,11 @@
 //! and the source pushes are listed on Treeherder.
 
 use super::Session;
-use crate::ci::treeherder;
 use crate::error::{Error, Result};
 use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
 use crate::model::{Push, Revision};
 use crate::plan::merges::{changesets_to_look_up, merged_source_range};
+use crate::services::treeherder;
 use crate::sources::pushlog::{
     parse_changeset_lookup, parse_json_pushes, JsonPushesQuery, PushlogRepo, PushlogVersion,
 };

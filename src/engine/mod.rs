@@ -5,23 +5,25 @@
 //!
 //! It is the one driver shared by the command line (natively) and the
 //! add-on's background page (in WebAssembly); both only add storage and
-//! presentation.
+//! presentation. [`planning::plan`] is the planning call both make.
 
 pub mod culprit;
 pub mod execute;
 pub mod failures;
 pub mod ledger;
 pub mod merges;
+pub mod planning;
 pub mod ranges;
 pub mod rates;
 pub mod watch;
 
-use crate::ci::{treeherder, Backends, CiContext};
+use crate::ci::{Backends, CiContext};
 use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::{Push, PushHistory, Revision};
 use crate::plan::backfill::{backfill_plan, BackfillPlan, BackfillRequest};
 use crate::plan::trigger::{trigger_range_plan, PushPlan};
+use crate::services::treeherder;
 use ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;

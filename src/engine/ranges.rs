@@ -2,10 +2,10 @@
 //! revisions, and around one revision.
 
 use super::Session;
-use crate::ci::treeherder;
 use crate::error::{Error, Result};
 use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
 use crate::model::{Push, Revision};
+use crate::services::treeherder;
 use crate::sources::pushlog::{
     parse_changeset_lookup, parse_json_pushes, JsonPushesQuery, PushlogRepo, PushlogVersion,
 };

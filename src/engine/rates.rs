@@ -143,12 +143,13 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CiSystem, Job, JobIds, JobKind, Push};
+    use crate::model::fixtures::ANY_CI;
+    use crate::model::{Job, JobIds, JobKind, Push};
 
     fn job(id: u64, state: JobState) -> Job {
         Job {
             kind: JobKind::Test,
-            ci: CiSystem::Taskcluster,
+            ci: ANY_CI,
             name: "test-linux64/opt-xpcshell".into(),
             platform: "linux64".into(),
             symbol: "X".into(),

@@ -7,8 +7,9 @@
 
 use super::execute::send_recorded;
 use super::execute::PushExecution;
-use super::failures::failures_of_job;
+use super::failures::failures_of_runs;
 use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
+use super::planning::choose_scope_of_selected;
 use super::Session;
 use crate::ci::clock;
 use crate::error::Result;
@@ -16,7 +17,6 @@ use crate::model::{JobReading, JobResult, JobState, JobType, Push, PushHistory};
 use crate::plan::failure_scope::FailureScope;
 use crate::plan::monitor::{react, Reaction, Stage, WatchItem};
 use crate::plan::trigger::PushAction;
-use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 /// Extra runs allowed per push for re-runs and rebuilds, unless told otherwise.
@@ -49,9 +49,11 @@ pub fn watch_items(
 }
 
 /// The scope a backfill judges runs by: `test` or any failure when the
-/// user said so, else the signature of the selected push's failed run
-/// (`selected_job_id` when given, else its first failed run), read from
-/// its logs. Logs that cannot be read give "any failure", with why.
+/// user said so (no log is read), else the signature of the selected push's
+/// failed run (`selected_job_id` when given and a run of `selected`, else
+/// its first failed run), read from its logs
+/// ([`choose_scope_of_selected`]). Logs that cannot be read give "any
+/// failure", with why.
 pub async fn choose_scope(
     session: &Session,
     repo: &str,
@@ -63,27 +65,10 @@ pub async fn choose_scope(
     if any_failure || test.is_some_and(|t| !t.trim().is_empty()) {
         return (FailureScope::choose(any_failure, test, None), None);
     }
-    let failed_run = selected_job_id.or_else(|| {
-        selected?.jobs.iter().find_map(|j| match j.state {
-            JobState::Completed(r) if r.is_failure() && !r.is_infrastructure() => j.ids.job_id,
-            _ => None,
-        })
-    });
-    let Some(job_id) = failed_run else {
-        return (FailureScope::AnyFailure, None);
-    };
-    match failures_of_job(&session.ctx, repo, job_id).await {
-        Ok(report) => (
-            FailureScope::choose(false, None, Some(&report.failures)),
-            None,
-        ),
-        Err(e) => (
-            FailureScope::AnyFailure,
-            Some(format!(
-                "the selected run's logs could not be read ({e}): any failure of this job counts"
-            )),
-        ),
-    }
+    let job =
+        selected_job_id.and_then(|id| selected?.jobs.iter().find(|j| j.ids.job_id == Some(id)));
+    let choice = choose_scope_of_selected(session, repo, job, selected, false, None).await;
+    (choice.scope, choice.note)
 }
 
 /// Read the logs of `history`'s failed runs that `item` has not read yet
@@ -108,23 +93,12 @@ pub async fn read_failed_runs(
             })
             .filter(|(id, _)| !item.readings.iter().any(|r| r.job_id == *id))
             .collect();
-        let ctx = &session.ctx;
-        let reports: Vec<_> =
-            stream::iter(unread.into_iter().map(|(id, busted)| async move {
-                (id, busted, failures_of_job(ctx, repo, id).await)
-            }))
-            .buffer_unordered(ctx.concurrency.max(1))
-            .collect()
-            .await;
-        let mut problems = Vec::new();
-        for (job_id, busted, report) in reports {
-            match report {
-                Ok(report) => item.readings.push(JobReading {
-                    job_id,
-                    reading: item.scope.reading(&report.failures, busted),
-                }),
-                Err(e) => problems.push(format!("job {job_id}: {e}")),
-            }
+        let (read, problems) = failures_of_runs(&session.ctx, repo, unread).await;
+        for (job_id, busted, report) in read {
+            item.readings.push(JobReading {
+                job_id,
+                reading: item.scope.reading(&report.failures, busted),
+            });
         }
         item.readings.sort_by_key(|r| r.job_id);
         history.readings = item.readings.clone();

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod job_view;
 
 /// A 40-hex Mercurial changeset id (or a shorter prefix where a source gives one).

@@ -166,8 +166,8 @@ mod tests {
             scope.reading(&read("TEST-UNEXPECTED-FAIL | dom/b.html | boom\n"), false),
             RunReading::OtherFailure
         );
-        let max_run_time = read("[taskcluster:error] Task aborted - max run time exceeded\n");
-        assert_eq!(scope.reading(&max_run_time, false), RunReading::NotEvidence);
+        let worker_lost = read("Automation Error: the worker was lost mid-task\n");
+        assert_eq!(scope.reading(&worker_lost, false), RunReading::NotEvidence);
         assert!(scope.describe().contains("test failure in dom/a.html"));
         let note = judging_note(&scope, 2);
         assert!(note.contains("max run time") && note.contains("at most 2 extra run(s) per push"));
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn a_selected_run_without_a_readable_failure_counts_any_failure() {
-        let infra = read("[taskcluster:error] Task aborted - max run time exceeded\n");
+        let infra = read("Automation Error: the worker was lost mid-task\n");
         assert_eq!(
             FailureScope::choose(false, None, Some(&infra)),
             FailureScope::AnyFailure

@@ -10,6 +10,7 @@
 //!   signature, any failure, one test);
 //! - [`backfill_button`]: whether the add-on's button applies;
 //! - [`choices`]: the modes, bounds and defaults every driver offers;
+//! - [`confirmation`]: whether a plan waits for the user's confirmation;
 //! - [`failure_rate`]: how often a job fails, and how many runs tell;
 //! - [`default_times`]: the times count that follows from that rate;
 //! - [`broken_streaks`]: the part of a job's history that is not flakes;
@@ -21,6 +22,7 @@ pub mod backfill;
 pub mod backfill_button;
 pub mod broken_streaks;
 pub mod choices;
+pub mod confirmation;
 pub mod culprit;
 pub mod default_times;
 pub mod failure_rate;

@@ -1,6 +1,7 @@
 //! Hand-made pushes and jobs for the decision tests.
 
-use crate::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState, Push, Revision};
+use crate::model::fixtures::ANY_CI;
+use crate::model::{Job, JobIds, JobKind, JobResult, JobState, Push, Revision};
 use crate::model::{PushHistory, UpstreamBuild};
 
 pub fn rev(n: u64) -> Revision {
@@ -21,7 +22,7 @@ pub fn push(id: u64) -> Push {
 pub fn job(push_id: u64, state: JobState, n: u64) -> Job {
     Job {
         kind: JobKind::Test,
-        ci: CiSystem::Taskcluster,
+        ci: ANY_CI,
         name: "test-linux64/opt-mochitest-browser-chrome-1".into(),
         platform: "linux64".into(),
         symbol: "bc1".into(),

@@ -1,11 +1,11 @@
-//! Reading Treeherder for the engine: the selected job, the pushes before it
-//! and the runs of a job type on them, in as few round trips as the API
-//! allows (one request for a range of pushes, one paged query for all their
-//! jobs).
+//! Reading Treeherder: the selected job, the pushes before it and the runs
+//! of a job type on them, in as few round trips as the API allows (one
+//! request for a range of pushes, one paged query for all their jobs).
+//! Treeherder shows every CI system's runs but is none of them: `ci/`'s
+//! backends and the engine both read it through here.
 
-use super::CiContext;
 use crate::error::{Error, Result};
-use crate::http::{send_checked, HttpRequest, RetryPolicy};
+use crate::http::{send_checked, HttpClient, HttpRequest, RetryPolicy};
 use crate::model::{Job, Push, Revision};
 use crate::sources::treeherder::{
     parse_decision_tasks, parse_job_detail, parse_jobs_list, parse_push_list, parse_repositories,
@@ -13,29 +13,35 @@ use crate::sources::treeherder::{
 };
 use std::collections::HashMap;
 
+/// What reading Treeherder needs: an HTTP client and Treeherder's origin
+/// (`ci::CiContext` has both).
+pub trait TreeherderAccess {
+    fn http(&self) -> &dyn HttpClient;
+    /// Treeherder's origin, `https://treeherder.mozilla.org`.
+    fn treeherder_origin(&self) -> &str;
+}
+
 /// Pages of jobs followed at most, so a misbehaving `next` chain cannot loop forever.
 const MAX_PAGES: usize = 50;
 
-async fn get(ctx: &CiContext, url: &str) -> Result<Vec<u8>> {
+async fn get(ctx: &(impl TreeherderAccess + ?Sized), url: &str) -> Result<Vec<u8>> {
     let request = HttpRequest::get(url).header("Accept", "application/json");
-    Ok(
-        send_checked(ctx.http.as_ref(), request, RetryPolicy::default())
-            .await?
-            .body,
-    )
+    Ok(send_checked(ctx.http(), request, RetryPolicy::default())
+        .await?
+        .body)
 }
 
-fn api(ctx: &CiContext) -> Result<TreeherderApi> {
-    TreeherderApi::new(&ctx.endpoints.treeherder)
+fn api(ctx: &(impl TreeherderAccess + ?Sized)) -> Result<TreeherderApi> {
+    TreeherderApi::new(ctx.treeherder_origin())
 }
 
 /// `/api/repository/`.
-pub async fn repositories(ctx: &CiContext) -> Result<Vec<Repository>> {
+pub async fn repositories(ctx: &(impl TreeherderAccess + ?Sized)) -> Result<Vec<Repository>> {
     parse_repositories(&get(ctx, &api(ctx)?.repositories_url()).await?)
 }
 
 /// One repository's description (try or not, its Taskcluster root URL).
-pub async fn repository(ctx: &CiContext, repo: &str) -> Result<Repository> {
+pub async fn repository(ctx: &(impl TreeherderAccess + ?Sized), repo: &str) -> Result<Repository> {
     repositories(ctx)
         .await?
         .into_iter()
@@ -46,7 +52,7 @@ pub async fn repository(ctx: &CiContext, repo: &str) -> Result<Repository> {
 /// The push with `revision` and up to `earlier` pushes before it, newest
 /// first, in one request (`tochange` is inclusive).
 pub async fn pushes_ending_at(
-    ctx: &CiContext,
+    ctx: &(impl TreeherderAccess + ?Sized),
     repo: &str,
     revision: &Revision,
     earlier: u32,
@@ -71,7 +77,7 @@ pub async fn pushes_ending_at(
 
 /// Pushes by Treeherder id range (inclusive), newest first.
 pub async fn pushes_between_ids(
-    ctx: &CiContext,
+    ctx: &(impl TreeherderAccess + ?Sized),
     repo: &str,
     first_id: u64,
     last_id: u64,
@@ -94,7 +100,7 @@ pub async fn pushes_between_ids(
 /// Every job of the given pushes, optionally of one job type name, following
 /// `next` links: one paged query for the whole range.
 pub async fn jobs_of_pushes(
-    ctx: &CiContext,
+    ctx: &(impl TreeherderAccess + ?Sized),
     pushes: &[Push],
     job_type_name: Option<&str>,
 ) -> Result<Vec<TreeherderJob>> {
@@ -142,7 +148,11 @@ pub fn group_by_push(jobs: &[TreeherderJob], pushes: &[Push]) -> Result<HashMap<
 }
 
 /// A job by Treeherder id, with its push.
-pub async fn job_by_id(ctx: &CiContext, repo: &str, job_id: u64) -> Result<(Job, Push)> {
+pub async fn job_by_id(
+    ctx: &(impl TreeherderAccess + ?Sized),
+    repo: &str,
+    job_id: u64,
+) -> Result<(Job, Push)> {
     let project = api(ctx)?.project(repo)?;
     let detail = parse_job_detail(&get(ctx, &project.job_detail_url(job_id)).await?)?;
     let push_id = detail
@@ -156,7 +166,7 @@ pub async fn job_by_id(ctx: &CiContext, repo: &str, job_id: u64) -> Result<(Job,
 
 /// A job by Taskcluster task id and run, with its push.
 pub async fn job_by_task(
-    ctx: &CiContext,
+    ctx: &(impl TreeherderAccess + ?Sized),
     repo: &str,
     task_id: &str,
     run: u32,
@@ -182,7 +192,11 @@ pub async fn job_by_task(
 }
 
 /// One push by Treeherder id.
-pub async fn push_by_id(ctx: &CiContext, repo: &str, push_id: u64) -> Result<Push> {
+pub async fn push_by_id(
+    ctx: &(impl TreeherderAccess + ?Sized),
+    repo: &str,
+    push_id: u64,
+) -> Result<Push> {
     let project = api(ctx)?.project(repo)?;
     let filter = PushFilter {
         id: Some(push_id),
@@ -198,7 +212,7 @@ pub async fn push_by_id(ctx: &CiContext, repo: &str, push_id: u64) -> Result<Pus
 
 /// The decision task of each push (`push/decisiontask/`), by push id.
 pub async fn decision_tasks(
-    ctx: &CiContext,
+    ctx: &(impl TreeherderAccess + ?Sized),
     repo: &str,
     push_ids: &[u64],
 ) -> Result<HashMap<u64, String>> {

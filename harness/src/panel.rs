@@ -1,0 +1,103 @@
+//! The add-on on a sandbox's Treeherder page, driven as a user would: the
+//! browser tests and the benchmarks open a job view logged in, and click
+//! Backfill and Confirm, through here.
+
+use crate::admin::SandboxAdmin;
+use crate::firefox::Browser;
+use crate::sandbox::Sandbox;
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// A trusted click on the page's Backfill button, then Confirm when the
+/// panel shows a plan; returns the panel's state once the run is under way
+/// or over (`running`, `done` or `failed`). Each wait lasts up to `wait`.
+pub async fn click_backfill_and_confirm(browser: &Browser, wait: Duration) -> Result<String> {
+    // A panel left from an earlier attempt must not be mistaken for this one's.
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    browser
+        .wait_for("#mozci-backfill-btn", wait)
+        .await?
+        .click()
+        .await?;
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
+            wait,
+        )
+        .await?;
+    if state == "plan" {
+        if let Ok(confirm) = browser
+            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
+            .await
+        {
+            confirm.click().await?;
+        }
+    }
+    let state = browser
+        .wait_for_js(
+            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
+            wait,
+        )
+        .await?;
+    Ok(state.as_str().unwrap_or_default().to_string())
+}
+
+/// How long each step of opening a page may take.
+const PAGE_WAIT: Duration = Duration::from_secs(30);
+
+/// Stores the sandbox's demo user's Taskcluster login in the page's
+/// `localStorage.userCredentials`, as Treeherder does when a user logs in.
+pub async fn store_demo_login(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &SandboxAdmin,
+) -> Result<()> {
+    let demo = admin.get("/__sandbox/demo-credentials").await?;
+    let stored = json!({ sandbox.origins.taskcluster.clone(): {
+        "credentials": { "clientId": demo["clientId"], "accessToken": demo["accessToken"] },
+        "expires": "2099-01-01T00:00:00.000Z",
+    }});
+    browser
+        .js(&format!(
+            "localStorage.setItem('userCredentials', {}); return true;",
+            serde_json::to_string(&stored.to_string())?
+        ))
+        .await?;
+    Ok(())
+}
+
+/// The job view of autoland's `push` (a `/__sandbox/summary` row) with the
+/// first run of `label` selected, the demo user logged in
+/// ([`store_demo_login`]), once the add-on's Backfill button is ready.
+pub async fn open_job_view_logged_in(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &SandboxAdmin,
+    push: &Value,
+    label: &str,
+) -> Result<()> {
+    let push_id = push["push_id"].as_u64().context("push_id")?;
+    let revision = push["revision"].as_str().context("revision")?;
+    let jobs = admin.jobs("autoland", push_id, label).await?;
+    let job = jobs.first().context("the job")?;
+    let task = job["taskcluster"]["task_id"].as_str().context("task id")?;
+    let run = job["taskcluster"]["retry_id"].as_u64().unwrap_or(0);
+    browser
+        .goto(&format!(
+            "{}/jobs?repo=autoland&revision={revision}&selectedTaskRun={task}.{run}",
+            sandbox.origins.treeherder
+        ))
+        .await?;
+    browser.wait_for("body[data-th-ready]", PAGE_WAIT).await?;
+    store_demo_login(browser, sandbox, admin).await?;
+    browser
+        .wait_for(
+            "#mozci-backfill-btn[data-mozci-core]:not([aria-disabled='true'])",
+            PAGE_WAIT,
+        )
+        .await?;
+    Ok(())
+}
