@@ -81,7 +81,11 @@ pub fn job_type(world: &World, job: &Job) -> JobTypeRef {
             },
             symbol: t.symbol.clone(),
             group_name: t.group_name.clone(),
-            group_symbol: t.group_symbol.clone(),
+            // confirm-failures tasks show in their own group, `<group>-cf`.
+            group_symbol: match job.confirm {
+                Some(_) => format!("{}-cf", t.group_symbol),
+                None => t.group_symbol.clone(),
+            },
         },
         (JobKind::Test, _, None) => ungrouped(job.label.clone(), "?".into()),
     }
@@ -240,5 +244,15 @@ mod tests {
         assert!(t.id() >= 1 && t.group_id() >= 1);
         assert_eq!(option_collection_hash("debug"), DEBUG_HASH);
         assert_eq!(option_collection_hash("opt"), OPT_HASH);
+    }
+}
+
+/// Treeherder tier: confirm-failures tasks are tier 3 (gecko_taskgraph
+/// actions/confirm_failure.py), every other job tier 1.
+pub fn tier(job: &Job) -> u8 {
+    if job.confirm.is_some() {
+        3
+    } else {
+        1
     }
 }
