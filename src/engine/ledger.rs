@@ -161,13 +161,20 @@ pub enum TriggerKind {
     /// The CI system's own fixed-range backfill, sent on the selected push
     /// for runs on the pushes before it.
     BackfillAction,
+    /// "Confirm the failures of this failed run" (Taskcluster's
+    /// `confirm-failures`): its tasks land on the record's own push under
+    /// the record's job name (the confirm job type, `<label>-cf`).
+    ConfirmFailures,
 }
 
 impl TriggerKind {
     /// Whether the runs asked for land on the record's own push, as runs of
     /// its job type (and so count in [`Ledger::not_yet_visible`]).
     fn counts_on_its_push(self) -> bool {
-        matches!(self, TriggerKind::Trigger | TriggerKind::Retrigger)
+        matches!(
+            self,
+            TriggerKind::Trigger | TriggerKind::Retrigger | TriggerKind::ConfirmFailures
+        )
     }
 }
 
@@ -410,6 +417,28 @@ impl Ledger {
                 && r.push_id == push_id
                 && r.kind == TriggerKind::BackfillAction
                 && r.job_name == job_name
+                && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
+                && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
+        })
+    }
+
+    /// The confirm request sent (or maybe sent) on this push for the
+    /// confirm job type `confirm_name` within the window: a second one
+    /// would run every repeat again. A refused one does not count.
+    pub fn confirm_sent(
+        &self,
+        origin: &str,
+        repo: &str,
+        push_id: u64,
+        confirm_name: &str,
+        now_ms: u64,
+    ) -> Option<&TriggerRecord> {
+        self.records.iter().find(|r| {
+            r.is_on(origin)
+                && r.repo == repo
+                && r.push_id == push_id
+                && r.kind == TriggerKind::ConfirmFailures
+                && r.job_name == confirm_name
                 && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
                 && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
         })
