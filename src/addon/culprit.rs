@@ -466,7 +466,7 @@ pub fn verdict_sentence(run: &CulpritRun) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary};
+    use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary, Round};
     use crate::plan::test_support::push;
 
     fn range() -> CulpritRange {
@@ -488,36 +488,53 @@ mod tests {
             stopped: None,
             outcome: Outcome::Searching,
             runs_used: 12,
+            confirms_used: 0,
+            cost_used: 12.0,
             pushes: vec![
                 PushSummary {
                     push: 0,
                     runs: 0,
                     failures: 0,
                     posterior: 0.0,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 1,
                     runs: 3,
                     failures: 0,
                     posterior: 0.001,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 2,
                     runs: 3,
                     failures: 0,
                     posterior: 0.003,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 3,
                     runs: 3,
                     failures: 3,
                     posterior: 0.995,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 4,
                     runs: 3,
                     failures: 3,
                     posterior: 0.0,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
             ],
             flake_rate: 0.0,
@@ -527,7 +544,10 @@ mod tests {
             decision: if done {
                 Decision::Done(answer.clone())
             } else {
-                Decision::Run(vec![1, 1])
+                Decision::Run(Round {
+                    runs: vec![1, 1],
+                    confirms: Vec::new(),
+                })
             },
             culprit: match hypothesis {
                 Hypothesis::Culprit(i) => range().push_at(i64::from(i)).cloned(),

@@ -168,7 +168,9 @@ pub async fn culprit_step(
     let in_flight = observed.in_flight_total();
     let planned = match &decision {
         Decision::Done(_) => Vec::new(),
-        Decision::Run(wanted) => {
+        // Job runs only: confirm tasks are asked elsewhere.
+        Decision::Run(round) => {
+            let wanted = &round.runs;
             let room = config.runs_per_round.saturating_sub(in_flight).min(
                 config
                     .budget
