@@ -102,6 +102,8 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         &revision,
         "--suspects",
         &suspects,
+        // The whole-job-runs search (the confirm-first default has its own test).
+        "--no-confirm",
     ];
 
     // A dry run shows the first round and sends nothing.
@@ -290,6 +292,7 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
         &revision,
         "--suspects",
         &suspects,
+        "--no-confirm",
         "--test",
         test_name,
         "--poll-seconds",

@@ -2,7 +2,8 @@
 //! Taskcluster, the `confirm-failures` action and its `-cf` tasks): asking
 //! for it once per push, written ahead in the ledger like every trigger,
 //! and reading the confirm tasks' repeats of the test in question as
-//! test-level runs, judged by the search's [`FailureScope`].
+//! test-level runs, judged by the search's [`FailureScope`]; and the
+//! "confirm first, then backfill" plan read from the job's runs.
 
 use super::execute::send_recorded;
 use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
@@ -10,7 +11,10 @@ use super::Session;
 use crate::ci::clock;
 use crate::error::{Error, Result};
 use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
-use crate::model::{Job, JobState, JobType, Push, PushHistory};
+use crate::model::{Job, JobResult, JobState, JobType, Push, PushHistory};
+use crate::plan::culprit::confirm_first::{plan_confirm_first, ConfirmFirstPlan, MAX_RANGE};
+use crate::plan::culprit::observed::RunVerdicts;
+use crate::plan::failure_rate::PushRuns;
 use crate::plan::failure_scope::FailureScope;
 use crate::sources::test_repeats::test_repeats;
 use crate::sources::treeherder::{parse_job_log_urls, TreeherderApi, ERRORSUMMARY_LOG_NAMES};
@@ -25,6 +29,8 @@ pub struct ConfirmReading {
     pub repeats: u32,
     /// Of those, the repeats where the test failed.
     pub failures: u32,
+    /// Each finished confirm task that counts: (failures, repeats).
+    pub results: Vec<(u32, u32)>,
     /// Confirm tasks still pending or running, or asked for and not yet
     /// visible: their repeats are on their way.
     pub in_flight: u32,
@@ -124,6 +130,7 @@ impl Session {
                 Ok((runs, failures)) => {
                     reading.repeats += runs;
                     reading.failures += failures;
+                    reading.results.push((failures, runs));
                     reading.tasks += 1;
                 }
                 Err(e) => reading.unread.push(format!("{}: {e}", job.name)),
@@ -193,4 +200,55 @@ fn in_flight(history: &PushHistory) -> u32 {
         .filter(|j| matches!(j.state, JobState::Pending | JobState::Running))
         .count() as u32;
     running.saturating_add(history.requested_not_yet_visible)
+}
+
+impl Session {
+    /// "Confirm first, then backfill" (mozci issue 1189) decided from the
+    /// job's runs on the push of `revision` and the [`MAX_RANGE`] + `older`
+    /// pushes before it, failed runs judged by `verdicts` (their logs read
+    /// now, remembered there): the failing push, the last good push, an
+    /// older push already failing the same way, or the range to search.
+    /// Returns why some failed runs' logs could not be read (left out).
+    pub async fn confirm_first_plan(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        revision: &crate::model::Revision,
+        older: u32,
+        verdicts: &mut RunVerdicts,
+        ledger: &Ledger,
+    ) -> Result<(ConfirmFirstPlan, Vec<String>)> {
+        let earlier = (MAX_RANGE as u32).saturating_add(older);
+        let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
+        let histories = self
+            .histories(repo, &pushes, job_type, ledger, clock::now_ms())
+            .await?;
+        let unread = self.learn_verdicts(verdicts, repo, &histories).await;
+        let runs: Vec<PushRuns> = histories
+            .iter()
+            .map(|h| {
+                let (mut runs, mut failures) = (0, 0);
+                for job in &h.jobs {
+                    let failed = match job.state {
+                        JobState::Completed(JobResult::Success) => Some(false),
+                        JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
+                            verdicts.failed_as_asked(job)
+                        }
+                        _ => None,
+                    };
+                    if let Some(failed) = failed {
+                        runs += 1;
+                        failures += u32::from(failed);
+                    }
+                }
+                PushRuns {
+                    push_id: h.push.id,
+                    revision: h.push.revision.0.clone(),
+                    runs,
+                    failures,
+                }
+            })
+            .collect();
+        Ok((plan_confirm_first(&runs)?, unread))
+    }
 }
