@@ -316,3 +316,118 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
         .remove(0);
     assert_eq!((reading.tasks, reading.repeats), (1, 5), "{reading:?}");
 }
+
+/// Runs the culprit search with confirm tasks on the `suspects` pushes up
+/// to the newest push where BC1 failed, judged by TEST, moving the clock
+/// four hours between steps, until it answers (or 60 steps pass).
+async fn search(w: &World, suspects: u32) -> (mozci::engine::culprit::CulpritProgress, Ledger) {
+    use mozci::engine::culprit::culprit_step;
+    use mozci::plan::culprit::observed::RunVerdicts;
+    use mozci::plan::culprit::{ConfirmAction, CulpritConfig};
+    let job_type = JobType::from_name(BC1);
+    let (history, _) = w.failed_run().await;
+    let range = w
+        .session
+        .culprit_range("autoland", &job_type, &history.push.revision, suspects, 4)
+        .await
+        .expect("range");
+    let mut config = CulpritConfig::new(range.n());
+    config.confirm = Some(ConfirmAction::default());
+    let mut verdicts = RunVerdicts::new(FailureScope::Test { test: TEST.into() });
+    let mut ledger = Ledger::default();
+    let mut last = None;
+    for _ in 0..60 {
+        let now = mozci::ci::clock::now_ms();
+        let progress = culprit_step(
+            &w.session,
+            &range,
+            &config,
+            &mut ledger,
+            now,
+            true,
+            Some(&mut verdicts),
+        )
+        .await
+        .expect("step");
+        let done = progress.is_done();
+        last = Some(progress);
+        if done {
+            break;
+        }
+        w.advance(4 * 3600).await;
+    }
+    let last = last.expect("a step");
+    eprintln!(
+        "{}\n{} job runs, {} confirm tasks, {:.2} runs of machine time",
+        last.explanation, last.answer.runs_used, last.answer.confirms_used, last.answer.cost_used
+    );
+    (last, ledger)
+}
+
+/// Every hook call the sandbox received was accepted, and no trigger was
+/// sent twice: one call per ledger record, and confirm-failures at most
+/// once per task acted on.
+async fn assert_each_sent_once(w: &World, ledger: &Ledger) {
+    let calls = w.hook_calls().await;
+    assert!(calls.iter().all(|c| c["status"] == 200), "{calls:#?}");
+    assert!(calls.iter().all(|c| c["user"] == SHERIFF_TC));
+    assert_eq!(calls.len(), ledger.records.len(), "one call per record");
+    let mut confirmed = std::collections::BTreeSet::new();
+    for call in calls.iter().filter(|c| callback(c) == "confirm-failures") {
+        let body: Value = serde_json::from_str(call["body"].as_str().unwrap_or("")).expect("JSON");
+        let push = body["decision"]["push"]["pushlog_id"].to_string();
+        assert!(confirmed.insert(push.clone()), "confirmed twice on {push}");
+    }
+    let confirm_records = ledger
+        .records
+        .iter()
+        .filter(|r| r.kind == TriggerKind::ConfirmFailures)
+        .count();
+    assert_eq!(confirmed.len(), confirm_records);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rate_change_from_2_to_30_percent_is_found_with_confirm_tasks() {
+    use mozci::plan::culprit::{Hypothesis, Outcome};
+    let w = world(&scenario_file("rate-change", 0.02, 0.30)).await;
+    let (progress, ledger) = search(&w, 14).await;
+    let answer = &progress.answer;
+    let summary = w.admin("/__sandbox/summary?repo=autoland", None).await;
+    let culprit_push = summary
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["index"] == REGRESSION_INDEX)
+        .and_then(|r| r["push_id"].as_u64())
+        .expect("the regressing push");
+    assert_eq!(answer.outcome, Outcome::Decided, "{}", progress.explanation);
+    assert!(
+        matches!(answer.hypothesis, Hypothesis::Culprit(_)),
+        "{answer:?}"
+    );
+    assert_eq!(progress.culprit.as_ref().map(|p| p.id), Some(culprit_push));
+    assert!(answer.confidence >= 0.99, "{answer:?}");
+    assert!(
+        answer.confirms_used > 0,
+        "confirm tasks were used: {answer:?}"
+    );
+    assert!(
+        progress.explanation.contains('%'),
+        "{}",
+        progress.explanation
+    );
+    assert_each_sent_once(&w, &ledger).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_flaky_only_range_names_no_culprit() {
+    use mozci::plan::culprit::{Hypothesis, Outcome};
+    let w = world(&scenario_file("flaky-only", 0.08, 0.08)).await;
+    let (progress, ledger) = search(&w, 10).await;
+    let answer = &progress.answer;
+    let named_culprit =
+        answer.outcome == Outcome::Decided && answer.hypothesis != Hypothesis::NoCulprit;
+    assert!(!named_culprit, "{}", progress.explanation);
+    assert!(answer.outcome != Outcome::Searching, "{answer:?}");
+    assert_each_sent_once(&w, &ledger).await;
+}

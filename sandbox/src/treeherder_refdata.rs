@@ -220,6 +220,16 @@ pub async fn option_collection_hashes(State(state): State<AppState>) -> Response
     }))
 }
 
+/// Treeherder tier: confirm-failures tasks are tier 3 (gecko_taskgraph
+/// actions/confirm_failure.py), every other job tier 1.
+pub fn tier(job: &Job) -> u8 {
+    if job.confirm.is_some() {
+        3
+    } else {
+        1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,15 +254,5 @@ mod tests {
         assert!(t.id() >= 1 && t.group_id() >= 1);
         assert_eq!(option_collection_hash("debug"), DEBUG_HASH);
         assert_eq!(option_collection_hash("opt"), OPT_HASH);
-    }
-}
-
-/// Treeherder tier: confirm-failures tasks are tier 3 (gecko_taskgraph
-/// actions/confirm_failure.py), every other job tier 1.
-pub fn tier(job: &Job) -> u8 {
-    if job.confirm.is_some() {
-        3
-    } else {
-        1
     }
 }

@@ -558,6 +558,8 @@ mod tests {
             triggered: Vec::new(),
             in_flight: 0,
             unread_logs: Vec::new(),
+            confirms_planned: Vec::new(),
+            confirms_in_flight: 0,
             explanation: "Push 3 is the culprit with probability 99.5%\nmore".into(),
         }
     }

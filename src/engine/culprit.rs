@@ -8,19 +8,19 @@ use super::failures::failures_of_job;
 use super::ledger::{Ledger, TriggerRecord};
 use super::Session;
 use crate::error::{Error, Result};
+use crate::model::{Job, JobResult, JobState};
 use crate::model::{JobType, Push, PushHistory, Revision};
 use crate::plan::culprit::history::FlakeHistory;
 use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, RunVerdicts};
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
-use crate::model::{Job, JobResult, JobState};
 use crate::plan::culprit::{
     Answer, ConfirmResult, CulpritConfig, CulpritSearch, Decision, Hypothesis,
 };
-use std::collections::{BTreeMap, BTreeSet};
 use crate::plan::failure_scope::FailureScope;
 use crate::plan::trigger::push_plan;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Session {
     /// The range of a search for a failure of `job_type` seen on the push of
@@ -247,7 +247,8 @@ pub async fn culprit_step(
                 .runs_per_round
                 .saturating_sub(in_flight)
                 .min(room_by_budget);
-            let runs = range.planned_runs(&runs_to_request(&round.runs, &observed.in_flight, room))?;
+            let runs =
+                range.planned_runs(&runs_to_request(&round.runs, &observed.in_flight, room))?;
             let confirm_request: BTreeMap<i64, u32> = confirms.iter().map(|i| (*i, 1)).collect();
             (runs, range.planned_runs(&confirm_request)?)
         }
