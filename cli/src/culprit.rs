@@ -6,7 +6,7 @@ use crate::job_args::JobAtRevision;
 use crate::ledger_store::LedgerStore;
 use crate::CliError;
 use mozci::ci::clock;
-use mozci::engine::culprit::{culprit_step, CulpritProgress};
+use mozci::engine::culprit::{confirm_newest, culprit_step, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::watch::choose_scope;
 use mozci::engine::Session;
@@ -249,7 +249,14 @@ pub async fn run(
         }
         let mut ledger = store.load()?;
         ledger.prune(now);
-        let progress = culprit_step(
+        // Confirm first: the failure is re-run on the push where it was
+        // seen before the search's answer is taken (sent once, ever).
+        let mut confirmed_first = None;
+        if confirm_first && send && rounds.is_empty() {
+            confirmed_first =
+                confirm_newest(session, &range, &mut ledger, now, verdicts.as_ref()).await?;
+        }
+        let mut progress = culprit_step(
             session,
             &range,
             &config,
@@ -259,11 +266,24 @@ pub async fn run(
             verdicts.as_mut(),
         )
         .await?;
+        if let Some(record) = confirmed_first {
+            if !json_output {
+                println!(
+                    "confirm first: confirm-failures on push {}: {}",
+                    record.revision.short(),
+                    record.outcome.describe()
+                );
+            }
+            progress.triggered.insert(0, record);
+        }
         for note in &progress.unread_logs {
             eprintln!("warning: logs not read, run left out for now: {note}");
         }
         drop(lock);
-        if !progress.planned.is_empty() || !progress.confirms_planned.is_empty() {
+        if !progress.planned.is_empty()
+            || !progress.confirms_planned.is_empty()
+            || !progress.triggered.is_empty()
+        {
             rounds.push(json!({
                 "planned": progress.planned,
                 "confirms": progress.confirms_planned,
@@ -285,7 +305,8 @@ pub async fn run(
             }
         }
         let problems = trouble(&progress);
-        let finished = progress.is_done() || args.dry_run;
+        // An answer is taken once the confirm tasks on their way are read.
+        let finished = (progress.is_done() && progress.confirms_in_flight == 0) || args.dry_run;
         let timed_out = !finished && Instant::now() >= deadline;
         if finished || timed_out || !problems.is_empty() {
             if json_output {

@@ -143,8 +143,9 @@ impl Session {
     /// `failed` on its push (`history`: that push's runs of `job_type`),
     /// `times` tasks per failing test. Written ahead in the session's
     /// journal and recorded in `ledger`; `None` when nothing was sent: the
-    /// CI system offers no confirm tasks, or a request for this push was
-    /// already sent (or may have been: a lost answer is never resent).
+    /// CI system offers no confirm tasks, confirm tasks are already on the
+    /// push, or a request for this push was already sent (or may have
+    /// been: a lost answer is never resent).
     pub async fn request_confirm(
         &self,
         repo: &str,
@@ -172,6 +173,11 @@ impl Session {
             .first()
             .map(|h| h.jobs.len() as u32)
             .unwrap_or(0);
+        // Confirm tasks already there (asked by an earlier run whose record
+        // is gone, or by hand) answer the same question.
+        if visible > 0 {
+            return Ok(None);
+        }
         let request = TriggerRequest {
             kind: TriggerKind::ConfirmFailures,
             job_name: confirm_type.name.clone(),

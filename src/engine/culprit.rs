@@ -300,6 +300,45 @@ pub async fn culprit_step(
     })
 }
 
+/// "Confirm first": ask, once, for confirm tasks on the range's newest push
+/// (where the failure was seen) from a failed run there that failed the
+/// way `verdicts` asks, before the search weighs the pushes. `None` when
+/// nothing was sent: no confirm tasks on this CI system, no such failed
+/// run, or one was already asked for (or may have been).
+pub async fn confirm_newest(
+    session: &Session,
+    range: &CulpritRange,
+    ledger: &mut Ledger,
+    now_ms: u64,
+    verdicts: Option<&RunVerdicts>,
+) -> Result<Option<TriggerRecord>> {
+    let (repo, job_type) = (range.repo.as_str(), &range.job_type);
+    let Some(newest) = range.push_at(i64::from(range.n())).cloned() else {
+        return Ok(None);
+    };
+    let histories = session
+        .histories(
+            repo,
+            std::slice::from_ref(&newest),
+            job_type,
+            ledger,
+            now_ms,
+        )
+        .await?;
+    let target = PlannedRuns {
+        index: i64::from(range.n()),
+        push_id: newest.id,
+        revision: newest.revision.clone(),
+        runs: 1,
+    };
+    let Some((history, failed)) = failed_run_for(range, &histories, &target, verdicts) else {
+        return Ok(None);
+    };
+    session
+        .request_confirm(repo, job_type, &history, &failed, 1, ledger)
+        .await
+}
+
 /// The failed run a confirm task on `confirm`'s push is asked from (the
 /// action's input is a failed task), with that push's history: the newest
 /// run there that failed the way the search asks (or, unread, any failed
