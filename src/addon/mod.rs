@@ -717,7 +717,7 @@ pub async fn plan(
                 ),
             }
         }
-        Mode::FindCulprit => {
+        Mode::FindCulprit | Mode::FindCulpritRunsOnly => {
             let run = new_culprit_run(
                 &session,
                 &repo,
@@ -725,6 +725,7 @@ pub async fn plan(
                 &push,
                 request.depth,
                 scope.clone(),
+                request.mode.confirms_first(),
             )
             .await?;
             let (run, summary, notes, rows) =
@@ -744,7 +745,7 @@ pub async fn plan(
                 runs: runs_text(Some(h)),
             })
             .collect(),
-        Mode::FindCulprit => culprit
+        Mode::FindCulprit | Mode::FindCulpritRunsOnly => culprit
             .as_ref()
             .map(|(_, rows)| rows.clone())
             .unwrap_or_default(),
@@ -767,7 +768,7 @@ pub async fn plan(
             0
         }
         Mode::CiBackfill => request.depth.saturating_mul(times),
-        Mode::FindCulprit => culprit
+        Mode::FindCulprit | Mode::FindCulpritRunsOnly => culprit
             .as_ref()
             .map(|(run, _)| run.planned_now)
             .unwrap_or_default(),
@@ -775,7 +776,7 @@ pub async fn plan(
     };
     let mut notes = notes;
     notes.extend(scope_notes);
-    if request.mode != Mode::FindCulprit {
+    if !request.mode.is_culprit_search() {
         notes.push(judging_note(&scope, DEFAULT_RERUN_BUDGET));
     }
     if let Some(s) = &suggestion {
@@ -809,7 +810,7 @@ pub async fn plan(
     let key = run_key(session.origin(), &repo, push.id, &job_type.name);
     Ok(AddonPlan {
         key: match request.mode {
-            Mode::FindCulprit => culprit_run_key(&key),
+            Mode::FindCulprit | Mode::FindCulpritRunsOnly => culprit_run_key(&key),
             _ => key,
         },
         title: title(request.mode, &job_type, &repo),
@@ -866,7 +867,9 @@ pub async fn selected_job_failures(
 /// The panel's heading for a run of `mode`.
 pub(crate) fn title(mode: Mode, job_type: &JobType, repo: &str) -> String {
     match mode {
-        Mode::FindCulprit => format!("Find the culprit of {} on {repo}", job_type.name),
+        Mode::FindCulprit | Mode::FindCulpritRunsOnly => {
+            format!("Find the culprit of {} on {repo}", job_type.name)
+        }
         _ => format!("Backfill {} on {repo}", job_type.name),
     }
 }
@@ -1038,7 +1041,7 @@ pub async fn execute(
     )?
     .with_journal(journal);
     ledger.prune(clock::now_ms());
-    if plan.mode == Mode::FindCulprit {
+    if plan.mode.is_culprit_search() {
         return culprit::execute_culprit(&session, plan, ledger).await;
     }
     let (executions, items, watch_pushes) = match plan.mode {
