@@ -853,6 +853,34 @@ mod tests {
         }
     }
 
+    /// A rate change as a scenario seeds it: the test is flaky at 2%
+    /// everywhere and a regression from push 18 on lifts it to 30%.
+    #[test]
+    fn a_flake_rate_plus_a_regression_is_a_rate_change() {
+        let mut demo: serde_json::Value = serde_json::from_str(crate::scenario::DEMO_JSON).unwrap();
+        let test = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
+        demo["regressions"][1]["q"] = serde_json::json!(1.0 - 0.70 / 0.98);
+        demo["flaky"] = serde_json::json!([{
+            "test_type": "mochitest-browser-chrome-1", "test": test, "f": 0.02,
+            "message": "Test timed out - expected PASS"
+        }]);
+        let w = World::new(Scenario::parse(&demo.to_string()).unwrap(), 7);
+        let rate_at = |index: usize| {
+            let push = w.repo_pushes("autoland")[index].id;
+            let job = w
+                .jobs
+                .iter()
+                .find(|j| {
+                    j.push_id == push && j.label == "test-linux64/opt-mochitest-browser-chrome-1"
+                })
+                .unwrap();
+            w.failure_probability(job, test)
+        };
+        assert!((rate_at(17) - 0.02).abs() < 1e-9);
+        assert!((rate_at(18) - 0.30).abs() < 1e-9);
+        assert!((rate_at(29) - 0.30).abs() < 1e-9);
+    }
+
     #[test]
     fn buildbot_tests_carry_build_files() {
         let w = demo();
