@@ -695,4 +695,49 @@ mod tests {
             .backfill_action_sent(ORIGIN, "autoland", 1, "bc1", VISIBILITY_WINDOW_MS)
             .is_none());
     }
+
+    #[test]
+    fn a_confirm_request_counts_unless_refused_and_its_tasks_count_on_its_push() {
+        let confirm = |outcome, at_ms| {
+            let mut r = rec(1, 0, 1, outcome, at_ms);
+            r.kind = TriggerKind::ConfirmFailures;
+            r.job_name = "bc1-cf".into();
+            r
+        };
+        let mut ledger = Ledger::default();
+        ledger.record(confirm(
+            TriggerOutcome::Refused {
+                reason: "401".into(),
+                refusal: Refusal::LogIn,
+            },
+            0,
+        ));
+        assert!(
+            ledger
+                .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+                .is_none(),
+            "a refused one may be asked again"
+        );
+        ledger.record(confirm(
+            TriggerOutcome::Unknown {
+                reason: "timeout".into(),
+            },
+            5,
+        ));
+        assert!(ledger
+            .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+            .is_some());
+        assert!(ledger
+            .confirm_sent(ORIGIN, "autoland", 2, "bc1-cf", 10)
+            .is_none());
+        assert_eq!(
+            ledger.not_yet_visible(ORIGIN, "autoland", 1, "bc1-cf", 0, 10),
+            1,
+            "its task is on its way on its own push"
+        );
+        assert_eq!(
+            ledger.not_yet_visible(ORIGIN, "autoland", 1, "bc1", 0, 10),
+            0
+        );
+    }
 }
