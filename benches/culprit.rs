@@ -16,7 +16,7 @@
 //! j-th run on a given push of a given case.
 
 use mozci::addon::culprit::HISTORY_PUSHES;
-use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis};
+use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis, Round};
 use mozci_testkit::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
@@ -572,7 +572,7 @@ fn print_round_time() {
     };
     let mut runs_at = std::collections::HashMap::new();
     while search.runs_used() < 200 {
-        let Decision::Run(pushes) = search.next_round() else {
+        let Decision::Run(Round { runs: pushes, .. }) = search.next_round() else {
             break;
         };
         for push in pushes {

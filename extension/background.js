@@ -191,7 +191,8 @@ async function plan(request) {
   const { choice } = await settings();
   const chosen = choiceOver(request, choice);
   const { ledger, runs } = await loadState();
-  const test = chosen.mode === "find_culprit" ? (await culpritTestFor(request.pageUrl)) || null : null;
+  const culprit = offeredChoices().culpritModes.includes(chosen.mode);
+  const test = culprit ? (await culpritTestFor(request.pageUrl)) || null : null;
   const times = chosen.times === "auto" ? null : chosen.times;
   const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen, times, test }, ledger);
   if (!answer.ok) {

@@ -4,7 +4,7 @@
 // flight (culprit searches with their chart). Plans and texts come from the
 // core through the background; this file only renders them with textContent.
 import { culpritChart } from "./chart.js";
-import { fillChoices } from "./choices.js";
+import { fillChoices, isCulpritMode } from "./choices.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,7 +42,7 @@ const HINTS = {
 };
 
 function showModeFields() {
-  const culprit = $("mode").value === "find_culprit";
+  const culprit = isCulpritMode($("mode"));
   $("culprit-test-label").hidden = !culprit;
   $("times").disabled = culprit;
   $("mode-hint").textContent = culprit ? HINTS.find_culprit : HINTS.other;

@@ -430,13 +430,54 @@ async fn failure_seen(sandbox: &Sandbox) -> Result<(u64, String)> {
 
 #[tokio::test]
 async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> Result<()> {
+    let triggers = find_culprit_in(Mode::FindCulpritRunsOnly).await?;
+    let confirms = triggers
+        .iter()
+        .filter(|t| callback(t) == "confirm-failures")
+        .count();
+    assert_eq!(confirms, 0, "job runs only");
+    Ok(())
+}
+
+#[tokio::test]
+async fn find_culprit_confirms_first_by_default() -> Result<()> {
+    let triggers = find_culprit_in(Mode::FindCulprit).await?;
+    // The first trigger is the confirm on the selected push; no push is
+    // confirmed twice.
+    assert_eq!(callback(&triggers[0]), "confirm-failures", "{triggers:#?}");
+    let mut pushes = std::collections::BTreeSet::new();
+    for t in triggers
+        .iter()
+        .filter(|t| callback(t) == "confirm-failures")
+    {
+        let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or(""))?;
+        assert!(pushes.insert(body["decision"]["push"]["pushlog_id"].to_string()));
+    }
+    Ok(())
+}
+
+/// The hook callback a logged trigger asked for.
+fn callback(trigger: &Value) -> String {
+    serde_json::from_str::<Value>(trigger["body"].as_str().unwrap_or(""))
+        .ok()
+        .and_then(|b| {
+            b["decision"]["action"]["cb_name"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// Find culprit in `mode` on the demo's autoland regression, from the plan
+/// to the answer; returns the hook calls the sandbox received.
+async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
     let (seen, culprit_revision) = failure_seen(&sandbox).await?;
     let request = PlanRequest {
         page_url: page_url(&sandbox, seen).await?,
-        mode: Mode::FindCulprit,
+        mode,
         depth: 12,
         times: Some(3),
         test: None,
@@ -450,7 +491,12 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
         planned.title
     );
     assert!(planned.needs_confirmation, "a search always asks first");
-    assert_eq!(planned.jobs_started_now, 8, "one round: {planned:#?}");
+    // One round: 8 runs' machine time, confirm tasks taking their share.
+    let round = if mode.confirms_first() { 1..=8 } else { 8..=8 };
+    assert!(
+        round.contains(&planned.jobs_started_now),
+        "one round: {planned:#?}"
+    );
     let planned_runs: u32 = planned
         .rows
         .iter()
@@ -464,7 +510,7 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
         })
         .sum();
     assert_eq!(
-        planned_runs, 8,
+        planned_runs, planned.jobs_started_now,
         "the rows add up to the round: {:?}",
         planned.rows
     );
@@ -563,10 +609,13 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
     assert!(after.watch.settled);
     assert_eq!(hook_triggers(&sandbox).await?.len(), triggers.len());
     eprintln!(
-        "find culprit: {steps} steps, {} hook calls: {verdict}",
-        triggers.len()
+        "find culprit ({}): {steps} steps, {} hook calls, {} confirm task(s), {:.2} runs of machine time: {verdict}",
+        mode.value(),
+        triggers.len(),
+        search.confirms_used,
+        search.cost_used
     );
-    Ok(())
+    Ok(triggers)
 }
 
 #[tokio::test]

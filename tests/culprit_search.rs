@@ -3,7 +3,8 @@
 //! it respects its budget, and what its explanation says.
 
 use mozci::plan::culprit::{
-    Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, Outcome, RateModel, StopReason,
+    Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis, Outcome, RateModel, Round,
+    StopReason,
 };
 use mozci_testkit::culprit_sim::SimCase;
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ fn drive(search: &mut CulpritSearch, case: &SimCase) -> (Answer, u32) {
     loop {
         match search.next_round() {
             Decision::Done(answer) => return (answer, rounds),
-            Decision::Run(pushes) => {
+            Decision::Run(Round { runs: pushes, .. }) => {
                 rounds += 1;
                 assert!(!pushes.is_empty(), "a round proposes at least one run");
                 for push in pushes {
@@ -96,7 +97,7 @@ fn replaying_observations_gives_the_same_next_round() {
     let mut search = CulpritSearch::new(config.clone()).unwrap();
     let mut runs_at: HashMap<i64, u32> = HashMap::new();
     for _ in 0..3 {
-        let Decision::Run(pushes) = search.next_round() else {
+        let Decision::Run(Round { runs: pushes, .. }) = search.next_round() else {
             panic!("three rounds cannot be enough here");
         };
         for push in pushes {
@@ -131,7 +132,7 @@ fn budget_is_never_exceeded() {
     let answer = loop {
         match search.next_round() {
             Decision::Done(answer) => break answer,
-            Decision::Run(pushes) => {
+            Decision::Run(Round { runs: pushes, .. }) => {
                 assert!(pushes.len() <= 8);
                 assert!(search.runs_used() + pushes.len() as u32 <= 50);
                 for push in pushes {
@@ -232,7 +233,7 @@ fn first_round_has_the_configured_number_of_runs() {
         ..CulpritConfig::new(64)
     })
     .unwrap();
-    let Decision::Run(pushes) = search.next_round() else {
+    let Decision::Run(Round { runs: pushes, .. }) = search.next_round() else {
         panic!("nothing is known yet");
     };
     assert_eq!(pushes.len(), 6);

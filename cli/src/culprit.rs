@@ -6,13 +6,14 @@ use crate::job_args::JobAtRevision;
 use crate::ledger_store::LedgerStore;
 use crate::CliError;
 use mozci::ci::clock;
-use mozci::engine::culprit::{culprit_step, CulpritProgress};
+use mozci::engine::culprit::{confirm_newest, culprit_step, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::watch::choose_scope;
 use mozci::engine::Session;
+use mozci::plan::culprit::confirm_first::ConfirmFirstPlan;
 use mozci::plan::culprit::observed::RunVerdicts;
 use mozci::plan::culprit::range::PlannedRuns;
-use mozci::plan::culprit::{CulpritConfig, CulpritSearch};
+use mozci::plan::culprit::{ConfirmAction, CulpritConfig, CulpritSearch};
 use serde_json::json;
 use std::process::ExitCode;
 use std::rc::Rc;
@@ -22,9 +23,21 @@ use std::time::{Duration, Instant};
 pub struct CulpritArgs {
     #[command(flatten)]
     pub job: JobAtRevision,
-    /// Suspect pushes: the push of --rev and the ones before it.
+    /// Suspect pushes: the push of --rev and the ones before it. Needed
+    /// with --no-confirm; in the default confirm-first mode the suspects
+    /// are the pushes after the last one where the job passed (at most 40),
+    /// and this caps them.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=200))]
-    pub suspects: u32,
+    pub suspects: Option<u32>,
+    /// Do not use the CI's confirm-failures tasks (nor confirm first): a
+    /// plain search of --suspects pushes with whole-job runs only. Without
+    /// it, where the CI offers them (Taskcluster), the failure is confirmed
+    /// on the failing push first, an older push already failing the same
+    /// way ends the search, and confirm tasks (one test re-run 5 times,
+    /// about a quarter of a job run's machine time) are used where they
+    /// tell the most per machine time.
+    #[arg(long)]
+    pub no_confirm: bool,
     /// Pushes before the suspects whose runs teach the flake rate (their
     /// existing runs cost nothing, and the flake rate is what the search
     /// most needs to learn).
@@ -43,7 +56,8 @@ pub struct CulpritArgs {
     /// failures like the failed run on the push of --rev.
     #[arg(long)]
     pub any_failure: bool,
-    /// Stop after this many runs in all (answering the most probable).
+    /// Stop after this much machine time in all, in job runs (a run counts
+    /// 1, a confirm task its share), answering the most probable.
     #[arg(long, default_value_t = 300)]
     pub budget: u32,
     /// Runs out at once (one round).
@@ -89,31 +103,34 @@ pub async fn run(
     json_output: bool,
 ) -> Result<ExitCode, CliError> {
     let job_type = args.job.job_type();
-    let mut config = CulpritConfig::new(args.suspects);
+    let confirm_first = !args.no_confirm && session.confirm_job_type(&job_type).is_some();
+    if !confirm_first && args.suspects.is_none() {
+        return Err(CliError::failure(if args.no_confirm {
+            "--suspects is needed with --no-confirm".to_string()
+        } else {
+            format!(
+                "{:?} offers no confirm tasks: give --suspects for a plain search",
+                job_type.ci
+            )
+        }));
+    }
+    let mut config = CulpritConfig::new(args.suspects.unwrap_or(1));
     config.threshold = args.threshold;
     config.budget = args.budget;
     config.runs_per_round = args.runs_per_round;
+    if confirm_first {
+        config.confirm = Some(ConfirmAction::default());
+    }
     // Refuse bad settings before any request is made.
     CulpritSearch::new(config.clone())?;
     let session = &session.clone().with_journal(store.clone());
-    let range = session
-        .culprit_range(
-            &args.job.repo,
-            &job_type,
-            &args.job.revision(),
-            args.suspects,
-            args.older,
-        )
-        .await?;
     // Failures count when they look like the failed run on the push of
     // --rev (its failure signature), unless --test or --any-failure says
     // otherwise; the failed runs' logs are read whatever the scope, since a
     // run failed only by the infrastructure is no evidence.
-    let newest = range
-        .pushes_newest_first()
-        .into_iter()
-        .take(1)
-        .collect::<Vec<_>>();
+    let newest = session
+        .pushes_ending_at(&args.job.repo, &args.job.revision(), 0)
+        .await?;
     let selected = session
         .histories(
             &args.job.repo,
@@ -138,6 +155,60 @@ pub async fn run(
     if !json_output {
         println!("{}.", capitalised(&scope.describe()));
     }
+    let mut verdicts = Some(RunVerdicts::new(scope.clone()));
+    let mut confirm_plan = None;
+    let suspects = if confirm_first {
+        let verdicts = verdicts.get_or_insert_with(|| RunVerdicts::new(scope.clone()));
+        let (plan, unread) = session
+            .confirm_first_plan(
+                &args.job.repo,
+                &job_type,
+                &args.job.revision(),
+                args.older,
+                verdicts,
+                &store.load()?,
+            )
+            .await?;
+        for note in &unread {
+            eprintln!("warning: logs not read, run left out: {note}");
+        }
+        let range_len = match &plan {
+            ConfirmFirstPlan::Search { range, .. } => Some(range.len() as u32),
+            _ => None,
+        };
+        let sentence = confirm_first_sentence(&plan);
+        let Some(range_len) = range_len else {
+            // Nothing to search: say why and stop.
+            if json_output {
+                let doc = json!({
+                    "repo": args.job.repo, "job_type": job_type, "revision": args.job.rev,
+                    "mode": "confirm_first", "confirm_first": plan, "done": true,
+                    "confirm_tasks_used": 0, "cost_used": 0.0, "explanation": sentence,
+                });
+                println!("{doc}");
+            } else {
+                println!("{sentence}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        };
+        if !json_output {
+            println!("{sentence}");
+        }
+        confirm_plan = Some(plan);
+        args.suspects.map_or(range_len, |cap| cap.min(range_len))
+    } else {
+        args.suspects.unwrap_or(1)
+    };
+    config.n = suspects;
+    let range = session
+        .culprit_range(
+            &args.job.repo,
+            &job_type,
+            &args.job.revision(),
+            suspects,
+            args.older,
+        )
+        .await?;
     let history = if args.history == 0 {
         None
     } else {
@@ -162,7 +233,6 @@ pub async fn run(
     }
     let deadline = Instant::now() + Duration::from_secs(args.timeout_minutes.saturating_mul(60));
     let mut rounds: Vec<serde_json::Value> = Vec::new();
-    let mut verdicts = Some(RunVerdicts::new(scope));
     loop {
         let (now, send) = (clock::now_ms(), !args.dry_run);
         // Each step plans and sends under the writer lock, with the ledger
@@ -179,7 +249,14 @@ pub async fn run(
         }
         let mut ledger = store.load()?;
         ledger.prune(now);
-        let progress = culprit_step(
+        // Confirm first: the failure is re-run on the push where it was
+        // seen before the search's answer is taken (sent once, ever).
+        let mut confirmed_first = None;
+        if confirm_first && send && rounds.is_empty() {
+            confirmed_first =
+                confirm_newest(session, &range, &mut ledger, now, verdicts.as_ref()).await?;
+        }
+        let mut progress = culprit_step(
             session,
             &range,
             &config,
@@ -189,12 +266,29 @@ pub async fn run(
             verdicts.as_mut(),
         )
         .await?;
+        if let Some(record) = confirmed_first {
+            if !json_output {
+                println!(
+                    "confirm first: confirm-failures on push {}: {}",
+                    record.revision.short(),
+                    record.outcome.describe()
+                );
+            }
+            progress.triggered.insert(0, record);
+        }
         for note in &progress.unread_logs {
             eprintln!("warning: logs not read, run left out for now: {note}");
         }
         drop(lock);
-        if !progress.planned.is_empty() {
-            rounds.push(json!({ "planned": progress.planned, "triggered": progress.triggered }));
+        if !progress.planned.is_empty()
+            || !progress.confirms_planned.is_empty()
+            || !progress.triggered.is_empty()
+        {
+            rounds.push(json!({
+                "planned": progress.planned,
+                "confirms": progress.confirms_planned,
+                "triggered": progress.triggered,
+            }));
             if !json_output {
                 let verb = if args.dry_run {
                     "would trigger"
@@ -205,10 +299,14 @@ pub async fn run(
                 for p in &progress.planned {
                     println!("  {}", planned_line(p));
                 }
+                for p in &progress.confirms_planned {
+                    println!("  {} confirm task", planned_line(p));
+                }
             }
         }
         let problems = trouble(&progress);
-        let finished = progress.is_done() || args.dry_run;
+        // An answer is taken once the confirm tasks on their way are read.
+        let finished = (progress.is_done() && progress.confirms_in_flight == 0) || args.dry_run;
         let timed_out = !finished && Instant::now() >= deadline;
         if finished || timed_out || !problems.is_empty() {
             if json_output {
@@ -222,6 +320,10 @@ pub async fn run(
                     "done": progress.is_done(),
                     "rounds": rounds,
                     "answer": progress.answer,
+                    "mode": if confirm_first { "confirm_first" } else { "runs_only" },
+                    "confirm_first": confirm_plan,
+                    "confirm_tasks_used": progress.answer.confirms_used,
+                    "cost_used": progress.answer.cost_used,
                     "culprit": progress.culprit,
                     "explanation": progress.explanation,
                 });
@@ -231,6 +333,7 @@ pub async fn run(
                     println!("dry run: nothing sent");
                 }
                 println!("{}", progress.explanation);
+                println!("{}", cost_sentence(&progress, confirm_first));
             }
             if !problems.is_empty() {
                 return Err(CliError {
@@ -260,4 +363,54 @@ fn capitalised(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// What the confirm-first reading of the job's runs found, in a sentence.
+fn confirm_first_sentence(plan: &ConfirmFirstPlan) -> String {
+    match plan {
+        ConfirmFirstPlan::NoFailure => {
+            "Confirm first: no run of this job on these pushes failed that way: nothing to search."
+                .to_string()
+        }
+        ConfirmFirstPlan::AlreadyFailing {
+            last_good,
+            older_failing,
+            ..
+        } => format!(
+            "Confirm first: the same failure already showed on push {} (before {}, the last push where the job passed): it is not new here, no search.",
+            short(&older_failing.revision),
+            short(&last_good.revision)
+        ),
+        ConfirmFirstPlan::Search {
+            failing,
+            last_good,
+            range,
+            capped,
+        } => format!(
+            "Confirm first: confirm the failure on {}, then search the {} push(es) {}{}.",
+            short(&failing.revision),
+            range.len(),
+            match last_good {
+                Some(good) => format!("after {}, the last push where the job passed", short(&good.revision)),
+                None => "before it (no push where the job passed was found)".to_string(),
+            },
+            if *capped { ", cut to the newest 40" } else { "" }
+        ),
+    }
+}
+
+fn short(revision: &str) -> &str {
+    revision.get(..12).unwrap_or(revision)
+}
+
+/// Whether confirm tasks were used and what the search cost.
+fn cost_sentence(progress: &CulpritProgress, confirm_first: bool) -> String {
+    let answer = &progress.answer;
+    if !confirm_first {
+        return format!("Cost: {} job run(s); no confirm tasks.", answer.runs_used);
+    }
+    format!(
+        "Cost: {} job run(s) and {} confirm task(s), {:.2} job runs of machine time.",
+        answer.runs_used, answer.confirms_used, answer.cost_used
+    )
 }

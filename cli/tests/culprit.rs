@@ -102,6 +102,8 @@ async fn culprit_finds_the_seeded_intermittent_regression() {
         &revision,
         "--suspects",
         &suspects,
+        // The whole-job-runs search (the confirm-first default has its own test).
+        "--no-confirm",
     ];
 
     // A dry run shows the first round and sends nothing.
@@ -290,6 +292,7 @@ async fn culprit_of_one_test_reads_the_failed_runs_logs() {
         &revision,
         "--suspects",
         &suspects,
+        "--no-confirm",
         "--test",
         test_name,
         "--poll-seconds",
@@ -388,4 +391,95 @@ async fn failures_lists_the_failing_test_of_a_job() {
         "{}",
         String::from_utf8_lossy(&missing.stderr)
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn culprit_confirms_first_by_default_on_taskcluster() {
+    // The demo with the autoland regression made permanent: every push from
+    // REGRESSION_INDEX on fails, the one before passes.
+    let mut demo: Value =
+        serde_json::from_str(include_str!("../../sandbox/scenarios/demo.json")).expect("demo");
+    demo["regressions"][1]["q"] = serde_json::json!(1.0);
+    let file = std::env::temp_dir().join(format!("mozci-cli-confirm-{}.json", std::process::id()));
+    std::fs::write(&file, demo.to_string()).expect("scenario written");
+    let s = Sandbox::start(&["--speed", "0", "--scenario", file.to_str().expect("path")])
+        .await
+        .expect("sandbox");
+    let state = common::StateDir::new("culprit-confirm-test");
+    let (seen, rows) = failure_seen(&s).await;
+    let culprit_revision = rows
+        .iter()
+        .find(|r| r["index"].as_u64() == Some(REGRESSION_INDEX))
+        .and_then(|r| r["revision"].as_str())
+        .expect("the regressing push")
+        .to_string();
+    let revision = seen["revision"].as_str().expect("revision").to_string();
+    let args = [
+        "--json",
+        "culprit",
+        "--repo",
+        "autoland",
+        "--label",
+        BC1,
+        "--rev",
+        &revision,
+        "--poll-seconds",
+        "1",
+        "--timeout-minutes",
+        "2",
+    ];
+    let child = mozci_command(&s, &state, &args)
+        .spawn()
+        .expect("mozci starts");
+    let (out, _) = finish_while_the_clock_moves(&s, child).await;
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["mode"], "confirm_first", "{doc}");
+    // The range: after the last push where the job passed, up to --rev.
+    assert_eq!(doc["confirm_first"]["plan"], "search", "{doc}");
+    let seen_index = seen["index"].as_u64().expect("index");
+    assert_eq!(
+        doc["confirm_first"]["range"].as_array().map(Vec::len),
+        Some((seen_index - REGRESSION_INDEX + 1) as usize),
+        "{doc}"
+    );
+    assert_eq!(doc["done"], true, "{doc}");
+    assert_eq!(
+        doc["culprit"]["revision"],
+        culprit_revision.as_str(),
+        "{}",
+        doc["explanation"]
+    );
+    assert!(doc["answer"]["confidence"]
+        .as_f64()
+        .is_some_and(|c| c >= 0.99));
+    assert!(doc["cost_used"].as_f64().is_some(), "{doc}");
+
+    // Each trigger once, accepted, signed by the user; confirm-failures at
+    // most once per push.
+    let hooks = hook_calls(&s).await;
+    let records: usize = doc["rounds"]
+        .as_array()
+        .expect("rounds")
+        .iter()
+        .map(|r| r["triggered"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(hooks.len(), records, "{hooks:#?}");
+    assert!(hooks.iter().all(|h| h["status"] == 200), "{hooks:?}");
+    let mut confirmed = std::collections::BTreeSet::new();
+    for hook in &hooks {
+        let body: Value = serde_json::from_str(hook["body"].as_str().unwrap_or("")).expect("body");
+        if body["decision"]["action"]["cb_name"] == "confirm-failures" {
+            assert!(confirmed.insert(body["decision"]["push"]["pushlog_id"].to_string()));
+        }
+    }
+    // One -cf task per request here (one failing test), counted once read.
+    let used = doc["confirm_tasks_used"]
+        .as_u64()
+        .expect("confirm tasks used");
+    assert!(used >= 1 && used <= confirmed.len() as u64, "{doc}");
+    // Confirm first: the first trigger is the confirm on the failing push.
+    let first: Value = serde_json::from_str(hooks[0]["body"].as_str().unwrap_or("")).expect("body");
+    assert_eq!(first["decision"]["action"]["cb_name"], "confirm-failures");
+    assert_eq!(first["decision"]["push"]["revision"], revision.as_str());
+    eprintln!("{}", doc["explanation"]);
 }

@@ -1,7 +1,7 @@
 //! Taskcluster hooks `triggerHook` for the in-tree action hook: Hawk
 //! authentication, scopes, rendering the hook's task template with JSON-e,
 //! and the action callbacks (retrigger, backfill, add-new-jobs,
-//! retrigger-multiple) that really schedule tasks.
+//! retrigger-multiple, confirm-failures) that really schedule tasks.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -351,6 +351,80 @@ fn plan_action(w: &World, request: &ActionRequest) -> Result<Vec<(u64, String, i
     }
 }
 
+/// Most failing tests one confirm-failures action re-runs (gecko_taskgraph
+/// actions/confirm_failure.py stops after ten).
+const CONFIRM_MAX_TESTS: usize = 10;
+
+/// `--repeat=4`: each test runs five times in its `-cf` task (ibid.).
+const CONFIRM_REPEATS: u32 = 5;
+
+/// The `confirm-failures` callback (gecko_taskgraph
+/// actions/confirm_failure.py): its input is checked against the action's
+/// schema (`times` only, 1..=100), its task must be a test task (the
+/// action's context, `kind: test`); for each failing test of the task's
+/// errorsummary (at most ten) it creates `times` tasks `<label>-cf`, each
+/// running that test [`CONFIRM_REPEATS`] times; with no test failure to
+/// confirm, it retriggers the task instead.
+fn confirm_failures(
+    w: &mut World,
+    request: &ActionRequest,
+    action_task: &str,
+    client_id: &str,
+) -> Result<Vec<u64>, String> {
+    let input = &request.input;
+    let fields = input
+        .as_object()
+        .ok_or("input must be an object (the action's schema)")?;
+    if let Some(extra) = fields.keys().find(|k| k.as_str() != "times") {
+        return Err(format!(
+            "input.{extra} is not allowed (the action's schema has additionalProperties: false)"
+        ));
+    }
+    let times = int_input(input, "times", 1, 100)?;
+    let task = request
+        .task_id
+        .as_deref()
+        .ok_or("confirm-failures needs a taskId")?;
+    let of = w
+        .job_by_task(task)
+        .cloned()
+        .ok_or_else(|| format!("task {task} not found"))?;
+    if of.kind != JobKind::Test || of.confirm.is_some() {
+        return Err(format!(
+            "task {task} is not a test task: confirm-failures applies to tasks tagged kind: test"
+        ));
+    }
+    let mut tests: Vec<String> = Vec::new();
+    for failure in &of.failures {
+        if !tests.contains(&failure.test) && tests.len() < CONFIRM_MAX_TESTS {
+            tests.push(failure.test.clone());
+        }
+    }
+    let reason = format!("action {}", request.callback);
+    let mut scheduled = Vec::new();
+    for _ in 0..times {
+        if tests.is_empty() {
+            scheduled.extend(w.schedule_label(
+                of.push_id,
+                &of.label,
+                action_task,
+                &reason,
+                client_id,
+            ));
+        }
+        for test in &tests {
+            scheduled.extend(w.schedule_confirm(
+                &of,
+                test,
+                CONFIRM_REPEATS,
+                action_task,
+                client_id,
+            ));
+        }
+    }
+    Ok(scheduled)
+}
+
 /// Creates the action task and runs its callback; a callback that cannot run
 /// fails its action task (as in production), the hook call itself succeeds.
 pub fn run_action(
@@ -389,6 +463,22 @@ pub fn run_action(
         .and_then(|j| j.task_id().map(str::to_string))
         .unwrap_or_default();
     let mut scheduled = Vec::new();
+    if request.callback == "confirm-failures" {
+        match confirm_failures(w, request, &action_task, client_id) {
+            Ok(jobs) => scheduled = jobs,
+            Err(message) => w.fail_job(
+                action,
+                TestFailure {
+                    test: request.callback.clone(),
+                    message,
+                },
+            ),
+        }
+        return Ok(ActionOutcome {
+            action_job: action,
+            scheduled,
+        });
+    }
     match plan_action(w, request) {
         Ok(plan) => {
             for (push_id, label, times) in plan {

@@ -156,7 +156,40 @@ fn structured_entries(spec: &JobFailureSpec, job: &Job, test: &str) -> Vec<Value
         .collect()
 }
 
-fn tests_of<'a>(scenario: &'a Scenario, job: &Job) -> (&'a str, Vec<&'a str>) {
+fn tests_of<'a>(scenario: &'a Scenario, job: &'a Job) -> (&'a str, Vec<&'a str>) {
+    let (harness, tests) = suite_of(scenario, job);
+    match &job.confirm {
+        // A confirm-failures task runs only the test it confirms.
+        Some(confirm) => (harness, vec![confirm.test.as_str()]),
+        None => (harness, tests),
+    }
+}
+
+/// Each test run of the job in order, with its failure message when it
+/// failed: every test of the suite once, or a confirm-failures task's one
+/// test once per repeat.
+fn runs_of<'a>(scenario: &'a Scenario, job: &'a Job) -> Vec<(&'a str, Option<&'a str>)> {
+    match &job.confirm {
+        Some(confirm) => {
+            let message = job.failures.first().map(|f| f.message.as_str());
+            confirm
+                .outcomes
+                .iter()
+                .map(|failed| (confirm.test.as_str(), message.filter(|_| *failed)))
+                .collect()
+        }
+        None => tests_of(scenario, job)
+            .1
+            .into_iter()
+            .map(|test| {
+                let failure = job.failures.iter().find(|f| f.test == test);
+                (test, failure.map(|f| f.message.as_str()))
+            })
+            .collect(),
+    }
+}
+
+fn suite_of<'a>(scenario: &'a Scenario, job: &Job) -> (&'a str, Vec<&'a str>) {
     job.test_type
         .as_deref()
         .and_then(|t| scenario.test_type(t))
@@ -239,16 +272,16 @@ pub fn text_lines(scenario: &Scenario, job: &Job) -> Vec<String> {
     // first test; a leak shows after the last one.
     let in_test =
         forced.is_some_and(|f| !matches!(f.kind, JobFailureKind::Leak | JobFailureKind::Build));
-    for (n, test) in tests.iter().enumerate() {
+    let runs = runs_of(scenario, job);
+    for (n, (test, failure)) in runs.iter().enumerate() {
         lines.push(format!("{prefix}{} INFO TEST-START | {test}", 100 + n * 3));
         if n == 0 && in_test {
             lines.extend(forced_lines(test));
         }
-        match job.failures.iter().find(|f| f.test == *test) {
-            Some(failure) => lines.push(format!(
-                "{prefix}{} INFO TEST-UNEXPECTED-FAIL | {test} | {}",
+        match failure {
+            Some(message) => lines.push(format!(
+                "{prefix}{} INFO TEST-UNEXPECTED-FAIL | {test} | {message}",
                 101 + n * 3,
-                failure.message
             )),
             None => lines.push(format!(
                 "{prefix}{} INFO TEST-PASS | {test} | all checks passed",
@@ -261,10 +294,10 @@ pub fn text_lines(scenario: &Scenario, job: &Job) -> Vec<String> {
         ));
     }
     if job.kind == JobKind::Test {
-        let failed = job.failures.len();
+        let failed = runs.iter().filter(|(_, f)| f.is_some()).count();
         lines.push(format!(
             "{prefix}{harness} INFO Passed: {}",
-            tests.len().saturating_sub(failed)
+            runs.len().saturating_sub(failed)
         ));
         lines.push(format!("{prefix}{harness} INFO Failed: {failed}"));
         if forced.is_some_and(|f| f.kind == JobFailureKind::Leak) {
@@ -343,7 +376,7 @@ pub fn raw(scenario: &Scenario, job: &Job) -> String {
     )];
     let forced = forced_failure(scenario, job);
     let in_test = forced.filter(|f| f.kind != JobFailureKind::Leak);
-    for (n, test) in tests.iter().enumerate() {
+    for (n, (test, failure)) in runs_of(scenario, job).into_iter().enumerate() {
         let t = time + n as i64 * 1000;
         out.push(line(
             json!({"action": "test_start", "time": t, "test": test}),
@@ -357,9 +390,9 @@ pub fn raw(scenario: &Scenario, job: &Job) -> String {
                 continue;
             }
         }
-        match job.failures.iter().find(|f| f.test == *test) {
-            Some(f) => {
-                out.push(line(json!({"action": "test_status", "time": t + 400, "test": test, "subtest": f.message, "status": "FAIL", "expected": "PASS", "message": f.message})));
+        match failure {
+            Some(message) => {
+                out.push(line(json!({"action": "test_status", "time": t + 400, "test": test, "subtest": message, "status": "FAIL", "expected": "PASS", "message": message})));
                 out.push(line(
                     json!({"action": "test_end", "time": t + 900, "test": test, "status": "OK"}),
                 ));
@@ -389,7 +422,29 @@ pub fn errorsummary(scenario: &Scenario, job: &Job) -> String {
     let mut groups: Vec<String> = tests.iter().map(|t| group_of(t)).collect();
     groups.dedup();
     let mut out = vec![json!({"action": "test_groups", "line": 0, "groups": groups}).to_string()];
-    for (n, failure) in job.failures.iter().enumerate() {
+    if job.confirm.is_some() {
+        // MOZLOG_DUMP_ALL_TESTS=1: every result, passing ones too, one per repeat.
+        for (n, (test, failure)) in runs_of(scenario, job).into_iter().enumerate() {
+            let (status, subtest) = match failure {
+                Some(message) => ("FAIL", message),
+                None => ("PASS", "all checks"),
+            };
+            out.push(
+                json!({
+                    "action": "test_result", "test": test, "subtest": subtest, "group": group_of(test),
+                    "status": status, "expected": "PASS", "message": failure, "stack": null,
+                    "known_intermittent": [], "duration": 1234, "line": 10 + n,
+                })
+                .to_string(),
+            );
+        }
+    }
+    for (n, failure) in job
+        .failures
+        .iter()
+        .enumerate()
+        .filter(|_| job.confirm.is_none())
+    {
         out.push(
             json!({
                 "action": "test_result", "test": failure.test, "subtest": failure.message, "group": group_of(&failure.test),

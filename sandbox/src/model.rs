@@ -106,6 +106,23 @@ pub struct Job {
     pub forced_failure: Option<usize>,
     pub buildbot: Option<BuildbotPart>,
     pub taskcluster: Option<TaskclusterPart>,
+    /// Set on the tasks of Taskcluster's `confirm-failures` action.
+    #[serde(default)]
+    pub confirm: Option<ConfirmPart>,
+}
+
+/// A `confirm-failures` task (`<label>-cf`): one failing test of the task
+/// it confirms, run `repeats` times in one task (gecko_taskgraph
+/// actions/confirm_failure.py: `--repeat=4`, so 5 runs of the test).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmPart {
+    /// The failed task whose failure it confirms.
+    pub of_task: String,
+    /// The test's path, as its errorsummary named it.
+    pub test: String,
+    pub repeats: u32,
+    /// Once completed: whether each repeat failed, in order.
+    pub outcomes: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

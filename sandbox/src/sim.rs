@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::ids;
-use crate::model::{Job, JobKind, JobState, TestFailure};
+use crate::model::{ConfirmPart, Job, JobKind, JobState, TestFailure};
 use crate::scenario::CiSystem;
 use crate::world::{NewJob, World};
 
@@ -254,14 +254,17 @@ impl World {
         }
     }
 
-    fn outcome(&self, job: &Job) -> (String, Vec<TestFailure>) {
+    fn outcome(&mut self, job: &Job) -> (String, Vec<TestFailure>) {
         if job.kind != JobKind::Test {
             return ("success".into(), Vec::new());
         }
         if job.system == CiSystem::Buildbot && !self.has_build_files(job) {
             return ("exception".into(), Vec::new());
         }
-        let failures = self.failures_for(job);
+        let failures = match &job.confirm {
+            Some(confirm) => self.confirm_failures(job, confirm),
+            None => self.failures_for(job),
+        };
         let result = if failures.is_empty() {
             "success"
         } else {
@@ -358,6 +361,72 @@ impl World {
                     message: flaky.message.clone(),
                 });
             }
+        }
+        failures
+    }
+
+    /// The chance that `test` fails in one run of `job`'s test type on its
+    /// push: the push's regressions of that test on the job's platform and
+    /// the test's flake rate, drawn independently as in [`Self::failures_for`]
+    /// (so a flaky test with a regression from push k fails at
+    /// `1 - (1 - f)(1 - q)` from k on: a rate change).
+    pub fn failure_probability(&self, job: &Job, test: &str) -> f64 {
+        let Some(test_type) = job.test_type.as_deref() else {
+            return 0.0;
+        };
+        let regressions = self
+            .push(job.push_id)
+            .map(|p| p.regressions.clone())
+            .unwrap_or_default();
+        let mut passes = 1.0;
+        for reg in regressions
+            .iter()
+            .filter_map(|i| self.scenario.regressions.get(*i))
+            .filter(|r| r.test_type == test_type && r.platform == job.platform && r.test == test)
+        {
+            passes *= 1.0 - reg.q;
+        }
+        for flaky in self
+            .scenario
+            .flaky
+            .iter()
+            .filter(|f| f.test_type == test_type && f.test == test)
+        {
+            passes *= 1.0 - flaky.f;
+        }
+        1.0 - passes
+    }
+
+    /// A confirm-failures task's repeats of its one test, each failing with
+    /// the test's failure probability on the push; one failure per failed
+    /// repeat (the task's logs show one result per repeat).
+    fn confirm_failures(&mut self, job: &Job, confirm: &ConfirmPart) -> Vec<TestFailure> {
+        let p = self.failure_probability(job, &confirm.test);
+        let (seed, idstr) = (self.seed.to_string(), job.id.to_string());
+        let outcomes: Vec<bool> = (0..confirm.repeats)
+            .map(|i| ids::unit(&[&seed, &idstr, &confirm.test, "confirm", &i.to_string()]) < p)
+            .collect();
+        let message = self
+            .scenario
+            .regressions
+            .iter()
+            .find(|r| r.test == confirm.test)
+            .map(|r| r.message.clone())
+            .or_else(|| {
+                let flaky = self.scenario.flaky.iter().find(|f| f.test == confirm.test);
+                flaky.map(|f| f.message.clone())
+            })
+            .unwrap_or_else(|| "Test timed out".into());
+        let failures = outcomes
+            .iter()
+            .filter(|failed| **failed)
+            .map(|_| TestFailure {
+                test: confirm.test.clone(),
+                message: message.clone(),
+            })
+            .collect();
+        if let Some(part) = self.job_mut(job.id).and_then(|j| j.confirm.as_mut()) {
+            part.outcomes = outcomes;
         }
         failures
     }
@@ -506,6 +575,49 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Schedules a confirm-failures task for `test` of the failed task
+    /// `of`: labelled `<label>-cf`, on the same push, after the same build,
+    /// running that one test `repeats` times (machine time: the test's
+    /// share of its suite's run time, per repeat).
+    pub fn schedule_confirm(
+        &mut self,
+        of: &Job,
+        test: &str,
+        repeats: u32,
+        group: &str,
+        who: &str,
+    ) -> Option<u64> {
+        let tc = of.taskcluster.as_ref()?;
+        let of_task = tc.task_id.clone();
+        let dependencies: Vec<String> = tc
+            .dependencies
+            .iter()
+            .filter(|d| **d != tc.task_group_id)
+            .cloned()
+            .collect();
+        let confirm = ConfirmPart {
+            of_task,
+            test: test.to_string(),
+            repeats,
+            outcomes: Vec::new(),
+        };
+        let new = NewJob {
+            push_id: of.push_id,
+            revision: of.revision.clone(),
+            kind: JobKind::Test,
+            platform: of.platform.clone(),
+            option: of.option.clone(),
+            test_type: of.test_type.clone(),
+            reason: "action confirm-failures".into(),
+            who: who.into(),
+            priority: 0,
+            files: Vec::new(),
+            task_group_id: Some(group.to_string()),
+            dependencies,
+        };
+        Some(self.add_job_with(new, Some(confirm)))
     }
 
     /// Schedules a Taskcluster label on a push: reuses the push's build task for
@@ -739,6 +851,34 @@ mod tests {
                 assert_eq!(job.result, "usercancel");
             }
         }
+    }
+
+    /// A rate change as a scenario seeds it: the test is flaky at 2%
+    /// everywhere and a regression from push 18 on lifts it to 30%.
+    #[test]
+    fn a_flake_rate_plus_a_regression_is_a_rate_change() {
+        let mut demo: serde_json::Value = serde_json::from_str(crate::scenario::DEMO_JSON).unwrap();
+        let test = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
+        demo["regressions"][1]["q"] = serde_json::json!(1.0 - 0.70 / 0.98);
+        demo["flaky"] = serde_json::json!([{
+            "test_type": "mochitest-browser-chrome-1", "test": test, "f": 0.02,
+            "message": "Test timed out - expected PASS"
+        }]);
+        let w = World::new(Scenario::parse(&demo.to_string()).unwrap(), 7);
+        let rate_at = |index: usize| {
+            let push = w.repo_pushes("autoland")[index].id;
+            let job = w
+                .jobs
+                .iter()
+                .find(|j| {
+                    j.push_id == push && j.label == "test-linux64/opt-mochitest-browser-chrome-1"
+                })
+                .unwrap();
+            w.failure_probability(job, test)
+        };
+        assert!((rate_at(17) - 0.02).abs() < 1e-9);
+        assert!((rate_at(18) - 0.30).abs() < 1e-9);
+        assert!((rate_at(29) - 0.30).abs() < 1e-9);
     }
 
     #[test]

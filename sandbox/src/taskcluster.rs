@@ -22,11 +22,12 @@ const ACTIONS_FIXTURE: &str = include_str!(concat!(
 ));
 
 /// Actions whose callbacks the sandbox implements.
-const SUPPORTED_ACTIONS: [&str; 4] = [
+const SUPPORTED_ACTIONS: [&str; 5] = [
     "retrigger",
     "backfill",
     "add-new-jobs",
     "retrigger-multiple",
+    "confirm-failures",
 ];
 
 pub fn router() -> Router<AppState> {
@@ -192,13 +193,16 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
         _ => "A".to_string(),
     };
     let mut treeherder = json!({
-        "machine": {"platform": job.platform}, "tier": 1, "symbol": symbol,
+        "machine": {"platform": job.platform}, "tier": crate::treeherder_refdata::tier(job), "symbol": symbol,
         "jobKind": if job.kind == JobKind::Test { "test" } else { "build" },
         "collection": {job.option.clone(): true},
     });
     if let Some(spec) = spec {
         treeherder["groupSymbol"] = json!(spec.group_symbol);
         treeherder["groupName"] = json!(spec.group_name);
+        if job.confirm.is_some() {
+            treeherder["groupSymbol"] = json!(format!("{}-cf", spec.group_symbol));
+        }
     }
     let mut dependencies = tc.dependencies.clone();
     if tc.task_group_id != tc.task_id {
@@ -219,6 +223,15 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
             json!({"current": chunk.unwrap_or(1), "total": chunk.map(|c| c.max(2)).unwrap_or(1)});
         extra["suite"] = json!(spec.harness);
     }
+    let mut env = json!({"GECKO_HEAD_REPOSITORY": format!("{hg}/{repo_path}"), "GECKO_HEAD_REV": job.revision, "MOZ_AUTOMATION": "1"});
+    let mut tags = tags;
+    if let (Some(confirm), Some(spec)) = (&job.confirm, spec) {
+        // What confirm_failure.py sets on the tasks it creates.
+        env["MOZHARNESS_CONFIRM_PATHS"] =
+            json!(json!({spec.harness.clone(): [confirm.test.clone()]}).to_string());
+        env["MOZLOG_DUMP_ALL_TESTS"] = json!("1");
+        tags["action"] = json!("confirm-failure");
+    }
     json!({
         "provisionerId": "gecko-t", "workerType": worker_type(job), "schedulerId": "gecko-level-3",
         "taskGroupId": tc.task_group_id, "dependencies": dependencies, "requires": "all-completed",
@@ -232,7 +245,7 @@ pub fn task_definition(world: &World, hg: &str, job: &Job) -> Value {
         "payload": {
             "maxRunTime": 7200, "image": {"type": "task-image", "path": "public/image.tar.zst", "taskId": tc.task_group_id},
             "command": ["/builds/worker/bin/run-task", "--", "bash", "-cx", format!("./mach run {}", job.label)],
-            "env": {"GECKO_HEAD_REPOSITORY": format!("{hg}/{repo_path}"), "GECKO_HEAD_REV": job.revision, "MOZ_AUTOMATION": "1"},
+            "env": env,
             "artifacts": {"public/logs": {"type": "directory", "path": "/builds/worker/logs/", "expires": rfc3339(job.submit + 365 * 86_400)}},
         },
         "metadata": {

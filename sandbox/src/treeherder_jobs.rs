@@ -109,7 +109,7 @@ fn job_property(world: &World, job: &Job, name: &str) -> Value {
         "result" => json!(job.result),
         "signature" => json!(signature(job)),
         "state" => json!(job.state.as_str()),
-        "tier" => json!(1),
+        "tier" => json!(refdata::tier(job)),
         "task_id" => json!(job.task_id()),
         "retry_id" => json!(retry_id(job)),
         _ => Value::Null,
@@ -304,7 +304,7 @@ pub fn job_dict(world: &World, urls: &Urls, job: &Job, detail: bool) -> Value {
         "push_id": job.push_id, "reason": job.reason, "ref_data_name": ref_data_name(job),
         "result": job.result, "result_set_id": job.push_id, "signature": signature(job),
         "start_timestamp": job.start.unwrap_or(0), "state": job.state.as_str(),
-        "submit_timestamp": job.submit, "tier": 1, "who": job.who,
+        "submit_timestamp": job.submit, "tier": refdata::tier(job), "who": job.who,
         "resource_uri": format!("/api/project/{}/jobs/{}/", job.repo, job.id),
         "platform_option": job.option, "task_id": job.task_id(), "retry_id": retry_id(job),
     });
@@ -648,6 +648,7 @@ mod tests {
             who: "someone@mozilla.com".into(),
             failures: Vec::new(),
             forced_failure: None,
+            confirm: None,
             buildbot: None,
             taskcluster: None,
         }

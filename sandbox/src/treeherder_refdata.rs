@@ -81,7 +81,11 @@ pub fn job_type(world: &World, job: &Job) -> JobTypeRef {
             },
             symbol: t.symbol.clone(),
             group_name: t.group_name.clone(),
-            group_symbol: t.group_symbol.clone(),
+            // confirm-failures tasks show in their own group, `<group>-cf`.
+            group_symbol: match job.confirm {
+                Some(_) => format!("{}-cf", t.group_symbol),
+                None => t.group_symbol.clone(),
+            },
         },
         (JobKind::Test, _, None) => ungrouped(job.label.clone(), "?".into()),
     }
@@ -214,6 +218,16 @@ pub async fn option_collection_hashes(State(state): State<AppState>) -> Response
         }
         json!(rows.into_values().collect::<Vec<Value>>())
     }))
+}
+
+/// Treeherder tier: confirm-failures tasks are tier 3 (gecko_taskgraph
+/// actions/confirm_failure.py), every other job tier 1.
+pub fn tier(job: &Job) -> u8 {
+    if job.confirm.is_some() {
+        3
+    } else {
+        1
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids;
 use crate::model::{
-    BuildbotPart, Faults, Job, JobKind, JobState, LoggedRequest, PulseEvent, Push, SelfServeJob,
-    TaskclusterPart, TestFailure,
+    BuildbotPart, ConfirmPart, Faults, Job, JobKind, JobState, LoggedRequest, PulseEvent, Push,
+    SelfServeJob, TaskclusterPart, TestFailure,
 };
 use crate::scenario::{CiSystem, Scenario};
 
@@ -266,6 +266,12 @@ impl World {
 
     /// Adds a job in the pending state and returns its id.
     pub fn add_job(&mut self, new: NewJob) -> u64 {
+        self.add_job_with(new, None)
+    }
+
+    /// [`Self::add_job`], for a confirm-failures task when `confirm` is set
+    /// (labelled `<label>-cf`, running its one test `repeats` times).
+    pub(crate) fn add_job_with(&mut self, new: NewJob, confirm: Option<ConfirmPart>) -> u64 {
         let id = FIRST_JOB_ID + self.jobs.len() as u64;
         let repo = self
             .push(new.push_id)
@@ -279,9 +285,23 @@ impl World {
             &new.option,
             new.test_type.as_deref(),
         );
+        let label = match &confirm {
+            Some(_) => format!("{label}-cf"),
+            None => label,
+        };
         let (seed, idstr) = (self.seed.to_string(), id.to_string());
         let spread = ids::unit(&[&seed, &idstr, "duration"]);
-        let duration = (self.base_duration(&new) as f64 * (0.85 + 0.3 * spread)) as i64;
+        let mut duration = (self.base_duration(&new) as f64 * (0.85 + 0.3 * spread)) as i64;
+        if let Some(confirm) = &confirm {
+            // Machine time: the one test's share of its suite, per repeat.
+            let tests = new
+                .test_type
+                .as_deref()
+                .and_then(|t| self.scenario.test_type(t))
+                .map(|t| t.tests.len().max(1))
+                .unwrap_or(1) as i64;
+            duration = (duration * i64::from(confirm.repeats) / tests).max(60);
+        }
         // Buildbot waited longer for a free slave than Taskcluster for a worker.
         let claim = ids::unit(&[&seed, &idstr, "claim"]);
         let delay = match system {
@@ -315,6 +335,7 @@ impl World {
             who: new.who,
             failures: Vec::new(),
             forced_failure: None,
+            confirm,
             buildbot,
             taskcluster,
         };

@@ -731,3 +731,190 @@ async fn a_production_lenient_scenario_accepts_client_web_headers() {
     assert_eq!(applied_retriggers(&sb).await, 0);
     sb.stop();
 }
+
+/// The completed autoland linux64/opt browser-chrome run with a test
+/// failure on the newest push (the small demo's regression, q = 1 from
+/// push 2 on).
+async fn failed_test(sb: &Sb) -> Value {
+    let jobs = sb.jobs("repo=autoland").await;
+    jobs.into_iter()
+        .filter(|j| {
+            j["kind"] == "test"
+                && j["state"] == "completed"
+                && j["platform"] == "linux64"
+                && j["option"] == "opt"
+                && j["label"]
+                    .as_str()
+                    .is_some_and(|l| l.ends_with("mochitest-browser-chrome-1"))
+                && j["failures"].as_array().is_some_and(|f| !f.is_empty())
+        })
+        .max_by_key(|j| j["push_id"].as_u64())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn confirm_failures_reruns_each_failing_test_in_a_cf_task() {
+    let sb = Sb::start().await;
+    let job = failed_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+    let label = job["label"].as_str().unwrap();
+    let test = job["failures"][0]["test"].as_str().unwrap().to_string();
+    let (group, hook, payload) = action_payload(
+        &sb,
+        &job,
+        "confirm-failures",
+        Some(task_id),
+        json!({"times": 2}),
+    )
+    .await;
+    assert_eq!(payload["decision"]["action"]["cb_name"], "confirm-failures");
+    let response = trigger(&sb, TC_SHERIFF, &group, &hook, &payload).await;
+    assert_eq!(response.status(), 200);
+
+    let cf_label = format!("{label}-cf");
+    let cf = sb
+        .jobs(&format!("push_id={}&label={cf_label}", job["push_id"]))
+        .await;
+    let failing: std::collections::BTreeSet<&str> = job["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cf.len(),
+        2 * failing.len(),
+        "`times` tasks per failing test"
+    );
+    assert!(cf.iter().all(|j| j["confirm"]["repeats"] == 5));
+    assert!(cf.iter().all(|j| j["confirm"]["of_task"] == task_id));
+
+    // Treeherder: tier 3, the group symbol with `-cf`; the queue: what
+    // confirm_failure.py sets.
+    let cf_id = cf[0]["id"].as_u64().unwrap();
+    let th = sb
+        .get(&sb.th(&format!("/api/project/autoland/jobs/{cf_id}/")))
+        .await;
+    assert_eq!(th["tier"], 3);
+    assert_eq!(th["job_group_symbol"], "M-cf");
+    assert_eq!(th["job_type_name"], cf_label.as_str());
+    let cf_task = cf[0]["taskcluster"]["task_id"].as_str().unwrap();
+    let definition = sb
+        .get(&sb.tc(&format!("/api/queue/v1/task/{cf_task}")))
+        .await;
+    assert_eq!(definition["tags"]["action"], "confirm-failure");
+    assert_eq!(definition["payload"]["env"]["MOZLOG_DUMP_ALL_TESTS"], "1");
+    assert_eq!(definition["extra"]["treeherder"]["tier"], 3);
+    let paths: Value = serde_json::from_str(
+        definition["payload"]["env"]["MOZHARNESS_CONFIRM_PATHS"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(paths["mochitest-browser-chrome"][0].is_string());
+
+    // Run to the end: the regression fails every repeat (q = 1); the
+    // errorsummary lists one result per repeat (passes too).
+    sb.advance(4 * 3600).await;
+    let cf = sb
+        .jobs(&format!("push_id={}&label={cf_label}", job["push_id"]))
+        .await;
+    let of_regression = cf
+        .iter()
+        .find(|j| j["confirm"]["test"] == test.as_str())
+        .unwrap();
+    assert_eq!(of_regression["state"], "completed");
+    assert_eq!(
+        of_regression["confirm"]["outcomes"],
+        json!([true, true, true, true, true])
+    );
+    assert_eq!(of_regression["result"], "testfailed");
+    let task = of_regression["taskcluster"]["task_id"].as_str().unwrap();
+    let summary = sb
+        .http
+        .get(sb.tc(&format!(
+            "/api/queue/v1/task/{task}/artifacts/public/test_info/mochitest-browser-chrome_errorsummary.log"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let results: Vec<Value> = summary
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["action"] == "test_result")
+        .collect();
+    assert_eq!(results.len(), 5, "{summary}");
+    assert!(results
+        .iter()
+        .all(|r| r["test"] == test.as_str() && r["status"] == "FAIL"));
+
+    let log = sb.requests().await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["user"], TC_SHERIFF.0);
+    sb.stop();
+}
+
+#[tokio::test]
+async fn confirm_failures_refuses_what_production_refuses() {
+    let sb = Sb::start().await;
+    let job = failed_test(&sb).await;
+    let task_id = job["taskcluster"]["task_id"].as_str().unwrap();
+
+    // Input outside the schema: the action task fails, nothing is scheduled.
+    for input in [json!({"times": 0}), json!({"times": 2, "depth": 3})] {
+        let (group, hook, payload) =
+            action_payload(&sb, &job, "confirm-failures", Some(task_id), input).await;
+        let response = trigger(&sb, TC_SHERIFF, &group, &hook, &payload).await;
+        assert_eq!(response.status(), 200);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["status"]["state"], "exception");
+    }
+    assert_eq!(cf_count(&sb, &job).await, 0);
+
+    // A build task is outside the action's context (kind: test).
+    let (group, hook, mut payload) = action_payload(
+        &sb,
+        &job,
+        "confirm-failures",
+        Some(task_id),
+        json!({"times": 1}),
+    )
+    .await;
+    let build = sb
+        .jobs(&format!("push_id={}", job["push_id"]))
+        .await
+        .into_iter()
+        .find(|j| j["kind"] == "build")
+        .unwrap();
+    payload["user"]["taskId"] = build["taskcluster"]["task_id"].clone();
+    let response = trigger(&sb, TC_SHERIFF, &group, &hook, &payload).await;
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["status"]["state"], "exception");
+    assert_eq!(cf_count(&sb, &job).await, 0);
+
+    // A client without the hook's scope is refused outright.
+    let (group, hook, payload) = action_payload(
+        &sb,
+        &job,
+        "confirm-failures",
+        Some(task_id),
+        json!({"times": 1}),
+    )
+    .await;
+    let response = trigger(&sb, TC_VISITOR, &group, &hook, &payload).await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(cf_count(&sb, &job).await, 0);
+    sb.stop();
+}
+
+/// The confirm-failures tasks on `job`'s push.
+async fn cf_count(sb: &Sb, job: &Value) -> usize {
+    sb.jobs(&format!("push_id={}", job["push_id"]))
+        .await
+        .iter()
+        .filter(|j| j["confirm"].is_object())
+        .count()
+}

@@ -9,7 +9,7 @@ use super::{
     WatchAnswer, WatchState,
 };
 use crate::ci::clock;
-use crate::engine::culprit::{culprit_step, CulpritProgress};
+use crate::engine::culprit::{confirm_newest, culprit_step, CulpritProgress};
 use crate::engine::ledger::Ledger;
 use crate::engine::Session;
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::model::Push;
 use crate::plan::culprit::history::FlakeHistory;
 use crate::plan::culprit::observed::RunVerdicts;
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
-use crate::plan::culprit::{CulpritConfig, Outcome};
+use crate::plan::culprit::{ConfirmAction, CulpritConfig, Outcome};
 use crate::plan::failure_scope::FailureScope;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -84,6 +84,19 @@ pub struct CulpritRun {
     /// What the history gave the search, or why it could not be read.
     #[serde(default)]
     pub history_note: String,
+    /// Confirm first (the mode, where the CI offers confirm tasks): the
+    /// failure is re-run on the selected push by a confirm task first.
+    #[serde(default)]
+    pub confirm_first: bool,
+    /// The confirm task on the selected push was asked for (or found there).
+    #[serde(default)]
+    pub confirm_asked: bool,
+    /// Confirm tasks whose repeats the search used, and the machine time
+    /// spent in whole-job-run units (a run 1, a confirm task its share).
+    #[serde(default)]
+    pub confirms_used: u32,
+    #[serde(default)]
+    pub cost_used: f64,
 }
 
 impl CulpritRun {
@@ -106,6 +119,10 @@ impl CulpritRun {
             explanation: String::new(),
             history: None,
             history_note: String::new(),
+            confirm_first: false,
+            confirm_asked: false,
+            confirms_used: 0,
+            cost_used: 0.0,
         }
     }
 
@@ -124,7 +141,8 @@ pub fn culprit_run_key(backfill_key: &str) -> String {
 }
 
 /// The range and configuration of a new search over `suspects` pushes
-/// ending at `push`, about any failure of the job or about `test` only.
+/// ending at `push`, about any failure of the job or about `test` only;
+/// `confirm_first`: with the CI's confirm tasks where it offers them.
 pub async fn new_culprit_run(
     session: &Session,
     repo: &str,
@@ -132,18 +150,26 @@ pub async fn new_culprit_run(
     push: &Push,
     suspects: u32,
     scope: FailureScope,
+    confirm_first: bool,
 ) -> Result<CulpritRun> {
     let range = session
         .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
         .await?;
-    let config = CulpritConfig::new(range.n());
+    let mut config = CulpritConfig::new(range.n());
+    let confirm_first = confirm_first && session.confirm_job_type(job_type).is_some();
+    if confirm_first {
+        config.confirm = Some(ConfirmAction::default());
+    }
     // The failed runs' logs are read whatever the scope: a run failed only
     // by the infrastructure is no evidence.
     // The history only saves runs: when it cannot be read the search
     // learns the flake rate from its own runs, and the plan says why.
     let history = session.flake_history(&range, HISTORY_PUSHES, &scope).await;
     let verdicts = Some(RunVerdicts::new(scope));
-    let run = CulpritRun::new(range, config, verdicts);
+    let run = CulpritRun {
+        confirm_first,
+        ..CulpritRun::new(range, config, verdicts)
+    };
     match history {
         Ok((history, unread)) => {
             let mut run = run.with_history(history)?;
@@ -188,9 +214,14 @@ pub async fn plan_culprit(
         Some(FailureScope::Test { test }) => format!("{test} fail in {}", job_type.name),
         _ => format!("{} fail", job_type.name),
     };
+    let confirm = if run.confirm_first {
+        " Confirm first: the failure is re-run on this push by the CI's confirm-failures task (one test, 5 repeats, about a quarter of a run's machine time), and confirm tasks are used where they tell the most."
+    } else {
+        " Whole-job runs only (no confirm tasks)."
+    };
     let summary = format!(
         "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
-         Up to {} run(s) at a time, at most {} in all; stops at {:.0}% confidence.",
+         Up to {} run(s) at a time, at most {} runs of machine time in all; stops at {:.0}% confidence.{confirm}",
         run.range.n(),
         run.config.runs_per_round,
         run.config.budget,
@@ -222,7 +253,14 @@ pub async fn step_culprit_run(
 ) -> Result<(CulpritRun, CulpritProgress)> {
     let now = clock::now_ms();
     let mut next = run.clone();
-    let progress = culprit_step(
+    // Confirm first: the confirm task on the selected push goes out with
+    // the first round (once: the ledger and the push's tasks guard it).
+    let mut confirmed = None;
+    if send && run.confirm_first && !run.confirm_asked {
+        confirmed = confirm_newest(session, &run.range, ledger, now, run.verdicts.as_ref()).await?;
+        next.confirm_asked = true;
+    }
+    let mut progress = culprit_step(
         session,
         &run.range,
         &run.config,
@@ -232,6 +270,9 @@ pub async fn step_culprit_run(
         next.verdicts.as_mut(),
     )
     .await?;
+    if let Some(record) = confirmed {
+        progress.triggered.insert(0, record);
+    }
     next.chart = chart(&run.range, &progress);
     next.answer_text = progress
         .explanation
@@ -245,7 +286,10 @@ pub async fn step_culprit_run(
     next.runs_used = progress.answer.runs_used;
     next.planned_now = progress.planned.iter().map(|p| p.runs).sum();
     next.in_flight = progress.in_flight + next.planned_now;
-    next.done = progress.is_done();
+    next.confirms_used = progress.answer.confirms_used;
+    next.cost_used = progress.answer.cost_used;
+    // An answer is taken once the confirm tasks on their way are read.
+    next.done = progress.is_done() && progress.confirms_in_flight == 0;
     next.undecided = progress.answer.outcome == Outcome::Undecided;
     next.explanation = progress.explanation.clone();
     Ok((next, progress))
@@ -441,32 +485,44 @@ pub fn verdict_sentence(run: &CulpritRun) -> String {
             None => "no culprit (intermittent)".to_string(),
         };
         return format!(
-            "Undecided after {} run(s): best guess {guess} ({:.1}%), not sure enough to name",
-            run.runs_used,
+            "Undecided after {}: best guess {guess} ({:.1}%), not sure enough to name",
+            spent(run),
             run.confidence * 100.0
         );
     }
     match (&run.culprit, run.done) {
         (Some(push), true) => format!(
-            "Culprit: push {} by {} ({:.1}% after {} run(s))",
+            "Culprit: push {} by {} ({:.1}% after {})",
             push.revision.short(),
             push.author,
             run.confidence * 100.0,
-            run.runs_used
+            spent(run)
         ),
         (None, true) => format!(
-            "No culprit: the failure is intermittent ({:.1}% after {} run(s))",
+            "No culprit: the failure is intermittent ({:.1}% after {})",
             run.posterior_no_culprit * 100.0,
-            run.runs_used
+            spent(run)
         ),
         (_, false) => run.answer_text.clone(),
     }
 }
 
+/// What the search spent: its runs, and its confirm tasks with the
+/// machine time in all when it used any.
+fn spent(run: &CulpritRun) -> String {
+    if run.confirms_used == 0 {
+        return format!("{} run(s)", run.runs_used);
+    }
+    format!(
+        "{} run(s) and {} confirm task(s), {:.2} runs of machine time",
+        run.runs_used, run.confirms_used, run.cost_used
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary};
+    use crate::plan::culprit::{Answer, Decision, Hypothesis, PushSummary, Round};
     use crate::plan::test_support::push;
 
     fn range() -> CulpritRange {
@@ -488,36 +544,53 @@ mod tests {
             stopped: None,
             outcome: Outcome::Searching,
             runs_used: 12,
+            confirms_used: 0,
+            cost_used: 12.0,
             pushes: vec![
                 PushSummary {
                     push: 0,
                     runs: 0,
                     failures: 0,
                     posterior: 0.0,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 1,
                     runs: 3,
                     failures: 0,
                     posterior: 0.001,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 2,
                     runs: 3,
                     failures: 0,
                     posterior: 0.003,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 3,
                     runs: 3,
                     failures: 3,
                     posterior: 0.995,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
                 PushSummary {
                     push: 4,
                     runs: 3,
                     failures: 3,
                     posterior: 0.0,
+                    confirms: 0,
+                    confirm_repeats: 0,
+                    confirm_failures: 0,
                 },
             ],
             flake_rate: 0.0,
@@ -527,7 +600,10 @@ mod tests {
             decision: if done {
                 Decision::Done(answer.clone())
             } else {
-                Decision::Run(vec![1, 1])
+                Decision::Run(Round {
+                    runs: vec![1, 1],
+                    confirms: Vec::new(),
+                })
             },
             culprit: match hypothesis {
                 Hypothesis::Culprit(i) => range().push_at(i64::from(i)).cloned(),
@@ -538,6 +614,8 @@ mod tests {
             triggered: Vec::new(),
             in_flight: 0,
             unread_logs: Vec::new(),
+            confirms_planned: Vec::new(),
+            confirms_in_flight: 0,
             explanation: "Push 3 is the culprit with probability 99.5%\nmore".into(),
         }
     }

@@ -619,7 +619,7 @@ pub async fn plan(
     let now = clock::now_ms();
     let key = run_key(session.origin(), &repo, push.id, &job_type.name);
     let title = title(request.mode, &job_type, &repo);
-    if request.mode == Mode::FindCulprit {
+    if request.mode.is_culprit_search() {
         let selected = Selected {
             repo,
             job,
@@ -639,7 +639,7 @@ pub async fn plan(
             push: push.clone(),
             depth: request.depth,
         },
-        Mode::TriggerHere | Mode::FindCulprit => PlanRange::Pushes {
+        Mode::TriggerHere | Mode::FindCulprit | Mode::FindCulpritRunsOnly => PlanRange::Pushes {
             pushes: vec![push.clone()],
             selected: push.revision.clone(),
         },
@@ -764,6 +764,7 @@ async fn plan_find_culprit(
         &push,
         request.depth,
         choice.scope.clone(),
+        request.mode.confirms_first(),
     )
     .await?;
     let (run, summary, mut notes, rows) = plan_culprit(session, &run, &job_type, ledger).await?;
@@ -840,7 +841,9 @@ pub async fn selected_job_failures(
 /// The panel's heading for a run of `mode`.
 pub(crate) fn title(mode: Mode, job_type: &JobType, repo: &str) -> String {
     match mode {
-        Mode::FindCulprit => format!("Find the culprit of {} on {repo}", job_type.name),
+        Mode::FindCulprit | Mode::FindCulpritRunsOnly => {
+            format!("Find the culprit of {} on {repo}", job_type.name)
+        }
         _ => format!("Backfill {} on {repo}", job_type.name),
     }
 }
@@ -1013,7 +1016,7 @@ pub async fn execute(
     )?
     .with_journal(journal);
     ledger.prune(clock::now_ms());
-    if plan.mode == Mode::FindCulprit {
+    if plan.mode.is_culprit_search() {
         return culprit::execute_culprit(&session, plan, ledger).await;
     }
     let (executions, items, watch_pushes) = match plan.mode {

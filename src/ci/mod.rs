@@ -193,6 +193,31 @@ pub trait CiBackend {
         build_name: &str,
     ) -> Result<TriggerReceipt>;
 
+    /// The job type under which this CI system's "confirm the failures of
+    /// this failed job" tasks appear, or `None` where it offers none
+    /// (Buildbot): a culprit search then uses job runs only.
+    fn confirm_job_type(&self, _job_type: &JobType) -> Option<JobType> {
+        None
+    }
+
+    /// Ask the CI system to re-run the failing tests of the failed run
+    /// `job` (on `push`) several times each, `times` tasks per failing
+    /// test; their runs appear under [`Self::confirm_job_type`]. Only where
+    /// that is `Some`.
+    async fn confirm_failures(
+        &self,
+        _repo: &str,
+        _push: &Push,
+        job: &Job,
+        _times: u32,
+    ) -> Result<TriggerReceipt> {
+        Err(Error::Invalid(format!(
+            "{:?} cannot confirm the failures of {}: it has no such action",
+            self.system(),
+            job.name
+        )))
+    }
+
     /// The CI system's own fixed-range backfill of `job` (on `push`):
     /// `times` runs on each of the `depth` earlier pushes, in one request.
     /// Only Taskcluster has one (its `backfill` action).

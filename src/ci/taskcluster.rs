@@ -1,8 +1,9 @@
 //! Taskcluster behind the Job abstraction: runs read from Treeherder, states
 //! from the queue, and triggers through the push's `actions.json` hooks
 //! (`add-new-jobs` for new runs, `retrigger-multiple` for more runs of an
-//! existing job, `backfill` for Treeherder-style fixed-depth backfills),
-//! signed with the user's Taskcluster credentials.
+//! existing job, `backfill` for Treeherder-style fixed-depth backfills,
+//! `confirm-failures` to re-run a failed task's failing tests in `-cf`
+//! tasks), signed with the user's Taskcluster credentials.
 
 use super::clock;
 use super::{CiBackend, CiContext, TriggerReceipt};
@@ -24,6 +25,9 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
+
+/// What confirm_failure.py appends to a task's label for its `-cf` tasks.
+pub const CONFIRM_SUFFIX: &str = "-cf";
 
 /// Taskcluster for one Treeherder repository.
 pub struct TaskclusterCi {
@@ -232,6 +236,41 @@ impl CiBackend for TaskclusterCi {
             .trigger_action(repo, push, "add-new-jobs", None, input)
             .await?;
         Ok(TriggerReceipt::accepted(id, 1))
+    }
+
+    /// `<label>-cf`: the label gecko_taskgraph's confirm_failure.py gives
+    /// the tasks it creates (tier 3, group symbol `<group>-cf`).
+    fn confirm_job_type(&self, job_type: &JobType) -> Option<JobType> {
+        let mut confirm = job_type.clone();
+        confirm.name = format!("{}{CONFIRM_SUFFIX}", job_type.name);
+        Some(confirm)
+    }
+
+    /// The `confirm-failures` action on `job`'s task (context `kind: test`,
+    /// input schema `{times: 1..=100}`): per failing test of the task's
+    /// errorsummary (at most ten), `times` `-cf` tasks running that test
+    /// five times; with no test failure to confirm, it retriggers the task.
+    async fn confirm_failures(
+        &self,
+        repo: &str,
+        push: &Push,
+        job: &Job,
+        times: u32,
+    ) -> Result<TriggerReceipt> {
+        let task_id =
+            job.ids.task_id.as_deref().ok_or_else(|| {
+                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
+            })?;
+        if !(1..=100).contains(&times) {
+            return Err(Error::Invalid(format!(
+                "confirm-failures takes 1 to 100 times, not {times}"
+            )));
+        }
+        let input = json!({ "times": times });
+        let id = self
+            .trigger_action(repo, push, "confirm-failures", Some(task_id), input)
+            .await?;
+        Ok(TriggerReceipt::accepted(id, times))
     }
 
     /// Treeherder's own backfill: the `backfill` action on `job`'s task, for

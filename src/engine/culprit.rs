@@ -8,14 +8,18 @@ use super::failures::failures_of_runs;
 use super::ledger::{Ledger, TriggerRecord};
 use super::Session;
 use crate::error::{Error, Result};
+use crate::model::{Job, JobResult, JobState};
 use crate::model::{JobType, Push, PushHistory, Revision};
 use crate::plan::culprit::history::FlakeHistory;
 use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, RunVerdicts};
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
-use crate::plan::culprit::{Answer, CulpritConfig, CulpritSearch, Decision, Hypothesis};
+use crate::plan::culprit::{
+    Answer, ConfirmResult, CulpritConfig, CulpritSearch, Decision, Hypothesis,
+};
 use crate::plan::failure_scope::FailureScope;
 use crate::plan::trigger::push_plan;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Session {
     /// The range of a search for a failure of `job_type` seen on the push of
@@ -100,6 +104,14 @@ pub struct CulpritProgress {
     /// Failed runs whose logs could not be read (a search about one test
     /// leaves them out until they can).
     pub unread_logs: Vec<String>,
+    /// Confirm tasks asked for in this step (one per listed push; `runs`
+    /// is the number of tasks), sent unless it was a dry run; their
+    /// requests' records are in `triggered` too.
+    #[serde(default)]
+    pub confirms_planned: Vec<PlannedRuns>,
+    /// Confirm tasks on their way before this step.
+    #[serde(default)]
+    pub confirms_in_flight: u32,
     pub explanation: String,
 }
 
@@ -140,29 +152,93 @@ pub async fn culprit_step(
     let histories = session
         .histories(repo, &pushes, job_type, ledger, now_ms)
         .await?;
-    let (observed, unread_logs) = match verdicts {
+    let mut verdicts_ref = verdicts;
+    let (observed, unread_logs) = match verdicts_ref.as_deref_mut() {
         None => (ObservedRuns::from_histories(range, &histories)?, Vec::new()),
         Some(verdicts) => {
             let notes = session.learn_verdicts(verdicts, repo, &histories).await;
             (ObservedRuns::judged_by(range, &histories, verdicts)?, notes)
         }
     };
-    let search = CulpritSearch::resume(config.clone(), &observed.finished)?;
+    let scope = verdicts_ref
+        .as_deref()
+        .map(|v| v.scope.clone())
+        .unwrap_or_default();
+    // The confirm tasks' repeats, where the search may use them and the CI
+    // system offers them.
+    let confirms = match config.confirm {
+        Some(_) => {
+            session
+                .confirm_readings(repo, &pushes, job_type, &scope, ledger, now_ms)
+                .await?
+        }
+        None => None,
+    };
+    let mut confirm_results = Vec::new();
+    let mut confirm_busy = BTreeSet::new();
+    let mut confirms_in_flight = 0u32;
+    let mut unread_logs = unread_logs;
+    for reading in confirms.iter().flatten() {
+        let Some(index) = range.index_of(reading.push_id) else {
+            continue;
+        };
+        for &(failures, repeats) in &reading.results {
+            confirm_results.push(ConfirmResult {
+                push: index,
+                failures,
+                repeats,
+            });
+        }
+        confirms_in_flight = confirms_in_flight.saturating_add(reading.in_flight);
+        unread_logs.extend(reading.unread.iter().cloned());
+        // A push whose confirm tasks exist (or may) gets none again.
+        if reading.in_flight > 0 || !reading.unread.is_empty() || reading.tasks > 0 {
+            confirm_busy.insert(index);
+        }
+    }
+    let search =
+        CulpritSearch::resume_with_confirms(config.clone(), &observed.finished, &confirm_results)?;
     let decision = search.next_round();
     let answer = match &decision {
         Decision::Done(answer) => answer.clone(),
         Decision::Run(_) => search.answer(),
     };
     let in_flight = observed.in_flight_total();
-    let planned = match &decision {
-        Decision::Done(_) => Vec::new(),
-        Decision::Run(wanted) => {
-            let room = config.runs_per_round.saturating_sub(in_flight).min(
-                config
-                    .budget
-                    .saturating_sub(search.runs_used().saturating_add(in_flight)),
-            );
-            range.planned_runs(&runs_to_request(wanted, &observed.in_flight, room))?
+    let confirm_cost = config.confirm.map(|c| c.cost).unwrap_or(0.0);
+    let (planned, confirms_planned) = match &decision {
+        Decision::Done(_) => (Vec::new(), Vec::new()),
+        Decision::Run(round) => {
+            // Machine time already spent or on its way, in run units.
+            let committed = search.cost_used()
+                + f64::from(in_flight)
+                + f64::from(confirms_in_flight) * confirm_cost;
+            let left = (f64::from(config.budget) - committed).max(0.0);
+            // Each push once, none where confirm tasks exist, as many as
+            // the machine time left pays for.
+            let affordable = if confirm_cost > 0.0 {
+                ((left + 1e-9) / confirm_cost).floor() as usize
+            } else {
+                0
+            };
+            let confirms: Vec<i64> = round
+                .confirms
+                .iter()
+                .copied()
+                .filter(|index| !confirm_busy.contains(index))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .take(affordable)
+                .collect();
+            let spent = confirms.len() as f64 * confirm_cost;
+            let room_by_budget = (left - spent).max(0.0).floor() as u32;
+            let room = config
+                .runs_per_round
+                .saturating_sub(in_flight)
+                .min(room_by_budget);
+            let runs =
+                range.planned_runs(&runs_to_request(&round.runs, &observed.in_flight, room))?;
+            let confirm_request: BTreeMap<i64, u32> = confirms.iter().map(|i| (*i, 1)).collect();
+            (runs, range.planned_runs(&confirm_request)?)
         }
     };
     let mut triggered = Vec::new();
@@ -178,6 +254,21 @@ pub async fn culprit_step(
             execute_plans(session, repo, job_type, &plans, &histories, ledger, |_| {}).await?;
         triggered = executions.into_iter().flat_map(|e| e.records).collect();
     }
+    if send {
+        for confirm in &confirms_planned {
+            let Some(failed) = failed_run_for(range, &histories, confirm, verdicts_ref.as_deref())
+            else {
+                continue;
+            };
+            let times = 1;
+            if let Some(record) = session
+                .request_confirm(repo, job_type, &failed.0, &failed.1, times, ledger)
+                .await?
+            {
+                triggered.push(record);
+            }
+        }
+    }
     let culprit = match answer.hypothesis {
         Hypothesis::Culprit(index) => range.push_at(i64::from(index)).cloned(),
         Hypothesis::NoCulprit => None,
@@ -191,7 +282,78 @@ pub async fn culprit_step(
         triggered,
         in_flight,
         unread_logs,
+        confirms_planned,
+        confirms_in_flight,
         explanation,
+    })
+}
+
+/// "Confirm first": ask, once, for confirm tasks on the range's newest push
+/// (where the failure was seen) from a failed run there that failed the
+/// way `verdicts` asks, before the search weighs the pushes. `None` when
+/// nothing was sent: no confirm tasks on this CI system, no such failed
+/// run, or one was already asked for (or may have been).
+pub async fn confirm_newest(
+    session: &Session,
+    range: &CulpritRange,
+    ledger: &mut Ledger,
+    now_ms: u64,
+    verdicts: Option<&RunVerdicts>,
+) -> Result<Option<TriggerRecord>> {
+    let (repo, job_type) = (range.repo.as_str(), &range.job_type);
+    let Some(newest) = range.push_at(i64::from(range.n())).cloned() else {
+        return Ok(None);
+    };
+    let histories = session
+        .histories(
+            repo,
+            std::slice::from_ref(&newest),
+            job_type,
+            ledger,
+            now_ms,
+        )
+        .await?;
+    let target = PlannedRuns {
+        index: i64::from(range.n()),
+        push_id: newest.id,
+        revision: newest.revision.clone(),
+        runs: 1,
+    };
+    let Some((history, failed)) = failed_run_for(range, &histories, &target, verdicts) else {
+        return Ok(None);
+    };
+    session
+        .request_confirm(repo, job_type, &history, &failed, 1, ledger)
+        .await
+}
+
+/// The failed run a confirm task on `confirm`'s push is asked from (the
+/// action's input is a failed task), with that push's history: the newest
+/// run there that failed the way the search asks (or, unread, any failed
+/// run). "An older push" (index ≤ 0) is any push before the range with one.
+fn failed_run_for(
+    range: &CulpritRange,
+    histories: &[PushHistory],
+    confirm: &PlannedRuns,
+    verdicts: Option<&RunVerdicts>,
+) -> Option<(PushHistory, Job)> {
+    let candidates: Vec<&PushHistory> = if confirm.index >= 1 {
+        histories
+            .iter()
+            .filter(|h| h.push.id == confirm.push_id)
+            .collect()
+    } else {
+        histories
+            .iter()
+            .filter(|h| range.index_of(h.push.id).is_some_and(|i| i <= 0))
+            .collect()
+    };
+    candidates.into_iter().find_map(|history| {
+        let failed = history.jobs.iter().rev().find(|job| {
+            job.state == JobState::Completed(JobResult::TestFailed)
+                && verdicts.is_none_or(|v| v.failed_as_asked(job) != Some(false))
+        })?;
+        Some((history.clone(), failed.clone()))
     })
 }
 

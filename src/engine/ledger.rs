@@ -161,13 +161,20 @@ pub enum TriggerKind {
     /// The CI system's own fixed-range backfill, sent on the selected push
     /// for runs on the pushes before it.
     BackfillAction,
+    /// "Confirm the failures of this failed run" (Taskcluster's
+    /// `confirm-failures`): its tasks land on the record's own push under
+    /// the record's job name (the confirm job type, `<label>-cf`).
+    ConfirmFailures,
 }
 
 impl TriggerKind {
     /// Whether the runs asked for land on the record's own push, as runs of
     /// its job type (and so count in [`Ledger::not_yet_visible`]).
     fn counts_on_its_push(self) -> bool {
-        matches!(self, TriggerKind::Trigger | TriggerKind::Retrigger)
+        matches!(
+            self,
+            TriggerKind::Trigger | TriggerKind::Retrigger | TriggerKind::ConfirmFailures
+        )
     }
 }
 
@@ -410,6 +417,28 @@ impl Ledger {
                 && r.push_id == push_id
                 && r.kind == TriggerKind::BackfillAction
                 && r.job_name == job_name
+                && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
+                && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
+        })
+    }
+
+    /// The confirm request sent (or maybe sent) on this push for the
+    /// confirm job type `confirm_name` within the window: a second one
+    /// would run every repeat again. A refused one does not count.
+    pub fn confirm_sent(
+        &self,
+        origin: &str,
+        repo: &str,
+        push_id: u64,
+        confirm_name: &str,
+        now_ms: u64,
+    ) -> Option<&TriggerRecord> {
+        self.records.iter().find(|r| {
+            r.is_on(origin)
+                && r.repo == repo
+                && r.push_id == push_id
+                && r.kind == TriggerKind::ConfirmFailures
+                && r.job_name == confirm_name
                 && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
                 && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
         })
@@ -665,5 +694,50 @@ mod tests {
         assert!(ledger
             .backfill_action_sent(ORIGIN, "autoland", 1, "bc1", VISIBILITY_WINDOW_MS)
             .is_none());
+    }
+
+    #[test]
+    fn a_confirm_request_counts_unless_refused_and_its_tasks_count_on_its_push() {
+        let confirm = |outcome, at_ms| {
+            let mut r = rec(1, 0, 1, outcome, at_ms);
+            r.kind = TriggerKind::ConfirmFailures;
+            r.job_name = "bc1-cf".into();
+            r
+        };
+        let mut ledger = Ledger::default();
+        ledger.record(confirm(
+            TriggerOutcome::Refused {
+                reason: "401".into(),
+                refusal: Refusal::LogIn,
+            },
+            0,
+        ));
+        assert!(
+            ledger
+                .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+                .is_none(),
+            "a refused one may be asked again"
+        );
+        ledger.record(confirm(
+            TriggerOutcome::Unknown {
+                reason: "timeout".into(),
+            },
+            5,
+        ));
+        assert!(ledger
+            .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+            .is_some());
+        assert!(ledger
+            .confirm_sent(ORIGIN, "autoland", 2, "bc1-cf", 10)
+            .is_none());
+        assert_eq!(
+            ledger.not_yet_visible(ORIGIN, "autoland", 1, "bc1-cf", 0, 10),
+            1,
+            "its task is on its way on its own push"
+        );
+        assert_eq!(
+            ledger.not_yet_visible(ORIGIN, "autoland", 1, "bc1", 0, 10),
+            0
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! add-on's background page (in WebAssembly); both only add storage and
 //! presentation. [`planning::plan`] is the planning call both make.
 
+pub mod confirm;
 pub mod culprit;
 pub mod execute;
 pub mod failures;

@@ -31,18 +31,35 @@ pub enum Mode {
     /// `times` runs on the selected push only.
     TriggerHere,
     /// The flake-aware culprit search over the `depth` pushes up to the
-    /// selected one.
+    /// selected one, confirm first where the CI offers confirm tasks
+    /// (Taskcluster's `confirm-failures`): the failure is re-run on the
+    /// selected push first, and confirm tasks are used where they tell the
+    /// most per machine time.
     FindCulprit,
+    /// The same search with whole-job runs only (no confirm tasks).
+    FindCulpritRunsOnly,
 }
 
 impl Mode {
     /// Every mode, in the order the popup lists them.
-    pub const ALL: [Mode; 4] = [
+    pub const ALL: [Mode; 5] = [
         Mode::ToLastGood,
         Mode::CiBackfill,
         Mode::TriggerHere,
         Mode::FindCulprit,
+        Mode::FindCulpritRunsOnly,
     ];
+
+    /// Whether this mode runs the culprit search.
+    pub fn is_culprit_search(self) -> bool {
+        matches!(self, Mode::FindCulprit | Mode::FindCulpritRunsOnly)
+    }
+
+    /// Whether this mode confirms first with the CI's confirm tasks (where
+    /// it offers them).
+    pub fn confirms_first(self) -> bool {
+        self == Mode::FindCulprit
+    }
 
     /// The value stored and sent for this mode (its serde name).
     pub fn value(self) -> &'static str {
@@ -51,6 +68,7 @@ impl Mode {
             Mode::CiBackfill => "ci_backfill",
             Mode::TriggerHere => "trigger_here",
             Mode::FindCulprit => "find_culprit",
+            Mode::FindCulpritRunsOnly => "find_culprit_runs_only",
         }
     }
 
@@ -68,7 +86,8 @@ impl Mode {
             Mode::ToLastGood => "backfill to the last good push",
             Mode::CiBackfill => "the CI's own backfill action (a fixed range)",
             Mode::TriggerHere => "trigger N on this push",
-            Mode::FindCulprit => "find the culprit (flake-aware search)",
+            Mode::FindCulprit => "find the culprit (confirm first, flake-aware search)",
+            Mode::FindCulpritRunsOnly => "find the culprit with job runs only (no confirm tasks)",
         }
     }
 }
@@ -168,6 +187,9 @@ impl Choice {
 pub struct Choices {
     /// `[value, label]` per mode, in the order to list them.
     pub modes: Vec<(&'static str, &'static str)>,
+    /// The values of the modes that run the culprit search (their controls:
+    /// the test to count, no "times").
+    pub culprit_modes: Vec<&'static str>,
     pub max_times: u32,
     pub max_depth: u32,
     pub default_choice: serde_json::Value,
@@ -179,6 +201,11 @@ impl Choices {
             modes: Mode::ALL
                 .into_iter()
                 .map(|mode| (mode.value(), mode.label()))
+                .collect(),
+            culprit_modes: Mode::ALL
+                .into_iter()
+                .filter(|mode| mode.is_culprit_search())
+                .map(Mode::value)
                 .collect(),
             max_times: MAX_TIMES,
             max_depth: MAX_DEPTH,

@@ -11,9 +11,17 @@
 //! at rate `f`). Runs are chosen, several per round, for the expected
 //! reduction of the entropy of the culprit posterior.
 //!
-//! The state is only the list of observed runs, so a search is resumable:
-//! replaying the same observations gives the same next round.
+//! Besides whole-job runs, a round may ask for confirm tasks (Taskcluster's
+//! `confirm-failures` action): on a push where the job already failed, one
+//! task re-runs the failing test several times, for a fraction of a job's
+//! machine time. Each repeat is read as one more run on that push, with the
+//! same likelihood as a job run judged by the failure signature; the budget
+//! counts machine time, so a confirm task costs its share of a job run.
+//!
+//! The state is only the list of observed runs and confirm results, so a
+//! search is resumable: replaying them gives the same next round.
 
+pub mod confirm_first;
 pub mod history;
 mod likelihood;
 pub mod observed;
@@ -21,7 +29,7 @@ pub mod range;
 mod selection;
 
 use crate::{Error, Result};
-use likelihood::{JointPosterior, PushCounts, RatePoint, RunCounts};
+use likelihood::{JointPosterior, PushCounts, RatePoint};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -196,6 +204,33 @@ impl RateModel {
     }
 }
 
+/// The CI's `confirm-failures` action, as the search may use it.
+///
+/// Facts from gecko_taskgraph's `actions/confirm_failure.py` (the action in
+/// the recorded `actions.json`: context kind "test", input `{times}`): it
+/// reads a failed task's error summary and, for each failing test, creates
+/// a `<label>-cf` task that runs that one test with `--repeat=4`, so 5
+/// loops in all (3 for a failing directory or manifest). Its input is a
+/// failed task, so it can only be asked on a push where the job failed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmAction {
+    /// Test-level runs one confirm task yields.
+    pub repeats: u32,
+    /// Machine time of one confirm task, in whole-job-run units (one test
+    /// run five times instead of a whole job's tests once).
+    pub cost: f64,
+}
+
+impl Default for ConfirmAction {
+    /// 5 repeats (`--repeat=4`), a quarter of a job run's machine time.
+    fn default() -> Self {
+        ConfirmAction {
+            repeats: 5,
+            cost: 0.25,
+        }
+    }
+}
+
 /// Parameters of one search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CulpritConfig {
@@ -203,7 +238,9 @@ pub struct CulpritConfig {
     pub n: u32,
     /// Stop when the most probable answer reaches this probability.
     pub threshold: f64,
-    /// Stop (answering the most probable) after this many runs.
+    /// Stop (answering the most probable) once this much machine time is
+    /// spent, in whole-job-run units: a run counts 1, a confirm task its
+    /// [`ConfirmAction::cost`]. Without confirm tasks it is a run count.
     pub budget: u32,
     /// Runs proposed per round (they run in parallel).
     pub runs_per_round: u32,
@@ -211,12 +248,17 @@ pub struct CulpritConfig {
     /// evenly over the n pushes.
     pub prior_no_culprit: f64,
     pub rates: RateModel,
+    /// The confirm action the CI offers; `None` when it has none (e.g.
+    /// Buildbot), and for searches stored before confirm tasks existed.
+    #[serde(default)]
+    pub confirm: Option<ConfirmAction>,
 }
 
 impl CulpritConfig {
     /// Defaults: threshold 0.99, budget 300 runs, 8 runs per round, prior
     /// 1/2 on "no culprit" (sheriffs chase intermittent failures about as
-    /// often as regressions), f and q estimated on [`RateModel::default_grid`].
+    /// often as regressions), f and q estimated on [`RateModel::default_grid`],
+    /// no confirm tasks.
     pub fn new(n: u32) -> Self {
         CulpritConfig {
             n,
@@ -225,8 +267,24 @@ impl CulpritConfig {
             runs_per_round: 8,
             prior_no_culprit: 0.5,
             rates: RateModel::default_grid(),
+            confirm: None,
         }
     }
+
+    /// Machine time of one confirm task: the configured action's, or the
+    /// default's for results recorded under another configuration.
+    fn confirm_cost(&self) -> f64 {
+        self.confirm.unwrap_or_default().cost
+    }
+}
+
+/// What one confirm task showed: `failures` of its `repeats` test-level
+/// runs on `push` failed (`push <= 0`: older than the range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmResult {
+    pub push: i64,
+    pub failures: u32,
+    pub repeats: u32,
 }
 
 /// An answer of the search.
@@ -267,10 +325,18 @@ pub enum Outcome {
 pub struct PushSummary {
     /// 0 stands for all pushes older than the range together.
     pub push: i64,
+    /// Whole-job runs, and the failed ones among them.
     pub runs: u32,
     pub failures: u32,
     /// Probability that this push is the culprit (0 for older pushes).
     pub posterior: f64,
+    /// Confirm tasks on this push, their test-level runs and failures.
+    #[serde(default)]
+    pub confirms: u32,
+    #[serde(default)]
+    pub confirm_repeats: u32,
+    #[serde(default)]
+    pub confirm_failures: u32,
 }
 
 /// The search's current best answer and how it got there.
@@ -285,7 +351,14 @@ pub struct Answer {
     /// Decided, undecided or still searching (follows from `stopped`).
     #[serde(default)]
     pub outcome: Outcome,
+    /// Whole-job runs observed.
     pub runs_used: u32,
+    /// Confirm tasks observed.
+    #[serde(default)]
+    pub confirms_used: u32,
+    /// Machine time spent, in whole-job-run units (what the budget counts).
+    #[serde(default)]
+    pub cost_used: f64,
     /// Older pushes (if run) first, then pushes 1..=n.
     pub pushes: Vec<PushSummary>,
     /// Posterior mean of the flake rate.
@@ -317,9 +390,17 @@ impl Answer {
                 self.confidence * 100.0
             ),
         };
+        let confirms = if self.confirms_used > 0 {
+            format!(
+                " and {} confirm task(s), {:.1} job runs of machine time",
+                self.confirms_used, self.cost_used
+            )
+        } else {
+            String::new()
+        };
         let _ = write!(
             text,
-            " ({} runs; estimated flake rate {:.0}%, regression strength {:.0}%).",
+            " ({} runs{confirms}; estimated flake rate {:.0}%, regression strength {:.0}%).",
             self.runs_used,
             self.flake_rate * 100.0,
             self.strength * 100.0
@@ -333,22 +414,43 @@ impl Answer {
             } else {
                 format!("push {}", p.push)
             };
-            let _ = write!(
-                text,
-                "\n  {name}: {} failed of {} runs, P(culprit) = {:.3}",
-                p.failures, p.runs, p.posterior
-            );
+            let _ = write!(text, "\n  {name}: {} failed of {} runs", p.failures, p.runs);
+            if p.confirms > 0 {
+                let _ = write!(
+                    text,
+                    ", {} failed of {} confirm repeats",
+                    p.confirm_failures, p.confirm_repeats
+                );
+            }
+            let _ = write!(text, ", P(culprit) = {:.3}", p.posterior);
         }
         text
+    }
+}
+
+/// One round of a search: what to ask for now, all of it in parallel.
+/// Push 0 means the push just before the range (any older push will do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Round {
+    /// Run the job once on each listed push (repeats mean several runs).
+    pub runs: Vec<i64>,
+    /// Ask one confirm task on each listed push, from a failed run of the
+    /// job there; empty unless the configuration has a confirm action.
+    #[serde(default)]
+    pub confirms: Vec<i64>,
+}
+
+impl Round {
+    /// Machine time of the round in whole-job-run units.
+    pub fn cost(&self, config: &CulpritConfig) -> f64 {
+        self.runs.len() as f64 + self.confirms.len() as f64 * config.confirm_cost()
     }
 }
 
 /// The next step of a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Decision {
-    /// Run the job once on each listed push (repeats mean several runs);
-    /// 0 means the push just before the range (any older push will do).
-    Run(Vec<i64>),
+    Run(Round),
     Done(Answer),
 }
 
@@ -359,7 +461,12 @@ pub struct CulpritSearch {
     grid: Vec<RatePoint>,
     ln_hypothesis_prior: Vec<f64>,
     observations: Vec<(i64, bool)>,
+    confirms: Vec<ConfirmResult>,
+    /// Job runs and confirm repeats together: what the likelihood reads.
     counts: PushCounts,
+    /// Job runs only, and confirm repeats only, for the answer's summary.
+    job_counts: PushCounts,
+    confirm_counts: PushCounts,
 }
 
 impl CulpritSearch {
@@ -384,24 +491,47 @@ impl CulpritSearch {
                 config.prior_no_culprit
             )));
         }
-        let grid = config.rates.grid()?;
         let n = config.n as usize;
         let mut ln_hypothesis_prior = vec![((1.0 - config.prior_no_culprit) / n as f64).ln(); n];
         ln_hypothesis_prior.push(config.prior_no_culprit.ln());
+        if let Some(confirm) = config.confirm {
+            if confirm.repeats == 0 || !(confirm.cost > 0.0 && confirm.cost.is_finite()) {
+                return Err(Error::Invalid(format!(
+                    "a confirm action needs repeats >= 1 and a positive cost (got {} repeats, cost {})",
+                    confirm.repeats, confirm.cost
+                )));
+            }
+        }
+        let grid = config.rates.grid()?;
         Ok(CulpritSearch {
             counts: PushCounts::new(n),
+            job_counts: PushCounts::new(n),
+            confirm_counts: PushCounts::new(n),
             config,
             grid,
             ln_hypothesis_prior,
             observations: Vec::new(),
+            confirms: Vec::new(),
         })
     }
 
     /// A search with the given runs already observed (e.g. after a restart).
     pub fn resume(config: CulpritConfig, observations: &[(i64, bool)]) -> Result<Self> {
+        Self::resume_with_confirms(config, observations, &[])
+    }
+
+    /// A search with the given runs and confirm results already observed.
+    pub fn resume_with_confirms(
+        config: CulpritConfig,
+        observations: &[(i64, bool)],
+        confirms: &[ConfirmResult],
+    ) -> Result<Self> {
         let mut search = CulpritSearch::new(config)?;
         for &(push, failed) in observations {
             search.observe(push, failed)?;
+        }
+        for c in confirms {
+            search.observe_confirm(c.push, c.failures, c.repeats)?;
         }
         Ok(search)
     }
@@ -415,21 +545,98 @@ impl CulpritSearch {
         &self.observations
     }
 
-    /// Record the result of one run on `push` (<= 0: older than the range).
-    pub fn observe(&mut self, push: i64, failed: bool) -> Result<()> {
+    /// Every confirm task's result observed so far, in order.
+    pub fn confirms(&self) -> &[ConfirmResult] {
+        &self.confirms
+    }
+
+    fn check_push(&self, push: i64) -> Result<()> {
         if push > i64::from(self.config.n) {
             return Err(Error::Invalid(format!(
                 "push {push} is newer than the suspect range 1..={}",
                 self.config.n
             )));
         }
-        self.observations.push((push, failed));
-        self.counts.add(push, failed);
         Ok(())
     }
 
+    /// Record the result of one run on `push` (<= 0: older than the range).
+    pub fn observe(&mut self, push: i64, failed: bool) -> Result<()> {
+        self.check_push(push)?;
+        self.observations.push((push, failed));
+        self.counts.add(push, failed);
+        self.job_counts.add(push, failed);
+        Ok(())
+    }
+
+    /// Record a finished confirm task on `push`: `failures` of its
+    /// `repeats` test-level runs failed. Each repeat counts as one run of
+    /// the job on that push judged by the failure signature.
+    pub fn observe_confirm(&mut self, push: i64, failures: u32, repeats: u32) -> Result<()> {
+        self.check_push(push)?;
+        if failures > repeats {
+            return Err(Error::Invalid(format!(
+                "a confirm task cannot have {failures} failures in {repeats} repeats"
+            )));
+        }
+        self.confirms.push(ConfirmResult {
+            push,
+            failures,
+            repeats,
+        });
+        self.counts.add_many(push, failures, repeats);
+        self.confirm_counts.add_many(push, failures, repeats);
+        Ok(())
+    }
+
+    /// Whole-job runs observed.
     pub fn runs_used(&self) -> u32 {
-        self.counts.total_runs()
+        self.job_counts.total_runs()
+    }
+
+    /// Confirm tasks observed.
+    pub fn confirms_used(&self) -> u32 {
+        self.confirms.len() as u32
+    }
+
+    /// Machine time spent in whole-job-run units: what the budget counts.
+    pub fn cost_used(&self) -> f64 {
+        f64::from(self.runs_used()) + f64::from(self.confirms_used()) * self.config.confirm_cost()
+    }
+
+    /// Pushes a confirm task may be asked on: those with an observed failed
+    /// run of the job (the action's input is a failed task), and push n,
+    /// where the failure the search is about was seen. Empty without a
+    /// confirm action.
+    pub fn confirm_eligible(&self) -> Vec<i64> {
+        if self.config.confirm.is_none() {
+            return Vec::new();
+        }
+        let n = i64::from(self.config.n);
+        let mut eligible: Vec<i64> = (self.job_counts.older.failures > 0)
+            .then_some(0)
+            .into_iter()
+            .chain(
+                self.job_counts
+                    .suspects
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, c)| c.failures > 0 && *index as i64 + 1 < n)
+                    .map(|(index, _)| index as i64 + 1),
+            )
+            .collect();
+        eligible.push(n);
+        eligible
+    }
+
+    /// The machine time left, and whether anything still fits in it.
+    fn can_spend_more(&self) -> bool {
+        let left = f64::from(self.config.budget) - self.cost_used();
+        left >= 1.0 - COST_EPSILON
+            || self
+                .config
+                .confirm
+                .is_some_and(|c| left >= c.cost - COST_EPSILON)
     }
 
     fn joint(&self) -> JointPosterior {
@@ -468,7 +675,7 @@ impl CulpritSearch {
         let runs_used = self.runs_used();
         let stopped = if confidence >= self.config.threshold {
             Some(StopReason::Confident)
-        } else if runs_used >= self.config.budget {
+        } else if !self.can_spend_more() {
             Some(StopReason::BudgetSpent)
         } else {
             None
@@ -480,10 +687,10 @@ impl CulpritSearch {
         };
         let mut pushes = Vec::with_capacity(n + 1);
         if self.counts.older.runs > 0 {
-            pushes.push(summary(0, self.counts.older, 0.0));
+            pushes.push(self.summary(0, 0.0));
         }
-        for (index, (counts, p)) in self.counts.suspects.iter().zip(&marginal).enumerate() {
-            pushes.push(summary(index as i64 + 1, *counts, *p));
+        for (index, p) in marginal.iter().take(n).enumerate() {
+            pushes.push(self.summary(index as i64 + 1, *p));
         }
         let (flake_rate, strength) = joint.rate_means(&self.grid);
         Answer {
@@ -493,14 +700,36 @@ impl CulpritSearch {
             stopped,
             outcome,
             runs_used,
+            confirms_used: self.confirms_used(),
+            cost_used: self.cost_used(),
             pushes,
             flake_rate,
             strength,
         }
     }
 
-    /// Stop with the answer, or the pushes to run next (at most
-    /// `runs_per_round`, never beyond the budget). A pure function of the
+    fn summary(&self, push: i64, posterior: f64) -> PushSummary {
+        let jobs = self.job_counts.at(push);
+        let confirm = self.confirm_counts.at(push);
+        PushSummary {
+            push,
+            runs: jobs.runs,
+            failures: jobs.failures,
+            posterior,
+            confirms: self
+                .confirms
+                .iter()
+                .filter(|c| c.push.max(0) == push)
+                .count() as u32,
+            confirm_repeats: confirm.runs,
+            confirm_failures: confirm.failures,
+        }
+    }
+
+    /// Stop with the answer, or the round to ask for next: at most
+    /// `runs_per_round` job runs' worth of machine time, never beyond the
+    /// budget, each run or confirm task chosen for the information it
+    /// brings per unit of machine time. A pure function of the
     /// configuration and the observations.
     pub fn next_round(&self) -> Decision {
         let joint = self.joint();
@@ -508,20 +737,23 @@ impl CulpritSearch {
         if answer.stopped.is_some() {
             return Decision::Done(answer);
         }
-        let remaining = self.config.budget - answer.runs_used;
-        let runs = remaining.min(self.config.runs_per_round) as usize;
-        Decision::Run(selection::choose_batch(&joint, &self.grid, runs))
+        let left = (f64::from(self.config.budget) - self.cost_used()).max(0.0);
+        let capacity = left.min(f64::from(self.config.runs_per_round));
+        let confirm = self
+            .config
+            .confirm
+            .map(|action| (action, self.confirm_eligible()));
+        Decision::Run(selection::choose_round(
+            &joint,
+            &self.grid,
+            capacity,
+            confirm.as_ref().map(|(a, e)| (*a, e.as_slice())),
+        ))
     }
 }
 
-fn summary(push: i64, counts: RunCounts, posterior: f64) -> PushSummary {
-    PushSummary {
-        push,
-        runs: counts.runs,
-        failures: counts.failures,
-        posterior,
-    }
-}
+/// Slack when comparing machine times, which are sums of fractions.
+const COST_EPSILON: f64 = 1e-9;
 
 #[cfg(test)]
 mod tests {
@@ -591,6 +823,208 @@ mod tests {
         assert!(RateModel::with_flake_history(0, 0).is_ok());
     }
 
+    fn with_confirms(n: u32) -> CulpritConfig {
+        CulpritConfig {
+            confirm: Some(ConfirmAction::default()),
+            ..CulpritConfig::new(n)
+        }
+    }
+
+    /// Drives `search` on a job failing every run from `culprit` on and
+    /// never before (f = 0, q = 1); returns the answer and the rounds.
+    fn drive_clean_regression(search: &mut CulpritSearch, culprit: i64) -> (Answer, u32) {
+        let mut rounds = 0;
+        loop {
+            match search.next_round() {
+                Decision::Done(answer) => return (answer, rounds),
+                Decision::Run(round) => {
+                    rounds += 1;
+                    let eligible = search.confirm_eligible();
+                    assert!(
+                        round.confirms.iter().all(|p| eligible.contains(p)),
+                        "{round:?} asks a confirm where no run failed ({eligible:?})"
+                    );
+                    assert!(round.cost(search.config()) <= 8.0 + 1e-9);
+                    for push in round.runs {
+                        search.observe(push, push >= culprit).unwrap();
+                    }
+                    for push in round.confirms {
+                        let repeats = ConfirmAction::default().repeats;
+                        let failures = if push >= culprit { repeats } else { 0 };
+                        search.observe_confirm(push, failures, repeats).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stored_configs_without_a_confirm_action_still_load() {
+        let mut stored = serde_json::to_value(CulpritConfig::new(5)).unwrap();
+        stored.as_object_mut().unwrap().remove("confirm");
+        let config: CulpritConfig = serde_json::from_value(stored).unwrap();
+        assert_eq!(config, CulpritConfig::new(5));
+        assert_eq!(config.confirm, None);
+        let with = with_confirms(5);
+        let back: CulpritConfig =
+            serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back.confirm, Some(ConfirmAction::default()));
+    }
+
+    #[test]
+    fn without_a_confirm_action_rounds_have_only_runs() {
+        let mut search = CulpritSearch::new(CulpritConfig::new(16)).unwrap();
+        search.observe(16, true).unwrap();
+        assert!(search.confirm_eligible().is_empty());
+        let Decision::Run(round) = search.next_round() else {
+            panic!("one run settles nothing");
+        };
+        assert!(round.confirms.is_empty());
+        assert_eq!(round.runs.len(), 8);
+    }
+
+    #[test]
+    fn confirm_results_count_as_repeated_runs_and_in_machine_time() {
+        let mut search = CulpritSearch::new(with_confirms(6)).unwrap();
+        search.observe(6, true).unwrap();
+        search.observe(3, true).unwrap();
+        search.observe(2, false).unwrap();
+        assert_eq!(search.confirm_eligible(), vec![3, 6]);
+        search.observe_confirm(6, 5, 5).unwrap();
+        search.observe_confirm(3, 4, 5).unwrap();
+        assert_eq!(search.runs_used(), 3);
+        assert_eq!(search.confirms_used(), 2);
+        assert!((search.cost_used() - 3.5).abs() < 1e-12);
+        let answer = search.answer();
+        assert_eq!(answer.runs_used, 3);
+        assert_eq!(answer.confirms_used, 2);
+        assert!((answer.cost_used - 3.5).abs() < 1e-12);
+        let push3 = answer.pushes.iter().find(|p| p.push == 3).unwrap();
+        assert_eq!(
+            (
+                push3.runs,
+                push3.failures,
+                push3.confirms,
+                push3.confirm_repeats,
+                push3.confirm_failures
+            ),
+            (1, 1, 1, 5, 4)
+        );
+        assert!(answer
+            .explanation()
+            .contains("4 failed of 5 confirm repeats"));
+        assert!(answer.explanation().contains("2 confirm task(s)"));
+        // The same evidence as job runs gives the same posterior.
+        let mut as_runs = CulpritSearch::new(with_confirms(6)).unwrap();
+        for (push, failed) in [(6, true), (3, true), (2, false)] {
+            as_runs.observe(push, failed).unwrap();
+        }
+        for i in 0..5 {
+            as_runs.observe(6, true).unwrap();
+            as_runs.observe(3, i < 4).unwrap();
+        }
+        for (a, b) in search.posterior().iter().zip(as_runs.posterior()) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        // Resuming restores confirm results too.
+        let resumed = CulpritSearch::resume_with_confirms(
+            with_confirms(6),
+            search.observations(),
+            search.confirms(),
+        )
+        .unwrap();
+        assert_eq!(resumed.next_round(), search.next_round());
+        assert_eq!(resumed.answer(), search.answer());
+    }
+
+    #[test]
+    fn bad_confirm_results_and_actions_are_errors() {
+        let mut search = CulpritSearch::new(with_confirms(4)).unwrap();
+        assert!(search.observe_confirm(2, 6, 5).is_err());
+        assert!(search.observe_confirm(5, 1, 5).is_err());
+        assert_eq!(search.confirms_used(), 0);
+        for confirm in [
+            ConfirmAction {
+                repeats: 0,
+                cost: 0.25,
+            },
+            ConfirmAction {
+                repeats: 5,
+                cost: 0.0,
+            },
+            ConfirmAction {
+                repeats: 5,
+                cost: f64::NAN,
+            },
+        ] {
+            assert!(CulpritSearch::new(CulpritConfig {
+                confirm: Some(confirm),
+                ..CulpritConfig::new(4)
+            })
+            .is_err());
+        }
+    }
+
+    #[test]
+    fn confirm_tasks_make_a_clean_regression_cheaper() {
+        // A permanent regression at push 9 of 24, the job never flaky.
+        let mut plain = CulpritSearch::new(CulpritConfig::new(24)).unwrap();
+        plain.observe(24, true).unwrap();
+        let (without, _) = drive_clean_regression(&mut plain, 9);
+        let mut confirming = CulpritSearch::new(with_confirms(24)).unwrap();
+        confirming.observe(24, true).unwrap();
+        let (with, _) = drive_clean_regression(&mut confirming, 9);
+        assert_eq!(without.hypothesis, Hypothesis::Culprit(9));
+        assert_eq!(with.hypothesis, Hypothesis::Culprit(9));
+        assert_eq!(with.outcome, Outcome::Decided);
+        assert!(with.confirms_used > 0, "{with:?}");
+        assert!(
+            with.cost_used < without.cost_used,
+            "confirms {} vs runs only {}",
+            with.cost_used,
+            without.cost_used
+        );
+    }
+
+    #[test]
+    fn the_budget_counts_machine_time() {
+        // A budget of 3 job runs' machine time: the first round fits in it
+        // (a confirm and one run besides the failure already seen), then
+        // only confirm tasks fit.
+        let mut search = CulpritSearch::new(CulpritConfig {
+            budget: 3,
+            ..with_confirms(12)
+        })
+        .unwrap();
+        search.observe(12, true).unwrap();
+        let Decision::Run(round) = search.next_round() else {
+            panic!("nothing settled yet");
+        };
+        assert_eq!(round.confirms, vec![12], "{round:?}");
+        assert_eq!(round.runs.len(), 1, "{round:?}");
+        for &push in &round.runs {
+            search.observe(push, true).unwrap();
+        }
+        search.observe_confirm(12, 5, 5).unwrap();
+        // 2 runs + 0.25 used, 0.75 left: one more confirm fits, no run.
+        let Decision::Run(last) = search.next_round() else {
+            panic!("a confirm still fits");
+        };
+        assert!(last.runs.is_empty(), "{last:?}");
+        assert!(last.cost(search.config()) <= 0.75 + 1e-9);
+        for push in last.confirms {
+            search.observe_confirm(push, 5, 5).unwrap();
+        }
+        let mut spent = search.clone();
+        while let Decision::Run(more) = spent.next_round() {
+            assert!(more.runs.is_empty());
+            for push in more.confirms {
+                spent.observe_confirm(push, 5, 5).unwrap();
+            }
+        }
+        assert!(spent.cost_used() <= 3.0 + 1e-9);
+    }
+
     #[test]
     fn flake_history_makes_no_culprit_cheaper_to_settle() {
         // No culprit in a job that flakes one run in ten, everywhere alike:
@@ -608,8 +1042,8 @@ mod tests {
                         assert_eq!(answer.hypothesis, Hypothesis::NoCulprit);
                         return answer.runs_used;
                     }
-                    Decision::Run(pushes) => {
-                        for push in pushes {
+                    Decision::Run(round) => {
+                        for push in round.runs {
                             search.observe(push, run % 10 == 0).unwrap();
                             run += 1;
                         }

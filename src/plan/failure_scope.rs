@@ -92,6 +92,21 @@ impl FailureScope {
         }
     }
 
+    /// Whether the repeats of `test` (a confirm task re-runs one failing
+    /// test) are evidence under this scope: the scope's test, a test of
+    /// the signature, or any test when any failure counts.
+    pub fn confirms_test(&self, test: &str) -> bool {
+        let same = |a: &str, b: &str| {
+            let (a, b) = (a.trim_start_matches('/'), b.trim_start_matches('/'));
+            a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}"))
+        };
+        match self {
+            FailureScope::AnyFailure => true,
+            FailureScope::Test { test: wanted } => same(test, wanted),
+            FailureScope::Signature { signature } => signature.tests.iter().any(|t| same(test, t)),
+        }
+    }
+
     /// What counts, in the words the plan, the CLI and the panel use.
     pub fn describe(&self) -> String {
         match self {

@@ -16,6 +16,7 @@ pub mod mozlog;
 pub mod pushlog;
 pub mod taskcluster;
 pub mod test_failures;
+pub mod test_repeats;
 pub mod treeherder;
 pub mod treeherder_errors;
 pub mod treeherder_page;

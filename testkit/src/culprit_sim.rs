@@ -3,7 +3,7 @@
 //! benchmark compares (the Bayesian search, backfills, bisection).
 
 use mozci::plan::culprit::{
-    CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, StopReason,
+    CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, Round, StopReason,
 };
 use std::collections::BTreeMap;
 
@@ -486,7 +486,7 @@ fn run_search(config: CulpritConfig, world: &mut World<'_>) -> (Hypothesis, bool
                     answer.stopped == Some(StopReason::BudgetSpent),
                 )
             }
-            Decision::Run(pushes) => {
+            Decision::Run(Round { runs: pushes, .. }) => {
                 world.rounds += 1;
                 for push in pushes {
                     let failed = world.run(push);

@@ -18,13 +18,6 @@ impl RunCounts {
     pub fn passes(&self) -> u32 {
         self.runs - self.failures
     }
-
-    pub fn add(&mut self, failed: bool) {
-        self.runs += 1;
-        if failed {
-            self.failures += 1;
-        }
-    }
 }
 
 /// Run counts of a search: pushes older than the range pooled together
@@ -47,14 +40,35 @@ impl PushCounts {
     /// Record one run; `push <= 0` is older than the range. The caller has
     /// checked `push <= n`.
     pub fn add(&mut self, push: i64, failed: bool) {
-        if push <= 0 {
-            self.older.add(failed);
-        } else if let Some(counts) = usize::try_from(push - 1)
-            .ok()
-            .and_then(|i| self.suspects.get_mut(i))
-        {
-            counts.add(failed);
+        self.add_many(push, u32::from(failed), 1);
+    }
+
+    /// Record `runs` runs at one push, `failures` of them failed (a confirm
+    /// task's repeats). The caller has checked `push <= n`, `failures <= runs`.
+    pub fn add_many(&mut self, push: i64, failures: u32, runs: u32) {
+        let counts = if push <= 0 {
+            Some(&mut self.older)
+        } else {
+            usize::try_from(push - 1)
+                .ok()
+                .and_then(|i| self.suspects.get_mut(i))
+        };
+        if let Some(counts) = counts {
+            counts.runs += runs;
+            counts.failures += failures.min(runs);
         }
+    }
+
+    /// The counts at `push` (<= 0: the older pushes together).
+    pub fn at(&self, push: i64) -> RunCounts {
+        if push <= 0 {
+            return self.older;
+        }
+        usize::try_from(push - 1)
+            .ok()
+            .and_then(|i| self.suspects.get(i))
+            .copied()
+            .unwrap_or_default()
     }
 
     pub fn total_runs(&self) -> u32 {

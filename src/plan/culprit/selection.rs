@@ -1,8 +1,11 @@
-//! Choosing the next batch of runs: greedy maximization of the expected
-//! entropy reduction of the culprit posterior, run by run, where each added
-//! run is scored against every outcome of the runs already in the batch.
+//! Choosing the next round: greedy maximization of the expected entropy
+//! reduction of the culprit posterior per unit of machine time, pick by
+//! pick, where each pick (one job run, or one confirm task's repeats on a
+//! push with a failed run) is scored against every outcome of the picks
+//! already in the round.
 
 use super::likelihood::{JointPosterior, RatePoint};
+use super::{ConfirmAction, Round};
 
 /// Outcome branches kept while building a batch; the least likely are
 /// dropped beyond this (their share of the score is negligible).
@@ -170,7 +173,7 @@ fn split(
             }
             if failed {
                 if let Some(k) = key.get_mut(slot) {
-                    *k += 1;
+                    *k = k.saturating_add(1);
                 }
             }
             match children.iter_mut().find(|c| c.failures_per_push == key) {
@@ -198,53 +201,188 @@ fn split(
     children
 }
 
-/// Picks `runs` pushes (0 = a push older than the range, else 1..=n) for
-/// the next round, greedily: each pick maximizes the expected information
-/// it adds to the picks before it.
-pub fn choose_batch(posterior: &JointPosterior, grid: &[RatePoint], runs: usize) -> Vec<i64> {
+/// Slack when comparing machine times, which are sums of fractions.
+const COST_EPSILON: f64 = 1e-9;
+
+/// Expected entropy reduction of `repeats` runs at once on a push affecting
+/// the first `affected_rows` rows, summed over `branches` (each weighted by
+/// its probability). With U(m) = Z ln Z − Σ m ln m, the reduction is
+/// U(total) − Σ_x U(mass if x of the repeats fail).
+fn repeats_gain(
+    branches: &[Branch],
+    affected_rows: usize,
+    repeats: u32,
+    grid: &[RatePoint],
+) -> f64 {
+    let points = grid.len().max(1);
+    let r = repeats as usize;
+    // pmf[k][x] for the unaffected and the affected rate of point k.
+    let pmf = |affected: bool| -> Vec<Vec<f64>> {
+        grid.iter()
+            .map(|point| binomial_pmf(point.failure_probability(affected), repeats))
+            .collect()
+    };
+    let (pmf_unaffected, pmf_affected) = (pmf(false), pmf(true));
+    let u = |masses: &[f64]| -> f64 {
+        let z: f64 = masses.iter().sum();
+        x_ln_x(z) - masses.iter().map(|&m| x_ln_x(m)).sum::<f64>()
+    };
+    let mut gain = 0.0;
+    for branch in branches {
+        let rows = branch.weights.len() / points;
+        let mut totals = Vec::with_capacity(rows);
+        // by_outcome[x][row]
+        let mut by_outcome = vec![vec![0.0; rows]; r + 1];
+        for (row, weights) in branch.weights.chunks(points).enumerate() {
+            let table = if row < affected_rows {
+                &pmf_affected
+            } else {
+                &pmf_unaffected
+            };
+            totals.push(weights.iter().sum::<f64>());
+            for (w, probabilities) in weights.iter().zip(table) {
+                for (outcome, p) in by_outcome.iter_mut().zip(probabilities) {
+                    if let Some(m) = outcome.get_mut(row) {
+                        *m += w * p;
+                    }
+                }
+            }
+        }
+        gain += u(&totals) - by_outcome.iter().map(|m| u(m)).sum::<f64>();
+    }
+    gain
+}
+
+/// P(x failures of `n` runs) for x = 0..=n at failure rate `p`.
+fn binomial_pmf(p: f64, n: u32) -> Vec<f64> {
+    let mut pmf = Vec::with_capacity(n as usize + 1);
+    let mut choose = 1.0;
+    for x in 0..=n {
+        pmf.push(choose * p.powi(x as i32) * (1.0 - p).powi((n - x) as i32));
+        choose = choose * f64::from(n - x) / f64::from(x + 1);
+    }
+    pmf
+}
+
+/// Picks the next round within `capacity` units of machine time (a job run
+/// costs 1): job runs on pushes (0 = a push older than the range, else
+/// 1..=n), and, given a confirm action and the pushes it may be asked on,
+/// confirm tasks (at most one per push and round). Each pick maximizes the
+/// expected information it adds to the picks before it per unit of machine
+/// time; job runs fill the round as before, a confirm task is only picked
+/// when it is worth more per unit of machine time than the best job run.
+pub fn choose_round(
+    posterior: &JointPosterior,
+    grid: &[RatePoint],
+    capacity: f64,
+    confirm: Option<(ConfirmAction, &[i64])>,
+) -> Round {
     let n = posterior.hypotheses - 1;
     let active = ActiveRows::new(posterior);
     let candidates = active.candidates(n);
+    // Rows a run on `push` affects: active hypotheses at or before it.
+    let affected_rows = |push: i64| {
+        active
+            .hypotheses
+            .iter()
+            .filter(|&&h| h <= n && (h as i64) <= push)
+            .count()
+    };
     let mut branches = vec![Branch {
         failures_per_push: Vec::new(),
         weights: active.weights.clone(),
     }];
     let mut distinct_pushes: Vec<usize> = Vec::new();
-    let mut batch = Vec::with_capacity(runs);
-    for pick in 0..runs {
-        let mut scores = vec![0.0; candidates.len()];
-        for branch in &branches {
-            add_gains(&masses(&branch.weights, grid), &mut scores);
+    let mut slot_of = |push: usize| match distinct_pushes.iter().position(|&p| p == push) {
+        Some(slot) => slot,
+        None => {
+            distinct_pushes.push(push);
+            distinct_pushes.len() - 1
         }
-        // First maximum wins ties, which keeps the choice deterministic.
-        let mut best = 0;
-        for (candidate, score) in scores.iter().enumerate() {
-            if scores.get(best).is_some_and(|b| score > b) {
-                best = candidate;
+    };
+    let mut round = Round::default();
+    let mut left = capacity;
+    let cheapest = confirm.map_or(1.0, |(action, _)| action.cost.min(1.0));
+    while left >= cheapest - COST_EPSILON {
+        let run_fits = left >= 1.0 - COST_EPSILON;
+        // The best confirm task not yet in the round, by gain per cost,
+        // among pushes alike for the model (same affected rows) once.
+        let mut best_confirm: Option<(f64, i64, usize)> = None;
+        if let Some((action, eligible)) = confirm {
+            if left >= action.cost - COST_EPSILON {
+                let mut seen_rows: Vec<usize> = Vec::new();
+                for &push in eligible.iter().rev() {
+                    let rows = affected_rows(push);
+                    if round.confirms.contains(&push) || seen_rows.contains(&rows) {
+                        continue;
+                    }
+                    seen_rows.push(rows);
+                    let value = repeats_gain(&branches, rows, action.repeats, grid) / action.cost;
+                    if best_confirm.is_none_or(|(best, _, _)| value > best) {
+                        best_confirm = Some((value, push, rows));
+                    }
+                }
             }
         }
-        let push = candidates.get(best).copied().unwrap_or(0);
-        batch.push(push as i64);
-        if pick + 1 < runs {
-            let slot = match distinct_pushes.iter().position(|&p| p == push) {
-                Some(slot) => slot,
-                None => {
-                    distinct_pushes.push(push);
-                    distinct_pushes.len() - 1
+        let best_run = if run_fits {
+            let mut scores = vec![0.0; candidates.len()];
+            for branch in &branches {
+                add_gains(&masses(&branch.weights, grid), &mut scores);
+            }
+            // First maximum wins ties, which keeps the choice deterministic.
+            let mut best = 0;
+            for (candidate, score) in scores.iter().enumerate() {
+                if scores.get(best).is_some_and(|b| score > b) {
+                    best = candidate;
                 }
-            };
-            // Candidate j affects rows 0..j.
-            branches = split(branches, best, slot, grid);
+            }
+            Some((scores.get(best).copied().unwrap_or(0.0), best))
+        } else {
+            None
+        };
+        match (best_run, best_confirm) {
+            (run, Some((value, push, rows)))
+                if run.is_none_or(|(score, _)| value > 0.0 && value > score) =>
+            {
+                round.confirms.push(push);
+                left -= confirm.map_or(1.0, |(action, _)| action.cost);
+                if left >= cheapest - COST_EPSILON {
+                    let slot = slot_of(push.max(0) as usize);
+                    let repeats = confirm.map_or(0, |(action, _)| action.repeats);
+                    for _ in 0..repeats {
+                        branches = split(branches, rows, slot, grid);
+                    }
+                }
+            }
+            (Some((_, best)), _) => {
+                let push = candidates.get(best).copied().unwrap_or(0);
+                round.runs.push(push as i64);
+                left -= 1.0;
+                if left >= cheapest - COST_EPSILON {
+                    // Candidate j affects rows 0..j.
+                    let slot = slot_of(push);
+                    branches = split(branches, best, slot, grid);
+                }
+            }
+            _ => break,
         }
     }
-    batch.sort();
-    batch
+    round.runs.sort();
+    round.confirms.sort();
+    round
+}
+
+/// Picks `runs` job runs for the next round (see [`choose_round`]).
+#[cfg(test)]
+fn choose_batch(posterior: &JointPosterior, grid: &[RatePoint], runs: usize) -> Vec<i64> {
+    choose_round(posterior, grid, runs as f64, None).runs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::culprit::likelihood::PushCounts;
+    use crate::plan::culprit::ConfirmAction;
 
     fn posterior(n: usize, grid: &[RatePoint], runs: &[(i64, bool)]) -> JointPosterior {
         let mut c = PushCounts::new(n);
@@ -283,6 +421,68 @@ mod tests {
         let mut distinct = batch.clone();
         distinct.dedup();
         assert_eq!(distinct.len(), 3, "{batch:?}");
+    }
+
+    #[test]
+    fn one_repeat_is_worth_exactly_one_run() {
+        let grid = [
+            RatePoint::new(0.05, 0.5, 0.5f64.ln()),
+            RatePoint::new(0.2, 1.0, 0.5f64.ln()),
+        ];
+        let post = posterior(5, &grid, &[(5, true), (2, false), (3, true)]);
+        let active = ActiveRows::new(&post);
+        let branches = vec![Branch {
+            failures_per_push: Vec::new(),
+            weights: active.weights.clone(),
+        }];
+        let mut scores = vec![0.0; active.candidates(5).len()];
+        add_gains(&masses(&active.weights, &grid), &mut scores);
+        for (rows, score) in scores.iter().enumerate() {
+            let gain = repeats_gain(&branches, rows, 1, &grid);
+            assert!((gain - score).abs() < 1e-9, "{rows}: {gain} vs {score}");
+        }
+        // Five repeats tell more than one run, and less than five apart.
+        let five = repeats_gain(&branches, 3, 5, &grid);
+        assert!(five > scores[3] && five < 5.0 * scores[3] + 1e-12, "{five}");
+    }
+
+    #[test]
+    fn binomial_pmf_sums_to_one() {
+        let pmf = binomial_pmf(0.3, 5);
+        assert_eq!(pmf.len(), 6);
+        assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((pmf[2] - 10.0 * 0.09 * 0.343).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cheap_confirm_on_the_failing_push_comes_first_and_the_round_keeps_its_cost() {
+        let grid = [
+            RatePoint::new(0.0, 1.0, 0.3f64.ln()),
+            RatePoint::new(0.05, 1.0, 0.3f64.ln()),
+            RatePoint::new(0.05, 0.3, 0.4f64.ln()),
+        ];
+        let post = posterior(8, &grid, &[(8, true)]);
+        let action = ConfirmAction {
+            repeats: 5,
+            cost: 0.25,
+        };
+        let round = choose_round(&post, &grid, 8.0, Some((action, &[8])));
+        assert_eq!(round.confirms, vec![8], "{round:?}");
+        // 8 units: the confirm's quarter leaves room for 7 runs.
+        assert_eq!(round.runs.len(), 7, "{round:?}");
+        // Without an eligible push, no confirm.
+        let none = choose_round(&post, &grid, 8.0, Some((action, &[])));
+        assert!(none.confirms.is_empty());
+        assert_eq!(none.runs.len(), 8);
+        // A confirm dearer than a run is still chosen only when worth it,
+        // and never beyond the capacity.
+        let dear = ConfirmAction {
+            repeats: 5,
+            cost: 3.0,
+        };
+        let small = choose_round(&post, &grid, 2.0, Some((dear, &[8])));
+        assert!(small.confirms.is_empty(), "{small:?}");
+        assert_eq!(small.runs.len(), 2);
     }
 
     #[test]

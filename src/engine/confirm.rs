@@ -1,0 +1,260 @@
+//! "Confirm the failures of this failed run" through the CI system (on
+//! Taskcluster, the `confirm-failures` action and its `-cf` tasks): asking
+//! for it once per push, written ahead in the ledger like every trigger,
+//! and reading the confirm tasks' repeats of the test in question as
+//! test-level runs, judged by the search's [`FailureScope`]; and the
+//! "confirm first, then backfill" plan read from the job's runs.
+
+use super::execute::send_recorded;
+use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
+use super::Session;
+use crate::ci::clock;
+use crate::error::{Error, Result};
+use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
+use crate::model::{Job, JobResult, JobState, JobType, Push, PushHistory};
+use crate::plan::culprit::confirm_first::{plan_confirm_first, ConfirmFirstPlan, MAX_RANGE};
+use crate::plan::culprit::observed::RunVerdicts;
+use crate::plan::failure_rate::PushRuns;
+use crate::plan::failure_scope::FailureScope;
+use crate::sources::test_repeats::test_repeats;
+use crate::sources::treeherder::{parse_job_log_urls, TreeherderApi, ERRORSUMMARY_LOG_NAMES};
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+/// What the confirm tasks on one push say about the test in question.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmReading {
+    pub push_id: u64,
+    /// Repeats read from finished confirm tasks (test-level runs).
+    pub repeats: u32,
+    /// Of those, the repeats where the test failed.
+    pub failures: u32,
+    /// Each finished confirm task that counts: (failures, repeats).
+    pub results: Vec<(u32, u32)>,
+    /// Confirm tasks still pending or running, or asked for and not yet
+    /// visible: their repeats are on their way.
+    pub in_flight: u32,
+    /// Finished confirm tasks whose repeats count (each costs what the
+    /// search's confirm action says it costs).
+    pub tasks: u32,
+    /// Finished confirm tasks whose repeats could not be read (left out).
+    pub unread: Vec<String>,
+}
+
+/// The repeats of the tests `scope` accepts in one finished confirm task.
+async fn repeats_of_task(
+    session: &Session,
+    repo: &str,
+    job: &Job,
+    scope: &FailureScope,
+) -> Result<(u32, u32)> {
+    let job_id = job
+        .ids
+        .job_id
+        .ok_or_else(|| Error::Invalid(format!("confirm task {} has no Treeherder id", job.name)))?;
+    let fetch = |url: String| async move {
+        let request = HttpRequest::get(&url).body_kind(BodyKind::Log);
+        send_checked(session.ctx.http.as_ref(), request, RetryPolicy::default())
+            .await
+            .map(|r| r.body)
+    };
+    let project = TreeherderApi::new(&session.ctx.endpoints.treeherder)?.project(repo)?;
+    let logs = parse_job_log_urls(&fetch(project.job_log_listing_url(job_id)).await?)?;
+    let summary = ERRORSUMMARY_LOG_NAMES
+        .iter()
+        .find_map(|name| logs.iter().find(|log| log.name == *name))
+        .ok_or_else(|| Error::Invalid(format!("confirm task {job_id} has no error summary")))?;
+    let repeats = test_repeats(&fetch(summary.url.clone()).await?);
+    Ok(repeats
+        .iter()
+        .filter(|t| scope.confirms_test(&t.test))
+        .fold((0, 0), |(runs, failures), t| {
+            (runs + t.runs, failures + t.failures)
+        }))
+}
+
+impl Session {
+    /// The confirm job type of `job_type` where its CI system offers
+    /// confirm tasks (`None`: the search uses job runs only).
+    pub fn confirm_job_type(&self, job_type: &JobType) -> Option<JobType> {
+        self.backends
+            .for_system(job_type.ci)
+            .ok()?
+            .confirm_job_type(job_type)
+    }
+
+    /// What the confirm tasks of `job_type` on each of `pushes` say, judged
+    /// by `scope`, with the ledger's confirm requests not yet visible
+    /// counted in flight. `None` where the CI system offers no confirm
+    /// tasks. The finished tasks' error summaries are read concurrently.
+    pub async fn confirm_readings(
+        &self,
+        repo: &str,
+        pushes: &[Push],
+        job_type: &JobType,
+        scope: &FailureScope,
+        ledger: &Ledger,
+        now_ms: u64,
+    ) -> Result<Option<Vec<ConfirmReading>>> {
+        let Some(confirm_type) = self.confirm_job_type(job_type) else {
+            return Ok(None);
+        };
+        let histories = self
+            .histories(repo, pushes, &confirm_type, ledger, now_ms)
+            .await?;
+        let finished: Vec<(u64, &Job)> = histories
+            .iter()
+            .flat_map(|h| h.jobs.iter().map(move |j| (h.push.id, j)))
+            .filter(|(_, j)| matches!(j.state, JobState::Completed(_)))
+            .collect();
+        let reads: Vec<_> = stream::iter(finished.into_iter().map(|(push_id, job)| async move {
+            (push_id, job, repeats_of_task(self, repo, job, scope).await)
+        }))
+        .buffer_unordered(self.ctx.concurrency.max(1))
+        .collect()
+        .await;
+        let mut readings: Vec<ConfirmReading> = histories
+            .iter()
+            .map(|h| ConfirmReading {
+                push_id: h.push.id,
+                in_flight: in_flight(h),
+                ..ConfirmReading::default()
+            })
+            .collect();
+        for (push_id, job, read) in reads {
+            let Some(reading) = readings.iter_mut().find(|r| r.push_id == push_id) else {
+                continue;
+            };
+            match read {
+                Ok((0, _)) => {}
+                Ok((runs, failures)) => {
+                    reading.repeats += runs;
+                    reading.failures += failures;
+                    reading.results.push((failures, runs));
+                    reading.tasks += 1;
+                }
+                Err(e) => reading.unread.push(format!("{}: {e}", job.name)),
+            }
+        }
+        Ok(Some(readings))
+    }
+
+    /// Ask the CI system, once, to confirm the failures of the failed run
+    /// `failed` on its push (`history`: that push's runs of `job_type`),
+    /// `times` tasks per failing test. Written ahead in the session's
+    /// journal and recorded in `ledger`; `None` when nothing was sent: the
+    /// CI system offers no confirm tasks, confirm tasks are already on the
+    /// push, or a request for this push was already sent (or may have
+    /// been: a lost answer is never resent).
+    pub async fn request_confirm(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        history: &PushHistory,
+        failed: &Job,
+        times: u32,
+        ledger: &mut Ledger,
+    ) -> Result<Option<TriggerRecord>> {
+        let Some(confirm_type) = self.confirm_job_type(job_type) else {
+            return Ok(None);
+        };
+        let push = &history.push;
+        let now = clock::now_ms();
+        if ledger
+            .confirm_sent(self.origin(), repo, push.id, &confirm_type.name, now)
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let backend = self.backends.for_system(job_type.ci)?;
+        let visible = self
+            .histories(repo, std::slice::from_ref(push), &confirm_type, ledger, now)
+            .await?
+            .first()
+            .map(|h| h.jobs.len() as u32)
+            .unwrap_or(0);
+        // Confirm tasks already there (asked by an earlier run whose record
+        // is gone, or by hand) answer the same question.
+        if visible > 0 {
+            return Ok(None);
+        }
+        let request = TriggerRequest {
+            kind: TriggerKind::ConfirmFailures,
+            job_name: confirm_type.name.clone(),
+            runs_asked: times,
+            visible_before: visible,
+        };
+        let record = send_recorded(
+            self,
+            repo,
+            push,
+            request,
+            backend.confirm_failures(repo, push, failed, times),
+        )
+        .await?;
+        ledger.record(record.clone());
+        Ok(Some(record))
+    }
+}
+
+/// Confirm tasks on their way on one push: pending or running, plus those
+/// asked for and not yet visible.
+fn in_flight(history: &PushHistory) -> u32 {
+    let running = history
+        .jobs
+        .iter()
+        .filter(|j| matches!(j.state, JobState::Pending | JobState::Running))
+        .count() as u32;
+    running.saturating_add(history.requested_not_yet_visible)
+}
+
+impl Session {
+    /// "Confirm first, then backfill" (mozci issue 1189) decided from the
+    /// job's runs on the push of `revision` and the [`MAX_RANGE`] + `older`
+    /// pushes before it, failed runs judged by `verdicts` (their logs read
+    /// now, remembered there): the failing push, the last good push, an
+    /// older push already failing the same way, or the range to search.
+    /// Returns why some failed runs' logs could not be read (left out).
+    pub async fn confirm_first_plan(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        revision: &crate::model::Revision,
+        older: u32,
+        verdicts: &mut RunVerdicts,
+        ledger: &Ledger,
+    ) -> Result<(ConfirmFirstPlan, Vec<String>)> {
+        let earlier = (MAX_RANGE as u32).saturating_add(older);
+        let pushes = self.pushes_ending_at(repo, revision, earlier).await?;
+        let histories = self
+            .histories(repo, &pushes, job_type, ledger, clock::now_ms())
+            .await?;
+        let unread = self.learn_verdicts(verdicts, repo, &histories).await;
+        let runs: Vec<PushRuns> = histories
+            .iter()
+            .map(|h| {
+                let (mut runs, mut failures) = (0, 0);
+                for job in &h.jobs {
+                    let failed = match job.state {
+                        JobState::Completed(JobResult::Success) => Some(false),
+                        JobState::Completed(JobResult::TestFailed | JobResult::Busted) => {
+                            verdicts.failed_as_asked(job)
+                        }
+                        _ => None,
+                    };
+                    if let Some(failed) = failed {
+                        runs += 1;
+                        failures += u32::from(failed);
+                    }
+                }
+                PushRuns {
+                    push_id: h.push.id,
+                    revision: h.push.revision.0.clone(),
+                    runs,
+                    failures,
+                }
+            })
+            .collect();
+        Ok((plan_confirm_first(&runs)?, unread))
+    }
+}
