@@ -266,10 +266,6 @@ fn the_checker_sees_imports_and_loops() {
     assert_eq!(layer("engine::culprit"), 7);
 }
 
-/// Files of `engine/` and `plan/` still naming a CI system in their tests,
-/// left to the culprit work of issue #19: remove each once it is neutral.
-const NAMING_A_CI_SYSTEM_FOR_NOW: [&str; 2] = ["engine/culprit.rs", "plan/culprit/observed.rs"];
-
 #[test]
 fn the_engine_and_the_plans_name_no_ci_system() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -287,9 +283,6 @@ fn the_engine_and_the_plans_name_no_ci_system() {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            if NAMING_A_CI_SYSTEM_FOR_NOW.contains(&relative.as_str()) {
-                continue;
-            }
             // The whole file, tests included: their fixtures use neutral values.
             let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
             for (number, line) in text.lines().enumerate() {

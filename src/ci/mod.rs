@@ -303,6 +303,20 @@ impl Backends {
         })
     }
 
+    /// Backends holding `backend` alone, in the place of the system it is.
+    pub fn only(backend: Rc<dyn CiBackend>) -> Backends {
+        match backend.system() {
+            CiSystem::Buildbot => Backends {
+                buildbot: Some(backend),
+                taskcluster: None,
+            },
+            CiSystem::Taskcluster => Backends {
+                buildbot: None,
+                taskcluster: Some(backend),
+            },
+        }
+    }
+
     pub fn for_system(&self, system: CiSystem) -> Result<&dyn CiBackend> {
         let backend = match system {
             CiSystem::Buildbot => self.buildbot.as_deref(),

@@ -1,5 +1,5 @@
-//! "Confirm the failures of this failed run" through the CI system (on
-//! Taskcluster, the `confirm-failures` action and its `-cf` tasks): asking
+//! "Confirm the failures of this failed run" through the CI system (where
+//! `ci::CiBackend::confirm_failures` offers it; its confirm tasks): asking
 //! for it once per push, written ahead in the ledger like every trigger,
 //! and reading the confirm tasks' repeats of the test in question as
 //! test-level runs, judged by the search's [`FailureScope`]; and the

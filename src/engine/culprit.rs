@@ -363,6 +363,7 @@ mod tests {
     use super::*;
     use crate::ci::{Backends, CiBackend, CiContext, Endpoints, TriggerReceipt};
     use crate::http::{HttpClient, HttpRequest, HttpResponse};
+    use crate::model::fixtures::ANY_CI;
     use crate::model::{CiSystem, Job, JobIds, JobKind, JobResult, JobState};
     use crate::plan::test_support::{job_type, newest_first, push};
     use async_trait::async_trait;
@@ -401,7 +402,7 @@ mod tests {
             self.next_task.set(task);
             let job = Job {
                 kind: JobKind::Test,
-                ci: CiSystem::Taskcluster,
+                ci: ANY_CI,
                 name: LABEL.into(),
                 platform: "linux64".into(),
                 symbol: "bc1".into(),
@@ -443,7 +444,7 @@ mod tests {
     #[async_trait(?Send)]
     impl CiBackend for FakeCi {
         fn system(&self) -> CiSystem {
-            CiSystem::Taskcluster
+            ANY_CI
         }
         async fn push_histories(
             &self,
@@ -487,10 +488,7 @@ mod tests {
         let backend: Rc<dyn CiBackend> = ci.clone();
         Session::new(
             CiContext::new(Rc::new(NoHttp), Endpoints::default()),
-            Backends {
-                buildbot: None,
-                taskcluster: Some(backend),
-            },
+            Backends::only(backend),
         )
     }
 

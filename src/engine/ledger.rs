@@ -161,8 +161,8 @@ pub enum TriggerKind {
     /// The CI system's own fixed-range backfill, sent on the selected push
     /// for runs on the pushes before it.
     BackfillAction,
-    /// "Confirm the failures of this failed run" (Taskcluster's
-    /// `confirm-failures`): its tasks land on the record's own push under
+    /// "Confirm the failures of this failed run" (the CI's confirm action,
+    /// see `ci::CiBackend::confirm_failures`): its tasks land on the record's own push under
     /// the record's job name (the confirm job type, `<label>-cf`).
     ConfirmFailures,
 }

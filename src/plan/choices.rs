@@ -32,7 +32,7 @@ pub enum Mode {
     TriggerHere,
     /// The flake-aware culprit search over the `depth` pushes up to the
     /// selected one, confirm first where the CI offers confirm tasks
-    /// (Taskcluster's `confirm-failures`): the failure is re-run on the
+    /// (see `ci::CiBackend::confirm_failures`): the failure is re-run on the
     /// selected push first, and confirm tasks are used where they tell the
     /// most per machine time.
     FindCulprit,

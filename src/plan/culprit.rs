@@ -11,8 +11,8 @@
 //! at rate `f`). Runs are chosen, several per round, for the expected
 //! reduction of the entropy of the culprit posterior.
 //!
-//! Besides whole-job runs, a round may ask for confirm tasks (Taskcluster's
-//! `confirm-failures` action): on a push where the job already failed, one
+//! Besides whole-job runs, a round may ask for confirm tasks (the CI's
+//! confirm action, where it has one): on a push where the job already failed, one
 //! task re-runs the failing test several times, for a fraction of a job's
 //! machine time. Each repeat is read as one more run on that push, with the
 //! same likelihood as a job run judged by the failure signature; the budget
@@ -248,8 +248,8 @@ pub struct CulpritConfig {
     /// evenly over the n pushes.
     pub prior_no_culprit: f64,
     pub rates: RateModel,
-    /// The confirm action the CI offers; `None` when it has none (e.g.
-    /// Buildbot), and for searches stored before confirm tasks existed.
+    /// The confirm action the CI offers; `None` when it has none, and for
+    /// searches stored before confirm tasks existed.
     #[serde(default)]
     pub confirm: Option<ConfirmAction>,
 }

@@ -216,9 +216,7 @@ mod tests {
         let verdicts = RunVerdicts::new(test_scope("a.html"));
         let failed = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/a.html | boom\n");
         let other = parse_text_log(b"TEST-UNEXPECTED-FAIL | dom/b.html | boom\n");
-        let infra = parse_text_log(
-            b"[taskcluster:error] Error downloading \"public/build/target.tar.gz\"\n",
-        );
+        let infra = parse_text_log(b"Automation Error: the build could not be downloaded\n");
         assert_eq!(infra.kind, Some(FailureKind::Infrastructure));
         assert_eq!(verdicts.verdict_of(&failed, false), Some(true));
         assert_eq!(verdicts.verdict_of(&other, false), Some(false));
@@ -230,9 +228,8 @@ mod tests {
         assert_eq!(any.verdict_of(&other, false), Some(true));
         assert_eq!(any.verdict_of(&other, true), Some(true));
         assert_eq!(any.verdict_of(&infra, false), None);
-        let max_run_time =
-            parse_text_log(b"[taskcluster:error] Task aborted - max run time exceeded\n");
-        assert_eq!(any.verdict_of(&max_run_time, false), None);
+        let lost_worker = parse_text_log(b"Automation Error: the worker was lost mid-task\n");
+        assert_eq!(any.verdict_of(&lost_worker, false), None);
     }
 
     #[test]
@@ -246,7 +243,7 @@ mod tests {
         let crash = parse_text_log(
             b"PROCESS-CRASH | dom/c.html | application crashed [@ mozalloc_abort]\n",
         );
-        let infra = parse_text_log(b"[taskcluster:error] Task aborted - max run time exceeded\n");
+        let infra = parse_text_log(b"Automation Error: the worker was lost mid-task\n");
         assert_eq!(verdicts.verdict_of(&same, false), Some(true));
         assert_eq!(verdicts.verdict_of(&other, false), Some(false));
         assert_eq!(verdicts.verdict_of(&crash, false), Some(false));
