@@ -56,6 +56,7 @@ pub struct Outcome {
 }
 
 impl JobEvents {
+    /// No events seen yet.
     pub fn new() -> Self {
         JobEvents::default()
     }

@@ -75,6 +75,7 @@ pub struct LiveSession {
 }
 
 impl LiveSession {
+    /// A socket not opened yet, following nothing.
     pub fn new() -> Self {
         LiveSession::default()
     }

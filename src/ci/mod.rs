@@ -5,6 +5,8 @@
 //! without naming Buildbot or Taskcluster; [`Backends::for_system`] picks the
 //! implementation from the job's own [`CiSystem`].
 
+#![warn(missing_docs)]
+
 pub mod buildbot;
 pub mod clock;
 pub mod job_events;
@@ -76,6 +78,7 @@ pub struct TriggerReceipt {
 }
 
 impl TriggerReceipt {
+    /// All `runs` accepted under one id.
     pub fn accepted(id: String, runs: u32) -> Self {
         TriggerReceipt {
             ids: vec![id],
@@ -113,7 +116,9 @@ impl Refusal {
 /// Where each service lives. Production defaults; every one overridable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoints {
+    /// Treeherder's origin, `https://treeherder.mozilla.org`.
     pub treeherder: String,
+    /// hg's origin, `https://hg.mozilla.org` (pushlogs).
     pub hg: String,
     /// Self-Serve BuildAPI base, `…/buildapi/self-serve`.
     pub buildapi: String,
@@ -156,6 +161,7 @@ impl Endpoints {
 /// One CI system, seen through the questions the engine asks.
 #[async_trait(?Send)]
 pub trait CiBackend {
+    /// The CI system this backend talks to.
     fn system(&self) -> CiSystem;
 
     /// For each push (given newest first), the runs of `job_type` on it and,
@@ -258,7 +264,9 @@ mod tests {
 /// The backends a session can use, picked by a job's own CI system.
 #[derive(Clone, Default)]
 pub struct Backends {
+    /// Buildbot's backend, if this session has one.
     pub buildbot: Option<Rc<dyn CiBackend>>,
+    /// Taskcluster's backend, if this session has one.
     pub taskcluster: Option<Rc<dyn CiBackend>>,
 }
 
@@ -317,6 +325,8 @@ impl Backends {
         }
     }
 
+    /// The backend of `system`; an error naming what to configure if the
+    /// session has none.
     pub fn for_system(&self, system: CiSystem) -> Result<&dyn CiBackend> {
         let backend = match system {
             CiSystem::Buildbot => self.buildbot.as_deref(),
@@ -333,7 +343,9 @@ impl Backends {
 /// Everything a backend needs to talk to the services.
 #[derive(Clone)]
 pub struct CiContext {
+    /// The one I/O seam.
     pub http: Rc<dyn HttpClient>,
+    /// Where the services are.
     pub endpoints: Endpoints,
     /// How many requests one operation may have in flight at once.
     pub concurrency: usize,
@@ -350,6 +362,7 @@ impl crate::services::treeherder::TreeherderAccess for CiContext {
 }
 
 impl CiContext {
+    /// A context with the default concurrency.
     pub fn new(http: Rc<dyn HttpClient>, endpoints: Endpoints) -> Self {
         CiContext {
             http,

@@ -16,7 +16,9 @@ pub enum Login {
     /// An account the driver keeps in its own settings: `service` asks for
     /// `account` (Self-Serve BuildAPI asks for the user's LDAP login).
     DriverSettings {
+        /// The service that asks, as the user knows it.
         service: &'static str,
+        /// What it asks for.
         account: &'static str,
     },
 }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 /// What the confirm tasks on one push say about the test in question.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmReading {
+    /// The push's pushlog id.
     pub push_id: u64,
     /// Repeats read from finished confirm tasks (test-level runs).
     pub repeats: u32,

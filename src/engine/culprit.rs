@@ -112,10 +112,12 @@ pub struct CulpritProgress {
     /// Confirm tasks on their way before this step.
     #[serde(default)]
     pub confirms_in_flight: u32,
+    /// The answer so far, one line per push (`Answer::explanation`).
     pub explanation: String,
 }
 
 impl CulpritProgress {
+    /// The search has its answer: nothing more to run.
     pub fn is_done(&self) -> bool {
         matches!(self.decision, Decision::Done(_))
     }

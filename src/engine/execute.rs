@@ -4,6 +4,8 @@
 //! recorded in the ledger. Triggers are sent once; a lost answer is recorded
 //! as unknown, never resent here.
 
+#![warn(missing_docs)]
+
 use super::ledger::{Ledger, TriggerKind, TriggerOutcome, TriggerRecord, TriggerRequest};
 use super::Session;
 use crate::ci::{clock, TriggerReceipt};
@@ -18,6 +20,7 @@ use std::future::Future;
 /// What was done on one push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushExecution {
+    /// What was planned there.
     pub plan: PushPlan,
     /// Empty when the plan needed nothing sent now.
     pub records: Vec<TriggerRecord>,

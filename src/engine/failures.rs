@@ -2,6 +2,8 @@
 //! id, the job's log URLs, then every available source fetched in one
 //! concurrent round, then the best source read by `sources::test_failures`.
 
+#![warn(missing_docs)]
+
 use crate::ci::CiContext;
 use crate::error::{Error, Result};
 use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
@@ -16,10 +18,13 @@ use serde::{Deserialize, Serialize};
 /// The failures of one job and where they came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFailureReport {
+    /// The repository's short name.
     pub repo: String,
+    /// Treeherder's job id.
     pub job_id: u64,
     /// The logs the job has (`job-log-url`).
     pub logs: Vec<LogRef>,
+    /// What the best log read says failed.
     pub failures: JobFailures,
     /// The tests that failed unexpectedly or crashed, each once, in log order.
     pub failed_tests: Vec<String>,
@@ -68,7 +73,9 @@ pub fn failure_rows(failures: &JobFailures) -> Vec<FailureRow> {
 /// One log named by `job-log-url`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRef {
+    /// Its name (`live_backing_log`, `errorsummary_json`, …).
     pub name: String,
+    /// Where it is.
     pub url: String,
 }
 

@@ -17,6 +17,8 @@
 //! Records carry the Treeherder origin they were made on, so runs asked on
 //! one instance never count on another.
 
+#![warn(missing_docs)]
+
 use crate::ci::{Refusal, TriggerReceipt};
 use crate::error::{Error, Result};
 use crate::model::{Push, PushHistory, Revision};
@@ -35,29 +37,43 @@ pub enum TriggerOutcome {
     /// so (the tool stopped mid-send), it means "unknown, possibly scheduled".
     Sending,
     /// The CI system accepted it; `ids` are what it created.
-    Accepted { ids: Vec<String>, runs: u32 },
+    Accepted {
+        /// What the CI system created (task, request or action ids).
+        ids: Vec<String>,
+        /// Runs scheduled.
+        runs: u32,
+    },
     /// Some runs were accepted, then a request was refused or its answer lost.
     Partial {
+        /// What the accepted requests created.
         ids: Vec<String>,
+        /// Runs accepted.
         runs: u32,
+        /// Why the rest did not go.
         reason: String,
         /// Runs of the last request, whose answer was lost.
         #[serde(default)]
         unknown_runs: u32,
+        /// Who must act on the refusal, if one stopped it.
         #[serde(default)]
         refusal: Refusal,
     },
     /// Refused (a 4xx, or the service's own refusal), or stopped before
     /// anything was sent: nothing was scheduled.
     Refused {
+        /// What the service said, or why nothing was sent.
         reason: String,
+        /// Who must act on it.
         #[serde(default)]
         refusal: Refusal,
     },
     /// Sent, but what came back does not prove a refusal (a timeout, a
     /// dropped connection, a 5xx, a garbled answer): it may or may not have
     /// been scheduled. Counted as asked; never resent blindly.
-    Unknown { reason: String },
+    Unknown {
+        /// What came back instead of an answer.
+        reason: String,
+    },
 }
 
 impl TriggerOutcome {
@@ -116,6 +132,7 @@ impl TriggerOutcome {
         ) || matches!(self, TriggerOutcome::Partial { unknown_runs, .. } if *unknown_runs > 0)
     }
 
+    /// One line for the user.
     pub fn describe(&self) -> String {
         match self {
             TriggerOutcome::Sending => {
@@ -189,24 +206,34 @@ pub struct TriggerRecord {
     /// have none, and count on every origin: one run too few, never too many).
     #[serde(default)]
     pub origin: String,
+    /// The repository's short name.
     pub repo: String,
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// Its revision.
     pub revision: Revision,
     /// The job type (or, for `Build`, the build) the request was for.
     pub job_name: String,
+    /// What was asked.
     pub kind: TriggerKind,
+    /// Runs asked for.
     pub runs_asked: u32,
     /// Runs of `job_name` visible on the push (any state) when it was sent.
     pub visible_before: u32,
+    /// What came of it.
     pub outcome: TriggerOutcome,
+    /// When it was sent, in milliseconds since the Unix epoch.
     pub at_ms: u64,
 }
 
 /// What one trigger request asks for, before its answer is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriggerRequest {
+    /// What is asked.
     pub kind: TriggerKind,
+    /// The job type (or build) it is for.
     pub job_name: String,
+    /// Runs asked for.
     pub runs_asked: u32,
     /// Runs of `job_name` visible on the push (any state) before sending.
     pub visible_before: u32,
@@ -266,6 +293,8 @@ pub fn origin_key(origin: &str) -> String {
 /// its background's storage queue.
 #[async_trait(?Send)]
 pub trait TriggerJournal {
+    /// Keep `record` (replacing one with the same id) before anything is
+    /// sent on its behalf.
     async fn write(&self, record: &TriggerRecord) -> Result<()>;
 }
 
@@ -283,6 +312,7 @@ impl TriggerJournal for InMemoryOnly {
 /// All trigger records of a session (persisted by the driver).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
+    /// Every record, in the order written.
     pub records: Vec<TriggerRecord>,
 }
 

@@ -7,6 +7,8 @@
 //! add-on's background page (in WebAssembly); both only add storage and
 //! presentation. [`planning::plan`] is the planning call both make.
 
+#![warn(missing_docs)]
+
 pub mod confirm;
 pub mod culprit;
 pub mod execute;
@@ -33,26 +35,35 @@ use std::rc::Rc;
 /// trigger records are written ahead (see [`ledger::TriggerJournal`]).
 #[derive(Clone)]
 pub struct Session {
+    /// The services and the client that reads them.
     pub ctx: CiContext,
+    /// The CI systems this session can trigger on.
     pub backends: Backends,
+    /// Where each trigger's intent is kept before it is sent.
     pub journal: Rc<dyn TriggerJournal>,
 }
 
 /// A backfill worked out: what exists and what the plan would do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackfillAnalysis {
+    /// The repository's short name.
     pub repo: String,
+    /// The job type backfilled.
     pub job_type: JobType,
     /// The selected push and the earlier ones examined, newest first.
     pub histories: Vec<PushHistory>,
+    /// What to do on each of them.
     pub plan: BackfillPlan,
 }
 
 /// A range trigger worked out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RangeAnalysis {
+    /// The repository's short name.
     pub repo: String,
+    /// The job type triggered.
     pub job_type: JobType,
+    /// The range's pushes, newest first.
     pub histories: Vec<PushHistory>,
     /// Newest first.
     pub plans: Vec<PushPlan>,

@@ -5,6 +5,8 @@
 //! failures count, the notes and whether the plan waits for confirmation
 //! are all worked out here; the drivers only render [`PlannedBackfill`].
 
+#![warn(missing_docs)]
+
 use super::failures::{failures_of_job, JobFailureReport};
 use super::ledger::{Ledger, TriggerRecord, VISIBILITY_WINDOW_MS};
 use super::Session;
@@ -23,23 +25,38 @@ use crate::plan::trigger::{trigger_range_plan, PushPlan};
 pub enum PlanRange {
     /// From the push of `revision` back to the last push where the job
     /// passed, examining at most `depth` earlier pushes.
-    ToLastGood { revision: Revision, depth: u32 },
+    ToLastGood {
+        /// The selected push's revision.
+        revision: Revision,
+        /// Earlier pushes examined at most.
+        depth: u32,
+    },
     /// Exactly these pushes, newest first; `selected` names the one the
     /// user started from (a prefix of its revision will do).
     Pushes {
+        /// The pushes, newest first.
         pushes: Vec<Push>,
+        /// The one the user started from.
         selected: Revision,
     },
     /// The CI system's own backfill action sent on `push`: `times` runs on
     /// each of the `depth` pushes before it, in one request.
-    CiBackfill { push: Push, depth: u32 },
+    CiBackfill {
+        /// The selected push.
+        push: Push,
+        /// Earlier pushes the action fills.
+        depth: u32,
+    },
 }
 
 /// What a driver asks the engine to plan.
 #[derive(Debug, Clone)]
 pub struct PlanRequest {
+    /// The repository's short name.
     pub repo: String,
+    /// The job type to run.
     pub job_type: JobType,
+    /// Which pushes.
     pub range: PlanRange,
     /// Runs wanted per push in total; `None`: chosen from the job's failure
     /// rate on the pushes read (`plan::default_times`).
@@ -75,10 +92,13 @@ pub struct PlannedBackfill {
     /// Set when nobody chose the times count: the count the failure rate
     /// calls for, and why.
     pub times_suggestion: Option<TimesSuggestion>,
+    /// One line: what the plan does.
     pub summary: String,
     /// Things the user should know before confirming, in order.
     pub notes: Vec<String>,
+    /// CI jobs carrying it out starts now (builds included).
     pub jobs_started_now: u32,
+    /// The user must confirm before anything is sent.
     pub needs_confirmation: bool,
     /// Which failures count while the runs are watched.
     pub scope: FailureScope,
@@ -299,6 +319,7 @@ pub fn unknown_triggers(
 /// Which failures count for a plan, and what the selected run showed.
 #[derive(Debug, Clone)]
 pub struct ScopeChoice {
+    /// The failures that count.
     pub scope: FailureScope,
     /// Why the scope is wider than asked (the selected run's logs could not
     /// be read).

@@ -3,6 +3,8 @@
 //! the failed runs' logs), summed up as a failure-rate posterior with a
 //! credible interval and the runs it takes to see such a failure.
 
+#![warn(missing_docs)]
+
 use super::ledger::Ledger;
 use super::Session;
 use crate::error::{Error, Result};
@@ -16,21 +18,28 @@ use serde::{Deserialize, Serialize};
 /// The failure rate of a job type (or one test of it) across pushes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RateReport {
+    /// The repository's short name.
     pub repo: String,
+    /// The job type's name.
     pub job_type: String,
+    /// The test counted, if one was.
     pub test: Option<String>,
     /// Newest push first.
     pub pushes: Vec<PushRuns>,
+    /// Finished runs with a verdict, over all pushes.
     pub runs: u32,
+    /// Of which failed.
     pub failures: u32,
     /// Posterior mean (Jeffreys' prior).
     pub rate: f64,
     /// Equal-tailed credible interval at `level`.
     pub interval: (f64, f64),
+    /// The interval's probability, e.g. 0.9.
     pub level: f64,
     /// Runs of a push that show a failure of this rate at least once with
     /// `confidence` (`None` when no run failed: nothing to look for).
     pub runs_needed: Option<u32>,
+    /// The probability `runs_needed` is for.
     pub confidence: f64,
     /// Failed runs whose logs could not be read (left out of a test's count).
     pub unread_logs: Vec<String>,

@@ -5,6 +5,8 @@
 //! once (see `plan::failure_scope`): a run whose logs show only
 //! infrastructure trouble is re-run like an exception.
 
+#![warn(missing_docs)]
+
 use super::execute::send_recorded;
 use super::execute::PushExecution;
 use super::failures::failures_of_runs;
@@ -110,8 +112,11 @@ pub async fn read_failed_runs(
 /// What one poll saw and did on one push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchEvent {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// What the watch decided there.
     pub reaction: Reaction,
+    /// The trigger it sent, if it sent one.
     pub record: Option<TriggerRecord>,
 }
 

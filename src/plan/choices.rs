@@ -6,6 +6,8 @@
 //! [`Choices::offered`] (through the wasm module) instead of keeping their
 //! own list; the CLI takes its limits from here too.
 
+#![warn(missing_docs)]
+
 use serde::{Deserialize, Serialize};
 
 /// The most runs per push a user may ask for in one backfill, and the most
@@ -97,6 +99,7 @@ impl Mode {
 pub enum Times {
     /// From the failure rate (`plan::default_times`); the plan then asks to confirm.
     Auto,
+    /// This many.
     Fixed(u32),
 }
 
@@ -140,8 +143,11 @@ fn whole_number_within(value: &serde_json::Value, max: u32) -> Option<u32> {
 /// One user's backfill choice: times, depth and mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Choice {
+    /// Runs per push.
     pub times: Times,
+    /// Earlier pushes to look at.
     pub depth: u32,
+    /// What to do with them.
     pub mode: Mode,
 }
 
@@ -190,12 +196,16 @@ pub struct Choices {
     /// The values of the modes that run the culprit search (their controls:
     /// the test to count, no "times").
     pub culprit_modes: Vec<&'static str>,
+    /// [`MAX_TIMES`].
     pub max_times: u32,
+    /// [`MAX_DEPTH`].
     pub max_depth: u32,
+    /// The choice a fresh popup shows, as the popup stores it.
     pub default_choice: serde_json::Value,
 }
 
 impl Choices {
+    /// What the popup offers.
     pub fn offered() -> Choices {
         Choices {
             modes: Mode::ALL

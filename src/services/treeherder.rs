@@ -4,6 +4,8 @@
 //! Treeherder shows every CI system's runs but is none of them: `ci/`'s
 //! backends and the engine both read it through here.
 
+#![warn(missing_docs)]
+
 use crate::error::{Error, Result};
 use crate::http::{send_checked, HttpClient, HttpRequest, RetryPolicy};
 use crate::model::{Job, Push, Revision};
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 /// What reading Treeherder needs: an HTTP client and Treeherder's origin
 /// (`ci::CiContext` has both).
 pub trait TreeherderAccess {
+    /// The client to read with.
     fn http(&self) -> &dyn HttpClient;
     /// Treeherder's origin, `https://treeherder.mozilla.org`.
     fn treeherder_origin(&self) -> &str;
