@@ -77,16 +77,22 @@ pub struct AddonSettings {
     /// start-up line's four origins, all loopback). Read only by a
     /// development build.
     pub sandboxes: Vec<CustomOrigins>,
+    /// The Self-Serve BuildAPI login's user (LDAP), from the options.
     pub buildapi_user: Option<String>,
+    /// Its password; sent to the configured BuildAPI origin only.
     pub buildapi_password: Option<String>,
 }
 
 /// A Treeherder instance outside production and staging, by its origins.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CustomOrigins {
+    /// Treeherder's origin (the page's).
     pub treeherder: String,
+    /// hg's origin (pushlogs).
     pub hg: String,
+    /// Self-Serve BuildAPI's host.
     pub buildapi: String,
+    /// Taskcluster's root URL.
     pub taskcluster: String,
 }
 
@@ -210,8 +216,12 @@ impl AddonSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanRequest {
+    /// The job view the user clicked on (data: checked against the known
+    /// Treeherders, never trusted for where to send).
     pub page_url: String,
+    /// What to do.
     pub mode: Mode,
+    /// Earlier pushes to look at.
     pub depth: u32,
     /// `None`: chosen from the job's failure rate (`plan::default_times`).
     #[serde(default)]
@@ -241,7 +251,9 @@ pub enum AuthProblem {
 /// A failure as the add-on shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
+    /// What went wrong and what to do, in one sentence.
     pub message: String,
+    /// Set when a login is what is missing.
     pub auth: Option<AuthProblem>,
 }
 
@@ -289,9 +301,13 @@ fn settings_login(login: Option<Login>) -> (&'static str, &'static str) {
 /// One push of a plan, as the panel shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanRow {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// Its short revision.
     pub revision: String,
+    /// What the plan does there.
     pub action: String,
+    /// Its runs as they stand.
     pub runs: String,
 }
 
@@ -300,22 +316,37 @@ pub struct PlanRow {
 pub struct AddonPlan {
     /// The run this plan would start (see [`run_key`]).
     pub key: String,
+    /// The repository's short name.
     pub repo: String,
+    /// What the user chose to do.
     pub mode: Mode,
+    /// Earlier pushes looked at.
     pub depth: u32,
+    /// Runs per push.
     pub times: u32,
+    /// The selected job's type.
     pub job_type: JobType,
+    /// The run the user selected.
     pub selected_job: Job,
+    /// Its push.
     pub selected_push: Push,
+    /// The services of the page's Treeherder.
     pub endpoints: Endpoints,
+    /// Taskcluster's root URL for that Treeherder, if it has one.
     pub tc_root: Option<String>,
     /// Newest first.
     pub histories: Vec<PushHistory>,
+    /// What to do on each push.
     pub plans: Vec<PushPlan>,
+    /// One line: what the plan does.
     pub summary: String,
+    /// What the user should know before confirming.
     pub notes: Vec<String>,
+    /// CI jobs a Confirm click starts now.
     pub jobs_started_now: u32,
+    /// A Confirm click is needed.
     pub needs_confirmation: bool,
+    /// One row per push, as the panel shows them.
     pub rows: Vec<PlanRow>,
     /// Treeherder page of the range, for links.
     pub range_url: String,
@@ -344,18 +375,31 @@ pub struct AddonPlan {
 pub struct WatchState {
     /// Stable key: repo, push and job type of the selection.
     pub key: String,
+    /// The repository's short name.
     pub repo: String,
+    /// The job type watched.
     pub job_type: JobType,
+    /// The services of the page's Treeherder.
     pub endpoints: Endpoints,
+    /// Taskcluster's root URL for that Treeherder, if it has one.
     pub tc_root: Option<String>,
+    /// The pushes watched, newest first.
     pub pushes: Vec<Push>,
+    /// Each push's watched work.
     pub items: Vec<WatchItem>,
+    /// Each push's progress as shown.
     pub rows: Vec<ProgressRow>,
+    /// Every push's work is done or given up.
     pub settled: bool,
+    /// The answer, once the runs say it.
     pub verdict: Option<Verdict>,
+    /// The answer in words.
     pub verdict_text: Option<String>,
+    /// Treeherder page of the range, for links.
     pub range_url: String,
+    /// The last poll's failure, shown until a poll succeeds.
     pub problem: Option<Failure>,
+    /// Polls so far.
     pub polls: u32,
     /// The panel's and the notification's heading.
     #[serde(default)]
@@ -446,25 +490,35 @@ impl LiveTargets {
 /// One push's progress, as the panel and popup show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProgressRow {
+    /// The push's pushlog id.
     pub push_id: u64,
+    /// Its short revision.
     pub revision: String,
+    /// Its runs and what is awaited.
     pub text: String,
+    /// Nothing more is awaited there.
     pub done: bool,
 }
 
 /// The answer to an execution.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExecuteAnswer {
+    /// What was sent on each push.
     pub executions: Vec<PushExecution>,
+    /// The ledger with every record written.
     pub ledger: Ledger,
+    /// The watch that follows.
     pub watch: WatchState,
 }
 
 /// The answer to one monitoring step.
 #[derive(Debug, Clone, Serialize)]
 pub struct WatchAnswer {
+    /// The watch after this poll.
     pub watch: WatchState,
+    /// The ledger with any record written.
     pub ledger: Ledger,
+    /// What the poll saw and did, per push.
     pub events: Vec<WatchEvent>,
 }
 
