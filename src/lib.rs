@@ -4,19 +4,29 @@
 //! did it?" for Mozilla's CI. The same crate runs natively (the `mozci` CLI,
 //! the sandbox's tests, benchmarks) and in Firefox as WebAssembly (the add-on).
 //!
-//! Layers, data flowing downward (nothing below imports from above):
+//! Layers, top first; each imports only from the layers below it
+//! (`tests/layering.rs` checks it, and that no module imports itself back):
+//! - [`addon`] (and `wasm`, wasm32 only): the add-on driver's Rust side and
+//!   the JavaScript-facing API over it; the CLI (`cli/`) is the other driver;
 //! - [`engine`]: drives the decisions through the CI systems (fetch, decide,
-//!   trigger, record, watch): shared by the CLI and the add-on;
-//! - [`plan`]: pure decisions over data already fetched (no I/O);
-//! - [`ci`]: the Job abstraction, one trait over Buildbot and Taskcluster;
+//!   trigger, record, watch), shared by both drivers and naming no CI system;
+//! - [`ci`]: the Job abstraction, one trait over Buildbot and Taskcluster,
+//!   and everything that differs between them;
 //! - [`services`]: clients of the services that are not CI systems
 //!   (Treeherder), read by `ci/` and the engine alike;
+//! - [`plan`]: pure decisions over data already fetched (no I/O);
 //! - [`sources`]: one module per wire format, URL building and parsing only;
+//! - [`http`]: the single I/O seam;
 //! - [`model`]: pushes, jobs, states, results;
-//! - [`http`]: the single I/O seam.
+//! - [`error`] and [`url_text`]: typed errors, and URLs read from text.
 //!
-//! `wasm` (wasm32 only) is the JavaScript-facing API used by the add-on.
+//! The public surface is the layers themselves, on purpose: the CLI drives
+//! the engine, the contract tests and fuzz targets call each wire parser
+//! directly, and the sandbox reads the recorded payloads through them. What
+//! only a module's own layer needs is `pub(crate)`, and every public item is
+//! documented (`#![warn(missing_docs)]`, with clippy's `-D warnings`).
 
+#![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod addon;
