@@ -29,16 +29,26 @@ pub struct ConfirmReading {
     pub repeats: u32,
     /// Of those, the repeats where the test failed.
     pub failures: u32,
-    /// Each finished confirm task that counts: (failures, repeats).
-    pub results: Vec<(u32, u32)>,
+    /// Each finished confirm task that counts.
+    pub results: Vec<ConfirmTaskResult>,
     /// Confirm tasks still pending or running, or asked for and not yet
     /// visible: their repeats are on their way.
     pub in_flight: u32,
-    /// Finished confirm tasks whose repeats count (each costs what the
-    /// search's confirm action says it costs).
+    /// Finished confirm tasks whose repeats count (each costs its measured
+    /// machine time, or the confirm action's estimate where not measured).
     pub tasks: u32,
     /// Finished confirm tasks whose repeats could not be read (left out).
     pub unread: Vec<String>,
+}
+
+/// One finished confirm task's repeats of the test in question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmTaskResult {
+    pub failures: u32,
+    pub repeats: u32,
+    /// Its machine time in seconds, as the CI's job list says (`None`:
+    /// not said; the search then counts the confirm action's estimate).
+    pub run_seconds: Option<u64>,
 }
 
 /// The repeats of the tests `scope` accepts in one finished confirm task.
@@ -130,7 +140,11 @@ impl Session {
                 Ok((runs, failures)) => {
                     reading.repeats += runs;
                     reading.failures += failures;
-                    reading.results.push((failures, runs));
+                    reading.results.push(ConfirmTaskResult {
+                        failures,
+                        repeats: runs,
+                        run_seconds: job.run_seconds,
+                    });
                     reading.tasks += 1;
                 }
                 Err(e) => reading.unread.push(format!("{}: {e}", job.name)),

@@ -159,6 +159,7 @@ mod tests {
                 ..JobIds::default()
             },
             state,
+            run_seconds: None,
         }
     }
 

@@ -218,6 +218,11 @@ pub struct Job {
     pub push_id: Option<u64>,
     pub ids: JobIds,
     pub state: JobState,
+    /// Machine time of a finished run in seconds, where the source says
+    /// (Treeherder's start and end, or its whole-minute `duration`);
+    /// `None` while unfinished or unknown. Stored jobs without it load.
+    #[serde(default)]
+    pub run_seconds: Option<u64>,
 }
 
 mod history;
