@@ -397,7 +397,7 @@ mod tests {
     fn planned(id: u64) -> PlannedPush {
         PlannedPush {
             push_id: id,
-            revision: format!("{id:040}"),
+            revision: format!("{id:02}").repeat(20),
         }
     }
 
@@ -411,7 +411,7 @@ mod tests {
         };
         let text = confirm_first_sentence(&search, Some(13));
         assert!(
-            text.contains("search the 13 push(es) after 000000000017") && !text.contains("cut"),
+            text.contains("search the 13 push(es) after 171717171717") && !text.contains("cut"),
             "{text}"
         );
         let cut = confirm_first_sentence(&search, Some(5));
@@ -428,7 +428,7 @@ mod tests {
             None,
         );
         assert!(
-            skipped.contains("already showed on push 000000000022")
+            skipped.contains("already showed on push 222222222222")
                 && skipped.contains("no search"),
             "{skipped}"
         );
