@@ -515,10 +515,10 @@ fn callback(trigger: &Value) -> String {
 /// plan to the answer; returns the hook calls the sandbox received.
 async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
     let http = client()?;
-    let settings = enabled(&sandbox);
-    let (seen, culprit_revision) = failure_seen(&sandbox).await?;
+    let settings = enabled(sandbox);
+    let (seen, culprit_revision) = failure_seen(sandbox).await?;
     let request = PlanRequest {
-        page_url: page_url(&sandbox, seen).await?,
+        page_url: page_url(sandbox, seen).await?,
         mode,
         depth: 12,
         times: Some(3),
@@ -600,11 +600,11 @@ async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
         planned.notes
     );
     assert!(
-        hook_triggers(&sandbox).await?.is_empty(),
+        hook_triggers(sandbox).await?.is_empty(),
         "planning sends nothing"
     );
 
-    let credentials = user_credentials(&sandbox).await?;
+    let credentials = user_credentials(sandbox).await?;
     let mut ledger = Ledger::default();
     let mut state = execute(
         http.clone(),
@@ -624,7 +624,7 @@ async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
             state.rows
         );
         ensure!(state.problem.is_none(), "{:?}", state.problem);
-        advance(&sandbox, 900).await?;
+        advance(sandbox, 900).await?;
         state = watch(
             http.clone(),
             &settings,
@@ -661,7 +661,7 @@ async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
     );
 
     // Each trigger the ledger holds is one hook call, accepted.
-    let triggers = hook_triggers(&sandbox).await?;
+    let triggers = hook_triggers(sandbox).await?;
     assert_eq!(triggers.len(), ledger.records.len(), "{triggers:#?}");
     assert!(triggers.iter().all(|t| t["status"] == 200), "{triggers:#?}");
     // A poll after the answer sends nothing more.
@@ -675,7 +675,7 @@ async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
     )
     .await?;
     assert!(after.watch.settled);
-    assert_eq!(hook_triggers(&sandbox).await?.len(), triggers.len());
+    assert_eq!(hook_triggers(sandbox).await?.len(), triggers.len());
     eprintln!(
         "find culprit ({}): {steps} steps, {} hook calls, {} confirm task(s), {:.2} runs of machine time: {verdict}",
         mode.value(),
