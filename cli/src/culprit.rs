@@ -33,8 +33,9 @@ pub struct CulpritArgs {
     /// it, where the CI offers them (Taskcluster), the failure is confirmed
     /// on the failing push first, an older push already failing the same
     /// way ends the search, and confirm tasks (one test re-run 5 times,
-    /// about a quarter of a job run's machine time) are used where they
-    /// tell the most per machine time.
+    /// planned at about a quarter of a job run's machine time, counted at
+    /// their measured run time) are used where they tell the most per
+    /// machine time.
     #[arg(long)]
     pub no_confirm: bool,
     /// Pushes before the suspects whose runs teach the flake rate (their
