@@ -181,6 +181,7 @@ fn synthetic_history(depth: u32, jobs_per_push: u32) -> Vec<PushHistory> {
                     } else {
                         JobState::Completed(JobResult::TestFailed)
                     },
+                    run_seconds: None,
                 })
                 .collect();
             PushHistory::new(push, jobs)

@@ -37,7 +37,7 @@ function currentChoice() {
 
 const HINTS = {
   find_culprit:
-    "Depth is the number of suspect pushes up to the selected one. The page's Backfill button (Shift+B) starts the search; runs are chosen round by round until one answer reaches 99%.",
+    "Find the culprit confirms first: it searches the pushes after the last one where the job passed (at most 40). With job runs only, depth is the number of suspect pushes up to the selected one. The page's Backfill button (Shift+B) starts the search; runs are chosen round by round until one answer reaches 99%.",
   other: "Saved as the default for the page's Backfill button (Shift+B).",
 };
 

@@ -14,6 +14,7 @@ use mozci::addon::{
 };
 use mozci::engine::ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use mozci::http::{HttpClient, NativeClient};
+use mozci::plan::culprit::confirm_first::ConfirmFirstPlan;
 use mozci::plan::failure_scope::FailureScope;
 use mozci_harness::{newest_failed_push, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
@@ -430,7 +431,8 @@ async fn failure_seen(sandbox: &Sandbox) -> Result<(u64, String)> {
 
 #[tokio::test]
 async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> Result<()> {
-    let triggers = find_culprit_in(Mode::FindCulpritRunsOnly).await?;
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let triggers = find_culprit_in(&sandbox, Mode::FindCulpritRunsOnly).await?;
     let confirms = triggers
         .iter()
         .filter(|t| callback(t) == "confirm-failures")
@@ -439,9 +441,30 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
     Ok(())
 }
 
+/// The demo with autoland's regression made permanent: every push from
+/// REGRESSION_INDEX on fails, the ones before pass.
+fn permanent_regression_scenario() -> Result<std::path::PathBuf> {
+    let mut demo: Value = serde_json::from_str(include_str!("../sandbox/scenarios/demo.json"))?;
+    demo["regressions"][1]["q"] = json!(1.0);
+    let file = std::env::temp_dir().join(format!(
+        "mozci-addon-confirm-first-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&file, demo.to_string())?;
+    Ok(file)
+}
+
 #[tokio::test]
 async fn find_culprit_confirms_first_by_default() -> Result<()> {
-    let triggers = find_culprit_in(Mode::FindCulprit).await?;
+    let scenario = permanent_regression_scenario()?;
+    let sandbox = Sandbox::start(&[
+        "--speed",
+        "0",
+        "--scenario",
+        scenario.to_str().context("path")?,
+    ])
+    .await?;
+    let triggers = find_culprit_in(&sandbox, Mode::FindCulprit).await?;
     // The first trigger is the confirm on the selected push; no push is
     // confirmed twice.
     assert_eq!(callback(&triggers[0]), "confirm-failures", "{triggers:#?}");
@@ -468,15 +491,14 @@ fn callback(trigger: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// Find culprit in `mode` on the demo's autoland regression, from the plan
-/// to the answer; returns the hook calls the sandbox received.
-async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
-    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+/// Find culprit in `mode` on autoland's regression in `sandbox`, from the
+/// plan to the answer; returns the hook calls the sandbox received.
+async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
     let http = client()?;
-    let settings = enabled(&sandbox);
-    let (seen, culprit_revision) = failure_seen(&sandbox).await?;
+    let settings = enabled(sandbox);
+    let (seen, culprit_revision) = failure_seen(sandbox).await?;
     let request = PlanRequest {
-        page_url: page_url(&sandbox, seen).await?,
+        page_url: page_url(sandbox, seen).await?,
         mode,
         depth: 12,
         times: Some(3),
@@ -501,6 +523,9 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
         .rows
         .iter()
         .map(|r| {
+            if r.action.starts_with("confirm the failure: 1 ") {
+                return 1;
+            }
             r.action
                 .trim_start_matches("add ")
                 .split(' ')
@@ -518,7 +543,30 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
         .culprit
         .as_ref()
         .context("the plan carries the search")?;
-    assert_eq!(search.range.n(), 12);
+    if mode.confirms_first() {
+        // Confirm first: the range is (last good, failing] read from the
+        // job's runs, not the depth asked for: the regressing push on.
+        let range = seen - REGRESSION_INDEX + 1;
+        assert_eq!(u64::from(search.range.n()), range, "{}", planned.summary);
+        assert_eq!(
+            search.range.push_at(1).map(|p| p.revision.0.clone()),
+            Some(culprit_revision.clone())
+        );
+        assert!(
+            matches!(search.confirm_plan, Some(ConfirmFirstPlan::Search { .. })),
+            "{:?}",
+            search.confirm_plan
+        );
+        assert!(
+            planned
+                .summary
+                .contains(&format!("then search the {range} push(es) after ")),
+            "{}",
+            planned.summary
+        );
+    } else {
+        assert_eq!(search.range.n(), 12);
+    }
     assert!(!search.chart.is_empty() && !search.done);
     // The job's history before the range was read once, for the prior.
     let history = search.history.as_ref().context("the history was read")?;
@@ -532,11 +580,11 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
         planned.notes
     );
     assert!(
-        hook_triggers(&sandbox).await?.is_empty(),
+        hook_triggers(sandbox).await?.is_empty(),
         "planning sends nothing"
     );
 
-    let credentials = user_credentials(&sandbox).await?;
+    let credentials = user_credentials(sandbox).await?;
     let mut ledger = Ledger::default();
     let mut state = execute(
         http.clone(),
@@ -556,7 +604,7 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
             state.rows
         );
         ensure!(state.problem.is_none(), "{:?}", state.problem);
-        advance(&sandbox, 900).await?;
+        advance(sandbox, 900).await?;
         state = watch(
             http.clone(),
             &settings,
@@ -593,7 +641,7 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
     );
 
     // Each trigger the ledger holds is one hook call, accepted.
-    let triggers = hook_triggers(&sandbox).await?;
+    let triggers = hook_triggers(sandbox).await?;
     assert_eq!(triggers.len(), ledger.records.len(), "{triggers:#?}");
     assert!(triggers.iter().all(|t| t["status"] == 200), "{triggers:#?}");
     // A poll after the answer sends nothing more.
@@ -607,7 +655,7 @@ async fn find_culprit_in(mode: Mode) -> Result<Vec<Value>> {
     )
     .await?;
     assert!(after.watch.settled);
-    assert_eq!(hook_triggers(&sandbox).await?.len(), triggers.len());
+    assert_eq!(hook_triggers(sandbox).await?.len(), triggers.len());
     eprintln!(
         "find culprit ({}): {steps} steps, {} hook calls, {} confirm task(s), {:.2} runs of machine time: {verdict}",
         mode.value(),
@@ -712,5 +760,142 @@ async fn without_a_times_choice_the_failure_rate_sets_the_count_and_asks_first()
         "every plan started from a page waits for Confirm"
     );
     assert_eq!(planned.jobs_started_now, 4);
+    Ok(())
+}
+
+/// BC1's finished runs on autoland: (push index, failed), oldest first.
+async fn bc1_results(sandbox: &Sandbox) -> Result<Vec<(u64, bool)>> {
+    let summary = admin_get(sandbox, "/__sandbox/summary?repo=autoland").await?;
+    let index_of = |push_id: u64| {
+        summary.as_array().and_then(|rows| {
+            rows.iter()
+                .find(|r| r["push_id"].as_u64() == Some(push_id))
+                .and_then(|r| r["index"].as_u64())
+        })
+    };
+    let label: String = url::form_urlencoded::byte_serialize(LABEL.as_bytes()).collect();
+    let jobs = admin_get(
+        sandbox,
+        &format!("/__sandbox/jobs?repo=autoland&label={label}"),
+    )
+    .await?;
+    let mut results: Vec<(u64, bool)> = jobs
+        .as_array()
+        .context("jobs")?
+        .iter()
+        .filter(|j| j["state"] == "completed")
+        .filter_map(|j| {
+            let index = index_of(j["push_id"].as_u64()?)?;
+            Some((index, j["result"] == "testfailed"))
+        })
+        .collect();
+    results.sort_unstable();
+    Ok(results)
+}
+
+/// The demo's regression fails 70% of runs, so a push after it may pass:
+/// select a failed run on a push whose last good push comes after an
+/// earlier failure. Confirm first then ends the run at once ("not new
+/// here"), as the panel says, and nothing is triggered.
+#[tokio::test]
+async fn find_culprit_stops_when_an_older_push_already_failed_the_same_way() -> Result<()> {
+    let sandbox = Sandbox::start(&["--speed", "0"]).await?;
+    let http = client()?;
+    let settings = enabled(&sandbox);
+    let results = bc1_results(&sandbox).await?;
+    let state_of = |index: u64| -> Option<bool> {
+        let runs: Vec<bool> = results
+            .iter()
+            .filter(|(i, _)| *i == index)
+            .map(|(_, failed)| *failed)
+            .collect();
+        (!runs.is_empty()).then(|| runs.contains(&true))
+    };
+    // (selected = failing, last good, older failing), newest choice first.
+    let newest = results.last().map(|(i, _)| *i).context("runs")?;
+    let pick = (1..=newest).rev().find_map(|failing| {
+        if state_of(failing) != Some(true) {
+            return None;
+        }
+        let good = (1..failing).rev().find(|&i| state_of(i) == Some(false))?;
+        let older = (1..good).rev().find(|&i| state_of(i) == Some(true))?;
+        Some((failing, good, older))
+    });
+    let (failing, good, older) = pick.context("the seeded runs have a pass after a failure")?;
+    let summary = admin_get(&sandbox, "/__sandbox/summary?repo=autoland").await?;
+    let revision = |index: u64| -> Result<String> {
+        summary
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["index"].as_u64() == Some(index)))
+            .and_then(|r| r["revision"].as_str())
+            .map(str::to_string)
+            .context("revision")
+    };
+    let request = PlanRequest {
+        page_url: page_url(&sandbox, failing).await?,
+        mode: Mode::FindCulprit,
+        depth: 12,
+        times: None,
+        test: None,
+        any_failure: false,
+    };
+    let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
+    let run = planned
+        .culprit
+        .as_ref()
+        .context("the plan carries the run")?;
+    let Some(ConfirmFirstPlan::AlreadyFailing {
+        failing: seen,
+        last_good,
+        older_failing,
+    }) = &run.confirm_plan
+    else {
+        panic!("expected an older failure: {:?}", run.confirm_plan);
+    };
+    assert_eq!(seen.revision, revision(failing)?);
+    assert_eq!(last_good.revision, revision(good)?);
+    assert_eq!(older_failing.revision, revision(older)?);
+    // The answer is in the plan: done, nothing to start, no Confirm asked.
+    assert!(run.done && run.ended_by_confirm_first());
+    assert_eq!(planned.jobs_started_now, 0);
+    assert!(!planned.needs_confirmation);
+    assert!(planned.rows.is_empty(), "{:?}", planned.rows);
+    let older_short = &revision(older)?[..12];
+    assert!(
+        planned
+            .summary
+            .contains(&format!("already showed on push {older_short}"))
+            && planned.summary.contains("no search"),
+        "{}",
+        planned.summary
+    );
+    // Executed anyway (an old panel, a second click): settled at once with
+    // the same answer, and still nothing sent.
+    let credentials = user_credentials(&sandbox).await?;
+    let mut ledger = Ledger::default();
+    let answer = execute(
+        http,
+        &settings,
+        &planned,
+        Some(&credentials),
+        &mut ledger,
+        journal(),
+    )
+    .await?;
+    assert!(answer.watch.settled);
+    assert_eq!(
+        answer.watch.verdict_text.as_deref(),
+        Some(run.confirm_note.as_str())
+    );
+    assert!(ledger.records.is_empty());
+    let sent = admin_get(&sandbox, "/__sandbox/requests?origin=taskcluster").await?;
+    let posts: Vec<&Value> = sent
+        .as_array()
+        .context("request log")?
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .collect();
+    assert!(posts.is_empty(), "nothing triggered: {posts:#?}");
+    eprintln!("{}", planned.summary);
     Ok(())
 }

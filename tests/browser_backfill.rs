@@ -777,11 +777,12 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         browser.wait_for("#mode", WAIT).await?.select_by_value("find_culprit").await?;
         browser.wait_for("#culprit-test-label:not([hidden])", WAIT).await?;
         browser.wait_for("#culprit-test", WAIT).await?.select_by_value(REGRESSING_TEST).await?;
-        browser
-            .js("const d = document.getElementById('depth'); d.value = '12'; d.form.dispatchEvent(new Event('change')); return true;")
-            .await?;
+        // Confirm first (the default): the range is read from the job's
+        // runs, not the depth: the seeded runs failed on REGRESSION_INDEX to
+        // 21 and passed on the push before, the last good one.
+        let searched = 21 - REGRESSION_INDEX + 1;
         let summary = browser
-            .wait_for_js("(() => { const s = document.getElementById('plan-summary').textContent; return s.includes('12 push(es)') ? s : null; })()", WAIT)
+            .wait_for_js(&format!("(() => {{ const s = document.getElementById('plan-summary').textContent; return s.includes('then search the {searched} push(es) after') ? s : null; }})()"), WAIT)
             .await?;
         ensure!(
             summary.as_str().is_some_and(|s| s.starts_with("Find the culprit") && s.contains("browser_tabs_close_beforeunload.js fail in")),
@@ -839,7 +840,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         let columns = browser
             .wait_for_js("(() => { if (window.mozciOldPage) return null; const c = document.querySelectorAll('#runs svg.mozci-chart g.column[data-push-id]'); return c.length ? c.length : null; })()", WAIT)
             .await?;
-        ensure!(columns.as_u64().is_some_and(|c| c >= 12), "one column per suspect push: {columns}");
+        ensure!(columns.as_u64().is_some_and(|c| c >= searched), "one column per suspect push: {columns}");
         let marked = browser
             .js("return [...document.querySelectorAll('#runs svg.mozci-chart g.column.culprit')].map(g => Number(g.dataset.pushId));")
             .await?;
@@ -861,11 +862,13 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         // xpcshell failed intermittently on push 8 (a flake, f = 0.12): ruling
         // out every push takes many rounds, so the search cannot end in one.
         open_job_page(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
-        // Find culprit over 8 pushes, chosen in the options.
+        // Find culprit over 8 pushes with job runs only, chosen in the
+        // options (confirm first would read the flake's last good push and
+        // search no further back).
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
         through_options(browser, async |b| {
-            b.wait_for("#mode", WAIT).await?.select_by_value("find_culprit").await?;
+            b.wait_for("#mode", WAIT).await?.select_by_value("find_culprit_runs_only").await?;
             let depth = b.wait_for("#depth", WAIT).await?;
             depth.clear().await?;
             depth.send_keys("8").await?;

@@ -258,7 +258,9 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
         // Run A: a culprit search, its first round sent; its next poll sends
         // the next round once the clock has moved.
         open_page_of(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
-        choose_in_options(browser, "find_culprit", "8", "1").await?;
+        // Job runs only: a search over the 8 pushes (confirm first would
+        // stop at the flake's last good push).
+        choose_in_options(browser, "find_culprit_runs_only", "8", "1").await?;
         ensure!(
             click_backfill(browser, WAIT).await? == "running",
             "the search started"

@@ -320,7 +320,14 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
 /// Runs the culprit search with confirm tasks on the `suspects` pushes up
 /// to the newest push where BC1 failed, judged by TEST, moving the clock
 /// four hours between steps, until it answers (or 60 steps pass).
-async fn search(w: &World, suspects: u32) -> (mozci::engine::culprit::CulpritProgress, Ledger) {
+async fn search(
+    w: &World,
+    suspects: u32,
+) -> (
+    mozci::engine::culprit::CulpritProgress,
+    Ledger,
+    mozci::plan::culprit::range::CulpritRange,
+) {
     use mozci::engine::culprit::culprit_step;
     use mozci::plan::culprit::observed::RunVerdicts;
     use mozci::plan::culprit::{ConfirmAction, CulpritConfig};
@@ -361,7 +368,81 @@ async fn search(w: &World, suspects: u32) -> (mozci::engine::culprit::CulpritPro
         "{}\n{} job runs, {} confirm tasks, {:.2} runs of machine time",
         last.explanation, last.answer.runs_used, last.answer.confirms_used, last.answer.cost_used
     );
-    (last, ledger)
+    (last, ledger, range)
+}
+
+/// Treeherder's whole minutes of a run of `seconds` (at least one, rounded
+/// half to even, as its jobs list's `duration` says).
+fn treeherder_minutes(seconds: i64) -> i64 {
+    let seconds = seconds.max(60);
+    let (whole, rest) = (seconds / 60, seconds % 60);
+    if rest > 30 || (rest == 30 && whole % 2 == 1) {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
+/// The answer's machine time is measured, not estimated: every job run
+/// counts 1 and every confirm task read its own time over the median time
+/// of BC1's finished runs on the range, both from the sandbox's record of
+/// its jobs (start and end), in Treeherder's whole minutes.
+async fn assert_machine_time_is_measured(
+    w: &World,
+    range: &mozci::plan::culprit::range::CulpritRange,
+    progress: &mozci::engine::culprit::CulpritProgress,
+) {
+    let pushes: std::collections::BTreeSet<u64> =
+        range.pushes_newest_first().iter().map(|p| p.id).collect();
+    let pushes = &pushes;
+    let minutes_of = |label: &str| {
+        let label: String = url::form_urlencoded::byte_serialize(label.as_bytes()).collect();
+        let path = format!("/__sandbox/jobs?repo=autoland&label={label}");
+        async move {
+            let jobs = w.admin(&path, None).await;
+            jobs.as_array()
+                .expect("jobs")
+                .iter()
+                .filter(|j| j["push_id"].as_u64().is_some_and(|p| pushes.contains(&p)))
+                .filter(|j| j["state"] == "completed")
+                .filter(|j| j["result"] == "success" || j["result"] == "testfailed")
+                .map(|j| {
+                    let (start, end) = (j["start"].as_i64(), j["end"].as_i64());
+                    treeherder_minutes(end.expect("end") - start.expect("start"))
+                })
+                .collect::<Vec<i64>>()
+        }
+    };
+    let mut runs = minutes_of(BC1).await;
+    runs.sort_unstable();
+    let middle = runs.len() / 2;
+    let typical = if runs.len() % 2 == 1 {
+        runs[middle] as f64
+    } else {
+        (runs[middle - 1] + runs[middle]) as f64 / 2.0
+    };
+    let tasks = minutes_of(&format!("{BC1}-cf")).await;
+    let answer = &progress.answer;
+    assert_eq!(tasks.len() as u32, answer.confirms_used, "{tasks:?}");
+    let confirm_time: f64 = tasks.iter().map(|&m| m as f64 / typical).sum();
+    let expected = f64::from(answer.runs_used) + confirm_time;
+    assert!(
+        (answer.cost_used - expected).abs() < 1e-9,
+        "machine time {} vs measured {expected} (confirm tasks {tasks:?} min, typical run {typical} min)",
+        answer.cost_used
+    );
+    // Not the planning estimate (a quarter of a run per task): the
+    // sandbox's confirm tasks run the test's share of the suite 5 times.
+    let estimate = f64::from(answer.runs_used) + 0.25 * f64::from(answer.confirms_used);
+    assert!(
+        (answer.cost_used - estimate).abs() > 0.1,
+        "{} is the estimate",
+        answer.cost_used
+    );
+    eprintln!(
+        "machine time: {} runs + {} confirm task(s) of {tasks:?} min over a typical {typical} min = {:.2} runs (the estimate said {estimate:.2})",
+        answer.runs_used, answer.confirms_used, answer.cost_used
+    );
 }
 
 /// Every hook call the sandbox received was accepted, and no trigger was
@@ -390,7 +471,7 @@ async fn assert_each_sent_once(w: &World, ledger: &Ledger) {
 async fn a_rate_change_from_2_to_30_percent_is_found_with_confirm_tasks() {
     use mozci::plan::culprit::{Hypothesis, Outcome};
     let w = world(&scenario_file("rate-change", 0.02, 0.30)).await;
-    let (progress, ledger) = search(&w, 14).await;
+    let (progress, ledger, range) = search(&w, 14).await;
     let answer = &progress.answer;
     let summary = w.admin("/__sandbox/summary?repo=autoland", None).await;
     let culprit_push = summary
@@ -417,17 +498,19 @@ async fn a_rate_change_from_2_to_30_percent_is_found_with_confirm_tasks() {
         progress.explanation
     );
     assert_each_sent_once(&w, &ledger).await;
+    assert_machine_time_is_measured(&w, &range, &progress).await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_flaky_only_range_names_no_culprit() {
     use mozci::plan::culprit::{Hypothesis, Outcome};
     let w = world(&scenario_file("flaky-only", 0.08, 0.08)).await;
-    let (progress, ledger) = search(&w, 10).await;
+    let (progress, ledger, range) = search(&w, 10).await;
     let answer = &progress.answer;
     let named_culprit =
         answer.outcome == Outcome::Decided && answer.hypothesis != Hypothesis::NoCulprit;
     assert!(!named_culprit, "{}", progress.explanation);
     assert!(answer.outcome != Outcome::Searching, "{answer:?}");
     assert_each_sent_once(&w, &ledger).await;
+    assert_machine_time_is_measured(&w, &range, &progress).await;
 }

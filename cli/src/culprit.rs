@@ -10,7 +10,6 @@ use mozci::engine::culprit::{confirm_newest, culprit_step, CulpritProgress};
 use mozci::engine::ledger::TriggerOutcome;
 use mozci::engine::watch::choose_scope;
 use mozci::engine::Session;
-use mozci::plan::culprit::confirm_first::ConfirmFirstPlan;
 use mozci::plan::culprit::observed::RunVerdicts;
 use mozci::plan::culprit::range::PlannedRuns;
 use mozci::plan::culprit::{ConfirmAction, CulpritConfig, CulpritSearch};
@@ -34,8 +33,9 @@ pub struct CulpritArgs {
     /// it, where the CI offers them (Taskcluster), the failure is confirmed
     /// on the failing push first, an older push already failing the same
     /// way ends the search, and confirm tasks (one test re-run 5 times,
-    /// about a quarter of a job run's machine time) are used where they
-    /// tell the most per machine time.
+    /// planned at about a quarter of a job run's machine time, counted at
+    /// their measured run time) are used where they tell the most per
+    /// machine time.
     #[arg(long)]
     pub no_confirm: bool,
     /// Pushes before the suspects whose runs teach the flake rate (their
@@ -157,58 +157,53 @@ pub async fn run(
     }
     let mut verdicts = Some(RunVerdicts::new(scope.clone()));
     let mut confirm_plan = None;
-    let suspects = if confirm_first {
+    let range = if confirm_first {
         let verdicts = verdicts.get_or_insert_with(|| RunVerdicts::new(scope.clone()));
-        let (plan, unread) = session
-            .confirm_first_plan(
+        let start = session
+            .confirm_first_start(
                 &args.job.repo,
                 &job_type,
                 &args.job.revision(),
                 args.older,
+                args.suspects,
                 verdicts,
                 &store.load()?,
             )
             .await?;
-        for note in &unread {
+        for note in &start.unread {
             eprintln!("warning: logs not read, run left out: {note}");
         }
-        let range_len = match &plan {
-            ConfirmFirstPlan::Search { range, .. } => Some(range.len() as u32),
-            _ => None,
-        };
-        let sentence = confirm_first_sentence(&plan);
-        let Some(range_len) = range_len else {
+        let Some(range) = start.range else {
             // Nothing to search: say why and stop.
             if json_output {
                 let doc = json!({
                     "repo": args.job.repo, "job_type": job_type, "revision": args.job.rev,
-                    "mode": "confirm_first", "confirm_first": plan, "done": true,
-                    "confirm_tasks_used": 0, "cost_used": 0.0, "explanation": sentence,
+                    "mode": "confirm_first", "confirm_first": start.plan, "done": true,
+                    "confirm_tasks_used": 0, "cost_used": 0.0, "explanation": start.sentence,
                 });
                 println!("{doc}");
             } else {
-                println!("{sentence}");
+                println!("{}", start.sentence);
             }
             return Ok(ExitCode::SUCCESS);
         };
         if !json_output {
-            println!("{sentence}");
+            println!("{}", start.sentence);
         }
-        confirm_plan = Some(plan);
-        args.suspects.map_or(range_len, |cap| cap.min(range_len))
+        confirm_plan = Some(start.plan);
+        range
     } else {
-        args.suspects.unwrap_or(1)
+        session
+            .culprit_range(
+                &args.job.repo,
+                &job_type,
+                &args.job.revision(),
+                args.suspects.unwrap_or(1),
+                args.older,
+            )
+            .await?
     };
-    config.n = suspects;
-    let range = session
-        .culprit_range(
-            &args.job.repo,
-            &job_type,
-            &args.job.revision(),
-            suspects,
-            args.older,
-        )
-        .await?;
+    config.n = range.n();
     let history = if args.history == 0 {
         None
     } else {
@@ -363,44 +358,6 @@ fn capitalised(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// What the confirm-first reading of the job's runs found, in a sentence.
-fn confirm_first_sentence(plan: &ConfirmFirstPlan) -> String {
-    match plan {
-        ConfirmFirstPlan::NoFailure => {
-            "Confirm first: no run of this job on these pushes failed that way: nothing to search."
-                .to_string()
-        }
-        ConfirmFirstPlan::AlreadyFailing {
-            last_good,
-            older_failing,
-            ..
-        } => format!(
-            "Confirm first: the same failure already showed on push {} (before {}, the last push where the job passed): it is not new here, no search.",
-            short(&older_failing.revision),
-            short(&last_good.revision)
-        ),
-        ConfirmFirstPlan::Search {
-            failing,
-            last_good,
-            range,
-            capped,
-        } => format!(
-            "Confirm first: confirm the failure on {}, then search the {} push(es) {}{}.",
-            short(&failing.revision),
-            range.len(),
-            match last_good {
-                Some(good) => format!("after {}, the last push where the job passed", short(&good.revision)),
-                None => "before it (no push where the job passed was found)".to_string(),
-            },
-            if *capped { ", cut to the newest 40" } else { "" }
-        ),
-    }
-}
-
-fn short(revision: &str) -> &str {
-    revision.get(..12).unwrap_or(revision)
 }
 
 /// Whether confirm tasks were used and what the search cost.

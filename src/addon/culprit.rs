@@ -3,6 +3,10 @@
 //! monitoring poll. Between steps the background stores only a
 //! [`CulpritRun`] (the range, the search's configuration and the test
 //! verdicts read so far); the runs themselves are read again each step.
+//! Confirm first (the default where the CI offers confirm tasks) starts
+//! as the CLI does, from [`Session::confirm_first_start`]: the range is
+//! (last good, failing], at most 40 pushes, and an older push already
+//! failing the same way ends the run at once with that answer.
 
 use super::{
     refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
@@ -15,6 +19,7 @@ use crate::engine::Session;
 use crate::error::{Error, Result};
 use crate::model::JobType;
 use crate::model::Push;
+use crate::plan::culprit::confirm_first::ConfirmFirstPlan;
 use crate::plan::culprit::history::FlakeHistory;
 use crate::plan::culprit::observed::RunVerdicts;
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
@@ -97,6 +102,12 @@ pub struct CulpritRun {
     pub confirms_used: u32,
     #[serde(default)]
     pub cost_used: f64,
+    /// Confirm first: what the job's runs showed (the last good push, an
+    /// older push already failing, the range), and that in a sentence.
+    #[serde(default)]
+    pub confirm_plan: Option<ConfirmFirstPlan>,
+    #[serde(default)]
+    pub confirm_note: String,
 }
 
 impl CulpritRun {
@@ -123,7 +134,18 @@ impl CulpritRun {
             confirm_asked: false,
             confirms_used: 0,
             cost_used: 0.0,
+            confirm_plan: None,
+            confirm_note: String::new(),
         }
+    }
+
+    /// Confirm first found nothing to search (no failure to confirm, or
+    /// the same failure already before the last good push): the run is
+    /// over before it starts, its answer the plan's sentence.
+    pub fn ended_by_confirm_first(&self) -> bool {
+        self.confirm_plan
+            .as_ref()
+            .is_some_and(|plan| !matches!(plan, ConfirmFirstPlan::Search { .. }))
     }
 
     /// Let the job's `history` set the flake rate's prior.
@@ -140,9 +162,12 @@ pub fn culprit_run_key(backfill_key: &str) -> String {
     format!("{backfill_key}/culprit")
 }
 
-/// The range and configuration of a new search over `suspects` pushes
-/// ending at `push`, about any failure of the job or about `test` only;
-/// `confirm_first`: with the CI's confirm tasks where it offers them.
+/// The range and configuration of a new search about any failure of the
+/// job or about `test` only. `confirm_first` (where the CI offers confirm
+/// tasks): the range is the one [`Session::confirm_first_start`] reads from
+/// the job's runs, (last good, failing], at most 40 pushes, and a run with
+/// nothing to search comes back done with the reason as its answer;
+/// otherwise the `suspects` pushes ending at `push`.
 pub async fn new_culprit_run(
     session: &Session,
     repo: &str,
@@ -152,24 +177,58 @@ pub async fn new_culprit_run(
     scope: FailureScope,
     confirm_first: bool,
 ) -> Result<CulpritRun> {
-    let range = session
-        .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
-        .await?;
-    let mut config = CulpritConfig::new(range.n());
     let confirm_first = confirm_first && session.confirm_job_type(job_type).is_some();
+    // The failed runs' logs are read whatever the scope: a run failed only
+    // by the infrastructure is no evidence.
+    let mut verdicts = RunVerdicts::new(scope.clone());
+    let mut start = None;
+    let range = if confirm_first {
+        // The plan reads finished runs only; the ledger would add runs not
+        // yet visible, which it does not count.
+        let found = session
+            .confirm_first_start(
+                repo,
+                job_type,
+                &push.revision,
+                OLDER_PUSHES,
+                None,
+                &mut verdicts,
+                &Ledger::default(),
+            )
+            .await?;
+        let range = match &found.range {
+            Some(range) => range.clone(),
+            None => return ended_run(repo, job_type, push, verdicts, found),
+        };
+        start = Some(found);
+        range
+    } else {
+        session
+            .culprit_range(repo, job_type, &push.revision, suspects, OLDER_PUSHES)
+            .await?
+    };
+    let mut config = CulpritConfig::new(range.n());
     if confirm_first {
         config.confirm = Some(ConfirmAction::default());
     }
-    // The failed runs' logs are read whatever the scope: a run failed only
-    // by the infrastructure is no evidence.
     // The history only saves runs: when it cannot be read the search
     // learns the flake rate from its own runs, and the plan says why.
     let history = session.flake_history(&range, HISTORY_PUSHES, &scope).await;
-    let verdicts = Some(RunVerdicts::new(scope));
-    let run = CulpritRun {
+    let mut run = CulpritRun {
         confirm_first,
-        ..CulpritRun::new(range, config, verdicts)
+        ..CulpritRun::new(range, config, Some(verdicts))
     };
+    if let Some(start) = start {
+        run.confirm_plan = Some(start.plan);
+        run.confirm_note = start.sentence;
+        if !start.unread.is_empty() {
+            let _ = write!(
+                run.confirm_note,
+                " {} failed run(s) left out: their logs could not be read.",
+                start.unread.len()
+            );
+        }
+    }
     match history {
         Ok((history, unread)) => {
             let mut run = run.with_history(history)?;
@@ -191,6 +250,31 @@ pub async fn new_culprit_run(
     }
 }
 
+/// A run confirm first ended before it started: done, about the selected
+/// push alone, its answer the plan's sentence; nothing to trigger.
+fn ended_run(
+    repo: &str,
+    job_type: &JobType,
+    push: &Push,
+    verdicts: RunVerdicts,
+    start: crate::engine::confirm::ConfirmFirstStart,
+) -> Result<CulpritRun> {
+    let range = CulpritRange::from_newest_first(repo, job_type, vec![push.clone()], 1)?;
+    let config = CulpritConfig {
+        confirm: Some(ConfirmAction::default()),
+        ..CulpritConfig::new(1)
+    };
+    Ok(CulpritRun {
+        answer_text: start.sentence.clone(),
+        explanation: start.sentence.clone(),
+        done: true,
+        confirm_first: true,
+        confirm_plan: Some(start.plan),
+        confirm_note: start.sentence,
+        ..CulpritRun::new(range, config, Some(verdicts))
+    })
+}
+
 /// `text` with its first letter in capitals.
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
@@ -208,6 +292,18 @@ pub async fn plan_culprit(
     job_type: &JobType,
     ledger: &Ledger,
 ) -> Result<(CulpritRun, String, Vec<String>, Vec<PlanRow>)> {
+    if run.ended_by_confirm_first() {
+        // The answer is in already: nothing to plan, nothing to send.
+        let summary = format!("Find the culprit: {}", run.confirm_note);
+        let mut notes = Vec::new();
+        if let Some(verdicts) = &run.verdicts {
+            notes.push(format!(
+                "{}; runs failed only by the infrastructure are no evidence.",
+                capitalised(&verdicts.scope.describe())
+            ));
+        }
+        return Ok((run.clone(), summary, notes, Vec::new()));
+    }
     let mut scratch = ledger.clone();
     let (run, progress) = step_culprit_run(session, run, &mut scratch, false).await?;
     let what = match run.verdicts.as_ref().map(|v| &v.scope) {
@@ -215,14 +311,22 @@ pub async fn plan_culprit(
         _ => format!("{} fail", job_type.name),
     };
     let confirm = if run.confirm_first {
-        " Confirm first: the failure is re-run on this push by the CI's confirm-failures task (one test, 5 repeats, about a quarter of a run's machine time), and confirm tasks are used where they tell the most."
+        " The failure is re-run first by the CI's confirm-failures task (one test, 5 repeats), and confirm tasks are used where they tell the most per machine time; each counts its measured machine time against the job's typical run."
     } else {
         " Whole-job runs only (no confirm tasks)."
     };
+    let first = if run.confirm_note.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", run.confirm_note)
+    };
     let summary = format!(
-        "Find the culprit: which of the {} push(es) up to this one made {what}, or none (an intermittent failure). \
+        "Find the culprit: {first}which of the {} push(es) up to {} made {what}, or none (an intermittent failure). \
          Up to {} run(s) at a time, at most {} runs of machine time in all; stops at {:.0}% confidence.{confirm}",
         run.range.n(),
+        run.range
+            .push_at(i64::from(run.range.n()))
+            .map_or_else(|| "this one".to_string(), |p| p.revision.short().to_string()),
         run.config.runs_per_round,
         run.config.budget,
         run.config.threshold * 100.0
@@ -238,7 +342,25 @@ pub async fn plan_culprit(
         notes.push(run.history_note.clone());
     }
     notes.extend(progress.unread_logs.iter().cloned());
-    let rows = plan_rows(&run, &progress.planned);
+    let mut rows = plan_rows(&run, &progress.planned);
+    if run.confirm_first && !run.confirm_asked {
+        // Confirm first: the failure is re-run on the failing push first.
+        if let Some(failing) = run.range.push_at(i64::from(run.range.n())) {
+            let bar = run.chart.iter().find(|b| b.push_id == Some(failing.id));
+            rows.insert(
+                0,
+                PlanRow {
+                    push_id: failing.id,
+                    revision: failing.revision.short().to_string(),
+                    action: "confirm the failure: 1 confirm-failures task (the test 5 times)"
+                        .to_string(),
+                    runs: bar
+                        .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+                        .unwrap_or_default(),
+                },
+            );
+        }
+    }
     Ok((run, summary, notes, rows))
 }
 
@@ -251,12 +373,19 @@ pub async fn step_culprit_run(
     ledger: &mut Ledger,
     send: bool,
 ) -> Result<(CulpritRun, CulpritProgress)> {
+    if run.ended_by_confirm_first() {
+        return Err(Error::Invalid(format!(
+            "nothing to search: {}",
+            run.confirm_note
+        )));
+    }
     let now = clock::now_ms();
     let mut next = run.clone();
     // Confirm first: the confirm task on the selected push goes out with
     // the first round (once: the ledger and the push's tasks guard it).
+    let confirm_pending = run.confirm_first && !run.confirm_asked;
     let mut confirmed = None;
-    if send && run.confirm_first && !run.confirm_asked {
+    if send && confirm_pending {
         confirmed = confirm_newest(session, &run.range, ledger, now, run.verdicts.as_ref()).await?;
         next.confirm_asked = true;
     }
@@ -284,12 +413,16 @@ pub async fn step_culprit_run(
     next.confidence = progress.answer.confidence;
     next.posterior_no_culprit = progress.answer.posterior_no_culprit;
     next.runs_used = progress.answer.runs_used;
-    next.planned_now = progress.planned.iter().map(|p| p.runs).sum();
+    // A dry step (the plan) counts the confirm task the first sending step
+    // asks on the failing push: one more job to start, and no answer is
+    // taken before it is read.
+    let confirm_ahead = u32::from(confirm_pending && !send);
+    next.planned_now = progress.planned.iter().map(|p| p.runs).sum::<u32>() + confirm_ahead;
     next.in_flight = progress.in_flight + next.planned_now;
     next.confirms_used = progress.answer.confirms_used;
     next.cost_used = progress.answer.cost_used;
     // An answer is taken once the confirm tasks on their way are read.
-    next.done = progress.is_done() && progress.confirms_in_flight == 0;
+    next.done = progress.is_done() && progress.confirms_in_flight == 0 && confirm_ahead == 0;
     next.undecided = progress.answer.outcome == Outcome::Undecided;
     next.explanation = progress.explanation.clone();
     Ok((next, progress))
@@ -395,7 +528,6 @@ pub async fn execute_culprit(
     let run = plan.culprit.as_ref().ok_or_else(|| {
         Error::Invalid("this plan carries no culprit search: click Backfill again".into())
     })?;
-    let (run, progress) = step_culprit_run(session, run, ledger, true).await?;
     let state = WatchState {
         key: plan.key.clone(),
         repo: plan.repo.clone(),
@@ -416,6 +548,15 @@ pub async fn execute_culprit(
         notice: None,
         live: super::LiveTargets::default(),
     };
+    if run.ended_by_confirm_first() {
+        // Nothing to send: the run is over, its answer the plan's.
+        return Ok(ExecuteAnswer {
+            executions: Vec::new(),
+            ledger: ledger.clone(),
+            watch: ended_watch(&state, run.clone()),
+        });
+    }
+    let (run, progress) = step_culprit_run(session, run, ledger, true).await?;
     Ok(ExecuteAnswer {
         executions: Vec::new(),
         ledger: ledger.clone(),
@@ -432,6 +573,13 @@ pub async fn watch_culprit(
     ledger: &mut Ledger,
     send: bool,
 ) -> Result<WatchAnswer> {
+    if run.ended_by_confirm_first() {
+        return Ok(WatchAnswer {
+            watch: ended_watch(state, run.clone()),
+            ledger: ledger.clone(),
+            events: Vec::new(),
+        });
+    }
     let (run, progress) = step_culprit_run(session, run, ledger, send).await?;
     let mut watch = culprit_watch(state, run, &progress, send);
     watch.polls = state.polls.saturating_add(1);
@@ -477,8 +625,23 @@ fn culprit_watch(
     next
 }
 
+/// The watch state of a run confirm first ended: settled, its answer the
+/// plan's sentence, no rows.
+fn ended_watch(state: &WatchState, run: CulpritRun) -> WatchState {
+    let mut next = state.clone();
+    next.settled = true;
+    next.problem = None;
+    next.verdict_text = Some(verdict_sentence(&run));
+    next.rows = Vec::new();
+    next.culprit = Some(run);
+    next
+}
+
 /// The sentence the notification and the panel give once the search is done.
 pub fn verdict_sentence(run: &CulpritRun) -> String {
+    if run.ended_by_confirm_first() {
+        return run.confirm_note.clone();
+    }
     if run.done && run.undecided {
         let guess = match &run.culprit {
             Some(push) => format!("push {} by {}", push.revision.short(), push.author),

@@ -3,7 +3,9 @@
 //! for it once per push, written ahead in the ledger like every trigger,
 //! and reading the confirm tasks' repeats of the test in question as
 //! test-level runs, judged by the search's [`FailureScope`]; and the
-//! "confirm first, then backfill" plan read from the job's runs.
+//! "confirm first, then backfill" start read from the job's runs (the one
+//! step the CLI and the add-on both take: the range to search, or why
+//! there is none).
 
 use super::execute::send_recorded;
 use super::ledger::{Ledger, TriggerKind, TriggerRecord, TriggerRequest};
@@ -14,6 +16,7 @@ use crate::http::{send_checked, BodyKind, HttpRequest, RetryPolicy};
 use crate::model::{Job, JobResult, JobState, JobType, Push, PushHistory};
 use crate::plan::culprit::confirm_first::{plan_confirm_first, ConfirmFirstPlan, MAX_RANGE};
 use crate::plan::culprit::observed::RunVerdicts;
+use crate::plan::culprit::range::CulpritRange;
 use crate::plan::failure_rate::PushRuns;
 use crate::plan::failure_scope::FailureScope;
 use crate::sources::test_repeats::test_repeats;
@@ -30,16 +33,26 @@ pub struct ConfirmReading {
     pub repeats: u32,
     /// Of those, the repeats where the test failed.
     pub failures: u32,
-    /// Each finished confirm task that counts: (failures, repeats).
-    pub results: Vec<(u32, u32)>,
+    /// Each finished confirm task that counts.
+    pub results: Vec<ConfirmTaskResult>,
     /// Confirm tasks still pending or running, or asked for and not yet
     /// visible: their repeats are on their way.
     pub in_flight: u32,
-    /// Finished confirm tasks whose repeats count (each costs what the
-    /// search's confirm action says it costs).
+    /// Finished confirm tasks whose repeats count (each costs its measured
+    /// machine time, or the confirm action's estimate where not measured).
     pub tasks: u32,
     /// Finished confirm tasks whose repeats could not be read (left out).
     pub unread: Vec<String>,
+}
+
+/// One finished confirm task's repeats of the test in question.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmTaskResult {
+    pub failures: u32,
+    pub repeats: u32,
+    /// Its machine time in seconds, as the CI's job list says (`None`:
+    /// not said; the search then counts the confirm action's estimate).
+    pub run_seconds: Option<u64>,
 }
 
 /// The repeats of the tests `scope` accepts in one finished confirm task.
@@ -131,7 +144,11 @@ impl Session {
                 Ok((runs, failures)) => {
                     reading.repeats += runs;
                     reading.failures += failures;
-                    reading.results.push((failures, runs));
+                    reading.results.push(ConfirmTaskResult {
+                        failures,
+                        repeats: runs,
+                        run_seconds: job.run_seconds,
+                    });
                     reading.tasks += 1;
                 }
                 Err(e) => reading.unread.push(format!("{}: {e}", job.name)),
@@ -257,5 +274,166 @@ impl Session {
             })
             .collect();
         Ok((plan_confirm_first(&runs)?, unread))
+    }
+}
+
+/// Where a confirm-first culprit search starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfirmFirstStart {
+    /// What the job's runs show (mozci issue 1189's steps).
+    pub plan: ConfirmFirstPlan,
+    /// The pushes to search, ending at the failing push (the plan's range,
+    /// cut to the caller's cap), with the older pushes read with them;
+    /// `None` when there is nothing to search.
+    pub range: Option<CulpritRange>,
+    /// What was found, in one sentence: the answer when nothing is searched.
+    pub sentence: String,
+    /// Failed runs whose logs could not be read (left out of the plan).
+    pub unread: Vec<String>,
+}
+
+impl ConfirmFirstStart {
+    /// Whether the search is skipped: no failure to confirm, or the same
+    /// failure already showed before the last good push.
+    pub fn ends_the_search(&self) -> bool {
+        self.range.is_none()
+    }
+}
+
+impl Session {
+    /// "Confirm first, then backfill" for a failure of `job_type` seen on
+    /// the push of `revision`: [`Self::confirm_first_plan`], then the range
+    /// to search, (last good, failing], at most [`MAX_RANGE`] pushes and at
+    /// most `cap` when given, with `older` pushes before it for the flake
+    /// rate. An older push already failing the same way, or no failure at
+    /// all, ends it with the sentence saying so.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_first_start(
+        &self,
+        repo: &str,
+        job_type: &JobType,
+        revision: &crate::model::Revision,
+        older: u32,
+        cap: Option<u32>,
+        verdicts: &mut RunVerdicts,
+        ledger: &Ledger,
+    ) -> Result<ConfirmFirstStart> {
+        let (plan, unread) = self
+            .confirm_first_plan(repo, job_type, revision, older, verdicts, ledger)
+            .await?;
+        let range = match &plan {
+            ConfirmFirstPlan::Search { failing, range, .. } => {
+                let planned = range.len() as u32;
+                let suspects = cap.map_or(planned, |cap| cap.min(planned)).max(1);
+                let failing = crate::model::Revision::from(failing.revision.as_str());
+                Some(
+                    self.culprit_range(repo, job_type, &failing, suspects, older)
+                        .await?,
+                )
+            }
+            ConfirmFirstPlan::NoFailure | ConfirmFirstPlan::AlreadyFailing { .. } => None,
+        };
+        let sentence = confirm_first_sentence(&plan, range.as_ref().map(CulpritRange::n));
+        Ok(ConfirmFirstStart {
+            plan,
+            range,
+            sentence,
+            unread,
+        })
+    }
+}
+
+/// What a confirm-first plan found, in a sentence; `searched`: the pushes
+/// the search covers (fewer than the plan's range when capped).
+pub fn confirm_first_sentence(plan: &ConfirmFirstPlan, searched: Option<u32>) -> String {
+    let short = |revision: &str| revision.get(..12).unwrap_or(revision).to_string();
+    match plan {
+        ConfirmFirstPlan::NoFailure => {
+            "Confirm first: no run of this job on these pushes failed that way: nothing to search."
+                .to_string()
+        }
+        ConfirmFirstPlan::AlreadyFailing {
+            last_good,
+            older_failing,
+            ..
+        } => format!(
+            "Confirm first: the same failure already showed on push {} (before {}, the last push where the job passed): it is not new here, no search.",
+            short(&older_failing.revision),
+            short(&last_good.revision)
+        ),
+        ConfirmFirstPlan::Search {
+            failing,
+            last_good,
+            range,
+            capped,
+        } => {
+            let searched = searched.map_or(range.len(), |n| n as usize);
+            let cut = if searched < range.len() {
+                format!(", cut to the newest {searched}")
+            } else if *capped {
+                format!(", cut to the newest {MAX_RANGE}")
+            } else {
+                String::new()
+            };
+            format!(
+                "Confirm first: confirm the failure on {}, then search the {searched} push(es) {}{cut}.",
+                short(&failing.revision),
+                match last_good {
+                    Some(good) => format!(
+                        "after {}, the last push where the job passed",
+                        short(&good.revision)
+                    ),
+                    None => "before it (no push where the job passed was found)".to_string(),
+                },
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::culprit::confirm_first::PlannedPush;
+
+    fn planned(id: u64) -> PlannedPush {
+        PlannedPush {
+            push_id: id,
+            revision: format!("{id:02}").repeat(20),
+        }
+    }
+
+    #[test]
+    fn the_sentence_says_what_is_searched_or_why_not() {
+        let search = ConfirmFirstPlan::Search {
+            failing: planned(30),
+            last_good: Some(planned(17)),
+            range: (18..=30).rev().map(planned).collect(),
+            capped: false,
+        };
+        let text = confirm_first_sentence(&search, Some(13));
+        assert!(
+            text.contains("search the 13 push(es) after 171717171717") && !text.contains("cut"),
+            "{text}"
+        );
+        let cut = confirm_first_sentence(&search, Some(5));
+        assert!(
+            cut.contains("search the 5 push(es)") && cut.ends_with(", cut to the newest 5."),
+            "{cut}"
+        );
+        let skipped = confirm_first_sentence(
+            &ConfirmFirstPlan::AlreadyFailing {
+                failing: planned(30),
+                last_good: planned(25),
+                older_failing: planned(22),
+            },
+            None,
+        );
+        assert!(
+            skipped.contains("already showed on push 222222222222")
+                && skipped.contains("no search"),
+            "{skipped}"
+        );
+        assert!(confirm_first_sentence(&ConfirmFirstPlan::NoFailure, None)
+            .contains("nothing to search"));
     }
 }

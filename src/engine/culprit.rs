@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Job, JobResult, JobState};
 use crate::model::{JobType, Push, PushHistory, Revision};
 use crate::plan::culprit::history::FlakeHistory;
+use crate::plan::culprit::machine_time::{measured_cost, typical_run_seconds};
 use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, RunVerdicts};
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{
@@ -176,6 +177,20 @@ pub async fn culprit_step(
         }
         None => None,
     };
+    // The job's typical run time on the range: what a confirm task's own
+    // time is weighed against.
+    let typical_seconds = typical_run_seconds(
+        histories
+            .iter()
+            .flat_map(|h| h.jobs.iter())
+            .filter(|j| {
+                matches!(
+                    j.state,
+                    JobState::Completed(JobResult::Success | JobResult::TestFailed)
+                )
+            })
+            .filter_map(|j| j.run_seconds),
+    );
     let mut confirm_results = Vec::new();
     let mut confirm_busy = BTreeSet::new();
     let mut confirms_in_flight = 0u32;
@@ -184,11 +199,14 @@ pub async fn culprit_step(
         let Some(index) = range.index_of(reading.push_id) else {
             continue;
         };
-        for &(failures, repeats) in &reading.results {
+        for task in &reading.results {
             confirm_results.push(ConfirmResult {
                 push: index,
-                failures,
-                repeats,
+                failures: task.failures,
+                repeats: task.repeats,
+                // Its machine time over the job's typical run, measured
+                // where both times are known.
+                cost: measured_cost(task.run_seconds, typical_seconds),
             });
         }
         confirms_in_flight = confirms_in_flight.saturating_add(reading.in_flight);
@@ -415,6 +433,7 @@ mod tests {
                     ..JobIds::default()
                 },
                 state,
+                run_seconds: None,
             };
             self.jobs.borrow_mut().entry(push.id).or_default().push(job);
         }

@@ -169,6 +169,7 @@ mod tests {
                 ..JobIds::default()
             },
             state,
+            run_seconds: None,
         }
     }
 

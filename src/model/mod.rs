@@ -244,6 +244,11 @@ pub struct Job {
     pub ids: JobIds,
     /// Where it is in its life.
     pub state: JobState,
+    /// Machine time of a finished run in seconds, where the source says
+    /// (Treeherder's start and end, or its whole-minute `duration`);
+    /// `None` while unfinished or unknown. Stored jobs without it load.
+    #[serde(default)]
+    pub run_seconds: Option<u64>,
 }
 
 mod history;

@@ -32,11 +32,13 @@ pub enum Mode {
     CiBackfill,
     /// `times` runs on the selected push only.
     TriggerHere,
-    /// The flake-aware culprit search over the `depth` pushes up to the
-    /// selected one, confirm first where the CI offers confirm tasks
-    /// (see `ci::CiBackend::confirm_failures`): the failure is re-run on the
-    /// selected push first, and confirm tasks are used where they tell the
-    /// most per machine time.
+    /// The flake-aware culprit search, confirm first where the CI offers
+    /// confirm tasks (see `ci::CiBackend::confirm_failures`): the failure is
+    /// re-run on the failing push first, the pushes after the last one
+    /// where the job passed are searched (at most 40; `depth` is not used),
+    /// an older push already failing the same way ends it, and confirm
+    /// tasks are used where they tell the most per machine time. Without
+    /// confirm tasks, the `depth` pushes up to the selected one.
     FindCulprit,
     /// The same search with whole-job runs only (no confirm tasks).
     FindCulpritRunsOnly,

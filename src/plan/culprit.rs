@@ -24,6 +24,7 @@
 pub mod confirm_first;
 pub mod history;
 mod likelihood;
+pub mod machine_time;
 pub mod observed;
 pub mod range;
 mod selection;
@@ -217,7 +218,9 @@ pub struct ConfirmAction {
     /// Test-level runs one confirm task yields.
     pub repeats: u32,
     /// Machine time of one confirm task, in whole-job-run units (one test
-    /// run five times instead of a whole job's tests once).
+    /// run five times instead of a whole job's tests once): the estimate
+    /// rounds are planned with, and what a task counts until its own time
+    /// is measured ([`ConfirmResult::cost`]).
     pub cost: f64,
 }
 
@@ -240,7 +243,8 @@ pub struct CulpritConfig {
     pub threshold: f64,
     /// Stop (answering the most probable) once this much machine time is
     /// spent, in whole-job-run units: a run counts 1, a confirm task its
-    /// [`ConfirmAction::cost`]. Without confirm tasks it is a run count.
+    /// measured machine time, else [`ConfirmAction::cost`]. Without
+    /// confirm tasks it is a run count.
     pub budget: u32,
     /// Runs proposed per round (they run in parallel).
     pub runs_per_round: u32,
@@ -280,11 +284,16 @@ impl CulpritConfig {
 
 /// What one confirm task showed: `failures` of its `repeats` test-level
 /// runs on `push` failed (`push <= 0`: older than the range).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConfirmResult {
     pub push: i64,
     pub failures: u32,
     pub repeats: u32,
+    /// The task's measured machine time in whole-job-run units (see
+    /// [`machine_time`]); `None`: not measured, the configured action's
+    /// [`ConfirmAction::cost`] counts. Results stored without it load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// An answer of the search.
@@ -531,7 +540,7 @@ impl CulpritSearch {
             search.observe(push, failed)?;
         }
         for c in confirms {
-            search.observe_confirm(c.push, c.failures, c.repeats)?;
+            search.observe_measured_confirm(c.push, c.failures, c.repeats, c.cost)?;
         }
         Ok(search)
     }
@@ -573,7 +582,24 @@ impl CulpritSearch {
     /// `repeats` test-level runs failed. Each repeat counts as one run of
     /// the job on that push judged by the failure signature.
     pub fn observe_confirm(&mut self, push: i64, failures: u32, repeats: u32) -> Result<()> {
+        self.observe_measured_confirm(push, failures, repeats, None)
+    }
+
+    /// [`Self::observe_confirm`] with the task's measured machine time in
+    /// whole-job-run units (`None`: the action's estimate counts).
+    pub fn observe_measured_confirm(
+        &mut self,
+        push: i64,
+        failures: u32,
+        repeats: u32,
+        cost: Option<f64>,
+    ) -> Result<()> {
         self.check_push(push)?;
+        if let Some(cost) = cost.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(Error::Invalid(format!(
+                "a confirm task's measured machine time must be positive (got {cost})"
+            )));
+        }
         if failures > repeats {
             return Err(Error::Invalid(format!(
                 "a confirm task cannot have {failures} failures in {repeats} repeats"
@@ -583,6 +609,7 @@ impl CulpritSearch {
             push,
             failures,
             repeats,
+            cost,
         });
         self.counts.add_many(push, failures, repeats);
         self.confirm_counts.add_many(push, failures, repeats);
@@ -600,8 +627,16 @@ impl CulpritSearch {
     }
 
     /// Machine time spent in whole-job-run units: what the budget counts.
+    /// Each confirm task counts its measured time where known, else the
+    /// action's estimate.
     pub fn cost_used(&self) -> f64 {
-        f64::from(self.runs_used()) + f64::from(self.confirms_used()) * self.config.confirm_cost()
+        let estimate = self.config.confirm_cost();
+        f64::from(self.runs_used())
+            + self
+                .confirms
+                .iter()
+                .map(|c| c.cost.unwrap_or(estimate))
+                .sum::<f64>()
     }
 
     /// Pushes a confirm task may be asked on: those with an observed failed
@@ -935,6 +970,47 @@ mod tests {
         .unwrap();
         assert_eq!(resumed.next_round(), search.next_round());
         assert_eq!(resumed.answer(), search.answer());
+    }
+
+    #[test]
+    fn measured_confirm_costs_count_in_the_budget_and_the_answer() {
+        let mut search = CulpritSearch::new(with_confirms(6)).unwrap();
+        search.observe(6, true).unwrap();
+        // One task measured at 2.5 runs of machine time, one unmeasured
+        // (the estimate, 0.25, counts).
+        search.observe_measured_confirm(6, 5, 5, Some(2.5)).unwrap();
+        search.observe_measured_confirm(6, 5, 5, None).unwrap();
+        assert!((search.cost_used() - 3.75).abs() < 1e-12);
+        assert!((search.answer().cost_used - 3.75).abs() < 1e-12);
+        // The measured cost is kept across a restart, and old results
+        // without one load (the estimate counts).
+        let resumed = CulpritSearch::resume_with_confirms(
+            with_confirms(6),
+            search.observations(),
+            search.confirms(),
+        )
+        .unwrap();
+        assert!((resumed.cost_used() - 3.75).abs() < 1e-12);
+        let stored: ConfirmResult =
+            serde_json::from_str(r#"{"push": 6, "failures": 5, "repeats": 5}"#).unwrap();
+        assert_eq!(stored.cost, None);
+        // A budget of 4 leaves 0.25: one more confirm fits, no run.
+        let tight = CulpritSearch::resume_with_confirms(
+            CulpritConfig {
+                budget: 4,
+                ..with_confirms(6)
+            },
+            search.observations(),
+            search.confirms(),
+        )
+        .unwrap();
+        if let Decision::Run(round) = tight.next_round() {
+            assert!(round.runs.is_empty(), "{round:?}");
+        }
+        // A measured cost must be a positive machine time.
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(search.observe_measured_confirm(6, 1, 5, Some(bad)).is_err());
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn job(push_id: u64, state: JobState, n: u64) -> Job {
             ..JobIds::default()
         },
         state,
+        run_seconds: None,
     }
 }
 

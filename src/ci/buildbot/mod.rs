@@ -196,6 +196,8 @@ fn to_job(item: &RevItem, job_type: &JobType, push: &Push, view: &BuildjsonView<
             ..JobIds::default()
         },
         state: job_state_on_push(item, &push.revision, view),
+        // Buildbot offers no confirm tasks: nothing weighs a run's time.
+        run_seconds: None,
     }
 }
 

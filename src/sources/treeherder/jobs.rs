@@ -286,6 +286,25 @@ impl TreeherderJob {
         }
     }
 
+    /// Machine time of a finished run in seconds: its end less its start
+    /// where both are set (dict form; 0 means not yet), else the jobs
+    /// list's whole-minute `duration` (which counts from the start, or the
+    /// submission when the job never started). `None` while unfinished and
+    /// where no time is positive.
+    pub fn run_seconds(&self) -> Option<u64> {
+        if self.state != TreeherderState::Completed {
+            return None;
+        }
+        let measured = match (self.start_timestamp, self.end_timestamp) {
+            (Some(start), Some(end)) if start > 0 && end > start => Some(end - start),
+            _ => self
+                .duration_minutes
+                .filter(|&m| m > 0)
+                .map(|m| m.saturating_mul(60)),
+        };
+        measured.and_then(|s| u64::try_from(s).ok())
+    }
+
     /// The model job. `push_revision` is used when the payload does not carry
     /// one (dict form, detail, older list pages): pass the push's revision.
     pub fn to_model_job(&self, push_revision: Option<&Revision>) -> Result<Job> {
@@ -317,6 +336,7 @@ impl TreeherderJob {
                 run_id: self.retry_id,
             },
             state: self.job_state(),
+            run_seconds: self.run_seconds(),
         })
     }
 }
@@ -394,6 +414,26 @@ mod tests {
         assert_eq!(test.job_name(), "test-linux64/opt-xpcshell-1");
         let rebuilt = job(json!({"job_type_name": "test-linux64/opt-rebuild-check"}));
         assert_eq!(rebuilt.job_kind(), JobKind::Test);
+    }
+
+    #[test]
+    fn run_seconds_from_start_and_end_or_the_minutes() {
+        let both = job(json!({"start_timestamp": 1000, "end_timestamp": 3100, "duration": 35}));
+        assert_eq!(both.run_seconds(), Some(2100));
+        assert_eq!(both.to_model_job(None).unwrap().run_seconds, Some(2100));
+        // The list form carries only the minutes.
+        assert_eq!(job(json!({"duration": 35})).run_seconds(), Some(2100));
+        // Not started (0), or an end before the start: the minutes, if any.
+        let unstarted = job(json!({"start_timestamp": 0, "end_timestamp": 500, "duration": 2}));
+        assert_eq!(unstarted.run_seconds(), Some(120));
+        let backwards = job(json!({"start_timestamp": 900, "end_timestamp": 800}));
+        assert_eq!(backwards.run_seconds(), None);
+        assert_eq!(job(json!({"duration": 0})).run_seconds(), None);
+        assert_eq!(job(json!({"duration": -3})).run_seconds(), None);
+        assert_eq!(job(json!({})).run_seconds(), None);
+        // Unfinished: its duration runs on, it is no machine time yet.
+        let running = job(json!({"state": "running", "result": "unknown", "duration": 9}));
+        assert_eq!(running.run_seconds(), None);
     }
 
     #[test]
