@@ -48,7 +48,9 @@ pub struct ChartBar {
     pub push_id: Option<u64>,
     /// Short revision, or "older" for the pushes before the range.
     pub label: String,
+    /// Finished runs with a verdict (confirm repeats included).
     pub runs: u32,
+    /// Of which failed the way the search counts.
     pub failures: u32,
     /// Probability that this push is the culprit.
     pub posterior: f64,
@@ -59,7 +61,9 @@ pub struct ChartBar {
 /// A culprit search of the add-on between two steps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CulpritRun {
+    /// The suspect pushes.
     pub range: CulpritRange,
+    /// The search's parameters.
     pub config: CulpritConfig,
     /// When set, only this test's failures count (read from each failed run's logs).
     pub verdicts: Option<RunVerdicts>,
@@ -69,13 +73,17 @@ pub struct CulpritRun {
     pub answer_text: String,
     /// The culprit's push once one is named (possibly not final yet).
     pub culprit: Option<Push>,
+    /// The probability of the answer so far.
     pub confidence: f64,
+    /// The probability that no suspect is the culprit.
     pub posterior_no_culprit: f64,
+    /// Job runs the search has used.
     pub runs_used: u32,
     /// Runs on their way, including the ones the latest step asked for.
     pub in_flight: u32,
     /// Runs the latest step asked for.
     pub planned_now: u32,
+    /// The search has its answer (decided or undecided).
     pub done: bool,
     /// Done because the run budget ran out, not because an answer became
     /// sure: the culprit (if any) is a best guess, never a finding.
@@ -100,12 +108,14 @@ pub struct CulpritRun {
     /// spent in whole-job-run units (a run 1, a confirm task its share).
     #[serde(default)]
     pub confirms_used: u32,
+    /// The machine time, in whole-job runs.
     #[serde(default)]
     pub cost_used: f64,
     /// Confirm first: what the job's runs showed (the last good push, an
     /// older push already failing, the range), and that in a sentence.
     #[serde(default)]
     pub confirm_plan: Option<ConfirmFirstPlan>,
+    /// That plan in a sentence, for the panel.
     #[serde(default)]
     pub confirm_note: String,
 }

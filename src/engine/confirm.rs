@@ -48,7 +48,9 @@ pub struct ConfirmReading {
 /// One finished confirm task's repeats of the test in question.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfirmTaskResult {
+    /// Repeats that failed the way the search counts.
     pub failures: u32,
+    /// Repeats read.
     pub repeats: u32,
     /// Its machine time in seconds, as the CI's job list says (`None`:
     /// not said; the search then counts the confirm action's estimate).

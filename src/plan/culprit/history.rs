@@ -19,6 +19,7 @@ pub struct FlakeHistory {
     pub pushes: u32,
     /// Every finished run read, and the failed ones among them.
     pub runs: u32,
+    /// Of which failed the way the search counts.
     pub failures: u32,
     /// Stretches of consecutive pushes on which every run failed, too long
     /// to be flakes (see `plan::broken_streaks`): the job was broken there.
@@ -33,8 +34,11 @@ pub struct FlakeHistory {
 pub struct BrokenStretch {
     /// Pushes with runs in the stretch, and their runs (all failed).
     pub pushes: u32,
+    /// Runs in it, all failed.
     pub runs: u32,
+    /// Its oldest push's revision.
     pub oldest_revision: String,
+    /// Its newest push's revision.
     pub newest_revision: String,
 }
 

@@ -79,6 +79,7 @@ impl ObservedRuns {
         Ok(observed)
     }
 
+    /// Runs on their way, over every push.
     pub fn in_flight_total(&self) -> u32 {
         self.in_flight.values().sum()
     }
@@ -127,6 +128,7 @@ impl From<StoredRunVerdicts> for RunVerdicts {
 }
 
 impl RunVerdicts {
+    /// No run read yet; failures counted by `scope`.
     pub fn new(scope: FailureScope) -> Self {
         RunVerdicts {
             scope,

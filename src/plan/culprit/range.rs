@@ -14,7 +14,9 @@ use std::fmt::Write as _;
 /// to learn the flake rate, are 0 (the one just before the range), -1, …
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CulpritRange {
+    /// The repository's short name.
     pub repo: String,
+    /// The job type searched.
     pub job_type: JobType,
     /// Oldest first: `suspects[i]` is push `i + 1`.
     suspects: Vec<Push>,
@@ -163,9 +165,13 @@ impl CulpritRange {
 /// New runs asked for on one push in a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedRuns {
+    /// The search's index of the push.
     pub index: i64,
+    /// Its pushlog id.
     pub push_id: u64,
+    /// Its revision.
     pub revision: Revision,
+    /// Runs (or confirm tasks) asked for there.
     pub runs: u32,
 }
 
