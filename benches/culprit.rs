@@ -2,7 +2,10 @@
 //! (fixed seed), printing overall and per cell: accuracy, the accuracy of
 //! the answers a search stopped on by its own rule (with Wilson's 95%
 //! interval), the share left undecided when the budget ran out, mean and
-//! p95 runs, and rounds; then the targets.
+//! p95 machine time (job runs count 1, a confirm task its cost), job runs
+//! and confirm tasks, and rounds; then the targets. The oracle of the
+//! targets is told f and q and uses job runs only (issue #6's definition);
+//! an oracle that may also ask confirm tasks is printed beside it.
 //!
 //! Suite 1 is issue #6's grid (f up to 0.4, q down to 0.2, uniform: heavy on
 //! hard cases); suite 2 is modelled on Mozilla's CI (`realistic_suite`).
@@ -16,7 +19,9 @@
 //! j-th run on a given push of a given case.
 
 use mozci::addon::culprit::HISTORY_PUSHES;
-use mozci::plan::culprit::{CulpritConfig, CulpritSearch, Decision, Hypothesis, Round};
+use mozci::plan::culprit::{
+    ConfirmAction, CulpritConfig, CulpritSearch, Decision, Hypothesis, Round,
+};
 use mozci_testkit::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
@@ -31,6 +36,29 @@ const RUNS_PER_ROUND: u32 = 8;
 /// what the add-on and `mozci culprit` read by default (one run on each of
 /// `HISTORY_PUSHES` pushes), and a longer history.
 const PAST_RUNS: [u32; 2] = [HISTORY_PUSHES, 300];
+/// Machine time of a confirm task in job-run units: the default, and the
+/// sensitivity lines' cheaper and dearer guesses.
+const CONFIRM_COST: f64 = 0.25;
+const CONFIRM_COST_SENSITIVITY: [f64; 2] = [0.1, 0.5];
+
+fn confirm_action(cost: f64) -> ConfirmAction {
+    ConfirmAction {
+        cost,
+        ..ConfirmAction::default()
+    }
+}
+
+/// Find culprit's default: a confirm task on push n first, then the search
+/// with confirm tasks, the flake-rate prior from `past_runs` earlier runs.
+fn confirm_first(past_runs: u32, cost: f64) -> Strategy {
+    Strategy::SearchWithConfirms {
+        runs_per_round: RUNS_PER_ROUND,
+        budget: BUDGET,
+        past_runs,
+        confirm: confirm_action(cost),
+        first: true,
+    }
+}
 
 /// All strategies, or only the searches when `CULPRIT_BENCH_SEARCH_ONLY`
 /// is set (for quick tuning runs). The searches given the issue #6 suite's
@@ -45,7 +73,19 @@ fn strategies(with_suite_prior: bool) -> Vec<Strategy> {
             runs_per_round: RUNS_PER_ROUND,
             budget: BUDGET,
         },
+        Strategy::OracleWithConfirms {
+            runs_per_round: RUNS_PER_ROUND,
+            budget: BUDGET,
+            confirm: confirm_action(CONFIRM_COST),
+        },
+        confirm_first(0, CONFIRM_COST),
+        confirm_first(HISTORY_PUSHES, CONFIRM_COST),
     ];
+    // The confirm cost's sensitivity, on the realistic suite only (the
+    // confirm searches are the bench's slowest lines).
+    if !with_suite_prior {
+        strategies.extend(CONFIRM_COST_SENSITIVITY.map(|cost| confirm_first(0, cost)));
+    }
     if with_suite_prior {
         strategies.extend(
             [false, true].map(|whole_budget| Strategy::SearchWithSuitePrior {
@@ -112,6 +152,11 @@ struct Stats {
     mean_runs_none: f64,
     p95_runs: u32,
     mean_rounds: f64,
+    /// Machine time in job-run units (what the budget counts), and confirm
+    /// tasks.
+    mean_cost: f64,
+    p95_cost: f64,
+    mean_confirms: f64,
     /// Share of cases stopped by the run budget rather than by the
     /// strategy's own rule (for the searches: the threshold not reached),
     /// which the product reports as "undecided".
@@ -177,6 +222,9 @@ fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stat
     };
     let mut runs: Vec<u32> = pairs.iter().map(|(_, o)| o.runs).collect();
     runs.sort_unstable();
+    let mut costs: Vec<f64> = pairs.iter().map(|(_, o)| o.cost).collect();
+    costs.sort_by(f64::total_cmp);
+    let p95_index = |len: usize| ((len as f64 * 0.95).ceil() as usize).saturating_sub(1);
     let count = pairs.len().max(1) as f64;
     Stats {
         accuracy: share(&|_| true),
@@ -185,10 +233,14 @@ fn stats<'a>(pairs: impl Iterator<Item = (&'a SimCase, &'a SimOutcome)>) -> Stat
         mean_runs: runs.iter().map(|&r| f64::from(r)).sum::<f64>() / count,
         mean_runs_culprit: mean_runs_of(&|c| c.culprit.is_some()),
         mean_runs_none: mean_runs_of(&|c| c.culprit.is_none()),
-        p95_runs: runs
-            .get(((runs.len() as f64 * 0.95).ceil() as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or(0),
+        p95_runs: runs.get(p95_index(runs.len())).copied().unwrap_or(0),
+        mean_cost: costs.iter().sum::<f64>() / count,
+        p95_cost: costs.get(p95_index(costs.len())).copied().unwrap_or(0.0),
+        mean_confirms: pairs
+            .iter()
+            .map(|(_, o)| f64::from(o.confirms))
+            .sum::<f64>()
+            / count,
         mean_rounds: pairs.iter().map(|(_, o)| f64::from(o.rounds)).sum::<f64>() / count,
         budget_spent: pairs.iter().filter(|(_, o)| o.budget_spent).count() as f64 / count,
         cases: pairs.len(),
@@ -296,30 +348,34 @@ fn print_suite(
 ) {
     println!();
     println!(
-        "{:<38} {:>8} {:>8} {:>8} {:>22} {:>9} {:>9} {:>8} {:>7} {:>8}",
+        "{:<38} {:>8} {:>8} {:>8} {:>22} {:>9} {:>9} {:>8} {:>9} {:>8} {:>7} {:>8}",
         "strategy",
         "correct",
         "culprit",
         "none",
         "self-stopped right",
         "undecided",
+        "mean cost",
+        "p95 cost",
         "mean runs",
-        "p95 runs",
+        "confirms",
         "rounds",
         "time"
     );
     for (name, outcomes, elapsed) in results {
         let s = stats(cases.iter().zip(outcomes));
         println!(
-            "{:<38} {:>8} {:>8} {:>8} {:>22} {:>9} {:>9.1} {:>8} {:>7.1} {:>7.1}s",
+            "{:<38} {:>8} {:>8} {:>8} {:>22} {:>9} {:>9.1} {:>8.1} {:>9.1} {:>8.2} {:>7.1} {:>7.1}s",
             name,
             percent(s.accuracy),
             percent(s.accuracy_culprit),
             percent(s.accuracy_none),
             s.self_stopped_text(),
             percent(s.budget_spent),
+            s.mean_cost,
+            s.p95_cost,
             s.mean_runs,
-            s.p95_runs,
+            s.mean_confirms,
             s.mean_rounds,
             elapsed.as_secs_f64()
         );
@@ -333,10 +389,15 @@ fn print_suite(
         }
     }
     cells.sort();
-    let cell_tables: [(&str, ShowStat); 9] = [
+    let cell_tables: [(&str, ShowStat); 12] = [
         ("accuracy", |s| percent(s.accuracy)),
         ("self-stopped right", |s| s.self_stopped_text()),
         ("undecided", |s| percent(s.budget_spent)),
+        ("mean cost (job-run units)", |s| {
+            format!("{:.1}", s.mean_cost)
+        }),
+        ("p95 cost", |s| format!("{:.1}", s.p95_cost)),
+        ("confirm tasks", |s| format!("{:.2}", s.mean_confirms)),
         ("mean runs", |s| format!("{:.1}", s.mean_runs)),
         ("runs culprit", |s| format!("{:.1}", s.mean_runs_culprit)),
         ("runs none", |s| format!("{:.1}", s.mean_runs_none)),
@@ -381,7 +442,7 @@ fn print_suite(
 
 /// Names of the Bayesian searches (not the baselines).
 fn is_search(name: &str) -> bool {
-    name.starts_with("search") || name.starts_with("oracle")
+    name.starts_with("search") || name.starts_with("oracle") || name.starts_with("confirm")
 }
 
 /// Cells need this many self-stopped answers before their calibration counts.
@@ -426,35 +487,55 @@ fn mark(met: bool) -> &'static str {
     }
 }
 
-/// The oracle's outcomes (the second strategy).
+/// The oracle's outcomes: told f and q, job runs only (the targets'
+/// reference), or also free to ask confirm tasks (`with_confirms`).
 fn oracle_stats(
     cases: &[SimCase],
     results: &[(String, Vec<SimOutcome>, std::time::Duration)],
+    with_confirms: bool,
 ) -> Option<Stats> {
+    let prefix = if with_confirms {
+        "oracle+confirms"
+    } else {
+        "oracle (k="
+    };
     results
         .iter()
-        .find(|(name, _, _)| name.starts_with("oracle"))
+        .find(|(name, _, _)| name.starts_with(prefix))
         .map(|(_, outcomes, _)| stats(cases.iter().zip(outcomes)))
+}
+
+/// Cost ratios against both oracles: "1.23x (0.98x)".
+fn cost_ratios(s: &Stats, oracle: &Stats, oracle_confirms: Option<&Stats>) -> (f64, String) {
+    let ratio = s.mean_cost / oracle.mean_cost;
+    let beside = oracle_confirms.map_or(String::new(), |o| {
+        format!(" ({:.2}x)", s.mean_cost / o.mean_cost)
+    });
+    (ratio, format!("{ratio:.2}x{beside}"))
 }
 
 fn print_issue6_targets(
     cases: &[SimCase],
     results: &[(String, Vec<SimOutcome>, std::time::Duration)],
 ) {
-    let Some(oracle) = oracle_stats(cases, results) else {
+    let Some(oracle) = oracle_stats(cases, results, false) else {
         return;
     };
+    let oracle_confirms = oracle_stats(cases, results, true);
     println!();
     println!(
-        "{:<38} {:>30} {:>16} {:>16}",
-        "targets, suite 1", "calibration (lower 95% >= 98.5%)", "undecided <= 10%", "runs <= 1.5x"
+        "cost: mean machine time against the oracle's (job runs only), in brackets against the oracle's with confirm tasks"
+    );
+    println!(
+        "{:<38} {:>30} {:>16} {:>24}",
+        "targets, suite 1", "calibration (lower 95% >= 98.5%)", "undecided <= 10%", "cost <= 1.5x"
     );
     for (name, outcomes, _) in results.iter().filter(|(n, _, _)| is_search(n)) {
         let s = stats(cases.iter().zip(outcomes));
         let calibration = lowest_calibration_cell(cases, outcomes, grid_cell);
-        let ratio = s.mean_runs / oracle.mean_runs;
+        let (ratio, ratios) = cost_ratios(&s, &oracle, oracle_confirms.as_ref());
         println!(
-            "{:<38} {:>30} {:>16} {:>16}",
+            "{:<38} {:>30} {:>16} {:>24}",
             name,
             calibration_text(calibration),
             format!(
@@ -462,7 +543,7 @@ fn print_issue6_targets(
                 percent(s.budget_spent),
                 mark(s.budget_spent <= 0.10)
             ),
-            format!("{ratio:.2}x {}", mark(ratio <= 1.5)),
+            format!("{ratios} {}", mark(ratio <= 1.5)),
         );
     }
 }
@@ -471,28 +552,29 @@ fn print_realistic_targets(
     cases: &[SimCase],
     results: &[(String, Vec<SimOutcome>, std::time::Duration)],
 ) {
-    let Some(oracle) = oracle_stats(cases, results) else {
+    let Some(oracle) = oracle_stats(cases, results, false) else {
         return;
     };
+    let oracle_confirms = oracle_stats(cases, results, true);
     println!();
     println!(
-        "{:<38} {:>30} {:>16} {:>16} {:>14}",
+        "{:<38} {:>30} {:>16} {:>24} {:>14}",
         "targets, suite 2",
         "calibration (lower 95% >= 98.5%)",
         "overall >= 99%",
-        "runs <= 1.3x",
+        "cost <= 1.3x",
         "rounds <= 8"
     );
     for (name, outcomes, _) in results.iter().filter(|(n, _, _)| is_search(n)) {
         let s = stats(cases.iter().zip(outcomes));
         let calibration = lowest_calibration_cell(cases, outcomes, realistic_cell);
-        let ratio = s.mean_runs / oracle.mean_runs;
+        let (ratio, ratios) = cost_ratios(&s, &oracle, oracle_confirms.as_ref());
         println!(
-            "{:<38} {:>30} {:>16} {:>16} {:>14}",
+            "{:<38} {:>30} {:>16} {:>24} {:>14}",
             name,
             calibration_text(calibration),
             format!("{} {}", percent(s.accuracy), mark(s.accuracy >= 0.99)),
-            format!("{ratio:.2}x {}", mark(ratio <= 1.3)),
+            format!("{ratios} {}", mark(ratio <= 1.3)),
             format!("{:.1} {}", s.mean_rounds, mark(s.mean_rounds <= 8.0)),
         );
     }
@@ -605,7 +687,11 @@ fn print_round_time() {
 
 /// Column headers for the per-cell tables.
 fn short_name(name: &str) -> String {
-    name.replace("treeherder backfill d", "th-d")
+    name.replace("confirm first+history ", "cf-h")
+        .replace("confirm first (c=", "cf")
+        .replace("oracle+confirms (c=", "oracle-cf")
+        .replace(" (c=", "-")
+        .replace("treeherder backfill d", "th-d")
         .replace("backfill to good x", "bf-x")
         .replace("search (k=", "search")
         .replace("oracle (k=", "oracle")

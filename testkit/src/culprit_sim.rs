@@ -1,9 +1,16 @@
 //! A simulated CI for culprit finding: seeded cases (n, culprit or none,
-//! flake rate, regression strength), their job runs, and the strategies the
-//! benchmark compares (the Bayesian search, backfills, bisection).
+//! flake rate, regression strength), their job runs and confirm tasks, and
+//! the strategies the benchmark compares (the Bayesian search with and
+//! without confirm tasks, backfills, bisection).
+//!
+//! A confirm task (Taskcluster's `confirm-failures`) is modelled as the
+//! action behaves: it can only be asked on a push where a run failed (the
+//! search only asks it there, or on push n, where the failure under
+//! investigation was seen), and yields `repeats` test-level outcomes, each
+//! failing with the push's failure probability, for its machine time.
 
 use mozci::plan::culprit::{
-    CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, Round, StopReason,
+    ConfirmAction, CulpritConfig, CulpritSearch, Decision, Hypothesis, RateModel, Round, StopReason,
 };
 use std::collections::BTreeMap;
 
@@ -76,6 +83,19 @@ impl SimCase {
         let key = self.seed
             ^ (push as u64).wrapping_mul(0xD1B5_4A32_D192_ED03)
             ^ u64::from(run_index).wrapping_mul(0xABC9_8388_FB8B_AC03);
+        let uniform = (mix64(mix64(key)) >> 11) as f64 / (1u64 << 53) as f64;
+        uniform < self.failure_probability(push)
+    }
+
+    /// Outcome of repeat `repeat` of the `task_index`-th confirm task at
+    /// `push`: drawn like a run, from its own stream, so that confirm tasks
+    /// never reuse a job run's outcome.
+    pub fn confirm_repeat_fails(&self, push: i64, task_index: u32, repeat: u32) -> bool {
+        let key = self.seed
+            ^ 0xC0F1_2A11_5EED_0001
+            ^ (push as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25)
+            ^ u64::from(task_index).wrapping_mul(0xD6E8_FEB8_6659_FD93)
+            ^ u64::from(repeat).wrapping_mul(0xA076_1D64_78BD_642F);
         let uniform = (mix64(mix64(key)) >> 11) as f64 / (1u64 << 53) as f64;
         uniform < self.failure_probability(push)
     }
@@ -217,6 +237,10 @@ struct World<'a> {
     runs_at: BTreeMap<i64, u32>,
     runs: u32,
     rounds: u32,
+    confirms_at: BTreeMap<i64, u32>,
+    confirms: u32,
+    /// Machine time of the confirm tasks, in job-run units.
+    confirm_cost: f64,
 }
 
 impl<'a> World<'a> {
@@ -226,7 +250,22 @@ impl<'a> World<'a> {
             runs_at: BTreeMap::new(),
             runs: 0,
             rounds: 0,
+            confirms_at: BTreeMap::new(),
+            confirms: 0,
+            confirm_cost: 0.0,
         }
+    }
+
+    /// One confirm task at `push`: how many of its repeats failed.
+    fn confirm(&mut self, push: i64, action: ConfirmAction) -> u32 {
+        let index = self.confirms_at.entry(push).or_insert(0);
+        let task = *index;
+        *index += 1;
+        self.confirms += 1;
+        self.confirm_cost += action.cost;
+        (0..action.repeats)
+            .filter(|&r| self.case.confirm_repeat_fails(push, task, r))
+            .count() as u32
     }
 
     fn run(&mut self, push: i64) -> bool {
@@ -246,6 +285,8 @@ impl<'a> World<'a> {
             answer,
             correct: answer == self.case.truth(),
             runs: self.runs,
+            confirms: self.confirms,
+            cost: f64::from(self.runs) + self.confirm_cost,
             rounds: self.rounds,
             budget_spent,
         }
@@ -253,11 +294,15 @@ impl<'a> World<'a> {
 }
 
 /// What a strategy did on one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimOutcome {
     pub answer: Hypothesis,
     pub correct: bool,
+    /// Whole-job runs.
     pub runs: u32,
+    /// Confirm tasks, and the machine time of everything in job-run units.
+    pub confirms: u32,
+    pub cost: f64,
     pub rounds: u32,
     /// The strategy stopped because its budget ran out, not by its own rule.
     pub budget_spent: bool,
@@ -289,6 +334,23 @@ pub enum Strategy {
     },
     /// The Bayesian search told the case's true f and q.
     Oracle { runs_per_round: u32, budget: u32 },
+    /// The oracle, also free to ask confirm tasks.
+    OracleWithConfirms {
+        runs_per_round: u32,
+        budget: u32,
+        confirm: ConfirmAction,
+    },
+    /// The product's Find culprit with confirm tasks: f and q estimated
+    /// (the flake-rate prior from `past_runs` earlier runs when not 0), the
+    /// budget in machine time; with `first`, a confirm task on push n
+    /// alone in the first round ("confirm first, then backfill").
+    SearchWithConfirms {
+        runs_per_round: u32,
+        budget: u32,
+        past_runs: u32,
+        confirm: ConfirmAction,
+        first: bool,
+    },
     /// Treeherder's backfill: one run on each of the `depth` pushes before
     /// n (older than the range too when n <= depth), in one round; the
     /// first bad push is the one after the newest passing push, or the
@@ -325,6 +387,27 @@ impl Strategy {
                 format!("search+suite prior{whole} (k={runs_per_round})")
             }
             Strategy::Oracle { runs_per_round, .. } => format!("oracle (k={runs_per_round})"),
+            Strategy::OracleWithConfirms { confirm, .. } => {
+                format!("oracle+confirms (c={})", confirm.cost)
+            }
+            Strategy::SearchWithConfirms {
+                past_runs,
+                confirm,
+                first,
+                ..
+            } => {
+                let mode = if *first {
+                    "confirm first"
+                } else {
+                    "search+confirms"
+                };
+                let history = if *past_runs > 0 {
+                    format!("+history {past_runs}")
+                } else {
+                    String::new()
+                };
+                format!("{mode}{history} (c={})", confirm.cost)
+            }
             Strategy::TreeherderBackfill { depth } => format!("treeherder backfill d{depth}"),
             Strategy::BackfillToGood { times, .. } => format!("backfill to good x{times}"),
             Strategy::Bisect { times } => format!("bisect({times})"),
@@ -384,6 +467,55 @@ impl Strategy {
                     world,
                     search_config(case.n, *budget, *runs_per_round, rates),
                 )
+            }
+            Strategy::OracleWithConfirms {
+                runs_per_round,
+                budget,
+                confirm,
+            } => {
+                let rates = RateModel::Known {
+                    flake_rate: case.flake_rate,
+                    strength: case.strength,
+                };
+                let config = CulpritConfig {
+                    confirm: Some(*confirm),
+                    ..search_config(case.n, *budget, *runs_per_round, rates)
+                };
+                searched(world, config)
+            }
+            Strategy::SearchWithConfirms {
+                runs_per_round,
+                budget,
+                past_runs,
+                confirm,
+                first,
+            } => {
+                let failures = (0..*past_runs)
+                    .filter(|&i| case.run_fails(HISTORY_PUSH, i))
+                    .count() as u32;
+                let Ok(rates) = RateModel::with_flake_history(failures, *past_runs) else {
+                    return world.finish(Hypothesis::NoCulprit);
+                };
+                let config = CulpritConfig {
+                    confirm: Some(*confirm),
+                    ..search_config(case.n, *budget, *runs_per_round, rates)
+                };
+                let Ok(mut search) = CulpritSearch::new(config) else {
+                    return world.finish(Hypothesis::NoCulprit);
+                };
+                if *first {
+                    world.rounds += 1;
+                    let push = i64::from(case.n);
+                    let failures = world.confirm(push, *confirm);
+                    if search
+                        .observe_confirm(push, failures, confirm.repeats)
+                        .is_err()
+                    {
+                        return world.finish(Hypothesis::NoCulprit);
+                    }
+                }
+                let (answer, budget_spent) = drive(search, &mut world);
+                world.finish_with(answer, budget_spent)
             }
             Strategy::TreeherderBackfill { depth } => {
                 let n = i64::from(case.n);
@@ -475,9 +607,15 @@ fn searched(mut world: World<'_>, config: CulpritConfig) -> SimOutcome {
 /// Drives a search against the simulated world until it answers; also
 /// says whether it stopped for lack of budget.
 fn run_search(config: CulpritConfig, world: &mut World<'_>) -> (Hypothesis, bool) {
-    let Ok(mut search) = CulpritSearch::new(config) else {
-        return (Hypothesis::NoCulprit, false);
-    };
+    match CulpritSearch::new(config) {
+        Ok(search) => drive(search, world),
+        Err(_) => (Hypothesis::NoCulprit, false),
+    }
+}
+
+/// Drives `search` from where it stands until it answers.
+fn drive(mut search: CulpritSearch, world: &mut World<'_>) -> (Hypothesis, bool) {
+    let action = search.config().confirm.unwrap_or_default();
     loop {
         match search.next_round() {
             Decision::Done(answer) => {
@@ -486,11 +624,20 @@ fn run_search(config: CulpritConfig, world: &mut World<'_>) -> (Hypothesis, bool
                     answer.stopped == Some(StopReason::BudgetSpent),
                 )
             }
-            Decision::Run(Round { runs: pushes, .. }) => {
+            Decision::Run(Round { runs, confirms }) => {
                 world.rounds += 1;
-                for push in pushes {
+                for push in runs {
                     let failed = world.run(push);
                     if search.observe(push, failed).is_err() {
+                        return (search.answer().hypothesis, false);
+                    }
+                }
+                for push in confirms {
+                    let failures = world.confirm(push, action);
+                    if search
+                        .observe_confirm(push, failures, action.repeats)
+                        .is_err()
+                    {
                         return (search.answer().hypothesis, false);
                     }
                 }
@@ -740,6 +887,86 @@ mod tests {
             with_history.runs
         );
         assert_eq!(with_history.runs % 8, 0, "whole rounds of 8");
+    }
+
+    fn confirm_first_strategy(past_runs: u32) -> Strategy {
+        Strategy::SearchWithConfirms {
+            runs_per_round: 8,
+            budget: 300,
+            past_runs,
+            confirm: ConfirmAction::default(),
+            first: true,
+        }
+    }
+
+    #[test]
+    fn confirm_repeats_follow_the_model_and_not_the_runs() {
+        let case = SimCase {
+            n: 8,
+            culprit: Some(5),
+            flake_rate: 0.2,
+            strength: 0.5,
+            seed: 99,
+        };
+        let rate = |push: i64| {
+            (0..800)
+                .flat_map(|task| (0..5).map(move |r| (task, r)))
+                .filter(|&(task, r)| case.confirm_repeat_fails(push, task, r))
+                .count() as f64
+                / 4000.0
+        };
+        assert!((rate(4) - 0.2).abs() < 0.03);
+        assert!((rate(5) - 0.6).abs() < 0.03);
+        let same_as_runs = (0..200)
+            .filter(|&i| case.confirm_repeat_fails(5, i, 0) == case.run_fails(5, i))
+            .count();
+        assert!(
+            same_as_runs < 160,
+            "{same_as_runs} of 200 agree: not independent"
+        );
+    }
+
+    #[test]
+    fn confirm_first_counts_its_tasks_in_machine_time() {
+        let case = SimCase {
+            n: 24,
+            culprit: Some(9),
+            flake_rate: 0.0,
+            strength: 1.0,
+            seed: 3,
+        };
+        let outcome = confirm_first_strategy(0).solve(&case);
+        assert_eq!(outcome.answer, Hypothesis::Culprit(9));
+        assert!(!outcome.budget_spent);
+        assert!(
+            outcome.confirms >= 1,
+            "the first round is a confirm: {outcome:?}"
+        );
+        let cost = f64::from(outcome.runs) + 0.25 * f64::from(outcome.confirms);
+        assert!((outcome.cost - cost).abs() < 1e-9, "{outcome:?}");
+        let baseline = Strategy::Bisect { times: 1 }.solve(&case);
+        assert_eq!(baseline.cost, f64::from(baseline.runs));
+    }
+
+    #[test]
+    fn confirm_first_never_names_a_culprit_in_a_flaky_only_range() {
+        for seed in [4, 5, 6] {
+            let case = SimCase {
+                n: 12,
+                culprit: None,
+                flake_rate: 0.1,
+                strength: 1.0,
+                seed,
+            };
+            for past_runs in [0, 100] {
+                let outcome = confirm_first_strategy(past_runs).solve(&case);
+                assert!(
+                    outcome.budget_spent || outcome.answer == Hypothesis::NoCulprit,
+                    "seed {seed}, history {past_runs}: confident {outcome:?}"
+                );
+                assert!(outcome.cost <= 300.0 + 1e-9);
+            }
+        }
     }
 
     #[test]
