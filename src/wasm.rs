@@ -27,6 +27,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 /// unknown, well before that, or the page dies with only its intent kept.
 const HTTP_TIMEOUT_MS: u64 = 20_000;
 
+/// Runs when the module is instantiated: panics reach the console.
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -128,6 +129,8 @@ pub struct Core {
 
 #[wasm_bindgen]
 impl Core {
+    /// The core for the add-on's saved `settings` (as the options store
+    /// them); an error if they do not read.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<Core, JsError> {
         let settings: AddonSettings = from_js(settings)?;
@@ -238,6 +241,7 @@ pub struct LiveEvents {
 
 #[wasm_bindgen]
 impl LiveEvents {
+    /// A socket's state before it opens.
     #[wasm_bindgen(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> LiveEvents {

@@ -40,11 +40,18 @@ pub enum RateModel {
     /// Unknown: a prior over a grid of (f, q) pairs, f and q independent,
     /// each given as (value, prior weight); marginalized using the runs.
     Estimated {
+        /// Flake rates f with their prior weights.
         flake_rates: Vec<(f64, f64)>,
+        /// Regression strengths q with their prior weights.
         strengths: Vec<(f64, f64)>,
     },
     /// Known exactly (the "oracle" used as the benchmark's ceiling).
-    Known { flake_rate: f64, strength: f64 },
+    Known {
+        /// The flake rate f.
+        flake_rate: f64,
+        /// The regression strength q.
+        strength: f64,
+    },
 }
 
 /// Spreads `1 − first_weight` evenly over `rest`, after `(first, first_weight)`.
@@ -251,6 +258,7 @@ pub struct CulpritConfig {
     /// Prior probability that there is no culprit; the rest is spread
     /// evenly over the n pushes.
     pub prior_no_culprit: f64,
+    /// The prior over the flake rate and the regression strength.
     pub rates: RateModel,
     /// The confirm action the CI offers; `None` when it has none, and for
     /// searches stored before confirm tasks existed.
@@ -286,8 +294,11 @@ impl CulpritConfig {
 /// runs on `push` failed (`push <= 0`: older than the range).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConfirmResult {
+    /// The push's index in the search.
     pub push: i64,
+    /// Repeats that failed.
     pub failures: u32,
+    /// Repeats read.
     pub repeats: u32,
     /// The task's measured machine time in whole-job-run units (see
     /// [`machine_time`]); `None`: not measured, the configured action's
@@ -336,14 +347,17 @@ pub struct PushSummary {
     pub push: i64,
     /// Whole-job runs, and the failed ones among them.
     pub runs: u32,
+    /// Of which failed.
     pub failures: u32,
     /// Probability that this push is the culprit (0 for older pushes).
     pub posterior: f64,
     /// Confirm tasks on this push, their test-level runs and failures.
     #[serde(default)]
     pub confirms: u32,
+    /// Their repeats of the test.
     #[serde(default)]
     pub confirm_repeats: u32,
+    /// Of which failed.
     #[serde(default)]
     pub confirm_failures: u32,
 }
@@ -351,9 +365,11 @@ pub struct PushSummary {
 /// The search's current best answer and how it got there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
+    /// The most probable answer.
     pub hypothesis: Hypothesis,
     /// Posterior probability of `hypothesis`.
     pub confidence: f64,
+    /// Posterior probability that no suspect is the culprit.
     pub posterior_no_culprit: f64,
     /// `None` while the search would still run more.
     pub stopped: Option<StopReason>,
@@ -459,7 +475,9 @@ impl Round {
 /// The next step of a search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Decision {
+    /// Ask for this round's runs and confirm tasks, then observe them.
     Run(Round),
+    /// The search is over: its answer.
     Done(Answer),
 }
 
@@ -479,6 +497,8 @@ pub struct CulpritSearch {
 }
 
 impl CulpritSearch {
+    /// A search with nothing observed yet; an error for a configuration
+    /// that cannot work (no pushes, a threshold or prior outside (0, 1)).
     pub fn new(config: CulpritConfig) -> Result<Self> {
         if config.n == 0 {
             return Err(Error::Invalid(
@@ -545,6 +565,7 @@ impl CulpritSearch {
         Ok(search)
     }
 
+    /// Its parameters.
     pub fn config(&self) -> &CulpritConfig {
         &self.config
     }

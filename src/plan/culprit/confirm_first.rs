@@ -37,7 +37,9 @@ fn state(push: &PushRuns) -> PushState {
 /// A push named by a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedPush {
+    /// Its pushlog id.
     pub push_id: u64,
+    /// Its revision.
     pub revision: String,
 }
 
@@ -61,8 +63,11 @@ pub enum ConfirmFirstPlan {
     /// push where the job passed: it is not new in this range (an
     /// intermittent, or an older regression), so no search is run.
     AlreadyFailing {
+        /// The push the failure was seen on.
         failing: PlannedPush,
+        /// The newest push before it where the job passed.
         last_good: PlannedPush,
+        /// An older push failing the same way.
         older_failing: PlannedPush,
     },
     /// Confirm the failure on `failing`, then search `range`.
