@@ -39,6 +39,14 @@ pub struct TaskclusterCi {
     decision_tasks: RefCell<HashMap<u64, String>>,
 }
 
+/// The task of `job`, which every action on it needs.
+fn task_id_of(job: &Job) -> Result<&str> {
+    job.ids
+        .task_id
+        .as_deref()
+        .ok_or_else(|| Error::Invalid(format!("job {} has no Taskcluster task", job.name)))
+}
+
 impl TaskclusterCi {
     /// `root`: the repository's Taskcluster root URL (Treeherder's `tc_root_url`).
     pub fn new(ctx: CiContext, root: RootUrl, credentials: Option<TaskclusterCredentials>) -> Self {
@@ -176,10 +184,7 @@ impl CiBackend for TaskclusterCi {
     }
 
     async fn job_state(&self, _repo: &str, job: &Job) -> Result<JobState> {
-        let task_id =
-            job.ids.task_id.as_deref().ok_or_else(|| {
-                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
-            })?;
+        let task_id = task_id_of(job)?;
         let status = parse_task_status(&self.get(&task_status_url(&self.root, task_id)).await?)?;
         let last_run = status.runs.last().map(|r| r.run_id);
         let run = job
@@ -257,10 +262,7 @@ impl CiBackend for TaskclusterCi {
         job: &Job,
         times: u32,
     ) -> Result<TriggerReceipt> {
-        let task_id =
-            job.ids.task_id.as_deref().ok_or_else(|| {
-                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
-            })?;
+        let task_id = task_id_of(job)?;
         if !(1..=100).contains(&times) {
             return Err(Error::Invalid(format!(
                 "confirm-failures takes 1 to 100 times, not {times}"
@@ -283,10 +285,7 @@ impl CiBackend for TaskclusterCi {
         depth: u32,
         times: u32,
     ) -> Result<TriggerReceipt> {
-        let task_id =
-            job.ids.task_id.as_deref().ok_or_else(|| {
-                Error::Invalid(format!("job {} has no Taskcluster task", job.name))
-            })?;
+        let task_id = task_id_of(job)?;
         let input = json!({ "depth": depth, "times": times });
         let id = self
             .trigger_action(repo, push, "backfill", Some(task_id), input)

@@ -441,15 +441,14 @@ impl Ledger {
         job_name: &str,
         now_ms: u64,
     ) -> Option<&TriggerRecord> {
-        self.records.iter().find(|r| {
-            r.is_on(origin)
-                && r.repo == repo
-                && r.push_id == push_id
-                && r.kind == TriggerKind::BackfillAction
-                && r.job_name == job_name
-                && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
-                && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
-        })
+        self.action_sent(
+            TriggerKind::BackfillAction,
+            origin,
+            repo,
+            push_id,
+            job_name,
+            now_ms,
+        )
     }
 
     /// The confirm request sent (or maybe sent) on this push for the
@@ -463,12 +462,33 @@ impl Ledger {
         confirm_name: &str,
         now_ms: u64,
     ) -> Option<&TriggerRecord> {
+        self.action_sent(
+            TriggerKind::ConfirmFailures,
+            origin,
+            repo,
+            push_id,
+            confirm_name,
+            now_ms,
+        )
+    }
+
+    /// A request of `kind` for `job_name` on this push that may have been
+    /// carried out, within the visibility window.
+    fn action_sent(
+        &self,
+        kind: TriggerKind,
+        origin: &str,
+        repo: &str,
+        push_id: u64,
+        job_name: &str,
+        now_ms: u64,
+    ) -> Option<&TriggerRecord> {
         self.records.iter().find(|r| {
             r.is_on(origin)
                 && r.repo == repo
                 && r.push_id == push_id
-                && r.kind == TriggerKind::ConfirmFailures
-                && r.job_name == confirm_name
+                && r.kind == kind
+                && r.job_name == job_name
                 && r.outcome.runs_possibly_scheduled(r.runs_asked) > 0
                 && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
         })
