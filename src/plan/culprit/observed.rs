@@ -79,6 +79,21 @@ impl ObservedRuns {
         Ok(observed)
     }
 
+    /// Leave out one failed run on push `n`: the failure that started the
+    /// search. The search's prior on "no culprit" (`CulpritConfig`) is the
+    /// share of intermittents among the failures sheriffs chase, a share
+    /// taken after a failure was seen; counting that failure again would
+    /// weigh it twice and lean every answer towards a culprit (the
+    /// benchmark's searches, whose answers are the calibrated ones, never
+    /// see it either).
+    pub fn without_the_failure_seen(mut self, n: u32) -> Self {
+        let seen = (i64::from(n), true);
+        if let Some(at) = self.finished.iter().position(|run| *run == seen) {
+            self.finished.remove(at);
+        }
+        self
+    }
+
     /// Runs on their way, over every push.
     pub fn in_flight_total(&self) -> u32 {
         self.in_flight.values().sum()
@@ -319,5 +334,26 @@ mod tests {
         );
         assert_eq!(verdicts.verdict_of(&look_alike, false), Some(false));
         assert_eq!(verdicts.verdict_of(&broke_it, false), Some(true));
+    }
+
+    #[test]
+    fn the_failure_that_started_the_search_is_not_evidence() {
+        let range =
+            CulpritRange::from_newest_first("autoland", &job_type(), newest_first(), 2).unwrap();
+        let histories = vec![history(20, &[FAIL, OK, FAIL]), history(19, &[FAIL, OK])];
+        let observed = ObservedRuns::from_histories(&range, &histories).unwrap();
+        assert_eq!(
+            observed.clone().without_the_failure_seen(2).finished,
+            vec![(2, false), (2, true), (1, true), (1, false)],
+            "one failure on push n goes, the rest stay"
+        );
+        // Nothing failed on push n (a range that does not end at a
+        // failure): nothing to leave out.
+        let passed = vec![history(20, &[OK]), history(19, &[FAIL])];
+        let observed = ObservedRuns::from_histories(&range, &passed).unwrap();
+        assert_eq!(
+            observed.clone().without_the_failure_seen(2).finished,
+            observed.finished
+        );
     }
 }
