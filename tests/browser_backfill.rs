@@ -810,7 +810,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
             }
             ensure!(rounds < 40, "no answer after {rounds} rounds");
             admin.post("/__sandbox/advance", json!({ "seconds": 900 })).await?;
-            browser.wait_for("#mozci-panel .mozci-check-now:not([disabled])", WAIT).await?.click().await?;
+            browser.click_when_ready("#mozci-panel .mozci-check-now:not([disabled])", WAIT).await?;
             browser
                 .wait_for_js("document.getElementById('mozci-panel')?.dataset.state === 'done' || document.querySelector('#mozci-panel .mozci-check-now:not([disabled])') !== null", Duration::from_secs(60))
                 .await?;

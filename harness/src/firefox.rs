@@ -412,6 +412,21 @@ impl Browser {
             .with_context(|| format!("no element matched `{css}` within {timeout:?}"))
     }
 
+    /// Click the first element matching `selector` once it exists, in the
+    /// same script turn that finds it: a panel that re-renders between a
+    /// lookup and a WebDriver click leaves a stale element behind.
+    pub async fn click_when_ready(&self, selector: &str, timeout: Duration) -> Result<()> {
+        let selector = serde_json::to_string(selector)?;
+        self.wait_for_js(
+            &format!(
+                "(() => {{ const e = document.querySelector({selector}); if (!e) return null; e.click(); return true; }})()"
+            ),
+            timeout,
+        )
+        .await
+        .map(drop)
+    }
+
     /// Poll a JavaScript expression until it returns a truthy value; returns that value.
     pub async fn wait_for_js(&self, expression: &str, timeout: Duration) -> Result<Value> {
         let deadline = Instant::now() + timeout;
