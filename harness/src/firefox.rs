@@ -412,19 +412,24 @@ impl Browser {
             .with_context(|| format!("no element matched `{css}` within {timeout:?}"))
     }
 
-    /// Click the first element matching `selector` once it exists, in the
-    /// same script turn that finds it: a panel that re-renders between a
-    /// lookup and a WebDriver click leaves a stale element behind.
-    pub async fn click_when_ready(&self, selector: &str, timeout: Duration) -> Result<()> {
-        let selector = serde_json::to_string(selector)?;
-        self.wait_for_js(
-            &format!(
-                "(() => {{ const e = document.querySelector({selector}); if (!e) return null; e.click(); return true; }})()"
-            ),
-            timeout,
-        )
-        .await
-        .map(drop)
+    /// Click (a real, trusted WebDriver click) the first element matching
+    /// `css` once it exists. A panel that re-renders between the lookup and
+    /// the click leaves a stale element behind: look it up again and retry
+    /// until `timeout`.
+    pub async fn click_when_ready(&self, css: &str, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let element = self.wait_for(css, left).await?;
+            match element.click().await {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("retrying a click on `{css}`: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("clicking `{css}`")),
+            }
+        }
     }
 
     /// Poll a JavaScript expression until it returns a truthy value; returns that value.
