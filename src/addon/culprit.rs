@@ -22,7 +22,7 @@ use crate::model::Push;
 use crate::plan::culprit::confirm_first::ConfirmFirstPlan;
 use crate::plan::culprit::history::FlakeHistory;
 use crate::plan::culprit::observed::RunVerdicts;
-use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
+use crate::plan::culprit::range::{CulpritRange, PlannedRuns, SEEN_FAILURE_NOT_COUNTED};
 use crate::plan::culprit::{ConfirmAction, CulpritConfig, Outcome};
 use crate::plan::failure_scope::FailureScope;
 use serde::{Deserialize, Serialize};
@@ -510,6 +510,9 @@ fn progress_rows(run: &CulpritRun) -> Vec<ProgressRow> {
             );
             if bar.planned > 0 {
                 let _ = write!(text, ", {} more asked for", bar.planned);
+            }
+            if bar.index == i64::from(run.range.n()) {
+                text.push_str(SEEN_FAILURE_NOT_COUNTED);
             }
             if run.done && run.culprit.as_ref().map(|p| p.id) == bar.push_id {
                 text.push_str(if run.undecided {

@@ -575,6 +575,15 @@ mod tests {
             "{}",
             progress.explanation
         );
+        // Push 8's line says its first failure is not counted, and only it.
+        let not_counted = crate::plan::culprit::range::SEEN_FAILURE_NOT_COUNTED;
+        let lines: Vec<&str> = progress
+            .explanation
+            .lines()
+            .filter(|l| l.contains(not_counted))
+            .collect();
+        assert_eq!(lines.len(), 1, "{}", progress.explanation);
+        assert!(lines[0].contains("push   8"), "{}", progress.explanation);
         // Every run asked was used once; the failure that started the
         // search is not evidence.
         assert_eq!(

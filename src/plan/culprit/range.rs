@@ -157,10 +157,17 @@ impl CulpritRange {
                 "\n  {name}: {} failed of {} run(s), P(culprit) = {:.3}",
                 summary.failures, summary.runs, summary.posterior
             );
+            if summary.push == i64::from(self.n()) {
+                text.push_str(SEEN_FAILURE_NOT_COUNTED);
+            }
         }
         text
     }
 }
+
+/// Said of push n wherever its runs are counted: the failure that started
+/// the search is not evidence (see `ObservedRuns::without_the_failure_seen`).
+pub const SEEN_FAILURE_NOT_COUNTED: &str = " (the failure that started the search is not counted)";
 
 /// New runs asked for on one push in a step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
