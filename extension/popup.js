@@ -35,9 +35,10 @@ function currentChoice() {
   return { times: $("times").value, depth: $("depth").value, mode: $("mode").value, test: $("culprit-test").value };
 }
 
-const HINTS = {
-  find_culprit:
-    "Find the culprit confirms first: it searches the pushes after the last one where the job passed (at most 40). With job runs only, depth is the number of suspect pushes up to the selected one. The page's Backfill button (Shift+B) starts the search; runs are chosen round by round until one answer reaches 99%.",
+// The culprit modes' hint comes from the core with the choices (its
+// limits are the core's); the other modes' hint is the popup's own.
+const hints = {
+  culprit: "",
   other: "Saved as the default for the page's Backfill button (Shift+B).",
 };
 
@@ -45,7 +46,7 @@ function showModeFields() {
   const culprit = isCulpritMode($("mode"));
   $("culprit-test-label").hidden = !culprit;
   $("times").disabled = culprit;
-  $("mode-hint").textContent = culprit ? HINTS.find_culprit : HINTS.other;
+  $("mode-hint").textContent = culprit ? hints.culprit : hints.other;
 }
 
 // The tests that failed in the selected job; in culprit mode they are the
@@ -230,6 +231,7 @@ async function saveAndPreview() {
 async function main() {
   const { offered, chosen } = await browser.runtime.sendMessage({ type: "choices" });
   fillChoices({ times: $("times"), mode: $("mode"), depth: $("depth") }, offered, chosen);
+  hints.culprit = offered.culpritHint;
   showModeFields();
   $("choice").addEventListener("change", () => saveAndPreview());
   $("poll-now").addEventListener("click", () => latestRuns("poll-now"));

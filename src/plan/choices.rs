@@ -204,6 +204,8 @@ pub struct Choices {
     pub max_depth: u32,
     /// The choice a fresh popup shows, as the popup stores it.
     pub default_choice: serde_json::Value,
+    /// What the popup says under a culprit mode, its limits from here.
+    pub culprit_hint: String,
 }
 
 impl Choices {
@@ -222,6 +224,14 @@ impl Choices {
             max_times: MAX_TIMES,
             max_depth: MAX_DEPTH,
             default_choice: Choice::default().to_json(),
+            culprit_hint: format!(
+                "Find the culprit confirms first: it searches the pushes after the last one \
+                 where the job passed (at most {}). With job runs only, depth is the number \
+                 of suspect pushes up to the selected one. The page's Backfill button \
+                 (Shift+B) starts the search; runs are chosen round by round until one \
+                 answer reaches 99%.",
+                crate::plan::culprit::confirm_first::MAX_RANGE
+            ),
         }
     }
 }
@@ -305,6 +315,14 @@ mod tests {
         assert_eq!(offered["modes"][1][0], "ci_backfill");
         assert_eq!(offered["maxTimes"], MAX_TIMES);
         assert_eq!(offered["maxDepth"], MAX_DEPTH);
+        let hint = offered["culpritHint"].as_str().unwrap();
+        assert!(
+            hint.contains(&format!(
+                "(at most {})",
+                crate::plan::culprit::confirm_first::MAX_RANGE
+            )),
+            "{hint}"
+        );
         assert_eq!(
             offered["defaultChoice"],
             json!({"times": "auto", "depth": DEFAULT_DEPTH, "mode": "to_last_good"})
