@@ -194,7 +194,7 @@ async function plan(request) {
   const culprit = offeredChoices().culpritModes.includes(chosen.mode);
   const test = culprit ? (await culpritTestFor(request.pageUrl)) || null : null;
   const times = chosen.times === "auto" ? null : chosen.times;
-  const answer = await (await core()).analyseBackfill({ pageUrl: request.pageUrl, ...chosen, times, test }, ledger);
+  const answer = await (await core()).plan({ pageUrl: request.pageUrl, ...chosen, times, test }, ledger);
   if (!answer.ok) {
     return answer;
   }

@@ -5,7 +5,7 @@
 //! their code, and the module's compile time with it); every decision stays in Rust
 //! (`addon`).
 
-use crate::addon::{self, AddonPlan, AddonSettings, Failure, LiveTargets, PlanRequest, WatchState};
+use crate::addon::{self, AddonPlan, AddonSettings, LiveTargets, PlanRequest, Problem, WatchState};
 use crate::ci::live_events::{LiveSession, LiveWanted};
 use crate::engine::ledger::{Ledger, TriggerJournal, TriggerRecord};
 use crate::http::{BrowserClient, HttpClient};
@@ -140,10 +140,10 @@ impl Core {
         })
     }
 
-    /// Plan for `request` (`{pageUrl, mode, depth, times, test?}`) with the ledger
+    /// Plan for `request` (`{pageUrl, mode, depth, times, test?}`), any mode
+    /// (a backfill, runs on one push, a culprit search), with the ledger
     /// applied: `value` is the plan to show and, once confirmed, to execute.
-    #[wasm_bindgen(js_name = analyseBackfill)]
-    pub fn analyse_backfill(&self, request: JsValue, ledger: JsValue) -> js_sys::Promise {
+    pub fn plan(&self, request: JsValue, ledger: JsValue) -> js_sys::Promise {
         let (settings, http) = (self.settings.clone(), self.http.clone());
         future_to_promise(async move {
             let request: PlanRequest = from_js(request)?;
@@ -303,7 +303,7 @@ fn answer<T: Serialize>(
         Ok(value) => to_js(&Answer::Ok { ok: true, value }),
         Err(e) => to_js(&Answer::<T>::Failed {
             ok: false,
-            failure: Failure::of(&e, ci),
+            failure: Problem::of(&e, ci),
         }),
     }
     .map_err(JsValue::from)
@@ -316,7 +316,7 @@ fn answer<T: Serialize>(
 #[serde(untagged)]
 enum Answer<T> {
     Ok { ok: bool, value: T },
-    Failed { ok: bool, failure: Failure },
+    Failed { ok: bool, failure: Problem },
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, JsError> {

@@ -9,7 +9,7 @@
 //! failing the same way ends the run at once with that answer.
 
 use super::{
-    refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, Failure, PlanRow, ProgressRow,
+    refusal_problem, AddonPlan, AuthProblem, ExecuteAnswer, PlanRow, Problem, ProgressRow,
     WatchAnswer, WatchState,
 };
 use crate::ci::clock;
@@ -616,7 +616,7 @@ fn culprit_watch(
         .triggered
         .iter()
         .find_map(|r| refusal_problem(&r.outcome, ci));
-    let waiting_for_login = (!sent && !progress.planned.is_empty()).then(|| Failure {
+    let waiting_for_login = (!sent && !progress.planned.is_empty()).then(|| Problem {
         message: "the next runs wait for your Treeherder login: open the job, click Backfill, \
                   then Continue"
             .to_string(),

@@ -248,19 +248,20 @@ pub enum AuthProblem {
     NoAccess,
 }
 
-/// A failure as the add-on shows it.
+/// What went wrong, as the add-on shows it: an error, a refusal, or a
+/// missing login (not a test failure: those are `TestFailure`s).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Failure {
+pub struct Problem {
     /// What went wrong and what to do, in one sentence.
     pub message: String,
     /// Set when a login is what is missing.
     pub auth: Option<AuthProblem>,
 }
 
-impl Failure {
+impl Problem {
     /// `error` as the add-on shows it. `ci`: the system of the job acted on,
     /// when known: it says which login a refusal calls for.
-    pub fn of(error: &Error, ci: Option<CiSystem>) -> Failure {
+    pub fn of(error: &Error, ci: Option<CiSystem>) -> Problem {
         let login = ci.map(CiSystem::login);
         let auth = match (error, login) {
             (Error::Forbidden { .. }, _) => Some(AuthProblem::NoAccess),
@@ -281,7 +282,7 @@ impl Failure {
             }
             None => error.to_string(),
         };
-        Failure { message, auth }
+        Problem { message, auth }
     }
 }
 
@@ -398,7 +399,7 @@ pub struct WatchState {
     /// Treeherder page of the range, for links.
     pub range_url: String,
     /// The last poll's failure, shown until a poll succeeds.
-    pub problem: Option<Failure>,
+    pub problem: Option<Problem>,
     /// Polls so far.
     pub polls: u32,
     /// The panel's and the notification's heading.
@@ -914,7 +915,7 @@ pub fn run_key(origin: &str, repo: &str, push_id: u64, job_name: &str) -> String
 
 /// The refusal behind a trigger's outcome, by its recorded type. A lost
 /// answer is not a refusal: it is shown as unknown, possibly scheduled.
-pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Failure> {
+pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<Problem> {
     let (reason, refusal) = match outcome {
         TriggerOutcome::Refused { reason, refusal }
         | TriggerOutcome::Partial {
@@ -932,7 +933,7 @@ pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<
             Login::DriverSettings { .. } => AuthProblem::LogInInOptions,
         },
         Refusal::Other => {
-            return Some(Failure {
+            return Some(Problem {
                 message: format!("refused, nothing was scheduled: {reason}"),
                 auth: None,
             })
@@ -946,7 +947,7 @@ pub(crate) fn refusal_problem(outcome: &TriggerOutcome, ci: CiSystem) -> Option<
         }
         AuthProblem::LogInToTreeherder => "log in to Treeherder first".to_string(),
     };
-    Some(Failure {
+    Some(Problem {
         message,
         auth: Some(auth),
     })
@@ -1442,7 +1443,7 @@ mod tests {
 
     #[test]
     fn failures_say_log_in_or_no_access() {
-        let f = Failure::of(
+        let f = Problem::of(
             &Error::Unauthorized {
                 url: "http://b".into(),
             },
@@ -1450,7 +1451,7 @@ mod tests {
         );
         assert_eq!(f.auth, Some(AuthProblem::LogInInOptions));
         assert!(f.message.contains("options"));
-        let f = Failure::of(
+        let f = Problem::of(
             &Error::Forbidden {
                 url: "http://b".into(),
                 detail: "ACCESS DENIED!".into(),
