@@ -10,6 +10,7 @@
 
 use mozci::ci::taskcluster::TaskclusterCi;
 use mozci::ci::{Backends, CiContext, Endpoints};
+use mozci::engine::confirm::ConfirmAsk;
 use mozci::engine::ledger::{Ledger, TriggerKind, TriggerOutcome};
 use mozci::engine::Session;
 use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
@@ -179,7 +180,7 @@ fn callback(call: &Value) -> String {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn confirm_tasks_are_asked_once_and_read_as_repeats_of_the_test() {
+async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_repeats() {
     let w = world(&scenario_file("read", 0.02, 1.0)).await;
     let job_type = JobType::from_name(BC1);
     let (history, failed) = w.failed_run().await;
@@ -188,7 +189,15 @@ async fn confirm_tasks_are_asked_once_and_read_as_repeats_of_the_test() {
 
     let record = w
         .session
-        .request_confirm("autoland", &job_type, &history, &failed, 2, &mut ledger)
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            2,
+            ConfirmAsk::More,
+            &mut ledger,
+        )
         .await
         .expect("sent")
         .expect("Taskcluster offers confirm tasks");
@@ -198,10 +207,19 @@ async fn confirm_tasks_are_asked_once_and_read_as_repeats_of_the_test() {
         matches!(record.outcome, TriggerOutcome::Accepted { runs: 2, .. }),
         "{record:?}"
     );
-    // A second request for the same push is not sent.
+    // A second request for the same push is not sent while the first's
+    // tasks are on their way.
     let again = w
         .session
-        .request_confirm("autoland", &job_type, &history, &failed, 2, &mut ledger)
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            2,
+            ConfirmAsk::More,
+            &mut ledger,
+        )
         .await
         .expect("no error");
     assert!(again.is_none());
@@ -253,6 +271,56 @@ async fn confirm_tasks_are_asked_once_and_read_as_repeats_of_the_test() {
         .remove(0);
     assert_eq!((none.repeats, none.tasks), (0, 0));
     assert_eq!(w.hook_calls().await.len(), 1, "reading sends nothing");
+
+    // Its tasks are in: "confirm first" does not ask its question again,
+    // but the search may ask that push for more repeats, once.
+    let first = w
+        .session
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            1,
+            ConfirmAsk::First,
+            &mut ledger,
+        )
+        .await
+        .expect("no error");
+    assert!(first.is_none());
+    let more = w
+        .session
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            3,
+            ConfirmAsk::More,
+            &mut ledger,
+        )
+        .await
+        .expect("sent")
+        .expect("offered");
+    assert_eq!((more.runs_asked, more.visible_before), (3, 2), "{more:?}");
+    let again = w
+        .session
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            3,
+            ConfirmAsk::More,
+            &mut ledger,
+        )
+        .await
+        .expect("no error");
+    assert!(again.is_none(), "not while the three are on their way");
+    let calls = w.hook_calls().await;
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let body: Value = serde_json::from_str(calls[1]["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(body["user"]["input"], json!({"times": 3}));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -269,7 +337,15 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     .await;
     let record = w
         .session
-        .request_confirm("autoland", &job_type, &history, &failed, 1, &mut ledger)
+        .request_confirm(
+            "autoland",
+            &job_type,
+            &history,
+            &failed,
+            1,
+            ConfirmAsk::More,
+            &mut ledger,
+        )
         .await
         .expect("recorded")
         .expect("sent");
@@ -289,7 +365,15 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     for _ in 0..2 {
         let again = w
             .session
-            .request_confirm("autoland", &job_type, &history, &failed, 1, &mut ledger)
+            .request_confirm(
+                "autoland",
+                &job_type,
+                &history,
+                &failed,
+                1,
+                ConfirmAsk::More,
+                &mut ledger,
+            )
             .await
             .expect("no error");
         assert!(again.is_none());
@@ -446,25 +530,50 @@ async fn assert_machine_time_is_measured(
 }
 
 /// Every hook call the sandbox received was accepted, and no trigger was
-/// sent twice: one call per ledger record, and confirm-failures at most
-/// once per task acted on.
+/// sent twice: one call per ledger record, and confirm-failures asked again
+/// on a push only once every confirm task there had finished (the search
+/// had read the answer to the call before: asking while it was on its way
+/// would ask the same question twice).
 async fn assert_each_sent_once(w: &World, ledger: &Ledger) {
     let calls = w.hook_calls().await;
     assert!(calls.iter().all(|c| c["status"] == 200), "{calls:#?}");
     assert!(calls.iter().all(|c| c["user"] == SHERIFF_TC));
     assert_eq!(calls.len(), ledger.records.len(), "one call per record");
-    let mut confirmed = std::collections::BTreeSet::new();
+    let label: String =
+        url::form_urlencoded::byte_serialize(format!("{BC1}-cf").as_bytes()).collect();
+    let confirm_tasks = w
+        .admin(
+            &format!("/__sandbox/jobs?repo=autoland&label={label}"),
+            None,
+        )
+        .await;
+    let confirm_tasks = confirm_tasks.as_array().expect("jobs");
+    let mut confirm_calls = 0;
     for call in calls.iter().filter(|c| callback(c) == "confirm-failures") {
+        confirm_calls += 1;
         let body: Value = serde_json::from_str(call["body"].as_str().unwrap_or("")).expect("JSON");
-        let push = body["decision"]["push"]["pushlog_id"].to_string();
-        assert!(confirmed.insert(push.clone()), "confirmed twice on {push}");
+        let push = body["decision"]["push"]["revision"]
+            .as_str()
+            .expect("revision");
+        let at = call["time"].as_i64().expect("call time");
+        for task in confirm_tasks
+            .iter()
+            .filter(|t| t["revision"] == push)
+            .filter(|t| t["submit"].as_i64().is_some_and(|s| s < at))
+        {
+            assert!(
+                task["end"].as_i64().is_some_and(|end| end <= at),
+                "confirm-failures asked again on push {push} at {at} while {task} was on its way"
+            );
+        }
     }
     let confirm_records = ledger
         .records
         .iter()
         .filter(|r| r.kind == TriggerKind::ConfirmFailures)
         .count();
-    assert_eq!(confirmed.len(), confirm_records);
+    assert_eq!(confirm_calls, confirm_records);
+    assert!(confirm_calls > 0, "the search asked for confirm tasks");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -295,7 +295,7 @@ pub async fn run(
                     println!("  {}", planned_line(p));
                 }
                 for p in &progress.confirms_planned {
-                    println!("  {} confirm task", planned_line(p));
+                    println!("  {} confirm task(s) per failing test", planned_line(p));
                 }
             }
         }

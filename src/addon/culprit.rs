@@ -484,13 +484,20 @@ fn plan_rows(run: &CulpritRun, planned: &[PlannedRuns]) -> Vec<PlanRow> {
                 "before the range".to_string()
             };
             let bar = run.chart.iter().find(|b| b.push_id == Some(p.push_id));
+            let mut runs = bar
+                .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+                .unwrap_or_default();
+            // The failing push's failure is on the page but not in its
+            // counts; the preview says why, as the progress rows do.
+            if p.index == i64::from(run.range.n()) {
+                runs.push_str(SEEN_FAILURE_NOT_COUNTED);
+                runs = runs.trim_start().to_string();
+            }
             PlanRow {
                 push_id: p.push_id,
                 revision: p.revision.short().to_string(),
                 action: format!("add {} run(s) ({place})", p.runs),
-                runs: bar
-                    .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
-                    .unwrap_or_default(),
+                runs,
             }
         })
         .collect()
@@ -909,6 +916,38 @@ mod tests {
         assert_eq!(rows[0].push_id, 18);
         assert_eq!(rows[0].action, "add 3 run(s) (suspect 2)");
         assert_eq!(rows[1].action, "add 1 run(s) (before the range)");
+        assert!(rows.iter().all(|r| !r.runs.contains("not counted")));
+    }
+
+    #[test]
+    fn the_preview_row_of_the_failing_push_says_its_failure_is_not_counted() {
+        let failing = PlannedRuns {
+            index: 4,
+            push_id: 20,
+            revision: push(20).revision,
+            runs: 2,
+        };
+        let mut run = CulpritRun::new(range(), CulpritConfig::new(4), None);
+        let rows = plan_rows(&run, std::slice::from_ref(&failing));
+        assert_eq!(rows[0].action, "add 2 run(s) (suspect 4)");
+        assert_eq!(
+            rows[0].runs,
+            "(the failure that started the search is not counted)"
+        );
+        run.chart = vec![ChartBar {
+            index: 4,
+            push_id: Some(20),
+            label: push(20).revision.short().to_string(),
+            runs: 3,
+            failures: 1,
+            posterior: 0.2,
+            planned: 2,
+        }];
+        let rows = plan_rows(&run, &[failing]);
+        assert_eq!(
+            rows[0].runs,
+            "1 failed of 3 run(s) (the failure that started the search is not counted)"
+        );
     }
 
     #[test]

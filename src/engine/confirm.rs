@@ -159,13 +159,16 @@ impl Session {
         Ok(Some(readings))
     }
 
-    /// Ask the CI system, once, to confirm the failures of the failed run
-    /// `failed` on its push (`history`: that push's runs of `job_type`),
-    /// `times` tasks per failing test. Written ahead in the session's
-    /// journal and recorded in `ledger`; `None` when nothing was sent: the
-    /// CI system offers no confirm tasks, confirm tasks are already on the
-    /// push, or a request for this push was already sent (or may have
-    /// been: a lost answer is never resent).
+    /// Ask the CI system to confirm the failures of the failed run `failed`
+    /// on its push (`history`: that push's runs of `job_type`), `times`
+    /// tasks per failing test (at most [`MAX_CONFIRM_TIMES`]). Written
+    /// ahead in the session's journal and recorded in `ledger`. `None` when
+    /// nothing was sent: the CI system offers no confirm tasks; an earlier
+    /// request on this push is not answered yet (its tasks are not all
+    /// visible and finished, or its answer was lost: a request that may
+    /// have been carried out is never sent again); or, for
+    /// [`ConfirmAsk::First`], confirm tasks are already on the push.
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_confirm(
         &self,
         repo: &str,
@@ -173,6 +176,7 @@ impl Session {
         history: &PushHistory,
         failed: &Job,
         times: u32,
+        ask: ConfirmAsk,
         ledger: &mut Ledger,
     ) -> Result<Option<TriggerRecord>> {
         let Some(confirm_type) = self.confirm_job_type(job_type) else {
@@ -180,24 +184,40 @@ impl Session {
         };
         let push = &history.push;
         let now = clock::now_ms();
-        if ledger
-            .confirm_sent(self.origin(), repo, push.id, &confirm_type.name, now)
-            .is_some()
+        let backend = self.backends.for_system(job_type.ci)?;
+        let confirm_tasks = self
+            .histories(repo, std::slice::from_ref(push), &confirm_type, ledger, now)
+            .await?
+            .into_iter()
+            .next()
+            .map(|h| h.jobs)
+            .unwrap_or_default();
+        let visible = confirm_tasks.len() as u32;
+        // More is asked only once the answer before is in: every confirm
+        // task there finished, every request before seen.
+        let unfinished = confirm_tasks
+            .iter()
+            .any(|j| matches!(j.state, JobState::Pending | JobState::Running));
+        if unfinished
+            || ledger
+                .confirm_pending(
+                    self.origin(),
+                    repo,
+                    push.id,
+                    &confirm_type.name,
+                    visible,
+                    now,
+                )
+                .is_some()
         {
             return Ok(None);
         }
-        let backend = self.backends.for_system(job_type.ci)?;
-        let visible = self
-            .histories(repo, std::slice::from_ref(push), &confirm_type, ledger, now)
-            .await?
-            .first()
-            .map(|h| h.jobs.len() as u32)
-            .unwrap_or(0);
         // Confirm tasks already there (asked by an earlier run whose record
-        // is gone, or by hand) answer the same question.
-        if visible > 0 {
+        // is gone, or by hand) answer the first question.
+        if ask == ConfirmAsk::First && visible > 0 {
             return Ok(None);
         }
+        let times = times.clamp(1, MAX_CONFIRM_TIMES);
         let request = TriggerRequest {
             kind: TriggerKind::ConfirmFailures,
             job_name: confirm_type.name.clone(),
@@ -216,6 +236,21 @@ impl Session {
         Ok(Some(record))
     }
 }
+
+/// Which confirm request is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmAsk {
+    /// The first on a push ("confirm first"): not sent when confirm tasks
+    /// are already there.
+    First,
+    /// More repeats on a push the search wants to know better: sent once
+    /// the earlier requests' tasks are visible.
+    More,
+}
+
+/// The most confirm tasks per failing test one request asks for: the
+/// action's input schema allows `times` up to 100.
+pub const MAX_CONFIRM_TIMES: u32 = 100;
 
 /// Confirm tasks on their way on one push: pending or running, plus those
 /// asked for and not yet visible.

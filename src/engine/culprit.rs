@@ -3,6 +3,7 @@
 //! from every finished run, and sends the runs it asks for that are not
 //! already on their way. Waiting between steps is the caller's business.
 
+use super::confirm::ConfirmAsk;
 use super::execute::execute_plans;
 use super::failures::failures_of_runs;
 use super::ledger::{Ledger, TriggerRecord};
@@ -11,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::{Job, JobResult, JobState};
 use crate::model::{JobType, Push, PushHistory, Revision};
 use crate::plan::culprit::history::FlakeHistory;
-use crate::plan::culprit::machine_time::{measured_cost, typical_run_seconds};
+use crate::plan::culprit::machine_time::{measured_cost, planning_cost, typical_run_seconds};
 use crate::plan::culprit::observed::{runs_to_request, ObservedRuns, RunVerdicts};
 use crate::plan::culprit::range::{CulpritRange, PlannedRuns};
 use crate::plan::culprit::{
@@ -211,10 +212,16 @@ pub async fn culprit_step(
         }
         confirms_in_flight = confirms_in_flight.saturating_add(reading.in_flight);
         unread_logs.extend(reading.unread.iter().cloned());
-        // A push whose confirm tasks exist (or may) gets none again.
-        if reading.in_flight > 0 || !reading.unread.is_empty() || reading.tasks > 0 {
+        // A push whose confirm tasks are on their way (or may be), or whose
+        // results could not all be read, gets no more until they are in.
+        if reading.in_flight > 0 || !reading.unread.is_empty() {
             confirm_busy.insert(index);
         }
+    }
+    // Rounds are planned at what confirm tasks were measured to cost here.
+    let mut config = config.clone();
+    if let Some(action) = config.confirm.as_mut() {
+        action.cost = planning_cost(action.cost, confirm_results.iter().filter_map(|r| r.cost));
     }
     let evidence = observed.clone().without_the_failure_seen(range.n());
     let search =
@@ -234,23 +241,24 @@ pub async fn culprit_step(
                 + f64::from(in_flight)
                 + f64::from(confirms_in_flight) * confirm_cost;
             let left = (f64::from(config.budget) - committed).max(0.0);
-            // Each push once, none where confirm tasks exist, as many as
-            // the machine time left pays for.
+            // None where confirm tasks are on their way, as many as the
+            // machine time left pays for; several on one push are one
+            // request (`times`).
             let affordable = if confirm_cost > 0.0 {
                 ((left + 1e-9) / confirm_cost).floor() as usize
             } else {
                 0
             };
-            let confirms: Vec<i64> = round
+            let mut confirm_request: BTreeMap<i64, u32> = BTreeMap::new();
+            for index in round
                 .confirms
                 .iter()
-                .copied()
                 .filter(|index| !confirm_busy.contains(index))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
                 .take(affordable)
-                .collect();
-            let spent = confirms.len() as f64 * confirm_cost;
+            {
+                *confirm_request.entry(*index).or_insert(0) += 1;
+            }
+            let spent = f64::from(confirm_request.values().sum::<u32>()) * confirm_cost;
             let room_by_budget = (left - spent).max(0.0).floor() as u32;
             let room = config
                 .runs_per_round
@@ -258,7 +266,6 @@ pub async fn culprit_step(
                 .min(room_by_budget);
             let runs =
                 range.planned_runs(&runs_to_request(&round.runs, &observed.in_flight, room))?;
-            let confirm_request: BTreeMap<i64, u32> = confirms.iter().map(|i| (*i, 1)).collect();
             (runs, range.planned_runs(&confirm_request)?)
         }
     };
@@ -281,9 +288,16 @@ pub async fn culprit_step(
             else {
                 continue;
             };
-            let times = 1;
             if let Some(record) = session
-                .request_confirm(repo, job_type, &failed.0, &failed.1, times, ledger)
+                .request_confirm(
+                    repo,
+                    job_type,
+                    &failed.0,
+                    &failed.1,
+                    confirm.runs,
+                    ConfirmAsk::More,
+                    ledger,
+                )
                 .await?
             {
                 triggered.push(record);
@@ -344,7 +358,15 @@ pub async fn confirm_newest(
         return Ok(None);
     };
     session
-        .request_confirm(repo, job_type, &history, &failed, 1, ledger)
+        .request_confirm(
+            repo,
+            job_type,
+            &history,
+            &failed,
+            1,
+            ConfirmAsk::First,
+            ledger,
+        )
         .await
 }
 

@@ -451,25 +451,34 @@ impl Ledger {
         )
     }
 
-    /// The confirm request sent (or maybe sent) on this push for the
-    /// confirm job type `confirm_name` within the window: a second one
-    /// would run every repeat again. A refused one does not count.
-    pub fn confirm_sent(
+    /// A confirm request on this push for the confirm job type
+    /// `confirm_name`, sent (or maybe sent) within the window, whose tasks
+    /// are not all visible yet when `visible_now` confirm tasks are: asking
+    /// again now would ask the same question twice. A request adds at least
+    /// `times` tasks (one per failing test, `times` each), so it is seen
+    /// once `times` tasks more than it found are visible; only then may
+    /// the search ask that push for more repeats. A refused one does not
+    /// count.
+    pub fn confirm_pending(
         &self,
         origin: &str,
         repo: &str,
         push_id: u64,
         confirm_name: &str,
+        visible_now: u32,
         now_ms: u64,
     ) -> Option<&TriggerRecord> {
-        self.action_sent(
-            TriggerKind::ConfirmFailures,
-            origin,
-            repo,
-            push_id,
-            confirm_name,
-            now_ms,
-        )
+        self.records.iter().find(|r| {
+            let possibly = r.outcome.runs_possibly_scheduled(r.runs_asked);
+            r.is_on(origin)
+                && r.repo == repo
+                && r.push_id == push_id
+                && r.kind == TriggerKind::ConfirmFailures
+                && r.job_name == confirm_name
+                && possibly > 0
+                && visible_now < r.visible_before.saturating_add(possibly)
+                && now_ms.saturating_sub(r.at_ms) < VISIBILITY_WINDOW_MS
+        })
     }
 
     /// A request of `kind` for `job_name` on this push that may have been
@@ -764,7 +773,7 @@ mod tests {
         ));
         assert!(
             ledger
-                .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+                .confirm_pending(ORIGIN, "autoland", 1, "bc1-cf", 0, 10)
                 .is_none(),
             "a refused one may be asked again"
         );
@@ -775,11 +784,28 @@ mod tests {
             5,
         ));
         assert!(ledger
-            .confirm_sent(ORIGIN, "autoland", 1, "bc1-cf", 10)
+            .confirm_pending(ORIGIN, "autoland", 1, "bc1-cf", 0, 10)
             .is_some());
         assert!(ledger
-            .confirm_sent(ORIGIN, "autoland", 2, "bc1-cf", 10)
+            .confirm_pending(ORIGIN, "autoland", 2, "bc1-cf", 0, 10)
             .is_none());
+        // Once its task is visible, the push may be asked for more.
+        assert!(ledger
+            .confirm_pending(ORIGIN, "autoland", 1, "bc1-cf", 1, 10)
+            .is_none());
+        assert!(
+            ledger
+                .confirm_pending(
+                    ORIGIN,
+                    "autoland",
+                    1,
+                    "bc1-cf",
+                    0,
+                    10 + VISIBILITY_WINDOW_MS
+                )
+                .is_none(),
+            "past the window it is settled"
+        );
         assert_eq!(
             ledger.not_yet_visible(ORIGIN, "autoland", 1, "bc1-cf", 0, 10),
             1,

@@ -63,15 +63,30 @@ fn weighted_grid(first: (f64, f64), rest: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// The flake rates the default prior can tell apart, besides an exact 0: a
-/// log-spaced grid from 0.1% to 50%, equally weighted (a log-uniform
-/// prior). Real intermittents mostly fail 0.1–5% of runs; the earlier grid
-/// had nothing between 0 and 5%, which forced a 1% job onto 0 (one flake
-/// then looked impossible) or 5%, and a history then piled the prior onto
-/// the wrong point. Weighting the grid towards 0.5–5% measured no better
-/// on the realistic benchmark suite and worse on the hard one.
-pub const FLAKE_RATE_GRID: [f64; 14] = [
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
-];
+/// log-spaced grid of [`FLAKE_RATE_POINTS`] rates from 0.1% to 50%,
+/// equally weighted (a log-uniform prior). Real intermittents mostly fail
+/// 0.1–5% of runs; the first grid had nothing between 0 and 5%, which
+/// forced a 1% job onto 0 (one flake then looked impossible) or 5%.
+///
+/// The spacing is fine (each rate 15% above the one before) because
+/// confirm tasks bring hundreds of repeats: with that much evidence, a job
+/// whose rate falls between two coarse grid points (session 9's 14, up to
+/// 50% apart) fits no "no culprit" point well, and a culprit hypothesis,
+/// which has two rates to fit, wins by misfit. On the realistic benchmark
+/// suite that made 2–5% of the confident "no culprit" answers of flaky
+/// jobs come out as false culprits. Weighting the grid towards 0.5–5%
+/// measured no better on the realistic suite and worse on the hard one.
+pub fn flake_rate_grid() -> Vec<f64> {
+    let (low, high) = FLAKE_RATE_RANGE;
+    let steps = (FLAKE_RATE_POINTS - 1) as f64;
+    (0..FLAKE_RATE_POINTS)
+        .map(|i| low * (high / low).powf(i as f64 / steps))
+        .collect()
+}
+/// The lowest and highest non-zero flake rates of [`flake_rate_grid`].
+pub const FLAKE_RATE_RANGE: (f64, f64) = (0.001, 0.5);
+/// How many non-zero flake rates [`flake_rate_grid`] has.
+pub const FLAKE_RATE_POINTS: usize = 45;
 /// Prior weight of "this job never fails intermittently" (f = 0): about a
 /// third of jobs.
 const NEVER_FLAKY_WEIGHT: f64 = 0.35;
@@ -91,11 +106,11 @@ const HISTORY_DOUBT: f64 = 0.1;
 impl RateModel {
     /// The default prior, set from how Mozilla's CI fails: flake rate 0
     /// with weight [`NEVER_FLAKY_WEIGHT`], the rest evenly over
-    /// [`FLAKE_RATE_GRID`]; strength 1 with weight [`PERMANENT_WEIGHT`], the
+    /// [`flake_rate_grid`]; strength 1 with weight [`PERMANENT_WEIGHT`], the
     /// rest evenly over [`STRENGTH_GRID`], down to 0.1.
     pub fn default_grid() -> Self {
         RateModel::Estimated {
-            flake_rates: weighted_grid((0.0, NEVER_FLAKY_WEIGHT), &FLAKE_RATE_GRID),
+            flake_rates: weighted_grid((0.0, NEVER_FLAKY_WEIGHT), &flake_rate_grid()),
             strengths: weighted_grid((1.0, PERMANENT_WEIGHT), &STRENGTH_GRID),
         }
     }
@@ -831,7 +846,8 @@ mod tests {
             .copied()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap();
-        assert!((best - 0.4).abs() < 1e-9, "{weights:?}");
+        // The grid point nearest 40% (the grid steps by 15%).
+        assert!((best - 0.4).abs() < 0.4 * 0.075, "{weights:?}");
         let never = weights
             .iter()
             .find(|&&(f, _)| f == 0.0)
@@ -852,7 +868,8 @@ mod tests {
                 .map(|p| p.1)
                 .sum()
         };
-        assert!(at_most(0.0) > 0.7 && at_most(0.005) > 0.9, "{stable:?}");
+        // f = 0 keeps the most weight; the rest is on rates under 0.5%.
+        assert!(at_most(0.0) > 0.6 && at_most(0.005) > 0.9, "{stable:?}");
         // The rest is the default prior's doubt, kept for a changed rate.
         let flaky: f64 = stable
             .iter()
@@ -1063,20 +1080,26 @@ mod tests {
     }
 
     #[test]
-    fn confirm_tasks_make_a_clean_regression_cheaper() {
-        // A permanent regression at push 9 of 24, the job never flaky.
+    fn confirm_tasks_cost_a_clean_regression_no_more() {
+        // A permanent regression at push 9 of 24, the job never flaky: job
+        // runs locate it, and the confirm tasks the search adds (on the
+        // failing pushes) take no round and no machine time more.
         let mut plain = CulpritSearch::new(CulpritConfig::new(24)).unwrap();
         plain.observe(24, true).unwrap();
-        let (without, _) = drive_clean_regression(&mut plain, 9);
+        let (without, rounds_without) = drive_clean_regression(&mut plain, 9);
         let mut confirming = CulpritSearch::new(with_confirms(24)).unwrap();
         confirming.observe(24, true).unwrap();
-        let (with, _) = drive_clean_regression(&mut confirming, 9);
+        let (with, rounds_with) = drive_clean_regression(&mut confirming, 9);
         assert_eq!(without.hypothesis, Hypothesis::Culprit(9));
         assert_eq!(with.hypothesis, Hypothesis::Culprit(9));
         assert_eq!(with.outcome, Outcome::Decided);
         assert!(with.confirms_used > 0, "{with:?}");
         assert!(
-            with.cost_used < without.cost_used,
+            rounds_with <= rounds_without,
+            "{rounds_with} vs {rounds_without}"
+        );
+        assert!(
+            with.cost_used <= without.cost_used + 1e-9,
             "confirms {} vs runs only {}",
             with.cost_used,
             without.cost_used
@@ -1085,9 +1108,10 @@ mod tests {
 
     #[test]
     fn the_budget_counts_machine_time() {
-        // A budget of 3 job runs' machine time: the first round fits in it
-        // (a confirm and one run besides the failure already seen), then
-        // only confirm tasks fit.
+        // A budget of 3 job runs' machine time, the failure already seen
+        // using one: the first round fills the other two with one run and
+        // four confirm tasks on the failing push (one request, `times` 4);
+        // then nothing but confirm tasks would fit, and none does.
         let mut search = CulpritSearch::new(CulpritConfig {
             budget: 3,
             ..with_confirms(12)
@@ -1097,17 +1121,19 @@ mod tests {
         let Decision::Run(round) = search.next_round() else {
             panic!("nothing settled yet");
         };
-        assert_eq!(round.confirms, vec![12], "{round:?}");
+        assert_eq!(round.confirms, vec![12; 4], "{round:?}");
         assert_eq!(round.runs.len(), 1, "{round:?}");
+        assert!((round.cost(search.config()) - 2.0).abs() < 1e-9);
         for &push in &round.runs {
             search.observe(push, true).unwrap();
         }
         search.observe_confirm(12, 5, 5).unwrap();
-        // 2 runs + 0.25 used, 0.75 left: one more confirm fits, no run.
+        // 2 runs + 0.25 used, 0.75 left: confirm tasks fit, no run.
         let Decision::Run(last) = search.next_round() else {
             panic!("a confirm still fits");
         };
         assert!(last.runs.is_empty(), "{last:?}");
+        assert!(!last.confirms.is_empty(), "{last:?}");
         assert!(last.cost(search.config()) <= 0.75 + 1e-9);
         for push in last.confirms {
             search.observe_confirm(push, 5, 5).unwrap();

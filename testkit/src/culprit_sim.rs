@@ -189,7 +189,16 @@ fn realistic_strength(rng: &mut SplitMix64) -> f64 {
 /// investigated because push n failed, so each case is kept with the
 /// probability that a run on push n fails (a "no culprit" case needs a
 /// flake there, which makes flakier jobs more common among them, and rules
-/// out f = 0). Cases without a culprit carry strength 1 (unused).
+/// out f = 0).
+///
+/// Every case carries a strength drawn the same way, with a culprit or
+/// without: the strength a regression of this job would have. The oracle
+/// is told it, and it must tell it nothing about whether there is a
+/// culprit. (Until session 10, cases without a culprit carried strength 1:
+/// the oracle was then told that any regression would fail every run, so a
+/// single pass on push n ruled out every culprit for it, knowledge no real
+/// search has, and the oracle's cost on flaky jobs was not a bar any search
+/// could reach. Suite 1 already drew q the same way for both kinds.)
 pub fn realistic_suite(cases: u32, seed: u64) -> Vec<SimCase> {
     let mut rng = SplitMix64::new(seed);
     let mut suite = Vec::with_capacity(cases as usize);
@@ -198,14 +207,8 @@ pub fn realistic_suite(cases: u32, seed: u64) -> Vec<SimCase> {
         loop {
             let n = 2 + rng.below(39) as u32;
             let flake_rate = realistic_flake_rate(&mut rng);
-            let (culprit, strength) = if with_culprit {
-                (
-                    Some(rng.below(u64::from(n)) as u32 + 1),
-                    realistic_strength(&mut rng),
-                )
-            } else {
-                (None, 1.0)
-            };
+            let culprit = with_culprit.then(|| rng.below(u64::from(n)) as u32 + 1);
+            let strength = realistic_strength(&mut rng);
             let case = SimCase {
                 n,
                 culprit,
@@ -703,6 +706,15 @@ mod tests {
         let without: Vec<_> = cases.iter().filter(|c| c.culprit.is_none()).collect();
         let tail = share(&without, &|c| c.flake_rate > 0.05);
         assert!(tail > 0.15 + 0.1, "{tail}");
+        // Without a culprit the strength is drawn as for a regression (a
+        // flake on push n does not depend on it): the oracle, told q, learns
+        // nothing from it about whether there is a culprit.
+        let permanent_without = share(&without, &|c| c.strength == 1.0);
+        assert!(
+            (0.64..0.76).contains(&permanent_without),
+            "{permanent_without}"
+        );
+        assert!(without.iter().any(|c| c.strength < 0.5));
     }
 
     #[test]

@@ -34,9 +34,48 @@ pub fn measured_cost(task_seconds: Option<u64>, typical_seconds: Option<f64>) ->
     (cost.is_finite() && cost > 0.0).then_some(cost)
 }
 
+/// The machine time to plan the next confirm tasks with: the median of
+/// the confirm tasks measured so far, or `estimate` before any is. The
+/// estimate (a quarter of a job run) fits a suite of many tests, where a
+/// confirm task re-runs only the failing ones; where the failing tests are
+/// most of the suite, a task costs several job runs, and planning with the
+/// estimate would keep choosing them as if they were cheap.
+pub fn planning_cost(estimate: f64, measured: impl IntoIterator<Item = f64>) -> f64 {
+    let mut costs: Vec<f64> = measured
+        .into_iter()
+        .filter(|c| c.is_finite() && *c > 0.0)
+        .collect();
+    if costs.is_empty() {
+        return estimate;
+    }
+    costs.sort_by(f64::total_cmp);
+    let middle = costs.len() / 2;
+    let median = if costs.len() % 2 == 1 {
+        costs.get(middle).copied()
+    } else {
+        match (costs.get(middle - 1), costs.get(middle)) {
+            (Some(low), Some(high)) => Some((low + high) / 2.0),
+            _ => None,
+        }
+    };
+    median.unwrap_or(estimate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confirm_tasks_are_planned_at_their_measured_cost_once_known() {
+        assert_eq!(planning_cost(0.25, []), 0.25);
+        assert_eq!(planning_cost(0.25, [2.4, 2.6, 3.0]), 2.6);
+        assert!((planning_cost(0.25, [0.2, 0.4]) - 0.3).abs() < 1e-12);
+        assert_eq!(
+            planning_cost(0.25, [f64::NAN, 0.0, -1.0, 1.5]),
+            1.5,
+            "only real measurements count"
+        );
+    }
 
     #[test]
     fn the_typical_time_is_the_median_of_positive_times() {
