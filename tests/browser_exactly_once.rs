@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{ensure, Result};
-use mozci_harness::panel::open_job_view_logged_in;
+use mozci_harness::panel::{click_backfill_and_confirm_settling, open_job_view_logged_in};
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -105,35 +105,7 @@ async fn open_options(browser: &Browser) -> Result<()> {
 /// A real click on Backfill, and on Confirm if the plan asks for it; waits
 /// `patience` for the panel to settle and returns its state.
 async fn click_backfill(browser: &Browser, patience: Duration) -> Result<String> {
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let state = browser
-        .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
-            WAIT,
-        )
-        .await?;
-    if state == "plan" {
-        if let Ok(confirm) = browser
-            .wait_for("#mozci-panel .mozci-confirm", Duration::from_secs(2))
-            .await
-        {
-            confirm.click().await?;
-        }
-    }
-    let state = browser
-        .wait_for_js(
-            "(() => { const p = document.getElementById('mozci-panel'); const s = p?.dataset.state; return ['running','done','failed'].includes(s) || (s === 'plan' && p.textContent.includes('Nothing to trigger')) ? s : null; })()",
-            patience,
-        )
-        .await?;
-    Ok(state.as_str().unwrap_or_default().to_string())
+    click_backfill_and_confirm_settling(browser, WAIT, patience).await
 }
 
 fn backfill_actions(calls: &[Value]) -> Vec<&Value> {

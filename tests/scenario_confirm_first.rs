@@ -8,26 +8,19 @@
 //! Needs `cargo build -p mozci-sandbox` first (scripts/test does it).
 #![cfg(not(target_arch = "wasm32"))]
 
-use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{Backends, CiContext, Endpoints};
 use mozci::engine::confirm::ConfirmAsk;
 use mozci::engine::ledger::{Ledger, TriggerKind, TriggerOutcome};
 use mozci::engine::Session;
 use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
 use mozci::model::{Job, JobResult, JobState, JobType, Push, PushHistory, Revision};
 use mozci::plan::failure_scope::FailureScope;
-use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
-use mozci::sources::taskcluster::RootUrl;
-use mozci_harness::Sandbox;
+use mozci_harness::{sheriff_session, Sandbox, SHERIFF_TC_CLIENT};
 use serde_json::{json, Value};
 use std::rc::Rc;
-use std::time::Duration;
 
 const BC1: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 const TEST: &str = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
 const OTHER_TEST: &str = "toolkit/components/pictureinpicture/tests/browser_fullscreen.js";
-const SHERIFF_TC: &str = "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login";
-const SHERIFF_TC_TOKEN: &str = "sheriff-access-token-0000000000000000000000";
 /// The regression's push on autoland.
 const REGRESSION_INDEX: u64 = 18;
 
@@ -68,28 +61,7 @@ async fn world(scenario: &std::path::Path) -> World {
     let sandbox = Sandbox::start(&["--scenario", scenario, "--speed", "0"])
         .await
         .expect("sandbox starts");
-    let o = &sandbox.origins;
-    let http = Rc::new(NativeClient::new(Duration::from_secs(10)).expect("HTTP client"));
-    let ctx = CiContext::new(
-        http.clone(),
-        Endpoints::sandbox(&o.treeherder, &o.hg, &o.buildapi, &o.taskcluster),
-    );
-    let taskcluster = TaskclusterCi::new(
-        ctx.clone(),
-        RootUrl::parse(&o.taskcluster).expect("root"),
-        Some(TaskclusterCredentials {
-            client_id: SHERIFF_TC.into(),
-            access_token: SHERIFF_TC_TOKEN.into(),
-            certificate: None,
-        }),
-    );
-    let session = Session::new(
-        ctx,
-        Backends {
-            buildbot: None,
-            taskcluster: Some(Rc::new(taskcluster)),
-        },
-    );
+    let (session, http) = sheriff_session(&sandbox).expect("a session on the sandbox");
     World {
         sandbox,
         session,
@@ -227,7 +199,10 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     let calls = w.hook_calls().await;
     assert_eq!(calls.len(), 1, "{calls:#?}");
     assert_eq!(callback(&calls[0]), "confirm-failures");
-    assert_eq!(calls[0]["user"], SHERIFF_TC, "signed by the user's client");
+    assert_eq!(
+        calls[0]["user"], SHERIFF_TC_CLIENT,
+        "signed by the user's client"
+    );
     assert_eq!(calls[0]["status"], 200);
     let body: Value = serde_json::from_str(calls[0]["body"].as_str().expect("body")).expect("JSON");
     assert_eq!(body["user"]["input"], json!({"times": 2}));
@@ -537,7 +512,7 @@ async fn assert_machine_time_is_measured(
 async fn assert_each_sent_once(w: &World, ledger: &Ledger) {
     let calls = w.hook_calls().await;
     assert!(calls.iter().all(|c| c["status"] == 200), "{calls:#?}");
-    assert!(calls.iter().all(|c| c["user"] == SHERIFF_TC));
+    assert!(calls.iter().all(|c| c["user"] == SHERIFF_TC_CLIENT));
     assert_eq!(calls.len(), ledger.records.len(), "one call per record");
     let label: String =
         url::form_urlencoded::byte_serialize(format!("{BC1}-cf").as_bytes()).collect();

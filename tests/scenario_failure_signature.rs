@@ -8,33 +8,24 @@
 //! Needs `cargo build -p mozci-sandbox` first (scripts/test does it).
 #![cfg(not(target_arch = "wasm32"))]
 
-use mozci::ci::taskcluster::TaskclusterCi;
-use mozci::ci::{Backends, CiContext, Endpoints};
 use mozci::engine::execute::execute_plans;
 use mozci::engine::ledger::Ledger;
 use mozci::engine::watch::{
     all_settled, choose_scope, watch_items, watch_step, WatchEvent, DEFAULT_RERUN_BUDGET,
 };
 use mozci::engine::Session;
-use mozci::http::NativeClient;
 use mozci::model::JobType;
 use mozci::model::{JobResult, JobState, PushHistory, Revision, RunReading};
 use mozci::plan::backfill::BackfillRequest;
 use mozci::plan::failure_scope::FailureScope;
 use mozci::plan::monitor::{Reaction, RerunReason};
 use mozci::plan::verdict::{backfill_verdict, Verdict};
-use mozci::sources::taskcluster::credentials::TaskclusterCredentials;
-use mozci::sources::taskcluster::RootUrl;
-use mozci_harness::{Sandbox, SandboxAdmin};
+use mozci_harness::{sheriff_session, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::rc::Rc;
-use std::time::Duration;
 
 const BC1: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 const TEST: &str = "browser/base/content/test/general/browser_tabs_close_beforeunload.js";
-const SHERIFF_TC: &str = "mozilla-auth0/ad|Mozilla-LDAP|sheriff/treeherder-login";
-const SHERIFF_TC_TOKEN: &str = "sheriff-access-token-0000000000000000000000";
 /// The regression's push on autoland, and the push the backfill starts from.
 const REGRESSION_INDEX: u64 = 18;
 const SELECTED_INDEX: u64 = 20;
@@ -78,28 +69,7 @@ async fn world(max_run_time: &[usize], download: &[usize]) -> World {
     let sandbox = Sandbox::start(&["--scenario", scenario, "--speed", "0"])
         .await
         .expect("sandbox starts");
-    let o = &sandbox.origins;
-    let http = Rc::new(NativeClient::new(Duration::from_secs(10)).expect("HTTP client"));
-    let ctx = CiContext::new(
-        http.clone(),
-        Endpoints::sandbox(&o.treeherder, &o.hg, &o.buildapi, &o.taskcluster),
-    );
-    let taskcluster = TaskclusterCi::new(
-        ctx.clone(),
-        RootUrl::parse(&o.taskcluster).expect("root"),
-        Some(TaskclusterCredentials {
-            client_id: SHERIFF_TC.into(),
-            access_token: SHERIFF_TC_TOKEN.into(),
-            certificate: None,
-        }),
-    );
-    let session = Session::new(
-        ctx,
-        Backends {
-            buildbot: None,
-            taskcluster: Some(Rc::new(taskcluster)),
-        },
-    );
+    let (session, _) = sheriff_session(&sandbox).expect("a session on the sandbox");
     World {
         admin: SandboxAdmin::new(&sandbox),
         _sandbox: sandbox,

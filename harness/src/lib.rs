@@ -15,6 +15,7 @@ pub mod panel;
 pub mod ports;
 pub mod proxy;
 pub mod sandbox;
+pub mod session;
 pub mod site;
 
 pub use admin::SandboxAdmin;
@@ -23,6 +24,7 @@ pub use fantoccini;
 pub use fantoccini::wd::WindowHandle;
 pub use firefox::{Browser, BrowserOptions};
 pub use sandbox::{newest_failed_push, running_sandboxes, Sandbox, SandboxOrigins};
+pub use session::{sheriff_session, SHERIFF_TC_CLIENT, SHERIFF_TC_TOKEN};
 pub use site::StaticSite;
 
 use std::path::PathBuf;

@@ -11,8 +11,20 @@ use std::time::Duration;
 
 /// A trusted click on the page's Backfill button, then Confirm when the
 /// panel shows a plan; returns the panel's state once the run is under way
-/// or over (`running`, `done` or `failed`). Each wait lasts up to `wait`.
+/// or over (`running`, `done` or `failed`), or `plan` when the plan has
+/// nothing to trigger. Each wait lasts up to `wait`.
 pub async fn click_backfill_and_confirm(browser: &Browser, wait: Duration) -> Result<String> {
+    click_backfill_and_confirm_settling(browser, wait, wait).await
+}
+
+/// [`click_backfill_and_confirm`], waiting up to `settle` (not `wait`) for
+/// the panel to settle after Confirm: for runs whose answer is slow to
+/// come on purpose (a timed-out request).
+pub async fn click_backfill_and_confirm_settling(
+    browser: &Browser,
+    wait: Duration,
+    settle: Duration,
+) -> Result<String> {
     // A panel left from an earlier attempt must not be mistaken for this one's.
     browser
         .js("document.getElementById('mozci-panel')?.remove(); return true;")
@@ -38,8 +50,8 @@ pub async fn click_backfill_and_confirm(browser: &Browser, wait: Duration) -> Re
     }
     let state = browser
         .wait_for_js(
-            "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
-            wait,
+            "(() => { const p = document.getElementById('mozci-panel'); const s = p?.dataset.state; return ['running','done','failed'].includes(s) || (s === 'plan' && p.textContent.includes('Nothing to trigger')) ? s : null; })()",
+            settle,
         )
         .await?;
     Ok(state.as_str().unwrap_or_default().to_string())

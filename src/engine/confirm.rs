@@ -1,6 +1,7 @@
 //! "Confirm the failures of this failed run" through the CI system (where
 //! `ci::CiBackend::confirm_failures` offers it; its confirm tasks): asking
-//! for it once per push, written ahead in the ledger like every trigger,
+//! for it, `times` tasks per failing test, on a push whose earlier requests
+//! are all answered, written ahead in the ledger like every trigger,
 //! and reading the confirm tasks' repeats of the test in question as
 //! test-level runs, judged by the search's [`FailureScope`]; and the
 //! "confirm first, then backfill" start read from the job's runs (the one

@@ -475,7 +475,8 @@ pub struct Round {
     /// Run the job once on each listed push (repeats mean several runs).
     pub runs: Vec<i64>,
     /// Ask one confirm task on each listed push, from a failed run of the
-    /// job there; empty unless the configuration has a confirm action.
+    /// job there (a push listed k times: one request for k tasks); empty
+    /// unless the configuration has a confirm action.
     #[serde(default)]
     pub confirms: Vec<i64>,
 }
