@@ -70,6 +70,22 @@ async fn world(scenario: &std::path::Path) -> World {
 }
 
 impl World {
+    /// The session's confirm request for the failed run of [`BC1`] on
+    /// `history`'s push.
+    async fn ask_confirm(
+        &self,
+        history: &PushHistory,
+        failed: &Job,
+        times: u32,
+        ask: ConfirmAsk,
+        ledger: &mut Ledger,
+    ) -> mozci::Result<Option<mozci::engine::ledger::TriggerRecord>> {
+        let job_type = JobType::from_name(BC1);
+        self.session
+            .request_confirm("autoland", &job_type, history, failed, times, ask, ledger)
+            .await
+    }
+
     async fn admin(&self, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.sandbox.origins.treeherder);
         let request = match body {
@@ -160,16 +176,7 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     let mut ledger = Ledger::default();
 
     let record = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            2,
-            ConfirmAsk::More,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 2, ConfirmAsk::More, &mut ledger)
         .await
         .expect("sent")
         .expect("Taskcluster offers confirm tasks");
@@ -182,16 +189,7 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     // A second request for the same push is not sent while the first's
     // tasks are on their way.
     let again = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            2,
-            ConfirmAsk::More,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 2, ConfirmAsk::More, &mut ledger)
         .await
         .expect("no error");
     assert!(again.is_none());
@@ -250,45 +248,18 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     // Its tasks are in: "confirm first" does not ask its question again,
     // but the search may ask that push for more repeats, once.
     let first = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            1,
-            ConfirmAsk::First,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 1, ConfirmAsk::First, &mut ledger)
         .await
         .expect("no error");
     assert!(first.is_none());
     let more = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            3,
-            ConfirmAsk::More,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 3, ConfirmAsk::More, &mut ledger)
         .await
         .expect("sent")
         .expect("offered");
     assert_eq!((more.runs_asked, more.visible_before), (3, 2), "{more:?}");
     let again = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            3,
-            ConfirmAsk::More,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 3, ConfirmAsk::More, &mut ledger)
         .await
         .expect("no error");
     assert!(again.is_none(), "not while the three are on their way");
@@ -311,16 +282,7 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     )
     .await;
     let record = w
-        .session
-        .request_confirm(
-            "autoland",
-            &job_type,
-            &history,
-            &failed,
-            1,
-            ConfirmAsk::More,
-            &mut ledger,
-        )
+        .ask_confirm(&history, &failed, 1, ConfirmAsk::More, &mut ledger)
         .await
         .expect("recorded")
         .expect("sent");
@@ -339,16 +301,7 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     // nothing is sent.
     for _ in 0..2 {
         let again = w
-            .session
-            .request_confirm(
-                "autoland",
-                &job_type,
-                &history,
-                &failed,
-                1,
-                ConfirmAsk::More,
-                &mut ledger,
-            )
+            .ask_confirm(&history, &failed, 1, ConfirmAsk::More, &mut ledger)
             .await
             .expect("no error");
         assert!(again.is_none());
