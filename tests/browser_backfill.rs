@@ -7,7 +7,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
+use mozci_harness::panel::{click_backfill_and_confirm, open_autoland_job_at};
 use mozci_harness::{
     addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
     SandboxAdmin, WindowHandle,
@@ -37,19 +37,7 @@ async fn open_current_page(
     admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
-    open_job_page(browser, sandbox, admin, index, LABEL).await
-}
-
-/// As [`open_current_page`] for the job `label`.
-async fn open_job_page(
-    browser: &Browser,
-    sandbox: &Sandbox,
-    admin: &SandboxAdmin,
-    index: u64,
-    label: &str,
-) -> Result<()> {
-    let push = admin.push_at("autoland", index).await?;
-    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
+    open_autoland_job_at(browser, sandbox, admin, index, LABEL).await
 }
 
 /// Hook triggers (POSTs to the hooks service) in a request log slice.
@@ -861,7 +849,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
     run_browser_test("find_culprit_resumes", async |browser| {
         // xpcshell failed intermittently on push 8 (a flake, f = 0.12): ruling
         // out every push takes many rounds, so the search cannot end in one.
-        open_job_page(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
+        open_autoland_job_at(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
         // Find culprit over 8 pushes with job runs only, chosen in the
         // options (confirm first would read the flake's last good push and
         // search no further back).
@@ -882,7 +870,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
 
         // The add-on is reloaded: the search is in storage, the login is not.
         browser.install_addon(&mozci_harness::repo_root()).await?;
-        open_job_page(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
+        open_autoland_job_at(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
         browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         // Long enough for the first round (xpcshell runs 22 min) to finish.

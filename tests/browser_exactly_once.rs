@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{ensure, Result};
-use mozci_harness::panel::{click_backfill_and_confirm_settling, open_job_view_logged_in};
+use mozci_harness::panel::{click_backfill_and_confirm_settling, open_autoland_job_at};
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -22,20 +22,7 @@ async fn open_job_page(
     admin: &SandboxAdmin,
     index: u64,
 ) -> Result<()> {
-    open_page_of(browser, sandbox, admin, index, LABEL).await
-}
-
-/// The job view with `label` of autoland's push `index` selected, and the
-/// demo user's Taskcluster login in the page's localStorage.
-async fn open_page_of(
-    browser: &Browser,
-    sandbox: &Sandbox,
-    admin: &SandboxAdmin,
-    index: u64,
-    label: &str,
-) -> Result<()> {
-    let push = admin.push_at("autoland", index).await?;
-    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
+    open_autoland_job_at(browser, sandbox, admin, index, LABEL).await
 }
 
 /// Choose mode, depth and times in the options (reached from the panel's
@@ -229,7 +216,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
     run_browser_test("exactly_once_execute_and_poll", async |browser| {
         // Run A: a culprit search, its first round sent; its next poll sends
         // the next round once the clock has moved.
-        open_page_of(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
+        open_autoland_job_at(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
         // Job runs only: a search over the 8 pushes (confirm first would
         // stop at the flake's last good push).
         choose_in_options(browser, "find_culprit_runs_only", "8", "1").await?;

@@ -113,3 +113,16 @@ pub async fn open_job_view_logged_in(
         .await?;
     Ok(())
 }
+
+/// [`open_job_view_logged_in`] on the job `label` of autoland's push at
+/// scenario `index`.
+pub async fn open_autoland_job_at(
+    browser: &Browser,
+    sandbox: &Sandbox,
+    admin: &SandboxAdmin,
+    index: u64,
+    label: &str,
+) -> Result<()> {
+    let push = admin.push_at("autoland", index).await?;
+    open_job_view_logged_in(browser, sandbox, admin, &push, label).await
+}
