@@ -16,7 +16,7 @@ use mozci::engine::ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use mozci::http::{HttpClient, NativeClient};
 use mozci::plan::culprit::confirm_first::ConfirmFirstPlan;
 use mozci::plan::failure_scope::FailureScope;
-use mozci_harness::{newest_failed_push, Sandbox, SandboxAdmin};
+use mozci_harness::{hook_callback as callback, newest_failed_push, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::rc::Rc;
 use std::time::Duration;
@@ -465,30 +465,14 @@ async fn find_culprit_confirms_first_by_default() -> Result<()> {
     ])
     .await?;
     let triggers = find_culprit_in(&sandbox, Mode::FindCulprit).await?;
-    // The first trigger is the confirm on the selected push; no push is
-    // confirmed twice.
+    // The first trigger is the confirm on the selected push; a push is
+    // asked again only once its confirm tasks are in.
     assert_eq!(callback(&triggers[0]), "confirm-failures", "{triggers:#?}");
-    let mut pushes = std::collections::BTreeSet::new();
-    for t in triggers
-        .iter()
-        .filter(|t| callback(t) == "confirm-failures")
-    {
-        let body: Value = serde_json::from_str(t["body"].as_str().unwrap_or(""))?;
-        assert!(pushes.insert(body["decision"]["push"]["pushlog_id"].to_string()));
-    }
+    let confirms = SandboxAdmin::new(&sandbox)
+        .confirm_calls_each_after_the_last_answer("autoland", &format!("{LABEL}-cf"))
+        .await?;
+    assert!(!confirms.is_empty());
     Ok(())
-}
-
-/// The hook callback a logged trigger asked for.
-fn callback(trigger: &Value) -> String {
-    serde_json::from_str::<Value>(trigger["body"].as_str().unwrap_or(""))
-        .ok()
-        .and_then(|b| {
-            b["decision"]["action"]["cb_name"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap_or_default()
 }
 
 /// Find culprit in `mode` on autoland's regression in `sandbox`, from the

@@ -14,7 +14,9 @@ use mozci::engine::Session;
 use mozci::http::{send_checked, HttpRequest, NativeClient, RetryPolicy};
 use mozci::model::{Job, JobResult, JobState, JobType, Push, PushHistory, Revision};
 use mozci::plan::failure_scope::FailureScope;
-use mozci_harness::{sheriff_session, Sandbox, SHERIFF_TC_CLIENT};
+use mozci_harness::{
+    hook_callback as callback, sheriff_session, Sandbox, SandboxAdmin, SHERIFF_TC_CLIENT,
+};
 use serde_json::{json, Value};
 use std::rc::Rc;
 
@@ -157,14 +159,6 @@ impl World {
         self.admin("/__sandbox/advance", Some(json!({ "seconds": seconds })))
             .await;
     }
-}
-
-fn callback(call: &Value) -> String {
-    let body: Value = serde_json::from_str(call["body"].as_str().unwrap_or("")).unwrap_or_default();
-    body["decision"]["action"]["cb_name"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -467,34 +461,11 @@ async fn assert_each_sent_once(w: &World, ledger: &Ledger) {
     assert!(calls.iter().all(|c| c["status"] == 200), "{calls:#?}");
     assert!(calls.iter().all(|c| c["user"] == SHERIFF_TC_CLIENT));
     assert_eq!(calls.len(), ledger.records.len(), "one call per record");
-    let label: String =
-        url::form_urlencoded::byte_serialize(format!("{BC1}-cf").as_bytes()).collect();
-    let confirm_tasks = w
-        .admin(
-            &format!("/__sandbox/jobs?repo=autoland&label={label}"),
-            None,
-        )
-        .await;
-    let confirm_tasks = confirm_tasks.as_array().expect("jobs");
-    let mut confirm_calls = 0;
-    for call in calls.iter().filter(|c| callback(c) == "confirm-failures") {
-        confirm_calls += 1;
-        let body: Value = serde_json::from_str(call["body"].as_str().unwrap_or("")).expect("JSON");
-        let push = body["decision"]["push"]["revision"]
-            .as_str()
-            .expect("revision");
-        let at = call["time"].as_i64().expect("call time");
-        for task in confirm_tasks
-            .iter()
-            .filter(|t| t["revision"] == push)
-            .filter(|t| t["submit"].as_i64().is_some_and(|s| s < at))
-        {
-            assert!(
-                task["end"].as_i64().is_some_and(|end| end <= at),
-                "confirm-failures asked again on push {push} at {at} while {task} was on its way"
-            );
-        }
-    }
+    let confirm_calls = SandboxAdmin::new(&w.sandbox)
+        .confirm_calls_each_after_the_last_answer("autoland", &format!("{BC1}-cf"))
+        .await
+        .expect("confirm calls checked")
+        .len();
     let confirm_records = ledger
         .records
         .iter()

@@ -114,4 +114,58 @@ impl SandboxAdmin {
             .await?;
         Ok(jobs.as_array().cloned().unwrap_or_default())
     }
+
+    /// The confirm-failures hook calls the sandbox received, each checked
+    /// against the simulator's confirm tasks `confirm_label` of `repo`:
+    /// a push is asked again only once every confirm task already on it
+    /// had finished (the answer to the call before was in; asking while it
+    /// was on its way would ask the same question twice). Returns the calls.
+    pub async fn confirm_calls_each_after_the_last_answer(
+        &self,
+        repo: &str,
+        confirm_label: &str,
+    ) -> Result<Vec<Value>> {
+        let label: String =
+            url::form_urlencoded::byte_serialize(confirm_label.as_bytes()).collect();
+        let tasks = self
+            .get(&format!("/__sandbox/jobs?repo={repo}&label={label}"))
+            .await?;
+        let tasks = tasks.as_array().cloned().unwrap_or_default();
+        let calls: Vec<Value> = self
+            .hook_calls_after(0)
+            .await?
+            .into_iter()
+            .filter(|c| hook_callback(c) == "confirm-failures")
+            .collect();
+        for call in &calls {
+            let body: Value = serde_json::from_str(call["body"].as_str().unwrap_or(""))?;
+            let revision = body["decision"]["push"]["revision"]
+                .as_str()
+                .context("the call's push revision")?;
+            let at = call["time"].as_i64().context("the call's time")?;
+            for task in tasks
+                .iter()
+                .filter(|t| t["revision"] == revision)
+                .filter(|t| t["submit"].as_i64().is_some_and(|s| s < at))
+            {
+                ensure!(
+                    task["end"].as_i64().is_some_and(|end| end <= at),
+                    "confirm-failures asked again on {revision} at {at} while {task} was on its way"
+                );
+            }
+        }
+        Ok(calls)
+    }
+}
+
+/// The in-tree action callback (`cb_name`) a logged hook call asked for.
+pub fn hook_callback(call: &Value) -> String {
+    serde_json::from_str::<Value>(call["body"].as_str().unwrap_or(""))
+        .ok()
+        .and_then(|b| {
+            b["decision"]["action"]["cb_name"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_default()
 }

@@ -18,7 +18,7 @@ pub mod sandbox;
 pub mod session;
 pub mod site;
 
-pub use admin::SandboxAdmin;
+pub use admin::{hook_callback, SandboxAdmin};
 pub use artifacts::{run_browser_session, run_browser_test};
 pub use fantoccini;
 pub use fantoccini::wd::WindowHandle;
