@@ -475,6 +475,90 @@ async fn find_culprit_confirms_first_by_default() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn a_second_search_of_the_failure_does_not_confirm_it_again() -> Result<()> {
+    let scenario = permanent_regression_scenario()?;
+    let sandbox = Sandbox::start(&[
+        "--speed",
+        "0",
+        "--scenario",
+        scenario.to_str().context("path")?,
+    ])
+    .await?;
+    let http = client()?;
+    let settings = enabled(&sandbox);
+    let (seen, _) = failure_seen(&sandbox).await?;
+    let request = PlanRequest {
+        page_url: page_url(&sandbox, seen).await?,
+        mode: Mode::FindCulprit,
+        depth: 12,
+        times: Some(3),
+        test: None,
+        any_failure: false,
+    };
+    let first = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
+    let row = first.rows.first().context("plan rows")?;
+    ensure!(
+        row.action.starts_with("confirm the failure: 1 ")
+            && row
+                .runs
+                .contains("the failure that started the search is not counted"),
+        "{row:?}"
+    );
+    let credentials = user_credentials(&sandbox).await?;
+    let mut ledger = Ledger::default();
+    execute(
+        http.clone(),
+        &settings,
+        &first,
+        Some(&credentials),
+        &mut ledger,
+        journal(),
+    )
+    .await?;
+    let confirm_calls = |triggers: Vec<Value>| {
+        triggers
+            .iter()
+            .filter(|t| callback(t) == "confirm-failures")
+            .count()
+    };
+    ensure!(confirm_calls(hook_triggers(&sandbox).await?) == 1);
+
+    // Another sheriff (no shared ledger) searches the same failure while
+    // the confirm task is on its way: the plan says it is there, counts no
+    // job for it, and executing it asks none.
+    let second = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
+    let row = second.rows.first().context("plan rows")?;
+    ensure!(
+        row.action
+            .starts_with("confirm the failure: already asked (1 confirm task(s) there"),
+        "{row:?}"
+    );
+    let runs_in_rows: u32 = second
+        .rows
+        .iter()
+        .filter_map(|r| r.action.strip_prefix("add "))
+        .filter_map(|rest| rest.split(' ').next()?.parse::<u32>().ok())
+        .sum();
+    ensure!(
+        second.jobs_started_now == runs_in_rows,
+        "{} jobs to start, rows {:?}",
+        second.jobs_started_now,
+        second.rows
+    );
+    execute(
+        http.clone(),
+        &settings,
+        &second,
+        Some(&credentials),
+        &mut Ledger::default(),
+        journal(),
+    )
+    .await?;
+    ensure!(confirm_calls(hook_triggers(&sandbox).await?) == 1);
+    Ok(())
+}
+
 /// Find culprit in `mode` on autoland's regression in `sandbox`, from the
 /// plan to the answer; returns the hook calls the sandbox received.
 async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {

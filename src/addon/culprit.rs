@@ -354,24 +354,67 @@ pub async fn plan_culprit(
     notes.extend(progress.unread_logs.iter().cloned());
     let mut rows = plan_rows(&run, &progress.planned);
     if run.confirm_first && !run.confirm_asked {
-        // Confirm first: the failure is re-run on the failing push first.
+        // Confirm first: the failure is re-run on the failing push first,
+        // unless confirm tasks are there already (then none is asked).
         if let Some(failing) = run.range.push_at(i64::from(run.range.n())) {
+            let there = confirm_tasks_on_failing_push(session, &run, ledger).await?;
+            let action = if there > 0 {
+                format!(
+                    "confirm the failure: already asked ({there} confirm task(s) there; none asked again)"
+                )
+            } else {
+                "confirm the failure: 1 confirm-failures task (the test 5 times)".to_string()
+            };
             let bar = run.chart.iter().find(|b| b.push_id == Some(failing.id));
+            let mut runs = bar
+                .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+                .unwrap_or_default();
+            runs.push_str(SEEN_FAILURE_NOT_COUNTED);
             rows.insert(
                 0,
                 PlanRow {
                     push_id: failing.id,
                     revision: failing.revision.short().to_string(),
-                    action: "confirm the failure: 1 confirm-failures task (the test 5 times)"
-                        .to_string(),
-                    runs: bar
-                        .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
-                        .unwrap_or_default(),
+                    action,
+                    runs: runs.trim_start().to_string(),
                 },
             );
         }
     }
     Ok((run, summary, notes, rows))
+}
+
+/// Confirm tasks on the search's failing push, finished or on their way:
+/// "confirm first" asks none there when some are (asked by an earlier
+/// search, or by hand).
+async fn confirm_tasks_on_failing_push(
+    session: &Session,
+    run: &CulpritRun,
+    ledger: &Ledger,
+) -> Result<u32> {
+    let Some(failing) = run.range.push_at(i64::from(run.range.n())) else {
+        return Ok(0);
+    };
+    let scope = run
+        .verdicts
+        .as_ref()
+        .map(|v| v.scope.clone())
+        .unwrap_or_default();
+    let readings = session
+        .confirm_readings(
+            &run.range.repo,
+            std::slice::from_ref(failing),
+            &run.range.job_type,
+            &scope,
+            ledger,
+            clock::now_ms(),
+        )
+        .await?;
+    Ok(readings.and_then(|r| r.into_iter().next()).map_or(0, |r| {
+        r.tasks
+            .saturating_add(r.in_flight)
+            .saturating_add(r.unread.len() as u32)
+    }))
 }
 
 /// One step of `run`: read the runs, decide, and (when `send`) trigger the
@@ -425,8 +468,10 @@ pub async fn step_culprit_run(
     next.runs_used = progress.answer.runs_used;
     // A dry step (the plan) counts the confirm task the first sending step
     // asks on the failing push: one more job to start, and no answer is
-    // taken before it is read.
-    let confirm_ahead = u32::from(confirm_pending && !send);
+    // taken before it is read; none when confirm tasks are there already.
+    let confirm_ahead = u32::from(
+        confirm_pending && !send && confirm_tasks_on_failing_push(session, run, ledger).await? == 0,
+    );
     next.planned_now = progress.planned.iter().map(|p| p.runs).sum::<u32>() + confirm_ahead;
     next.in_flight = progress.in_flight + next.planned_now;
     next.confirms_used = progress.answer.confirms_used;
