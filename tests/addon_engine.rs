@@ -454,16 +454,21 @@ fn permanent_regression_scenario() -> Result<std::path::PathBuf> {
     Ok(file)
 }
 
-#[tokio::test]
-async fn find_culprit_confirms_first_by_default() -> Result<()> {
+/// A sandbox playing [`permanent_regression_scenario`].
+async fn permanent_regression_sandbox() -> Result<Sandbox> {
     let scenario = permanent_regression_scenario()?;
-    let sandbox = Sandbox::start(&[
+    Sandbox::start(&[
         "--speed",
         "0",
         "--scenario",
         scenario.to_str().context("path")?,
     ])
-    .await?;
+    .await
+}
+
+#[tokio::test]
+async fn find_culprit_confirms_first_by_default() -> Result<()> {
+    let sandbox = permanent_regression_sandbox().await?;
     let triggers = find_culprit_in(&sandbox, Mode::FindCulprit).await?;
     // The first trigger is the confirm on the selected push; a push is
     // asked again only once its confirm tasks are in.
@@ -477,14 +482,7 @@ async fn find_culprit_confirms_first_by_default() -> Result<()> {
 
 #[tokio::test]
 async fn a_second_search_of_the_failure_does_not_confirm_it_again() -> Result<()> {
-    let scenario = permanent_regression_scenario()?;
-    let sandbox = Sandbox::start(&[
-        "--speed",
-        "0",
-        "--scenario",
-        scenario.to_str().context("path")?,
-    ])
-    .await?;
+    let sandbox = permanent_regression_sandbox().await?;
     let http = client()?;
     let settings = enabled(&sandbox);
     let (seen, _) = failure_seen(&sandbox).await?;
