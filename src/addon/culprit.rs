@@ -357,7 +357,7 @@ pub async fn plan_culprit(
         // Confirm first: the failure is re-run on the failing push first,
         // unless confirm tasks are there already (then none is asked).
         if let Some(failing) = run.range.push_at(i64::from(run.range.n())) {
-            let there = confirm_tasks_on_failing_push(session, &run, ledger).await?;
+            let there = progress.confirms_on_failing_push;
             let action = if there > 0 {
                 format!(
                     "confirm the failure: already asked ({there} confirm task(s) there; none asked again)"
@@ -365,56 +365,18 @@ pub async fn plan_culprit(
             } else {
                 "confirm the failure: 1 confirm-failures task (the test 5 times)".to_string()
             };
-            let bar = run.chart.iter().find(|b| b.push_id == Some(failing.id));
-            let mut runs = bar
-                .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
-                .unwrap_or_default();
-            runs.push_str(SEEN_FAILURE_NOT_COUNTED);
             rows.insert(
                 0,
                 PlanRow {
                     push_id: failing.id,
                     revision: failing.revision.short().to_string(),
                     action,
-                    runs: runs.trim_start().to_string(),
+                    runs: plan_row_counts(&run, failing.id, i64::from(run.range.n())),
                 },
             );
         }
     }
     Ok((run, summary, notes, rows))
-}
-
-/// Confirm tasks on the search's failing push, finished or on their way:
-/// "confirm first" asks none there when some are (asked by an earlier
-/// search, or by hand).
-async fn confirm_tasks_on_failing_push(
-    session: &Session,
-    run: &CulpritRun,
-    ledger: &Ledger,
-) -> Result<u32> {
-    let Some(failing) = run.range.push_at(i64::from(run.range.n())) else {
-        return Ok(0);
-    };
-    let scope = run
-        .verdicts
-        .as_ref()
-        .map(|v| v.scope.clone())
-        .unwrap_or_default();
-    let readings = session
-        .confirm_readings(
-            &run.range.repo,
-            std::slice::from_ref(failing),
-            &run.range.job_type,
-            &scope,
-            ledger,
-            clock::now_ms(),
-        )
-        .await?;
-    Ok(readings.and_then(|r| r.into_iter().next()).map_or(0, |r| {
-        r.tasks
-            .saturating_add(r.in_flight)
-            .saturating_add(r.unread.len() as u32)
-    }))
 }
 
 /// One step of `run`: read the runs, decide, and (when `send`) trigger the
@@ -469,9 +431,8 @@ pub async fn step_culprit_run(
     // A dry step (the plan) counts the confirm task the first sending step
     // asks on the failing push: one more job to start, and no answer is
     // taken before it is read; none when confirm tasks are there already.
-    let confirm_ahead = u32::from(
-        confirm_pending && !send && confirm_tasks_on_failing_push(session, run, ledger).await? == 0,
-    );
+    let confirm_ahead =
+        u32::from(confirm_pending && !send && progress.confirms_on_failing_push == 0);
     next.planned_now = progress.planned.iter().map(|p| p.runs).sum::<u32>() + confirm_ahead;
     next.in_flight = progress.in_flight + next.planned_now;
     next.confirms_used = progress.answer.confirms_used;
@@ -528,24 +489,30 @@ fn plan_rows(run: &CulpritRun, planned: &[PlannedRuns]) -> Vec<PlanRow> {
             } else {
                 "before the range".to_string()
             };
-            let bar = run.chart.iter().find(|b| b.push_id == Some(p.push_id));
-            let mut runs = bar
-                .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
-                .unwrap_or_default();
-            // The failing push's failure is on the page but not in its
-            // counts; the preview says why, as the progress rows do.
-            if p.index == i64::from(run.range.n()) {
-                runs.push_str(SEEN_FAILURE_NOT_COUNTED);
-                runs = runs.trim_start().to_string();
-            }
             PlanRow {
                 push_id: p.push_id,
                 revision: p.revision.short().to_string(),
                 action: format!("add {} run(s) ({place})", p.runs),
-                runs,
+                runs: plan_row_counts(run, p.push_id, p.index),
             }
         })
         .collect()
+}
+
+/// A plan row's account of the runs a push has so far ("1 failed of 3
+/// run(s)"). The failing push's failure is on the page but not in its
+/// counts: its row says why, as the progress rows do.
+fn plan_row_counts(run: &CulpritRun, push_id: u64, index: i64) -> String {
+    let mut text = run
+        .chart
+        .iter()
+        .find(|b| b.push_id == Some(push_id))
+        .map(|b| format!("{} failed of {} run(s)", b.failures, b.runs))
+        .unwrap_or_default();
+    if index == i64::from(run.range.n()) {
+        text.push_str(SEEN_FAILURE_NOT_COUNTED);
+    }
+    text.trim_start().to_string()
 }
 
 /// One progress row per chart column, newest first; the older pushes
@@ -843,6 +810,7 @@ mod tests {
             in_flight: 0,
             unread_logs: Vec::new(),
             confirms_planned: Vec::new(),
+            confirms_on_failing_push: 0,
             confirms_in_flight: 0,
             explanation: "Push 3 is the culprit with probability 99.5%\nmore".into(),
         }

@@ -114,6 +114,10 @@ pub struct CulpritProgress {
     /// Confirm tasks on their way before this step.
     #[serde(default)]
     pub confirms_in_flight: u32,
+    /// Confirm tasks on the failing push (push n), finished, unreadable or
+    /// on their way: "confirm first" asks none there when there are some.
+    #[serde(default)]
+    pub confirms_on_failing_push: u32,
     /// The answer so far, one line per push (`Answer::explanation`).
     pub explanation: String,
 }
@@ -195,6 +199,7 @@ pub async fn culprit_step(
     let mut confirm_results = Vec::new();
     let mut confirm_busy = BTreeSet::new();
     let mut confirms_in_flight = 0u32;
+    let mut confirms_on_failing_push = 0u32;
     let mut unread_logs = unread_logs;
     for reading in confirms.iter().flatten() {
         let Some(index) = range.index_of(reading.push_id) else {
@@ -211,6 +216,12 @@ pub async fn culprit_step(
             });
         }
         confirms_in_flight = confirms_in_flight.saturating_add(reading.in_flight);
+        if index == i64::from(range.n()) {
+            confirms_on_failing_push = reading
+                .tasks
+                .saturating_add(reading.in_flight)
+                .saturating_add(reading.unread.len() as u32);
+        }
         unread_logs.extend(reading.unread.iter().cloned());
         // A push whose confirm tasks are on their way (or may be), or whose
         // results could not all be read, gets no more until they are in.
@@ -319,6 +330,7 @@ pub async fn culprit_step(
         unread_logs,
         confirms_planned,
         confirms_in_flight,
+        confirms_on_failing_push,
         explanation,
     })
 }
