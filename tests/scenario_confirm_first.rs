@@ -78,13 +78,12 @@ impl World {
         &self,
         history: &PushHistory,
         failed: &Job,
-        times: u32,
         ask: ConfirmAsk,
         ledger: &mut Ledger,
     ) -> mozci::Result<Option<mozci::engine::ledger::TriggerRecord>> {
         let job_type = JobType::from_name(BC1);
         self.session
-            .request_confirm("autoland", &job_type, history, failed, times, ask, ledger)
+            .request_confirm("autoland", &job_type, history, failed, ask, ledger)
             .await
     }
 
@@ -170,7 +169,12 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     let mut ledger = Ledger::default();
 
     let record = w
-        .ask_confirm(&history, &failed, 2, ConfirmAsk::More, &mut ledger)
+        .ask_confirm(
+            &history,
+            &failed,
+            ConfirmAsk::More { times: 2 },
+            &mut ledger,
+        )
         .await
         .expect("sent")
         .expect("Taskcluster offers confirm tasks");
@@ -183,7 +187,12 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     // A second request for the same push is not sent while the first's
     // tasks are on their way.
     let again = w
-        .ask_confirm(&history, &failed, 2, ConfirmAsk::More, &mut ledger)
+        .ask_confirm(
+            &history,
+            &failed,
+            ConfirmAsk::More { times: 2 },
+            &mut ledger,
+        )
         .await
         .expect("no error");
     assert!(again.is_none());
@@ -242,18 +251,28 @@ async fn confirm_tasks_are_asked_again_only_once_the_first_are_in_and_read_as_re
     // Its tasks are in: "confirm first" does not ask its question again,
     // but the search may ask that push for more repeats, once.
     let first = w
-        .ask_confirm(&history, &failed, 1, ConfirmAsk::First, &mut ledger)
+        .ask_confirm(&history, &failed, ConfirmAsk::First, &mut ledger)
         .await
         .expect("no error");
     assert!(first.is_none());
     let more = w
-        .ask_confirm(&history, &failed, 3, ConfirmAsk::More, &mut ledger)
+        .ask_confirm(
+            &history,
+            &failed,
+            ConfirmAsk::More { times: 3 },
+            &mut ledger,
+        )
         .await
         .expect("sent")
         .expect("offered");
     assert_eq!((more.runs_asked, more.visible_before), (3, 2), "{more:?}");
     let again = w
-        .ask_confirm(&history, &failed, 3, ConfirmAsk::More, &mut ledger)
+        .ask_confirm(
+            &history,
+            &failed,
+            ConfirmAsk::More { times: 3 },
+            &mut ledger,
+        )
         .await
         .expect("no error");
     assert!(again.is_none(), "not while the three are on their way");
@@ -276,7 +295,12 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     )
     .await;
     let record = w
-        .ask_confirm(&history, &failed, 1, ConfirmAsk::More, &mut ledger)
+        .ask_confirm(
+            &history,
+            &failed,
+            ConfirmAsk::More { times: 1 },
+            &mut ledger,
+        )
         .await
         .expect("recorded")
         .expect("sent");
@@ -295,7 +319,12 @@ async fn a_lost_answer_to_the_confirm_call_is_unknown_and_never_resent() {
     // nothing is sent.
     for _ in 0..2 {
         let again = w
-            .ask_confirm(&history, &failed, 1, ConfirmAsk::More, &mut ledger)
+            .ask_confirm(
+                &history,
+                &failed,
+                ConfirmAsk::More { times: 1 },
+                &mut ledger,
+            )
             .await
             .expect("no error");
         assert!(again.is_none());

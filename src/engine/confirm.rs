@@ -161,22 +161,21 @@ impl Session {
     }
 
     /// Ask the CI system to confirm the failures of the failed run `failed`
-    /// on its push (`history`: that push's runs of `job_type`), `times`
-    /// tasks per failing test (at most [`MAX_CONFIRM_TIMES`]). Written
+    /// on its push (`history`: that push's runs of `job_type`), as `ask`
+    /// says: the first request, or more tasks per failing test (at most
+    /// [`MAX_CONFIRM_TIMES`]). Written
     /// ahead in the session's journal and recorded in `ledger`. `None` when
     /// nothing was sent: the CI system offers no confirm tasks; an earlier
     /// request on this push is not answered yet (its tasks are not all
     /// visible and finished, or its answer was lost: a request that may
     /// have been carried out is never sent again); or, for
     /// [`ConfirmAsk::First`], confirm tasks are already on the push.
-    #[allow(clippy::too_many_arguments)]
     pub async fn request_confirm(
         &self,
         repo: &str,
         job_type: &JobType,
         history: &PushHistory,
         failed: &Job,
-        times: u32,
         ask: ConfirmAsk,
         ledger: &mut Ledger,
     ) -> Result<Option<TriggerRecord>> {
@@ -215,10 +214,11 @@ impl Session {
         }
         // Confirm tasks already there (asked by an earlier run whose record
         // is gone, or by hand) answer the first question.
-        if ask == ConfirmAsk::First && visible > 0 {
-            return Ok(None);
-        }
-        let times = times.clamp(1, MAX_CONFIRM_TIMES);
+        let times = match ask {
+            ConfirmAsk::First if visible > 0 => return Ok(None),
+            ConfirmAsk::First => 1,
+            ConfirmAsk::More { times } => times.clamp(1, MAX_CONFIRM_TIMES),
+        };
         let request = TriggerRequest {
             kind: TriggerKind::ConfirmFailures,
             job_name: confirm_type.name.clone(),
@@ -241,12 +241,16 @@ impl Session {
 /// Which confirm request is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfirmAsk {
-    /// The first on a push ("confirm first"): not sent when confirm tasks
-    /// are already there.
+    /// The first on a push ("confirm first"): one task per failing test,
+    /// not sent when confirm tasks are already there.
     First,
-    /// More repeats on a push the search wants to know better: sent once
-    /// the earlier requests' tasks are visible.
-    More,
+    /// More repeats on a push the search wants to know better, `times`
+    /// tasks per failing test: sent once the earlier requests' tasks are
+    /// visible and finished.
+    More {
+        /// Tasks per failing test (the action's `times`).
+        times: u32,
+    },
 }
 
 /// The most confirm tasks per failing test one request asks for: the

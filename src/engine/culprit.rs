@@ -305,8 +305,9 @@ pub async fn culprit_step(
                     job_type,
                     &failed.0,
                     &failed.1,
-                    confirm.runs,
-                    ConfirmAsk::More,
+                    ConfirmAsk::More {
+                        times: confirm.runs,
+                    },
                     ledger,
                 )
                 .await?
@@ -370,15 +371,7 @@ pub async fn confirm_newest(
         return Ok(None);
     };
     session
-        .request_confirm(
-            repo,
-            job_type,
-            &history,
-            &failed,
-            1,
-            ConfirmAsk::First,
-            ledger,
-        )
+        .request_confirm(repo, job_type, &history, &failed, ConfirmAsk::First, ledger)
         .await
 }
 
