@@ -143,15 +143,10 @@ impl World {
 
     /// The hook calls the sandbox's Taskcluster received.
     async fn hook_calls(&self) -> Vec<Value> {
-        let log = self
-            .admin("/__sandbox/requests?origin=taskcluster", None)
-            .await;
-        log.as_array()
+        SandboxAdmin::new(&self.sandbox)
+            .hook_calls_after(0)
+            .await
             .expect("request log")
-            .iter()
-            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with("/trigger")))
-            .cloned()
-            .collect()
     }
 
     async fn advance(&self, seconds: i64) {

@@ -72,9 +72,10 @@ fn weighted_grid(first: (f64, f64), rest: &[f64]) -> Vec<(f64, f64)> {
 /// confirm tasks bring hundreds of repeats: with that much evidence, a job
 /// whose rate falls between two coarse grid points (session 9's 14, up to
 /// 50% apart) fits no "no culprit" point well, and a culprit hypothesis,
-/// which has two rates to fit, wins by misfit. On the realistic benchmark
-/// suite that made 2–5% of the confident "no culprit" answers of flaky
-/// jobs come out as false culprits. Weighting the grid towards 0.5–5%
+/// which has two rates to fit, wins by misfit: on 1,000 cases of the
+/// realistic benchmark suite, confident answers were right 99.4% of the
+/// time (98.9% with history) on the coarse grid, the misses false culprits
+/// in flaky jobs, and 100.0% on this one. Weighting the grid towards 0.5–5%
 /// measured no better on the realistic suite and worse on the hard one.
 pub fn flake_rate_grid() -> Vec<f64> {
     let (low, high) = FLAKE_RATE_RANGE;
@@ -1112,7 +1113,7 @@ mod tests {
         // A budget of 3 job runs' machine time, the failure already seen
         // using one: the first round fills the other two with one run and
         // four confirm tasks on the failing push (one request, `times` 4);
-        // then nothing but confirm tasks would fit, and none does.
+        // after that only confirm tasks fit.
         let mut search = CulpritSearch::new(CulpritConfig {
             budget: 3,
             ..with_confirms(12)
