@@ -120,7 +120,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
 
         // A second click during the run shows it and sends nothing more.
         let after_first = admin.last_request_id().await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         ensure!(hook_triggers(&admin.requests_after(Some("taskcluster"), after_first).await?).is_empty(), "a second click triggered again");
@@ -129,12 +129,12 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
         // the background's storage, and a new click shows it instead of planning.
         browser.goto(&format!("{}/__sandbox/state", sandbox.origins.treeherder)).await?;
         open_current_page(browser, &sandbox, &admin, 21).await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
 
         // The runs finish; a poll reacts, and the answer appears.
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
         let verdict = browser
             .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
             .await?;
@@ -162,9 +162,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
 async fn open_options_from_panel(browser: &Browser) -> Result<WindowHandle> {
     let before = browser.client.windows().await?;
     browser
-        .wait_for("#mozci-panel .mozci-options-link", WAIT)
-        .await?
-        .click()
+        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
         .await?;
     let deadline = std::time::Instant::now() + WAIT;
     let options = loop {
@@ -209,7 +207,7 @@ async fn through_options(
     let page = browser.client.window().await?;
     open_options_from_panel(browser).await?;
     fill(browser).await?;
-    browser.wait_for("#save", WAIT).await?.click().await?;
+    browser.click_when_ready("#save", WAIT).await?;
     browser
         .wait_for_js(
             "document.getElementById('status').textContent === 'Saved.'",
@@ -408,12 +406,9 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
         // to its API (which published a job action for pulse_actions).
         let before_menu = admin.last_request_id().await?;
         browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
-        browser.wait_for("a#retriggerLabel", WAIT).await?.click().await?;
+        browser.click_when_ready("a#retriggerLabel", WAIT).await?;
         browser
-            .wait_for(".dropdown-menu.show .backfill-item a[data-action='backfill']", WAIT)
-            .await?
-            .click()
-            .await?;
+            .click_when_ready(".dropdown-menu.show .backfill-item a[data-action='backfill']", WAIT).await?;
         let notice = browser
             .wait_for_js("document.querySelector('#notification-box .alert-success')?.textContent", WAIT)
             .await?;
@@ -511,7 +506,7 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
         // No times chosen yet: the failure rate sets it. Four pushes failed
         // once each (rate 0.9): 2 runs per push, one more on each; a count
         // the add-on chose waits for a Confirm, with the reason shown.
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         let counts = browser.wait_for_js("document.querySelector('#mozci-panel[data-state=\"plan\"] .mozci-counts')?.textContent", WAIT).await?;
         browser.screenshot("plan").await?;
         ensure!(counts == "4 job(s) to start on 4 push(es)", "plan with automatic times: {counts}");
@@ -618,14 +613,14 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
         // The add-on is reloaded (a new version installed over it) mid-run.
         browser.install_addon(&mozci_harness::repo_root()).await?;
         open_current_page(browser, &sandbox, &admin, 19).await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         ensure!(
             hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "the reloaded add-on must not trigger again"
         );
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
         let verdict = browser
             .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
             .await?;
@@ -644,7 +639,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         let before = admin.last_request_id().await?;
         let page = browser.client.window().await?;
         // The plan with the automatic times waits for a Confirm: nothing sent.
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
         open_popup_from_panel(browser).await?;
         browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
@@ -753,7 +748,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         let page = browser.client.window().await?;
 
         // To the popup's page: panel → options → popup.html.
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
         let popup = open_popup_from_panel(browser).await?;
 
@@ -853,7 +848,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         // Find culprit over 8 pushes with job runs only, chosen in the
         // options (confirm first would read the flake's last good push and
         // search no further back).
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
         through_options(browser, async |b| {
             b.wait_for("#mode", WAIT).await?.select_by_value("find_culprit_runs_only").await?;
@@ -871,11 +866,11 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         // The add-on is reloaded: the search is in storage, the login is not.
         browser.install_addon(&mozci_harness::repo_root()).await?;
         open_autoland_job_at(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='running']", WAIT).await?;
         // Long enough for the first round (xpcshell runs 22 min) to finish.
         admin.post("/__sandbox/advance", json!({ "seconds": 3600 })).await?;
-        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
         let note = browser
             .wait_for_js("document.querySelector('#mozci-panel[data-auth=\"log_in_to_treeherder\"] .mozci-note')?.textContent", WAIT)
             .await?;
@@ -895,7 +890,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
             hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?).len() == sent,
             "an untrusted click sent the next round"
         );
-        browser.wait_for("#mozci-panel .mozci-continue", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-continue", WAIT).await?;
         let deadline = std::time::Instant::now() + WAIT;
         let next_round = loop {
             let triggers = hook_triggers(&admin.requests_after(Some("taskcluster"), before).await?)
@@ -962,7 +957,7 @@ async fn monitoring_resumes_after_a_browser_restart_and_notifies_the_answer() ->
         );
         // The page shows the finished run from storage.
         open_current_page(browser, &sandbox, &admin, 19).await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         let state = browser
             .wait_for_js("(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()", WAIT)
             .await?;

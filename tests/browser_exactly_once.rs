@@ -43,7 +43,7 @@ async fn choose_in_options(browser: &Browser, mode: &str, depth: &str, times: &s
     let depth_input = browser.wait_for("#depth", WAIT).await?;
     depth_input.clear().await?;
     depth_input.send_keys(depth).await?;
-    browser.wait_for("#save", WAIT).await?.click().await?;
+    browser.click_when_ready("#save", WAIT).await?;
     browser
         .wait_for_js(
             "document.getElementById('status').textContent === 'Saved.'",
@@ -62,15 +62,11 @@ async fn open_options(browser: &Browser) -> Result<()> {
         .js("document.getElementById('mozci-panel')?.remove(); return true;")
         .await?;
     browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
+        .click_when_ready("#mozci-backfill-btn", WAIT)
         .await?;
     let before = browser.client.windows().await?;
     browser
-        .wait_for("#mozci-panel .mozci-options-link", WAIT)
-        .await?
-        .click()
+        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
         .await?;
     let deadline = std::time::Instant::now() + WAIT;
     let options = loop {
@@ -175,7 +171,7 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
         // for its Confirm.
         open_job_page(browser, &sandbox, &admin, 21).await?;
         let first_tab = browser.client.window().await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
 
         // Tab 2: the same backfill, confirmed, carried out and finished.
@@ -186,14 +182,14 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
         ensure!(state == "running", "the other run: {state}");
         ensure!(!admin.hook_calls_after(0).await?.is_empty(), "the other run sent its triggers");
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.wait_for("#mozci-panel .mozci-check-now", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='done']", Duration::from_secs(60)).await?;
         let sent = admin.hook_calls_after(0).await?.len();
 
         // Back in tab 1, the old plan is confirmed: its pushes are read
         // again, the other run's runs are there, nothing is sent.
         browser.client.switch_to_window(first_tab).await?;
-        browser.wait_for("#mozci-panel .mozci-confirm", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-confirm", WAIT).await?;
         browser
             .wait_for_js(
                 "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return ['running','done','failed'].includes(s) ? s : null; })()",
@@ -251,21 +247,15 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
             .js("document.getElementById('mozci-panel')?.remove(); return true;")
             .await?;
         browser
-            .wait_for("#mozci-backfill-btn", WAIT)
-            .await?
-            .click()
+            .click_when_ready("#mozci-backfill-btn", WAIT)
             .await?;
         browser
-            .wait_for("#mozci-panel .mozci-confirm", WAIT)
-            .await?
-            .click()
+            .click_when_ready("#mozci-panel .mozci-confirm", WAIT)
             .await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         browser.client.switch_to_window(search_tab).await?;
         browser
-            .wait_for("#mozci-panel .mozci-check-now", WAIT)
-            .await?
-            .click()
+            .click_when_ready("#mozci-panel .mozci-check-now", WAIT)
             .await?;
 
         // Both finish: B's panel shows its run, and the hook log stops growing.

@@ -116,9 +116,9 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         // extension page, but the options page the plan's panel links to
         // (same extension) can load it.
         let page = browser.client.window().await?;
-        browser.wait_for("#mozci-backfill-btn", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         let before_tabs = browser.client.windows().await?;
-        browser.wait_for("#mozci-panel .mozci-options-link", WAIT).await?.click().await?;
+        browser.click_when_ready("#mozci-panel .mozci-options-link", WAIT).await?;
         let deadline = Instant::now() + WAIT;
         let popup = loop {
             if let Some(tab) = browser.client.windows().await?.into_iter().find(|w| !before_tabs.contains(w)) {

@@ -124,9 +124,7 @@ async fn click_backfill(browser: &Browser) -> Result<(String, String)> {
         .js("document.getElementById('mozci-panel')?.remove(); return true;")
         .await?;
     browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
+        .click_when_ready("#mozci-backfill-btn", WAIT)
         .await?;
     let state = browser
         .wait_for_js(
@@ -149,9 +147,7 @@ async fn open_options_from_panel(browser: &Browser) -> Result<WindowHandle> {
     let page = browser.client.window().await?;
     let before = browser.client.windows().await?;
     browser
-        .wait_for("#mozci-panel .mozci-options-link", WAIT)
-        .await?
-        .click()
+        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
         .await?;
     let deadline = std::time::Instant::now() + WAIT;
     let options = loop {
@@ -209,7 +205,7 @@ async fn log_in(browser: &Browser, sandbox: &Sandbox) -> Result<()> {
         .await?
         .send_keys(PASSWORD)
         .await?;
-    browser.wait_for("#save", WAIT).await?.click().await?;
+    browser.click_when_ready("#save", WAIT).await?;
     browser
         .wait_for_js(
             "document.getElementById('status').textContent === 'Saved.'",

@@ -376,9 +376,7 @@ impl Browser {
                 serde_json::to_string(&lines.join("\n"))?
             ))
             .await?;
-            self.wait_for("#save", Duration::from_secs(10))
-                .await?
-                .click()
+            self.click_when_ready("#save", Duration::from_secs(10))
                 .await?;
             self.wait_for_js(
                 "document.getElementById('status').textContent === 'Saved.'",

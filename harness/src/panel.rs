@@ -30,9 +30,7 @@ pub async fn click_backfill_and_confirm_settling(
         .js("document.getElementById('mozci-panel')?.remove(); return true;")
         .await?;
     browser
-        .wait_for("#mozci-backfill-btn", wait)
-        .await?
-        .click()
+        .click_when_ready("#mozci-backfill-btn", wait)
         .await?;
     let state = browser
         .wait_for_js(
