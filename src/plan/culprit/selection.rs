@@ -15,26 +15,48 @@ const MAX_BRANCHES: usize = 24;
 /// choice: they cannot change which run is most informative.
 const NEGLIGIBLE: f64 = 1e-7;
 
+/// Rate points whose posterior probability (over all hypotheses) is below
+/// this are left out of the batch choice too. Measured reason: the grid has
+/// 46 × 11 points, and once a few rounds are in, most of them carry almost
+/// no weight, yet every pick of a round walked all of them in every outcome
+/// branch.
+const NEGLIGIBLE_POINT: f64 = 1e-9;
+
 /// The part of the joint posterior the batch choice looks at: hypotheses
-/// that still matter, in push order ("no culprit" last if present).
+/// that still matter, in push order ("no culprit" last if present), and
+/// the rate points that still matter.
 struct ActiveRows {
     /// Hypothesis number of each row (1..=n culprit, n + 1 none).
     hypotheses: Vec<usize>,
-    /// Rows of the weights, one per entry of `hypotheses`.
+    /// Rows of the weights, one per entry of `hypotheses`, each with one
+    /// weight per entry of `grid`.
     weights: Vec<f64>,
+    /// The rate points kept.
+    grid: Vec<RatePoint>,
 }
 
 impl ActiveRows {
-    fn new(posterior: &JointPosterior) -> Self {
+    fn new(posterior: &JointPosterior, grid: &[RatePoint]) -> Self {
         let points = posterior.points.max(1);
+        let mut point_mass = vec![0.0; points];
+        for row in posterior.weights.chunks(points) {
+            for (mass, w) in point_mass.iter_mut().zip(row) {
+                *mass += w;
+            }
+        }
+        let kept: Vec<usize> = (0..points)
+            .filter(|&k| point_mass.get(k).is_some_and(|&m| m >= NEGLIGIBLE_POINT))
+            .collect();
         let mut rows = ActiveRows {
             hypotheses: Vec::new(),
             weights: Vec::new(),
+            grid: kept.iter().filter_map(|&k| grid.get(k).copied()).collect(),
         };
         for (index, row) in posterior.weights.chunks(points).enumerate() {
             if row.iter().sum::<f64>() >= NEGLIGIBLE {
                 rows.hypotheses.push(index + 1);
-                rows.weights.extend_from_slice(row);
+                rows.weights
+                    .extend(kept.iter().map(|&k| row.get(k).copied().unwrap_or(0.0)));
             }
         }
         rows
@@ -304,7 +326,8 @@ pub fn choose_round(
     confirm: Option<(ConfirmAction, &[i64])>,
 ) -> Round {
     let n = posterior.hypotheses - 1;
-    let active = ActiveRows::new(posterior);
+    let active = ActiveRows::new(posterior, grid);
+    let grid = active.grid.as_slice();
     let candidates = active.candidates(n);
     // Rows a run on `push` affects: active hypotheses at or before it.
     let affected_rows = |push: i64| {
@@ -458,7 +481,7 @@ mod tests {
             RatePoint::new(0.2, 1.0, 0.5f64.ln()),
         ];
         let post = posterior(5, &grid, &[(5, true), (2, false), (3, true)]);
-        let active = ActiveRows::new(&post);
+        let active = ActiveRows::new(&post, &grid);
         let mut scores = vec![0.0; active.candidates(5).len()];
         add_gains(&masses(&active.weights, &grid), &mut scores);
         let gains = |repeats| {
@@ -494,6 +517,28 @@ mod tests {
         assert!(
             (five[3] - sequential).abs() < 1e-9,
             "{five:?} vs {sequential}"
+        );
+    }
+
+    #[test]
+    fn rate_points_the_runs_ruled_out_are_left_out_and_change_nothing() {
+        // 40 passes on older pushes leave f = 0.5 about 1e-12 of the mass.
+        let grid = [
+            RatePoint::new(0.0, 1.0, 0.4f64.ln()),
+            RatePoint::new(0.05, 0.5, 0.4f64.ln()),
+            RatePoint::new(0.5, 0.5, 0.2f64.ln()),
+        ];
+        let mut runs: Vec<(i64, bool)> = (0..40).map(|_| (0, false)).collect();
+        runs.extend([(6, true), (3, false)]);
+        let full = posterior(6, &grid, &runs);
+        let active = ActiveRows::new(&full, &grid);
+        assert_eq!(active.grid, grid[..2].to_vec());
+        assert_eq!(active.weights.len(), active.hypotheses.len() * 2);
+        // The round is the one chosen on the two points that matter.
+        let kept = posterior(6, &grid[..2], &runs);
+        assert_eq!(
+            choose_round(&full, &grid, 8.0, None),
+            choose_round(&kept, &grid[..2], 8.0, None)
         );
     }
 
