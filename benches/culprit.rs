@@ -11,7 +11,7 @@
 //! hard cases); suite 2 is modelled on Mozilla's CI (`realistic_suite`).
 //!
 //! `cargo bench --bench culprit`; `CULPRIT_BENCH_CASES=N` sets suite 1's
-//! cases per (n, f, q) cell (default 40, i.e. 3600 cases),
+//! cases per (n, f, q) cell (default 60, i.e. 5400 cases),
 //! `CULPRIT_BENCH_REALISTIC_CASES` suite 2's size (default 4000),
 //! `CULPRIT_BENCH_SEED` draws other suites and `CULPRIT_BENCH_SEARCH_ONLY`
 //! leaves out the baselines. For long runs of a few lines,
@@ -28,7 +28,10 @@ use mozci::plan::culprit::{
 use mozci_testkit::culprit_sim::{benchmark_suite, realistic_suite, SimCase, SimOutcome, Strategy};
 use std::time::Instant;
 
-const DEFAULT_CASES_PER_CELL: u32 = 40;
+/// Cases per (n, f, q) cell of suite 1: 60 gives each (f, q) cell 300
+/// answers, enough for its calibration to be judged (Wilson's lower end of
+/// N right out of N reaches 98.5% only from N = 253).
+const DEFAULT_CASES_PER_CELL: u32 = 60;
 /// Cases of the realistic suite; `CULPRIT_BENCH_REALISTIC_CASES` sets it.
 const DEFAULT_REALISTIC_CASES: u32 = 4000;
 /// The suite's seed; `CULPRIT_BENCH_SEED` (decimal or 0x-hex) draws another.
