@@ -9,8 +9,8 @@
 
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci::addon::{
-    execute, plan, plan_conflict, selected_job_failures, watch, AddonSettings, CustomOrigins, Mode,
-    PlanRequest, PLAN_MAX_AGE_MS,
+    execute, plan, plan_conflict, selected_job_failures, watch, AddonPlan, AddonSettings,
+    CustomOrigins, ExecuteAnswer, Mode, PlanRequest, PLAN_MAX_AGE_MS,
 };
 use mozci::engine::ledger::{InMemoryOnly, Ledger, TriggerJournal};
 use mozci::http::{HttpClient, NativeClient};
@@ -26,6 +26,39 @@ const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
 /// The ledger each test passes around is the whole record.
 fn journal() -> Rc<dyn TriggerJournal> {
     Rc::new(InMemoryOnly)
+}
+
+/// A plan request for the job view at `page_url` that counts the runs
+/// failing like the selected one (the popup's defaults).
+fn plan_request(page_url: String, mode: Mode, depth: u32, times: Option<u32>) -> PlanRequest {
+    PlanRequest {
+        page_url,
+        mode,
+        depth,
+        times,
+        test: None,
+        any_failure: false,
+    }
+}
+
+/// Confirms `planned` as a signed-in sheriff does: with Treeherder's login
+/// (`user_credentials`), the ledger passed along being the whole record.
+async fn execute_with_login(
+    http: Rc<dyn HttpClient>,
+    settings: &AddonSettings,
+    planned: &AddonPlan,
+    credentials: &str,
+    ledger: &mut Ledger,
+) -> mozci::Result<ExecuteAnswer> {
+    execute(
+        http,
+        settings,
+        planned,
+        Some(credentials),
+        ledger,
+        journal(),
+    )
+    .await
 }
 
 async fn admin_get(sandbox: &Sandbox, path: &str) -> Result<Value> {
@@ -104,14 +137,7 @@ async fn ci_backfill_sends_one_backfill_action_with_depth_and_times() -> Result<
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::CiBackfill,
-        depth: 3,
-        times: Some(2),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::CiBackfill, 3, Some(2));
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     // The endpoints are the enabled sandbox's.
     assert_eq!(planned.endpoints.hg, sandbox.origins.hg);
@@ -124,15 +150,7 @@ async fn ci_backfill_sends_one_backfill_action_with_depth_and_times() -> Result<
 
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    let answer = execute(
-        http,
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    let answer = execute_with_login(http, &settings, &planned, &credentials, &mut ledger).await?;
     assert_eq!(answer.watch.items.len(), 3);
     let triggers = hook_triggers(&sandbox).await?;
     assert_eq!(triggers.len(), 1, "one backfill action: {triggers:#?}");
@@ -151,14 +169,7 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
     // Answers come after 2 s; this client gives up after 1 s.
     let http: Rc<dyn HttpClient> = Rc::new(NativeClient::new(Duration::from_secs(1))?);
     let settings = enabled(&sandbox);
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::CiBackfill,
-        depth: 2,
-        times: Some(1),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::CiBackfill, 2, Some(1));
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert_eq!(planned.jobs_started_now, 2);
     admin_post(
@@ -169,15 +180,8 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
     .await?;
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    let answer = execute(
-        http.clone(),
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    let answer =
+        execute_with_login(http.clone(), &settings, &planned, &credentials, &mut ledger).await?;
     admin_post(&sandbox, "/__sandbox/faults", json!({})).await?;
     let records: Vec<_> = answer.executions.iter().flat_map(|e| &e.records).collect();
     assert_eq!(records.len(), 1, "{records:#?}");
@@ -201,15 +205,7 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
         "{:?}",
         again.notes
     );
-    let replay = execute(
-        http,
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await;
+    let replay = execute_with_login(http, &settings, &planned, &credentials, &mut ledger).await;
     assert!(replay.is_err(), "the old plan is not sent again");
     let triggers = hook_triggers(&sandbox).await?;
     assert_eq!(triggers.len(), 1, "one backfill action: {triggers:#?}");
@@ -222,14 +218,7 @@ async fn trigger_here_then_the_ledger_keeps_a_second_plan_from_asking_again() ->
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::TriggerHere,
-        depth: 1,
-        times: Some(3),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::TriggerHere, 1, Some(3));
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert_eq!(
         planned.jobs_started_now, 2,
@@ -237,15 +226,7 @@ async fn trigger_here_then_the_ledger_keeps_a_second_plan_from_asking_again() ->
     );
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    execute(
-        http.clone(),
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    execute_with_login(http.clone(), &settings, &planned, &credentials, &mut ledger).await?;
     assert_eq!(hook_triggers(&sandbox).await?.len(), 1);
 
     // The action task has not made the runs visible yet (the clock stands):
@@ -260,41 +241,18 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::ToLastGood,
-        depth: 5,
-        times: Some(3),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::ToLastGood, 5, Some(3));
     // Two plans of the same backfill, kept side by side (two tabs).
     let stale = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let fresh = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     assert!(stale.jobs_started_now > 0, "{stale:#?}");
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    execute(
-        http.clone(),
-        &settings,
-        &fresh,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    execute_with_login(http.clone(), &settings, &fresh, &credentials, &mut ledger).await?;
     let sent = hook_triggers(&sandbox).await?.len();
     assert!(sent > 0);
     // The stale one, confirmed now, reads the pushes again: nothing left to ask.
-    let answer = execute(
-        http,
-        &settings,
-        &stale,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    let answer = execute_with_login(http, &settings, &stale, &credentials, &mut ledger).await?;
     assert!(
         answer.executions.iter().all(|e| e.records.is_empty()),
         "{:#?}",
@@ -346,16 +304,9 @@ async fn kept_plans_expire_and_yield_to_overlapping_runs() -> Result<()> {
     assert!(overlap.is_some_and(|m| m.contains("being sent")));
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    let running = execute(
-        http,
-        &settings,
-        &earlier,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?
-    .watch;
+    let running = execute_with_login(http, &settings, &earlier, &credentials, &mut ledger)
+        .await?
+        .watch;
     let in_flight = plan_conflict(&kept, now, std::slice::from_ref(&running), &[], now);
     assert!(in_flight.is_some_and(|m| m.contains("run in flight")));
     // Settled, or on another Treeherder: no conflict.
@@ -373,14 +324,7 @@ async fn execution_without_treeherder_login_sends_nothing() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
     let http = client()?;
     let settings = enabled(&sandbox);
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::ToLastGood,
-        depth: 20,
-        times: Some(3),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::ToLastGood, 20, Some(3));
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let mut ledger = Ledger::default();
     let refused = execute(http, &settings, &planned, None, &mut ledger, journal()).await;
@@ -486,14 +430,12 @@ async fn a_second_search_of_the_failure_does_not_confirm_it_again() -> Result<()
     let http = client()?;
     let settings = enabled(&sandbox);
     let (seen, _) = failure_seen(&sandbox).await?;
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, seen).await?,
-        mode: Mode::FindCulprit,
-        depth: 12,
-        times: Some(3),
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(
+        page_url(&sandbox, seen).await?,
+        Mode::FindCulprit,
+        12,
+        Some(3),
+    );
     let first = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let row = first.rows.first().context("plan rows")?;
     ensure!(
@@ -505,15 +447,7 @@ async fn a_second_search_of_the_failure_does_not_confirm_it_again() -> Result<()
     );
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    execute(
-        http.clone(),
-        &settings,
-        &first,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    execute_with_login(http.clone(), &settings, &first, &credentials, &mut ledger).await?;
     let confirm_calls = |triggers: Vec<Value>| {
         triggers
             .iter()
@@ -544,13 +478,12 @@ async fn a_second_search_of_the_failure_does_not_confirm_it_again() -> Result<()
         second.jobs_started_now,
         second.rows
     );
-    execute(
+    execute_with_login(
         http.clone(),
         &settings,
         &second,
-        Some(&credentials),
+        &credentials,
         &mut Ledger::default(),
-        journal(),
     )
     .await?;
     ensure!(confirm_calls(hook_triggers(&sandbox).await?) == 1);
@@ -652,16 +585,10 @@ async fn find_culprit_in(sandbox: &Sandbox, mode: Mode) -> Result<Vec<Value>> {
 
     let credentials = user_credentials(sandbox).await?;
     let mut ledger = Ledger::default();
-    let mut state = execute(
-        http.clone(),
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?
-    .watch;
+    let mut state =
+        execute_with_login(http.clone(), &settings, &planned, &credentials, &mut ledger)
+            .await?
+            .watch;
     let mut steps = 0;
     while !state.settled {
         ensure!(
@@ -756,14 +683,7 @@ async fn failing_tests_of_the_selected_job_come_from_its_logs() -> Result<()> {
 #[tokio::test]
 async fn without_a_times_choice_the_failure_rate_sets_the_count_and_asks_first() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, 21).await?,
-        mode: Mode::ToLastGood,
-        depth: 20,
-        times: None,
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(page_url(&sandbox, 21).await?, Mode::ToLastGood, 20, None);
     let planned = plan(client()?, &enabled(&sandbox), &request, &Ledger::default()).await?;
     // Runs count as failed only when they fail like the selected one.
     match &planned.scope {
@@ -897,14 +817,12 @@ async fn find_culprit_stops_when_an_older_push_already_failed_the_same_way() -> 
             .map(str::to_string)
             .context("revision")
     };
-    let request = PlanRequest {
-        page_url: page_url(&sandbox, failing).await?,
-        mode: Mode::FindCulprit,
-        depth: 12,
-        times: None,
-        test: None,
-        any_failure: false,
-    };
+    let request = plan_request(
+        page_url(&sandbox, failing).await?,
+        Mode::FindCulprit,
+        12,
+        None,
+    );
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
     let run = planned
         .culprit
@@ -939,15 +857,7 @@ async fn find_culprit_stops_when_an_older_push_already_failed_the_same_way() -> 
     // the same answer, and still nothing sent.
     let credentials = user_credentials(&sandbox).await?;
     let mut ledger = Ledger::default();
-    let answer = execute(
-        http,
-        &settings,
-        &planned,
-        Some(&credentials),
-        &mut ledger,
-        journal(),
-    )
-    .await?;
+    let answer = execute_with_login(http, &settings, &planned, &credentials, &mut ledger).await?;
     assert!(answer.watch.settled);
     assert_eq!(
         answer.watch.verdict_text.as_deref(),
