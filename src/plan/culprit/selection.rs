@@ -25,7 +25,7 @@ const NEGLIGIBLE_POINT: f64 = 1e-9;
 /// The part of the joint posterior the batch choice looks at: hypotheses
 /// that still matter, in push order ("no culprit" last if present), and
 /// the rate points that still matter.
-struct ActiveRows {
+struct ActivePosterior {
     /// Hypothesis number of each row (1..=n culprit, n + 1 none).
     hypotheses: Vec<usize>,
     /// Rows of the weights, one per entry of `hypotheses`, each with one
@@ -35,7 +35,7 @@ struct ActiveRows {
     grid: Vec<RatePoint>,
 }
 
-impl ActiveRows {
+impl ActivePosterior {
     fn new(posterior: &JointPosterior, grid: &[RatePoint]) -> Self {
         let points = posterior.points.max(1);
         let mut point_mass = vec![0.0; points];
@@ -47,19 +47,20 @@ impl ActiveRows {
         let kept: Vec<usize> = (0..points)
             .filter(|&k| point_mass.get(k).is_some_and(|&m| m >= NEGLIGIBLE_POINT))
             .collect();
-        let mut rows = ActiveRows {
+        let mut active = ActivePosterior {
             hypotheses: Vec::new(),
             weights: Vec::new(),
             grid: kept.iter().filter_map(|&k| grid.get(k).copied()).collect(),
         };
         for (index, row) in posterior.weights.chunks(points).enumerate() {
             if row.iter().sum::<f64>() >= NEGLIGIBLE {
-                rows.hypotheses.push(index + 1);
-                rows.weights
+                active.hypotheses.push(index + 1);
+                active
+                    .weights
                     .extend(kept.iter().map(|&k| row.get(k).copied().unwrap_or(0.0)));
             }
         }
-        rows
+        active
     }
 
     /// Candidate pushes: 0 (older), then each active culprit hypothesis'
@@ -315,9 +316,10 @@ fn binomial_pmf(p: f64, n: u32) -> Vec<f64> {
 /// Picks the next round within `capacity` units of machine time (a job run
 /// costs 1): job runs on pushes (0 = a push older than the range, else
 /// 1..=n), and, given a confirm action and the pushes it may be asked on,
-/// confirm tasks (at most one per push and round). Each pick maximizes the
-/// expected information it adds to the picks before it per unit of machine
-/// time; job runs fill the round as before, a confirm task is only picked
+/// confirm tasks (several may go to one push in a round: each is one more
+/// task of the one confirm request asked there, with `times`). Each pick
+/// maximizes the expected information it adds to the picks before it per
+/// unit of machine time; job runs fill the round as before, a confirm task is only picked
 /// when it is worth more per unit of machine time than the best job run.
 pub fn choose_round(
     posterior: &JointPosterior,
@@ -326,7 +328,7 @@ pub fn choose_round(
     confirm: Option<(ConfirmAction, &[i64])>,
 ) -> Round {
     let n = posterior.hypotheses - 1;
-    let active = ActiveRows::new(posterior, grid);
+    let active = ActivePosterior::new(posterior, grid);
     let grid = active.grid.as_slice();
     let candidates = active.candidates(n);
     // Rows a run on `push` affects: active hypotheses at or before it.
@@ -355,8 +357,10 @@ pub fn choose_round(
     let cheapest = confirm.map_or(1.0, |(action, _)| action.cost.min(1.0));
     while left >= cheapest - COST_EPSILON {
         let run_fits = left >= 1.0 - COST_EPSILON;
-        // The best confirm task not yet in the round, by gain per cost,
-        // among pushes alike for the model (same affected rows) once.
+        // The best next confirm task, by gain per cost, among pushes alike
+        // for the model (same affected rows) once; its gain is scored
+        // against the outcomes of every pick already in the round, the
+        // same push's earlier confirm tasks included.
         let mut best_confirm: Option<(f64, i64, usize)> = None;
         if let (Some((action, eligible)), Some((pmf_unaffected, pmf_affected))) = (confirm, &pmfs) {
             if left >= action.cost - COST_EPSILON {
@@ -481,7 +485,7 @@ mod tests {
             RatePoint::new(0.2, 1.0, 0.5f64.ln()),
         ];
         let post = posterior(5, &grid, &[(5, true), (2, false), (3, true)]);
-        let active = ActiveRows::new(&post, &grid);
+        let active = ActivePosterior::new(&post, &grid);
         let mut scores = vec![0.0; active.candidates(5).len()];
         add_gains(&masses(&active.weights, &grid), &mut scores);
         let gains = |repeats| {
@@ -531,7 +535,7 @@ mod tests {
         let mut runs: Vec<(i64, bool)> = (0..40).map(|_| (0, false)).collect();
         runs.extend([(6, true), (3, false)]);
         let full = posterior(6, &grid, &runs);
-        let active = ActiveRows::new(&full, &grid);
+        let active = ActivePosterior::new(&full, &grid);
         assert_eq!(active.grid, grid[..2].to_vec());
         assert_eq!(active.weights.len(), active.hypotheses.len() * 2);
         // The round is the one chosen on the two points that matter.
