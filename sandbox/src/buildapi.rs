@@ -508,6 +508,14 @@ impl Named {
             Named::Build => w.job_by_build(id),
         }
     }
+
+    /// How Self-Serve shows one: a request with its builds, or a build.
+    fn json(self, w: &World, job: &Job) -> serde_json::Value {
+        match self {
+            Named::Request => request_with_builds_json(w, job),
+            Named::Build => build_json(w, job),
+        }
+    }
 }
 
 async fn retrigger_request(
@@ -782,28 +790,7 @@ async fn show_request(
     Path((branch, id)): Path<(String, String)>,
     Query(q): Query<Fields>,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    state.read(|w| {
-        match id
-            .parse::<u64>()
-            .ok()
-            .and_then(|r| w.job_by_request(r))
-            .filter(|j| j.repo == branch)
-        {
-            Some(job) => with_user(
-                render(ctx.json, StatusCode::OK, request_with_builds_json(w, job)),
-                &ctx.user,
-            ),
-            None => refuse(
-                &ctx,
-                StatusCode::NOT_FOUND,
-                format!("Request {id} not found"),
-            ),
-        }
-    })
+    show(&state, &headers, &branch, &id, &q, Named::Request)
 }
 
 async fn show_build(
@@ -812,22 +799,39 @@ async fn show_build(
     Path((branch, id)): Path<(String, String)>,
     Query(q): Query<Fields>,
 ) -> Response {
-    let ctx = match begin(&state, &headers, &q, &branch) {
+    show(&state, &headers, &branch, &id, &q, Named::Build)
+}
+
+/// One request or build of `branch`, as Self-Serve shows it; 404 for an id
+/// that is not a number, not known, or of another branch.
+fn show(
+    state: &AppState,
+    headers: &HeaderMap,
+    branch: &str,
+    id: &str,
+    q: &Fields,
+    what: Named,
+) -> Response {
+    let ctx = match begin(state, headers, q, branch) {
         Ok(c) => c,
         Err(e) => return e,
     };
     state.read(|w| {
-        match id
+        let found = id
             .parse::<u64>()
             .ok()
-            .and_then(|b| w.job_by_build(b))
-            .filter(|j| j.repo == branch)
-        {
+            .and_then(|id| what.find(w, id))
+            .filter(|j| j.repo == branch);
+        match found {
             Some(job) => with_user(
-                render(ctx.json, StatusCode::OK, build_json(w, job)),
+                render(ctx.json, StatusCode::OK, what.json(w, job)),
                 &ctx.user,
             ),
-            None => refuse(&ctx, StatusCode::NOT_FOUND, format!("Build {id} not found")),
+            None => refuse(
+                &ctx,
+                StatusCode::NOT_FOUND,
+                format!("{} {id} not found", what.names().0),
+            ),
         }
     })
 }

@@ -289,6 +289,68 @@ async fn bad_parameters_and_unknown_things() {
 }
 
 #[tokio::test]
+async fn one_request_and_one_build_are_shown_on_their_branch_only() {
+    // A second Buildbot branch, so that an id of one asked on the other
+    // reaches the lookup (an unknown branch is refused before it).
+    let mut scenario = small_demo();
+    let repos = scenario["repos"].as_array_mut().unwrap();
+    let mut fx_team = repos[0].clone();
+    assert_eq!(fx_team["name"], "mozilla-inbound");
+    fx_team["name"] = json!("fx-team");
+    fx_team["path"] = json!("integration/fx-team");
+    fx_team["id"] = json!(99);
+    fx_team["graph_branch"] = json!("Fx-Team");
+    fx_team["first_push_id"] = json!(1);
+    repos.push(fx_team);
+    let sb = Sb::start_with(scenario, None).await;
+    sb.advance(4 * 3600).await;
+    let jobs = sb.jobs("repo=mozilla-inbound").await;
+    let done = jobs
+        .iter()
+        .find(|j| j["kind"] == "test" && j["state"] == "completed")
+        .unwrap();
+    let request_id = done["buildbot"]["request_id"].as_u64().unwrap();
+    let build_id = done["buildbot"]["build_id"].as_u64().unwrap();
+
+    let (status, request) = get_json_auth(
+        &sb,
+        &ss(&sb, &format!("mozilla-inbound/request/{request_id}")),
+    )
+    .await;
+    assert_eq!(status, 200, "{request}");
+    assert_eq!(request["request_id"], json!(request_id));
+    assert_eq!(request["build_ids"], json!([build_id]), "{request}");
+
+    let (status, build) =
+        get_json_auth(&sb, &ss(&sb, &format!("mozilla-inbound/build/{build_id}"))).await;
+    assert_eq!(status, 200, "{build}");
+    assert_eq!(build["build_id"], json!(build_id));
+    assert_eq!(build["buildername"], done["label"]);
+    assert!(
+        build["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["request_id"] == json!(request_id)),
+        "{build}"
+    );
+
+    // Another branch's id, an id nobody has and one that is not a number
+    // are all unknown here.
+    for rest in [
+        format!("fx-team/request/{request_id}"),
+        format!("fx-team/build/{build_id}"),
+        "mozilla-inbound/request/999999".to_string(),
+        "mozilla-inbound/build/999999".to_string(),
+        "mozilla-inbound/build/abc".to_string(),
+    ] {
+        let (status, body) = get_json_auth(&sb, &ss(&sb, &rest)).await;
+        assert_eq!(status, 404, "{rest}: {body}");
+    }
+    sb.stop();
+}
+
+#[tokio::test]
 async fn retrigger_rebuild_and_cancel() {
     let sb = Sb::start().await;
     sb.advance(4 * 3600).await;
