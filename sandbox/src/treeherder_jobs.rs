@@ -431,18 +431,27 @@ pub async fn job_detail(
     })
 }
 
+/// The job ids a query names, by `job_id` or `job_id__in` (a comma list);
+/// a 400 saying `if_missing` when it names none.
+fn job_ids(q: &Params, if_missing: &str) -> Result<Vec<u64>, Response> {
+    match (
+        web::number_list(q, "job_id"),
+        web::number_list(q, "job_id__in"),
+    ) {
+        (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => Ok(ids),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+        _ => Err(web::bad_request(if_missing)),
+    }
+}
+
 pub async fn job_log_urls(
     State(state): State<AppState>,
     Path(repo): Path<String>,
     Query(q): Query<Params>,
 ) -> Response {
-    let ids = match (
-        web::number_list(&q, "job_id"),
-        web::number_list(&q, "job_id__in"),
-    ) {
-        (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
-        (Err(e), _) | (_, Err(e)) => return e,
-        _ => return web::bad_request("job_id is required"),
+    let ids = match job_ids(&q, "job_id is required") {
+        Ok(ids) => ids,
+        Err(refusal) => return refusal,
     };
     let urls = state.urls.clone();
     ok(state.read(|w| {
@@ -542,13 +551,9 @@ pub async fn artifacts(
     Path(repo): Path<String>,
     Query(q): Query<Params>,
 ) -> Response {
-    let ids = match (
-        web::number_list(&q, "job_id"),
-        web::number_list(&q, "job_id__in"),
-    ) {
-        (Ok(Some(ids)), _) | (_, Ok(Some(ids))) => ids,
-        (Err(e), _) | (_, Err(e)) => return e,
-        _ => return web::bad_request("job_id or job_id__in is required"),
+    let ids = match job_ids(&q, "job_id or job_id__in is required") {
+        Ok(ids) => ids,
+        Err(refusal) => return refusal,
     };
     if q.get("name").is_some_and(|n| n != "buildapi") {
         return ok(json!([]));
