@@ -114,13 +114,16 @@ impl Geckodriver {
     }
 }
 
-/// geckodriver's extension command to install an add-on from a path.
+/// geckodriver's extension commands for add-ons: `POST
+/// session/{id}/moz/addon/{action}` with a JSON body (`install` takes a
+/// path and `temporary`, `uninstall` an add-on id).
 #[derive(Debug)]
-struct InstallAddon {
-    path: String,
+struct AddonCommand {
+    action: &'static str,
+    body: serde_json::Value,
 }
 
-impl WebDriverCompatibleCommand for InstallAddon {
+impl WebDriverCompatibleCommand for AddonCommand {
     fn endpoint(
         &self,
         base_url: &url::Url,
@@ -129,46 +132,15 @@ impl WebDriverCompatibleCommand for InstallAddon {
         mozci::url_text::join_url(
             base_url,
             &format!(
-                "session/{}/moz/addon/install",
-                session_id.unwrap_or_default()
+                "session/{}/moz/addon/{}",
+                session_id.unwrap_or_default(),
+                self.action
             ),
         )
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "path": self.path, "temporary": true }).to_string()),
-        )
-    }
-}
-
-/// geckodriver's extension command to uninstall an add-on by id.
-#[derive(Debug)]
-struct UninstallAddon {
-    id: String,
-}
-
-impl WebDriverCompatibleCommand for UninstallAddon {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        mozci::url_text::join_url(
-            base_url,
-            &format!(
-                "session/{}/moz/addon/uninstall",
-                session_id.unwrap_or_default()
-            ),
-        )
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({ "id": self.id }).to_string()),
-        )
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
 
@@ -277,8 +249,9 @@ impl Browser {
             .with_context(|| format!("add-on directory {}", dir.display()))?;
         let answer = self
             .client
-            .issue_cmd(InstallAddon {
-                path: dir.to_string_lossy().into_owned(),
+            .issue_cmd(AddonCommand {
+                action: "install",
+                body: json!({ "path": dir.to_string_lossy(), "temporary": true }),
             })
             .await
             .map_err(|e| anyhow!("installing the add-on from {}: {e}", dir.display()))?;
@@ -291,7 +264,10 @@ impl Browser {
     /// Uninstall the add-on `id` (its storage goes with it).
     pub async fn uninstall_addon(&self, id: &str) -> Result<()> {
         self.client
-            .issue_cmd(UninstallAddon { id: id.to_string() })
+            .issue_cmd(AddonCommand {
+                action: "uninstall",
+                body: json!({ "id": id }),
+            })
             .await
             .map_err(|e| anyhow!("uninstalling the add-on {id}: {e}"))?;
         Ok(())
