@@ -319,8 +319,9 @@ fn binomial_pmf(p: f64, n: u32) -> Vec<f64> {
 /// confirm tasks (several may go to one push in a round: each is one more
 /// task of the one confirm request asked there, with `times`). Each pick
 /// maximizes the expected information it adds to the picks before it per
-/// unit of machine time; job runs fill the round as before, a confirm task is only picked
-/// when it is worth more per unit of machine time than the best job run.
+/// unit of machine time; job runs fill the round as before, a confirm task
+/// is only picked when it is worth more per unit of machine time than the
+/// best job run.
 pub fn choose_round(
     posterior: &JointPosterior,
     grid: &[RatePoint],
