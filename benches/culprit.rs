@@ -17,7 +17,11 @@
 //! leaves out the baselines. For long runs of a few lines,
 //! `CULPRIT_BENCH_ONLY=a,b` keeps the strategies whose names contain one of
 //! the comma-separated parts, and `CULPRIT_BENCH_SUITES=1` (or `2`) runs
-//! one suite (keep `oracle` among the parts for the targets). The cases and strategies are defined in
+//! one suite (keep `oracle` among the parts for the targets).
+//! `CULPRIT_BENCH_PER_CELL=N` adds a run of suite 2 stratified by cell: N
+//! cases from each of its cells, drawn from the same suite, so that the
+//! rare cells (weak regressions) get enough answers for their calibration
+//! to be judged. The cases and strategies are defined in
 //! `mozci_testkit::culprit_sim`; every strategy sees the same outcome for the
 //! j-th run on a given push of a given case.
 
@@ -322,6 +326,12 @@ fn main() {
     if suite_wanted('2') {
         run_realistic_suite(realistic_cases, seed);
     }
+    if let Some(per_cell) = std::env::var("CULPRIT_BENCH_PER_CELL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        run_realistic_per_cell(per_cell, seed);
+    }
 
     print_round_time();
     println!("wall time {:.1}s", started.elapsed().as_secs_f64());
@@ -354,6 +364,48 @@ fn run_realistic_suite(realistic_cases: u32, seed: u64) {
     print_suite(&realistic, &realistic_results, realistic_cell);
     print_realistic_targets(&realistic, &realistic_results);
 }
+
+/// Suite 2 stratified: the first `per_cell` cases of each cell of a suite
+/// drawn as `run_realistic_suite` draws it (same seed), as large as the
+/// rarest cell needs. Within a cell the cases are the suite's own; only the
+/// cells' shares differ, so the overall row and the cost and accuracy
+/// targets (which weigh the cells by their shares) are not the suite's and
+/// are not printed: this run is for the per-cell calibration.
+fn run_realistic_per_cell(per_cell: usize, seed: u64) {
+    let mut drawn = 16_000u32;
+    let by_cell = loop {
+        let mut by_cell: std::collections::BTreeMap<String, Vec<SimCase>> = Default::default();
+        for case in realistic_suite(drawn, seed) {
+            let cell = by_cell.entry(realistic_cell(&case)).or_default();
+            if cell.len() < per_cell {
+                cell.push(case);
+            }
+        }
+        let enough =
+            by_cell.len() == REALISTIC_CELLS && by_cell.values().all(|c| c.len() == per_cell);
+        // 4M drawn cases give the rarest cell about 8,000.
+        if enough || drawn >= 1 << 22 {
+            break by_cell;
+        }
+        drawn *= 2;
+    };
+    let smallest = by_cell.values().map(Vec::len).min().unwrap_or(0);
+    let stratified: Vec<SimCase> = by_cell.into_values().flatten().collect();
+    println!();
+    println!(
+        "SUITE 2 BY CELL: {} cases, the first {per_cell} of each cell (the smallest has {smallest}) \
+         of suite 2 drawn with {drawn} cases (seed {seed:#x}); the overall row weighs the cells \
+         equally, not as suite 2 does",
+        stratified.len()
+    );
+    let results = run_suite(&stratified, &strategies(false));
+    print_suite(&stratified, &results, realistic_cell);
+}
+
+/// Suite 2's cells (`realistic_cell`): four bands of f, each with a culprit
+/// of one of three strengths, or with none but for f = 0 (a job that never
+/// fails is never chased).
+const REALISTIC_CELLS: usize = 15;
 
 /// Runs every strategy over the suite: (name, outcomes, time taken).
 fn run_suite(
