@@ -235,6 +235,23 @@ async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -
     .await
 }
 
+/// The Buildbot backfill as a sheriff first meets it: refused for want of
+/// Self-Serve credentials (the panel links to the options), then tried
+/// again after logging in as `user` there. The panel's state after the
+/// second try.
+async fn backfill_refused_then_logged_in(
+    browser: &Browser,
+    user: &str,
+    password: &str,
+) -> Result<String> {
+    ensure!(
+        click_backfill_and_confirm(browser, WAIT).await? == "failed",
+        "without credentials BuildAPI refuses"
+    );
+    log_in_through_options(browser, user, password).await?;
+    click_backfill_and_confirm(browser, WAIT).await
+}
+
 /// The 2015 page with the failing Buildbot mochitest-1 of mozilla-inbound's push `index` selected.
 async fn open_legacy_page(
     browser: &Browser,
@@ -285,13 +302,9 @@ async fn buildbot_backfill_posts_to_self_serve_as_the_options_user() -> Result<(
     run_browser_test("backfill_buildbot_legacy_page", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
-        // Not logged in yet: BuildAPI says 401 and the panel links to the options.
-        ensure!(
-            click_backfill_and_confirm(browser, WAIT).await? == "failed",
-            "first attempt without credentials must fail"
-        );
-        log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser, WAIT).await?;
+        let state =
+            backfill_refused_then_logged_in(browser, "sheriff@mozilla.com", "sheriff-password")
+                .await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -362,12 +375,9 @@ async fn september_2015_dropdown_page_gets_the_button_and_it_backfills() -> Resu
             "the dropdown form with the button right after it: {placement}"
         );
         let before = admin.last_request_id().await?;
-        ensure!(
-            click_backfill_and_confirm(browser, WAIT).await? == "failed",
-            "without credentials BuildAPI refuses"
-        );
-        log_in_through_options(browser, "sheriff@mozilla.com", "sheriff-password").await?;
-        let state = click_backfill_and_confirm(browser, WAIT).await?;
+        let state =
+            backfill_refused_then_logged_in(browser, "sheriff@mozilla.com", "sheriff-password")
+                .await?;
         browser.screenshot("progress").await?;
         ensure!(
             state == "running",
@@ -467,12 +477,12 @@ async fn buildbot_without_access_says_so() -> Result<()> {
     run_browser_test("backfill_buildbot_403", async |browser| {
         open_legacy_page(browser, &sandbox, &admin, 22).await?;
         let before = admin.last_request_id().await?;
-        ensure!(
-            click_backfill_and_confirm(browser, WAIT).await? == "failed",
-            "first attempt without credentials must fail"
-        );
-        log_in_through_options(browser, "contributor@example.com", "contributor-password").await?;
-        let state = click_backfill_and_confirm(browser, WAIT).await?;
+        let state = backfill_refused_then_logged_in(
+            browser,
+            "contributor@example.com",
+            "contributor-password",
+        )
+        .await?;
         let text = browser
             .js("return document.getElementById('mozci-panel').textContent;")
             .await?;
