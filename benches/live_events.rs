@@ -14,7 +14,9 @@
 //! Needs `scripts/build-addon` and `cargo build -p mozci-sandbox` first.
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
+use mozci_harness::panel::{
+    choose_in_options, click_backfill_and_confirm, open_job_view_logged_in,
+};
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -76,64 +78,6 @@ async fn shown(browser: &Browser) -> Result<BTreeMap<u64, usize>> {
         .collect())
 }
 
-/// Fixed range, 25 pushes, one run each: saved in the options page.
-async fn choose_fixed_range(browser: &Browser) -> Result<()> {
-    let page = browser.client.window().await?;
-    browser
-        .wait_for("#mozci-backfill-btn", WAIT)
-        .await?
-        .click()
-        .await?;
-    let before = browser.client.windows().await?;
-    browser
-        .wait_for("#mozci-panel .mozci-options-link", WAIT)
-        .await?
-        .click()
-        .await?;
-    let deadline = Instant::now() + WAIT;
-    let options = loop {
-        if let Some(tab) = browser
-            .client
-            .windows()
-            .await?
-            .into_iter()
-            .find(|w| !before.contains(w))
-        {
-            break tab;
-        }
-        ensure!(Instant::now() < deadline, "the options did not open");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.client.switch_to_window(options).await?;
-    browser.wait_for("body[data-ready='true']", WAIT).await?;
-    browser
-        .wait_for("#mode", WAIT)
-        .await?
-        .select_by_value("fixed_range")
-        .await?;
-    browser
-        .wait_for("#times", WAIT)
-        .await?
-        .select_by_value("1")
-        .await?;
-    let depth = browser.wait_for("#depth", WAIT).await?;
-    depth.clear().await?;
-    depth.send_keys("25").await?;
-    browser.wait_for("#save", WAIT).await?.click().await?;
-    browser
-        .wait_for_js(
-            "document.getElementById('status').textContent === 'Saved.'",
-            WAIT,
-        )
-        .await?;
-    browser.client.close_window().await?;
-    browser.client.switch_to_window(page).await?;
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    Ok(())
-}
-
 #[derive(Debug, Default, Clone)]
 struct Report {
     latencies: Vec<Duration>,
@@ -165,7 +109,9 @@ async fn watch_one(live: bool) -> Result<Report> {
     };
     run_browser_test(name, async |browser| {
         open_job_view_logged_in(browser, &sandbox, &admin, &push, LABEL).await?;
-        choose_fixed_range(browser).await?;
+        // The CI's own backfill action over a fixed range: 25 pushes, one
+        // run each.
+        choose_in_options(browser, "ci_backfill", "25", "1", WAIT).await?;
         if !live {
             admin
                 .post("/__sandbox/subscriptions/refuse", json!({"refuse": true}))

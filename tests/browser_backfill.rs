@@ -7,10 +7,12 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{anyhow, ensure, Context, Result};
-use mozci_harness::panel::{click_backfill_and_confirm, open_autoland_job_at};
+use mozci_harness::panel::{
+    click_backfill_and_confirm, open_autoland_job_at, open_options_from_panel,
+    open_popup_from_panel, save_options_and_return,
+};
 use mozci_harness::{
-    addon_url, run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox,
-    SandboxAdmin, WindowHandle,
+    run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox, SandboxAdmin,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -157,47 +159,6 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
     .await
 }
 
-/// Follow the panel's link to the options page (the add-on opens it in a
-/// new tab) and switch to that tab once the page is filled in; returns it.
-async fn open_options_from_panel(browser: &Browser) -> Result<WindowHandle> {
-    let before = browser.client.windows().await?;
-    browser
-        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
-        .await?;
-    let deadline = std::time::Instant::now() + WAIT;
-    let options = loop {
-        let now = browser.client.windows().await?;
-        if let Some(h) = now.into_iter().find(|h| !before.contains(h)) {
-            break h;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the options page did not open"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.client.switch_to_window(options.clone()).await?;
-    let options_url = addon_url("extension/options.html");
-    browser
-        .wait_for_js(&format!("location.href === {options_url:?}"), WAIT)
-        .await?;
-    browser.wait_for("body[data-ready='true']", WAIT).await?;
-    Ok(options)
-}
-
-/// The popup's page in a tab of its own: WebDriver cannot open the toolbar
-/// popup, nor navigate a tab to an extension page, but from the options page
-/// the add-on opens from its panel (same extension) the popup's page loads.
-/// Returns the tab, switched to, once the popup has filled in its choices.
-async fn open_popup_from_panel(browser: &Browser) -> Result<WindowHandle> {
-    let tab = open_options_from_panel(browser).await?;
-    browser
-        .js("location.href = 'popup.html'; return true;")
-        .await?;
-    browser.wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT).await?;
-    Ok(tab)
-}
-
 /// Follow the panel's link to the options page, run `fill` there, save, and
 /// come back to the page.
 async fn through_options(
@@ -205,18 +166,9 @@ async fn through_options(
     fill: impl AsyncFnOnce(&Browser) -> Result<()>,
 ) -> Result<()> {
     let page = browser.client.window().await?;
-    open_options_from_panel(browser).await?;
+    open_options_from_panel(browser, WAIT).await?;
     fill(browser).await?;
-    browser.click_when_ready("#save", WAIT).await?;
-    browser
-        .wait_for_js(
-            "document.getElementById('status').textContent === 'Saved.'",
-            WAIT,
-        )
-        .await?;
-    browser.client.close_window().await?;
-    browser.client.switch_to_window(page).await?;
-    Ok(())
+    save_options_and_return(browser, page, WAIT).await
 }
 
 /// Enter BuildAPI credentials through the options (after a refusal).
@@ -651,7 +603,7 @@ async fn times_chosen_in_the_popup_change_the_next_plan_and_its_triggers() -> Re
         // The plan with the automatic times waits for a Confirm: nothing sent.
         browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-confirm", WAIT).await?;
-        open_popup_from_panel(browser).await?;
+        open_popup_from_panel(browser, WAIT).await?;
         browser.wait_for("#times", WAIT).await?.select_by_value("2").await?;
         // The choice is saved before the popup previews again.
         browser
@@ -760,7 +712,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
         // To the popup's page: panel → options → popup.html.
         browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
-        let popup = open_popup_from_panel(browser).await?;
+        let popup = open_popup_from_panel(browser, WAIT).await?;
 
         // The selected job's failing tests, read from its logs.
         let tests = browser

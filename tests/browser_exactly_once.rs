@@ -5,7 +5,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{ensure, Result};
-use mozci_harness::panel::{click_backfill_and_confirm_settling, open_autoland_job_at};
+use mozci_harness::panel::{
+    choose_in_options, click_backfill_and_confirm_settling, open_autoland_job_at,
+    open_options_from_panel,
+};
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -25,36 +28,6 @@ async fn open_job_page(
     open_autoland_job_at(browser, sandbox, admin, index, LABEL).await
 }
 
-/// Choose mode, depth and times in the options (reached from the panel's
-/// link), then come back to the page.
-async fn choose_in_options(browser: &Browser, mode: &str, depth: &str, times: &str) -> Result<()> {
-    let page = browser.client.window().await?;
-    open_options(browser).await?;
-    browser
-        .wait_for("#mode", WAIT)
-        .await?
-        .select_by_value(mode)
-        .await?;
-    browser
-        .wait_for("#times", WAIT)
-        .await?
-        .select_by_value(times)
-        .await?;
-    let depth_input = browser.wait_for("#depth", WAIT).await?;
-    depth_input.clear().await?;
-    depth_input.send_keys(depth).await?;
-    browser.click_when_ready("#save", WAIT).await?;
-    browser
-        .wait_for_js(
-            "document.getElementById('status').textContent === 'Saved.'",
-            WAIT,
-        )
-        .await?;
-    browser.client.close_window().await?;
-    browser.client.switch_to_window(page).await?;
-    Ok(())
-}
-
 /// Open the options page from the panel's link (the add-on opens it in a
 /// new tab) and switch to it once it is filled in.
 async fn open_options(browser: &Browser) -> Result<()> {
@@ -64,24 +37,7 @@ async fn open_options(browser: &Browser) -> Result<()> {
     browser
         .click_when_ready("#mozci-backfill-btn", WAIT)
         .await?;
-    let before = browser.client.windows().await?;
-    browser
-        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
-        .await?;
-    let deadline = std::time::Instant::now() + WAIT;
-    let options = loop {
-        let now = browser.client.windows().await?;
-        if let Some(tab) = now.into_iter().find(|w| !before.contains(w)) {
-            break tab;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the options did not open"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.client.switch_to_window(options).await?;
-    browser.wait_for("body[data-ready='true']", WAIT).await?;
+    open_options_from_panel(browser, WAIT).await?;
     Ok(())
 }
 
@@ -109,7 +65,7 @@ async fn a_timed_out_backfill_action_is_unknown_and_a_second_click_sends_nothing
     run_browser_test("exactly_once_backfill_action", async |browser| {
         open_job_page(browser, &sandbox, &admin, 21).await?;
         // Taskcluster's own backfill action: 2 earlier pushes, 1 run each.
-        choose_in_options(browser, "ci_backfill", "2", "1").await?;
+        choose_in_options(browser, "ci_backfill", "2", "1", WAIT).await?;
         // The action is carried out, then its answer comes after the
         // add-on's 30 s request timeout.
         admin
@@ -215,7 +171,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
         open_autoland_job_at(browser, &sandbox, &admin, 8, FLAKY_LABEL).await?;
         // Job runs only: a search over the 8 pushes (confirm first would
         // stop at the flake's last good push).
-        choose_in_options(browser, "find_culprit_runs_only", "8", "1").await?;
+        choose_in_options(browser, "find_culprit_runs_only", "8", "1", WAIT).await?;
         ensure!(
             click_backfill(browser, WAIT).await? == "running",
             "the search started"
@@ -235,7 +191,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
         open_job_page(browser, &sandbox, &admin, 21).await?;
         // Times chosen by the add-on: every plan waits for its Confirm (the
         // click that opens the options later starts nothing).
-        choose_in_options(browser, "to_last_good", "20", "auto").await?;
+        choose_in_options(browser, "to_last_good", "20", "auto", WAIT).await?;
         let before = admin.hook_calls_after(0).await?.len();
         admin
             .post(

@@ -11,8 +11,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use anyhow::{ensure, Context, Result};
-use mozci_harness::panel::{click_backfill_and_confirm, open_job_view_logged_in};
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin};
+use mozci_harness::panel::{
+    click_backfill_and_confirm, open_job_view_logged_in, open_popup_from_panel,
+};
+use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -111,29 +113,10 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         // Push 21: four pushes to fill.
         open_job_page(browser, &sandbox, &admin, 21).await?;
         let before = admin.last_request_id().await?;
-        // The popup's page, in a tab of its own, stays open through the run:
-        // WebDriver cannot open the toolbar popup nor navigate to an
-        // extension page, but the options page the plan's panel links to
-        // (same extension) can load it.
+        // The popup's page, in a tab of its own, stays open through the run.
         let page = browser.client.window().await?;
         browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
-        let before_tabs = browser.client.windows().await?;
-        browser.click_when_ready("#mozci-panel .mozci-options-link", WAIT).await?;
-        let deadline = Instant::now() + WAIT;
-        let popup = loop {
-            if let Some(tab) = browser.client.windows().await?.into_iter().find(|w| !before_tabs.contains(w)) {
-                break tab;
-            }
-            ensure!(Instant::now() < deadline, "the options did not open");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
-        browser.client.switch_to_window(popup.clone()).await?;
-        let options_url = addon_url("extension/options.html");
-        browser.wait_for_js(&format!("location.href === {options_url:?}"), WAIT).await?;
-        browser.js("location.href = 'popup.html'; return true;").await?;
-        browser
-            .wait_for_js("location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11", WAIT)
-            .await?;
+        let popup = open_popup_from_panel(browser, WAIT).await?;
         browser.client.switch_to_window(page.clone()).await?;
         browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
         ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");

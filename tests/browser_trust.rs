@@ -18,9 +18,9 @@
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use mozci_harness::fantoccini::key::Key;
-use mozci_harness::panel::store_demo_login;
+use mozci_harness::panel::{open_options_from_panel, save_options_and_return, store_demo_login};
 use mozci_harness::proxy::RecordingProxy;
-use mozci_harness::{addon_url, run_browser_test, Browser, Sandbox, SandboxAdmin, WindowHandle};
+use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -141,44 +141,6 @@ async fn click_backfill(browser: &Browser) -> Result<(String, String)> {
     ))
 }
 
-/// Follow the panel's options link (the add-on opens the options in a new
-/// tab), switch to it; returns the handle of the tab left.
-async fn open_options_from_panel(browser: &Browser) -> Result<WindowHandle> {
-    let page = browser.client.window().await?;
-    let before = browser.client.windows().await?;
-    browser
-        .click_when_ready("#mozci-panel .mozci-options-link", WAIT)
-        .await?;
-    let deadline = std::time::Instant::now() + WAIT;
-    let options = loop {
-        if let Some(h) = browser
-            .client
-            .windows()
-            .await?
-            .into_iter()
-            .find(|h| !before.contains(h))
-        {
-            break h;
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the options did not open"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.client.switch_to_window(options).await?;
-    let options_url = addon_url("extension/options.html");
-    browser
-        .wait_for_js(
-            &format!(
-                "location.href === {options_url:?} && document.body?.dataset.ready === 'true'"
-            ),
-            WAIT,
-        )
-        .await?;
-    Ok(page)
-}
-
 /// The user's first Buildbot backfill on the real sandbox: BuildAPI says
 /// 401, the panel links to the options, the login is entered and saved
 /// there (for this session only: "remember" is not ticked).
@@ -194,7 +156,8 @@ async fn log_in(browser: &Browser, sandbox: &Sandbox) -> Result<()> {
         state == "failed" && text.contains("LDAP"),
         "{state}: {text}"
     );
-    let back = open_options_from_panel(browser).await?;
+    let back = browser.client.window().await?;
+    open_options_from_panel(browser, WAIT).await?;
     browser
         .wait_for("#buildapi-user", WAIT)
         .await?
@@ -205,16 +168,7 @@ async fn log_in(browser: &Browser, sandbox: &Sandbox) -> Result<()> {
         .await?
         .send_keys(PASSWORD)
         .await?;
-    browser.click_when_ready("#save", WAIT).await?;
-    browser
-        .wait_for_js(
-            "document.getElementById('status').textContent === 'Saved.'",
-            WAIT,
-        )
-        .await?;
-    browser.client.close_window().await?;
-    browser.client.switch_to_window(back).await?;
-    Ok(())
+    save_options_and_return(browser, back, WAIT).await
 }
 
 /// A logging proxy in front of the sandbox's BuildAPI, and an impostor
@@ -336,7 +290,7 @@ async fn the_popup_plans_only_for_a_known_treeherder_never_for_an_impostor() -> 
         );
         open_page(browser, &fake).await?;
         browser.client.switch_to_window(real_tab.clone()).await?;
-        open_options_from_panel(browser).await?;
+        open_options_from_panel(browser, WAIT).await?;
         let popup_tab = browser.client.window().await?;
         browser.client.switch_to_window(fake_tab).await?;
         browser.client.switch_to_window(popup_tab.clone()).await?;

@@ -1,13 +1,16 @@
 //! The add-on on a sandbox's Treeherder page, driven as a user would: the
-//! browser tests and the benchmarks open a job view logged in, and click
-//! Backfill and Confirm, through here.
+//! browser tests and the benchmarks open a job view logged in, click
+//! Backfill and Confirm, and reach the options from the panel, through
+//! here.
 
+use crate::addon_url;
 use crate::admin::SandboxAdmin;
 use crate::firefox::Browser;
 use crate::sandbox::Sandbox;
-use anyhow::{Context, Result};
+use anyhow::{ensure, Context, Result};
+use fantoccini::wd::WindowHandle;
 use serde_json::{json, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A trusted click on the page's Backfill button, then Confirm when the
 /// panel shows a plan; returns the panel's state once the run is under way
@@ -123,4 +126,109 @@ pub async fn open_autoland_job_at(
 ) -> Result<()> {
     let push = admin.push_at("autoland", index).await?;
     open_job_view_logged_in(browser, sandbox, admin, &push, label).await
+}
+
+/// Follows the panel's link to the options page (the add-on opens it in a
+/// new tab) and switches to that tab once the page is ready; returns it.
+/// Each wait lasts up to `wait`.
+pub async fn open_options_from_panel(browser: &Browser, wait: Duration) -> Result<WindowHandle> {
+    let before = browser.client.windows().await?;
+    browser
+        .click_when_ready("#mozci-panel .mozci-options-link", wait)
+        .await?;
+    let deadline = Instant::now() + wait;
+    let options = loop {
+        let now = browser.client.windows().await?;
+        if let Some(tab) = now.into_iter().find(|tab| !before.contains(tab)) {
+            break tab;
+        }
+        ensure!(Instant::now() < deadline, "the options page did not open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.client.switch_to_window(options.clone()).await?;
+    let options_url = addon_url("extension/options.html");
+    browser
+        .wait_for_js(
+            &format!(
+                "location.href === {options_url:?} && document.body?.dataset.ready === 'true'"
+            ),
+            wait,
+        )
+        .await
+        .context("the options page did not get ready")?;
+    Ok(options)
+}
+
+/// The popup's page in a tab of its own: WebDriver can neither open the
+/// toolbar popup nor navigate a tab to an extension page, but the options
+/// page the panel links to (same extension) can load the popup's page.
+/// Returns that tab, switched to, once the popup has filled in its choices.
+pub async fn open_popup_from_panel(browser: &Browser, wait: Duration) -> Result<WindowHandle> {
+    let tab = open_options_from_panel(browser, wait).await?;
+    browser
+        .js("location.href = 'popup.html'; return true;")
+        .await?;
+    browser
+        .wait_for_js(
+            "location.pathname.endsWith('/popup.html') && document.querySelectorAll('#times option').length === 11",
+            wait,
+        )
+        .await
+        .context("the popup's page did not fill in its choices")?;
+    Ok(tab)
+}
+
+/// Chooses the mode, depth and times (`auto` or 1–10) in the options,
+/// reached from the link of the panel a fresh Backfill click opens, saves,
+/// and comes back to the page.
+pub async fn choose_in_options(
+    browser: &Browser,
+    mode: &str,
+    depth: &str,
+    times: &str,
+    wait: Duration,
+) -> Result<()> {
+    let page = browser.client.window().await?;
+    // A panel left from an earlier attempt must not be mistaken for this one's.
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    browser
+        .click_when_ready("#mozci-backfill-btn", wait)
+        .await?;
+    open_options_from_panel(browser, wait).await?;
+    browser
+        .wait_for("#mode", wait)
+        .await?
+        .select_by_value(mode)
+        .await?;
+    browser
+        .wait_for("#times", wait)
+        .await?
+        .select_by_value(times)
+        .await?;
+    let depth_input = browser.wait_for("#depth", wait).await?;
+    depth_input.clear().await?;
+    depth_input.send_keys(depth).await?;
+    save_options_and_return(browser, page, wait).await
+}
+
+/// On the options page: Save, wait until it says so, then close its tab
+/// and go back to `page`.
+pub async fn save_options_and_return(
+    browser: &Browser,
+    page: WindowHandle,
+    wait: Duration,
+) -> Result<()> {
+    browser.click_when_ready("#save", wait).await?;
+    browser
+        .wait_for_js(
+            "document.getElementById('status').textContent === 'Saved.'",
+            wait,
+        )
+        .await
+        .context("the options were not saved")?;
+    browser.client.close_window().await?;
+    browser.client.switch_to_window(page).await?;
+    Ok(())
 }
