@@ -6,8 +6,8 @@
 
 use anyhow::{ensure, Result};
 use mozci_harness::panel::{
-    choose_in_options, click_backfill_and_confirm_settling, open_autoland_job_at,
-    open_options_from_panel,
+    choose_in_options, click_backfill_afresh, click_backfill_and_confirm_settling,
+    open_autoland_job_at, open_options_from_panel,
 };
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
@@ -31,12 +31,7 @@ async fn open_job_page(
 /// Open the options page from the panel's link (the add-on opens it in a
 /// new tab) and switch to it once it is filled in.
 async fn open_options(browser: &Browser) -> Result<()> {
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .click_when_ready("#mozci-backfill-btn", WAIT)
-        .await?;
+    click_backfill_afresh(browser, WAIT).await?;
     open_options_from_panel(browser, WAIT).await?;
     Ok(())
 }
@@ -199,12 +194,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
                 json!({ "taskcluster": { "after_applied": { "kind": "delay", "ms": 8_000 } } }),
             )
             .await?;
-        browser
-            .js("document.getElementById('mozci-panel')?.remove(); return true;")
-            .await?;
-        browser
-            .click_when_ready("#mozci-backfill-btn", WAIT)
-            .await?;
+        click_backfill_afresh(browser, WAIT).await?;
         browser
             .click_when_ready("#mozci-panel .mozci-confirm", WAIT)
             .await?;

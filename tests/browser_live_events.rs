@@ -118,7 +118,6 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
         browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         let popup = open_popup_from_panel(browser, WAIT).await?;
         browser.client.switch_to_window(page.clone()).await?;
-        browser.js("document.getElementById('mozci-panel')?.remove(); return true;").await?;
         ensure!(click_backfill_and_confirm(browser, WAIT).await? == "running");
         let sent = admin.hook_calls_after(before).await?;
         let after_execution = admin.last_request_id().await?;

@@ -18,7 +18,9 @@
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use mozci_harness::fantoccini::key::Key;
-use mozci_harness::panel::{open_options_from_panel, save_options_and_return, store_demo_login};
+use mozci_harness::panel::{
+    click_backfill_afresh, open_options_from_panel, save_options_and_return, store_demo_login,
+};
 use mozci_harness::proxy::RecordingProxy;
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
@@ -120,12 +122,7 @@ async fn open_page(browser: &Browser, url: &str) -> Result<()> {
 
 /// Click Backfill for real; returns the panel once it left "planning".
 async fn click_backfill(browser: &Browser) -> Result<(String, String)> {
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .click_when_ready("#mozci-backfill-btn", WAIT)
-        .await?;
+    click_backfill_afresh(browser, WAIT).await?;
     let state = browser
         .wait_for_js(
             "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",

@@ -20,6 +20,18 @@ pub async fn click_backfill_and_confirm(browser: &Browser, wait: Duration) -> Re
     click_backfill_and_confirm_settling(browser, wait, wait).await
 }
 
+/// A trusted click on the page's Backfill button, once the panel of an
+/// earlier click is gone, so that it is not mistaken for this click's.
+pub async fn click_backfill_afresh(browser: &Browser, wait: Duration) -> Result<()> {
+    browser
+        .js("document.getElementById('mozci-panel')?.remove(); return true;")
+        .await?;
+    browser
+        .click_when_ready("#mozci-backfill-btn", wait)
+        .await?;
+    Ok(())
+}
+
 /// [`click_backfill_and_confirm`], waiting up to `settle` (not `wait`) for
 /// the panel to settle after Confirm: for runs whose answer is slow to
 /// come on purpose (a timed-out request).
@@ -28,13 +40,7 @@ pub async fn click_backfill_and_confirm_settling(
     wait: Duration,
     settle: Duration,
 ) -> Result<String> {
-    // A panel left from an earlier attempt must not be mistaken for this one's.
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .click_when_ready("#mozci-backfill-btn", wait)
-        .await?;
+    click_backfill_afresh(browser, wait).await?;
     let state = browser
         .wait_for_js(
             "(() => { const s = document.getElementById('mozci-panel')?.dataset.state; return s && s !== 'planning' ? s : null; })()",
@@ -189,13 +195,7 @@ pub async fn choose_in_options(
     wait: Duration,
 ) -> Result<()> {
     let page = browser.client.window().await?;
-    // A panel left from an earlier attempt must not be mistaken for this one's.
-    browser
-        .js("document.getElementById('mozci-panel')?.remove(); return true;")
-        .await?;
-    browser
-        .click_when_ready("#mozci-backfill-btn", wait)
-        .await?;
+    click_backfill_afresh(browser, wait).await?;
     open_options_from_panel(browser, wait).await?;
     browser
         .wait_for("#mode", wait)
