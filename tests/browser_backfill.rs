@@ -8,8 +8,8 @@
 
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::panel::{
-    click_backfill_and_confirm, open_autoland_job_at, open_options_from_panel,
-    open_popup_from_panel, save_options_and_return,
+    click_backfill_and_confirm, log_in_through_options, open_autoland_job_at,
+    open_popup_from_panel, through_options,
 };
 use mozci_harness::{
     run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox, SandboxAdmin,
@@ -159,34 +159,6 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
     .await
 }
 
-/// Follow the panel's link to the options page, run `fill` there, save, and
-/// come back to the page.
-async fn through_options(
-    browser: &Browser,
-    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
-) -> Result<()> {
-    let page = browser.client.window().await?;
-    open_options_from_panel(browser, WAIT).await?;
-    fill(browser).await?;
-    save_options_and_return(browser, page, WAIT).await
-}
-
-/// Enter BuildAPI credentials through the options (after a refusal).
-async fn log_in_through_options(browser: &Browser, user: &str, password: &str) -> Result<()> {
-    through_options(browser, async |b| {
-        b.wait_for("#buildapi-user", WAIT)
-            .await?
-            .send_keys(user)
-            .await?;
-        b.wait_for("#buildapi-password", WAIT)
-            .await?
-            .send_keys(password)
-            .await?;
-        Ok(())
-    })
-    .await
-}
-
 /// The Buildbot backfill as a sheriff first meets it: refused for want of
 /// Self-Serve credentials (the panel links to the options), then tried
 /// again after logging in as `user` there. The panel's state after the
@@ -200,7 +172,7 @@ async fn backfill_refused_then_logged_in(
         click_backfill_and_confirm(browser, WAIT).await? == "failed",
         "without credentials BuildAPI refuses"
     );
-    log_in_through_options(browser, user, password).await?;
+    log_in_through_options(browser, user, password, WAIT).await?;
     click_backfill_and_confirm(browser, WAIT).await
 }
 
@@ -497,7 +469,7 @@ async fn times_chosen_in_the_options_change_the_plan_and_the_triggers() -> Resul
         );
 
         // Times 3 chosen in the options: 8 jobs, two more runs per push.
-        through_options(browser, async |b| {
+        through_options(browser, WAIT, async |b| {
             b.wait_for("#times", WAIT).await?.select_by_value("3").await?;
             Ok(())
         })
@@ -812,7 +784,7 @@ async fn a_culprit_search_waits_for_the_login_after_a_reload_and_continues_with_
         // search no further back).
         browser.click_when_ready("#mozci-backfill-btn", WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='plan'] .mozci-options-link", WAIT).await?;
-        through_options(browser, async |b| {
+        through_options(browser, WAIT, async |b| {
             b.wait_for("#mode", WAIT).await?.select_by_value("find_culprit_runs_only").await?;
             let depth = b.wait_for("#depth", WAIT).await?;
             depth.clear().await?;

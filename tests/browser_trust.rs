@@ -19,7 +19,7 @@ use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use mozci_harness::fantoccini::key::Key;
 use mozci_harness::panel::{
-    click_backfill_afresh, open_options_from_panel, save_options_and_return, store_demo_login,
+    click_backfill_afresh, log_in_through_options, open_options_from_panel, store_demo_login,
 };
 use mozci_harness::proxy::RecordingProxy;
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
@@ -153,19 +153,7 @@ async fn log_in(browser: &Browser, sandbox: &Sandbox) -> Result<()> {
         state == "failed" && text.contains("LDAP"),
         "{state}: {text}"
     );
-    let back = browser.client.window().await?;
-    open_options_from_panel(browser, WAIT).await?;
-    browser
-        .wait_for("#buildapi-user", WAIT)
-        .await?
-        .send_keys(USER)
-        .await?;
-    browser
-        .wait_for("#buildapi-password", WAIT)
-        .await?
-        .send_keys(PASSWORD)
-        .await?;
-    save_options_and_return(browser, back, WAIT).await
+    log_in_through_options(browser, USER, PASSWORD, WAIT).await
 }
 
 /// A logging proxy in front of the sandbox's BuildAPI, and an impostor

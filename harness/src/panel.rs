@@ -184,6 +184,19 @@ pub async fn open_popup_from_panel(browser: &Browser, wait: Duration) -> Result<
     Ok(tab)
 }
 
+/// Follows the panel's link to the options page, runs `fill` there, saves,
+/// and comes back to the page.
+pub async fn through_options(
+    browser: &Browser,
+    wait: Duration,
+    fill: impl AsyncFnOnce(&Browser) -> Result<()>,
+) -> Result<()> {
+    let page = browser.client.window().await?;
+    open_options_from_panel(browser, wait).await?;
+    fill(browser).await?;
+    save_options_and_return(browser, page, wait).await
+}
+
 /// Chooses the mode, depth and times (`auto` or 1–10) in the options,
 /// reached from the link of the panel a fresh Backfill click opens, saves,
 /// and comes back to the page.
@@ -194,23 +207,45 @@ pub async fn choose_in_options(
     times: &str,
     wait: Duration,
 ) -> Result<()> {
-    let page = browser.client.window().await?;
     click_backfill_afresh(browser, wait).await?;
-    open_options_from_panel(browser, wait).await?;
-    browser
-        .wait_for("#mode", wait)
-        .await?
-        .select_by_value(mode)
-        .await?;
-    browser
-        .wait_for("#times", wait)
-        .await?
-        .select_by_value(times)
-        .await?;
-    let depth_input = browser.wait_for("#depth", wait).await?;
-    depth_input.clear().await?;
-    depth_input.send_keys(depth).await?;
-    save_options_and_return(browser, page, wait).await
+    through_options(browser, wait, async |b| {
+        b.wait_for("#mode", wait)
+            .await?
+            .select_by_value(mode)
+            .await?;
+        b.wait_for("#times", wait)
+            .await?
+            .select_by_value(times)
+            .await?;
+        let depth_input = b.wait_for("#depth", wait).await?;
+        depth_input.clear().await?;
+        depth_input.send_keys(depth).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Enters BuildAPI's Basic credentials (`user`, `password`) in the options,
+/// reached from the panel's link (after Self-Serve refused), saves, and
+/// comes back to the page.
+pub async fn log_in_through_options(
+    browser: &Browser,
+    user: &str,
+    password: &str,
+    wait: Duration,
+) -> Result<()> {
+    through_options(browser, wait, async |b| {
+        b.wait_for("#buildapi-user", wait)
+            .await?
+            .send_keys(user)
+            .await?;
+        b.wait_for("#buildapi-password", wait)
+            .await?
+            .send_keys(password)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// On the options page: Save, wait until it says so, then close its tab
