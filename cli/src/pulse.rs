@@ -16,14 +16,21 @@
 //! first: a watch only needs recent news, and reconciles by polling), expires
 //! when unused (`x-expires`) and is deleted when the watch ends, so nothing
 //! is left on the server.
+//!
+//! The bound holds only if a backlog stays on the broker, so the client
+//! never takes more than it has handled: at most `PREFETCH` messages are
+//! unacknowledged at a time, each is acknowledged once handed to the watch,
+//! and the hand-off waits when the watch is `HANDOFF` messages behind. A
+//! flood then costs the watch a fixed amount of memory, and the broker
+//! drops the flood's oldest messages.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use amqprs::channel::{
-    BasicConsumeArguments, Channel, ConsumerMessage, QueueBindArguments, QueueDeclareArguments,
-    QueueDeleteArguments,
+    BasicAckArguments, BasicConsumeArguments, BasicQosArguments, Channel, ConsumerMessage,
+    QueueBindArguments, QueueDeclareArguments, QueueDeleteArguments,
 };
 use amqprs::connection::{Connection, OpenConnectionArguments};
 use amqprs::tls::TlsAdaptor;
@@ -35,6 +42,11 @@ use tokio::sync::mpsc;
 
 /// Messages kept at most while nobody reads them (the oldest go first).
 const QUEUE_MAX_LENGTH: i64 = 10_000;
+/// Deliveries the broker may have in flight to the client, unacknowledged.
+const PREFETCH: u16 = 100;
+/// Reports waiting for the watch to read them before the listener stops
+/// taking messages.
+const HANDOFF: usize = 64;
 /// An unused queue disappears after this long (ms).
 const QUEUE_EXPIRES_MS: i64 = 10 * 60 * 1000;
 /// Longest wait between two connection attempts.
@@ -58,7 +70,7 @@ pub enum ListenerEvent {
 /// A running listener (a background task).
 pub struct Listener {
     bindings: mpsc::UnboundedSender<String>,
-    events: mpsc::UnboundedReceiver<ListenerEvent>,
+    events: mpsc::Receiver<ListenerEvent>,
     task: tokio::task::JoinHandle<()>,
     pub queue: String,
 }
@@ -69,7 +81,7 @@ impl Listener {
     pub fn start(address: PulseAddress, bindings: Vec<String>) -> Listener {
         let queue = address.queue_name(&format!("mozci-{:016x}", random()));
         let (bind_tx, bind_rx) = mpsc::unbounded_channel();
-        let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (event_tx, event_rx) = mpsc::channel(HANDOFF);
         let task = tokio::spawn(listen(address, queue.clone(), bindings, bind_rx, event_tx));
         Listener {
             bindings: bind_tx,
@@ -91,7 +103,15 @@ impl Listener {
 
     /// Stops listening and deletes the queue (within a few seconds at most).
     pub async fn close(self) {
-        let Listener { bindings, task, .. } = self;
+        let Listener {
+            bindings,
+            events,
+            task,
+            ..
+        } = self;
+        // Both ends go, so that a listener waiting to hand a report over
+        // stops too.
+        drop(events);
         drop(bindings);
         let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
     }
@@ -108,7 +128,7 @@ async fn listen(
     queue: String,
     mut bindings: Vec<String>,
     mut new_bindings: mpsc::UnboundedReceiver<String>,
-    events: mpsc::UnboundedSender<ListenerEvent>,
+    events: mpsc::Sender<ListenerEvent>,
 ) {
     let mut backoff = Duration::from_millis(250);
     loop {
@@ -121,7 +141,7 @@ async fn listen(
         let reason = match open(&address, &queue, &bindings).await {
             Ok((connection, channel, mut messages)) => {
                 backoff = Duration::from_millis(250);
-                if events.send(ListenerEvent::Connected).is_err() {
+                if events.send(ListenerEvent::Connected).await.is_err() {
                     return close(connection, channel, &queue).await;
                 }
                 let mut liveness = tokio::time::interval(LIVENESS_CHECK);
@@ -142,8 +162,18 @@ async fn listen(
                         },
                         message = messages.recv() => match message {
                             Some(message) => {
-                                if events.send(read(message)).is_err() {
+                                let tag = message.deliver.as_ref().map(|d| d.delivery_tag());
+                                if events.send(read(message)).await.is_err() {
                                     return close(connection, channel, &queue).await;
+                                }
+                                // Handed over: the broker may send the next one.
+                                if let Some(tag) = tag {
+                                    let acked = channel
+                                        .basic_ack(BasicAckArguments::new(tag, false))
+                                        .await;
+                                    if let Err(e) = acked {
+                                        break format!("acknowledging a message: {e}");
+                                    }
                                 }
                             }
                             None => break "the broker ended the subscription".to_string(),
@@ -160,7 +190,11 @@ async fn listen(
             }
             Err(e) => e,
         };
-        if events.send(ListenerEvent::Disconnected(reason)).is_err() {
+        if events
+            .send(ListenerEvent::Disconnected(reason))
+            .await
+            .is_err()
+        {
             return;
         }
         // Wait before retrying, unless the watch ends meanwhile.
@@ -246,10 +280,14 @@ async fn open(address: &PulseAddress, queue: &str, bindings: &[String]) -> Resul
     for key in bindings {
         bind(&channel, queue, key).await?;
     }
+    channel
+        .basic_qos(BasicQosArguments::new(0, PREFETCH, false))
+        .await
+        .map_err(|e| format!("limiting deliveries in flight: {e}"))?;
     let (_, messages) = channel
         .basic_consume_rx(
             BasicConsumeArguments::new(queue, "mozci-watch")
-                .manual_ack(false)
+                .manual_ack(true)
                 .exclusive(true)
                 .finish(),
         )

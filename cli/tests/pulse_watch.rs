@@ -439,21 +439,26 @@ async fn the_watch_outlives_the_broker_going_away_and_triggers_nothing_twice() {
     );
 }
 
-/// The decision task groups of the repository's newest pushes (the ones a
-/// backfill's watch binds to), from the sandbox's Treeherder.
-async fn decision_task_groups(s: &Sandbox) -> Vec<String> {
+/// The decision task groups of the push of `revision` and the 7 before it
+/// (a backfill's watch of `--max-revisions 6` binds to theirs), from the
+/// sandbox's Treeherder.
+async fn decision_task_groups(s: &Sandbox, revision: &str) -> Vec<String> {
     let pushes = get(&format!(
         "{}/api/project/autoland/push/?count=50",
         s.origins.treeherder
     ))
     .await;
+    // Newest first.
     let ids: Vec<String> = pushes["results"]
         .as_array()
         .expect("pushes")
         .iter()
+        .skip_while(|p| p["revision"] != revision)
+        .take(8)
         .filter_map(|p| p["id"].as_u64())
         .map(|id| id.to_string())
         .collect();
+    assert!(!ids.is_empty(), "the push of {revision} is listed");
     let tasks = get(&format!(
         "{}/api/project/autoland/push/decisiontask/?push_ids={}",
         s.origins.treeherder,
@@ -468,43 +473,92 @@ async fn decision_task_groups(s: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-/// Publishes `count` messages on the queue's `task-pending` exchange, as
-/// the publisher account, with routing keys of `task_groups` (so they reach
-/// every watch bound to one), as fast as the broker takes them; samples the
-/// depth of the watch's `queue` meanwhile (as the watch's own account) and
-/// returns the deepest it was seen.
-async fn flood(broker: &Broker, queue: &str, task_groups: &[String], count: usize) -> u32 {
-    use amqprs::channel::{BasicPublishArguments, QueueDeclareArguments};
+/// A connection and a channel on it, as the account of `url`.
+async fn open_amqp(url: &str) -> (amqprs::connection::Connection, amqprs::channel::Channel) {
     use amqprs::connection::{Connection, OpenConnectionArguments};
-    use amqprs::BasicProperties;
     use mozci::sources::taskcluster::pulse::PulseAddress;
-    let open = |url: String| async move {
-        let address = PulseAddress::parse(&url, None, None).expect("broker URL");
-        let mut args = OpenConnectionArguments::new(
-            &address.host,
-            address.port,
-            &address.user,
-            &address.password,
+    let address = PulseAddress::parse(url, None, None).expect("broker URL");
+    let mut args = OpenConnectionArguments::new(
+        &address.host,
+        address.port,
+        &address.user,
+        &address.password,
+    );
+    args.virtual_host(&address.vhost);
+    let connection = Connection::open(&args).await.expect("connection");
+    let channel = connection.open_channel(None).await.expect("channel");
+    (connection, channel)
+}
+
+/// Waits until the watch consumes from its `queue`: it names the queue
+/// before declaring it, and consumes once the queue is declared and
+/// bound to its task groups.
+async fn wait_for_consumer(broker: &Broker, queue: &str) {
+    use amqprs::channel::QueueDeclareArguments;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        // A passive declaration of a missing queue closes the channel: a
+        // fresh connection each time.
+        let (connection, channel) = open_amqp(&broker.test_url).await;
+        let declared = channel
+            .queue_declare(QueueDeclareArguments::new(queue).passive(true).finish())
+            .await;
+        let _ = connection.close().await;
+        if let Ok(Some((_, _, consumers))) = declared {
+            if consumers > 0 {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the watch consumes from its queue within a minute"
         );
-        args.virtual_host(&address.vhost);
-        let connection = Connection::open(&args).await.expect("connection");
-        let channel = connection.open_channel(None).await.expect("channel");
-        (connection, channel)
-    };
-    let (publisher, publish) = open(broker.publish_url.clone()).await;
-    let (watcher, watch) = open(broker.test_url.clone()).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Publishes the messages numbered `numbers` on the queue's `task-pending`
+/// exchange, as the publisher account, with routing keys of `task_groups`
+/// (so they reach every watch bound to one), as fast as the broker takes
+/// them; samples the depth of the watch's `queue` meanwhile (as the watch's
+/// own account) and returns the deepest it was seen.
+///
+/// The watch deletes its queue when it ends. Unless `watch_may_end`, the
+/// queue must exist throughout, and the depth returned is the one the
+/// queue settles at; otherwise its going ends the flood (there is nobody
+/// left to flood).
+async fn flood(
+    broker: &Broker,
+    queue: &str,
+    task_groups: &[String],
+    numbers: std::ops::Range<usize>,
+    watch_may_end: bool,
+) -> u32 {
+    use amqprs::channel::{BasicPublishArguments, QueueDeclareArguments};
+    use amqprs::BasicProperties;
+    let (publisher, publish) = open_amqp(&broker.publish_url).await;
+    let (watcher, watch) = open_amqp(&broker.test_url).await;
+    // None once the queue is gone (a passive declaration of a missing
+    // queue closes the channel).
     let depth = || async {
-        let declared = watch
+        match watch
             .queue_declare(QueueDeclareArguments::new(queue).passive(true).finish())
             .await
-            .expect("the watch's queue exists");
-        declared.map(|(_, messages, _)| messages).unwrap_or(0)
+        {
+            Ok(declared) => Some(declared.map(|(_, messages, _)| messages).unwrap_or(0)),
+            Err(e) if watch_may_end => {
+                eprintln!("flood: the watch's queue is gone ({e}); the watch ended");
+                None
+            }
+            Err(e) => panic!("the watch's queue exists while the watch cannot end: {e}"),
+        }
     };
     // Messages no watch can use (a task nobody watches, or bytes that are
     // not JSON): they crowd out whatever the watch's own messages were.
     let body = br#"{"status":{"taskId":"flood","state":"pending"}}"#.to_vec();
     let mut deepest = 0;
-    for i in 0..count {
+    let mut watched = true;
+    for i in numbers {
         let group = &task_groups[i % task_groups.len()];
         let key = format!("primary.flood{i}.0._._.p.w.s.{group}._");
         let payload = if i % 2 == 0 {
@@ -521,10 +575,32 @@ async fn flood(broker: &Broker, queue: &str, task_groups: &[String], count: usiz
             .await
             .expect("publish");
         if i % 2_000 == 0 {
-            deepest = deepest.max(depth().await);
+            match depth().await {
+                Some(messages) => deepest = deepest.max(messages),
+                None => {
+                    watched = false;
+                    break;
+                }
+            }
         }
     }
-    deepest = deepest.max(depth().await);
+    if watched && !watch_may_end {
+        // What was sent may still be on its way into the queue: read the
+        // depth until it holds still for half a second.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = None;
+        while Instant::now() < deadline {
+            let messages = depth().await.unwrap_or(0);
+            deepest = deepest.max(messages);
+            if last == Some(messages) {
+                break;
+            }
+            last = Some(messages);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    } else if watched {
+        deepest = deepest.max(depth().await.unwrap_or(0));
+    }
     let _ = publish.close().await;
     let _ = publisher.close().await;
     let _ = watch.close().await;
@@ -584,11 +660,32 @@ async fn a_flooded_queue_stays_bounded_and_the_watch_still_ends_right() {
             eprintln!("mozci: {line}");
         }
     });
-    // A producer far faster than the consumer: 25,000 messages while the
-    // triggered runs move on.
+    // A producer far faster than the consumer. First 25,000 messages while
+    // the watch is stopped (SIGSTOP) and the clock with it, so no run can
+    // settle and the watch cannot end: the backlog must stay on the
+    // broker, filled to its bound of 10,000 and no further (a client that
+    // took every delivery would leave the queue short and grow instead).
+    let pid = child.id().expect("the watch's pid") as libc::pid_t;
+    let signal = |number| {
+        // SAFETY: kill(2) on our own child, which has not been reaped.
+        let sent = unsafe { libc::kill(pid, number) };
+        assert_eq!(sent, 0, "signal {number} to the watch");
+    };
+    let groups = decision_task_groups(&s, &rev).await;
+    wait_for_consumer(&broker, &queue).await;
+    signal(libc::SIGSTOP);
+    let held = flood(&broker, &queue, &groups, 0..25_000, false).await;
+    signal(libc::SIGCONT);
+    assert_eq!(
+        held, 10_000,
+        "the stopped watch's queue held {held} messages, not its bound of 10,000"
+    );
+    // Then 10,000 more while the watch reads again and the triggered runs
+    // move on, so that the watch's own messages arrive among them. The
+    // watch may end (and delete its queue) before these are all sent,
+    // which ends the flood.
     clock.paused.store(false, Ordering::Relaxed);
-    let groups = decision_task_groups(&s).await;
-    let deepest = flood(&broker, &queue, &groups, 25_000).await;
+    let deepest = flood(&broker, &queue, &groups, 25_000..35_000, true).await;
     assert!(
         deepest <= 10_000,
         "the queue held {deepest} messages, over its bound of 10,000"
