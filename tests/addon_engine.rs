@@ -166,8 +166,10 @@ async fn ci_backfill_sends_one_backfill_action_with_depth_and_times() -> Result<
 #[tokio::test]
 async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice() -> Result<()> {
     let sandbox = Sandbox::start(&["--speed", "0"]).await?;
-    // Answers come after 2 s; this client gives up after 1 s.
-    let http: Rc<dyn HttpClient> = Rc::new(NativeClient::new(Duration::from_secs(1))?);
+    // The hook's answer comes after 30 s; this client gives up after 10 s
+    // (not sooner: the plan's reads go through it too, and a loaded
+    // machine's debug sandbox may take a second or two to answer them).
+    let http: Rc<dyn HttpClient> = Rc::new(NativeClient::new(Duration::from_secs(10))?);
     let settings = enabled(&sandbox);
     let request = plan_request(page_url(&sandbox, 21).await?, Mode::CiBackfill, 2, Some(1));
     let planned = plan(http.clone(), &settings, &request, &Ledger::default()).await?;
@@ -175,7 +177,7 @@ async fn a_backfill_action_whose_answer_was_lost_is_unknown_and_never_sent_twice
     admin_post(
         &sandbox,
         "/__sandbox/faults",
-        json!({ "taskcluster": { "after_applied": { "kind": "delay", "ms": 2000 } } }),
+        json!({ "taskcluster": { "after_applied": { "kind": "delay", "ms": 30_000 } } }),
     )
     .await?;
     let credentials = user_credentials(&sandbox).await?;
@@ -390,8 +392,12 @@ async fn find_culprit_names_the_seeded_regression_and_sends_each_run_once() -> R
 fn permanent_regression_scenario() -> Result<std::path::PathBuf> {
     let mut demo: Value = serde_json::from_str(include_str!("../sandbox/scenarios/demo.json"))?;
     demo["regressions"][1]["q"] = json!(1.0);
+    // One file per call: two tests writing the same file at once could
+    // hand a starting sandbox half of it.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let file = std::env::temp_dir().join(format!(
-        "mozci-addon-confirm-first-{}.json",
+        "mozci-addon-confirm-first-{}-{call}.json",
         std::process::id()
     ));
     std::fs::write(&file, demo.to_string())?;

@@ -134,7 +134,9 @@ async fn a_gzip_encoded_bomb_stops_at_the_decompressed_cap() {
         error.to_string(),
         format!("body of {url} exceeded 64 MB decompressed")
     );
-    assert!(started.elapsed() < Duration::from_secs(10));
+    // Loose: a debug build inflates 64 MB beside the other tests of this
+    // binary; the memory below is what shows the cap.
+    assert!(started.elapsed() < Duration::from_secs(30));
     if let Some(peak) = peak_rss() {
         // 4 GB were on offer; the cap (64 MB) plus the wire bytes were taken.
         assert!(peak < 1024 * MB, "peak resident memory {} MB", peak / MB);
@@ -251,7 +253,7 @@ async fn an_announced_length_over_the_cap_is_refused_before_reading() {
         matches!(error, Error::BodyTooLarge { decompressed: false, limit_bytes, .. } if limit_bytes == 32 * MB),
         "{error}"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
@@ -280,7 +282,9 @@ async fn a_dripping_body_ends_at_the_deadline() {
     );
     assert!(error.is_transient(), "a read may be retried");
     assert!(
-        elapsed >= Duration::from_millis(2_400) && elapsed < Duration::from_millis(4_000),
+        // Well before the drip's own end (10 s), with room for a loaded
+        // machine's timers.
+        elapsed >= Duration::from_millis(2_400) && elapsed < Duration::from_millis(8_000),
         "{elapsed:?}"
     );
 }
@@ -310,7 +314,8 @@ async fn a_request_timeout_bounds_the_whole_read_too() {
             after_ms: 1_500
         }
     );
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // Well before the drip's own end (10 s).
+    assert!(started.elapsed() < Duration::from_secs(8));
 }
 
 #[test]

@@ -8,8 +8,8 @@
 
 use anyhow::{anyhow, ensure, Context, Result};
 use mozci_harness::panel::{
-    click_backfill_and_confirm, log_in_through_options, open_autoland_job_at,
-    open_popup_from_panel, through_options,
+    check_now_unless_settled, click_backfill_and_confirm, log_in_through_options,
+    open_autoland_job_at, open_popup_from_panel, through_options,
 };
 use mozci_harness::{
     run_browser_session, run_browser_test, Browser, BrowserOptions, Sandbox, SandboxAdmin,
@@ -136,7 +136,7 @@ async fn taskcluster_backfill_triggers_exactly_the_planned_hooks() -> Result<()>
 
         // The runs finish; a poll reacts, and the answer appears.
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
+        check_now_unless_settled(browser, WAIT).await?;
         let verdict = browser
             .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
             .await?;
@@ -554,7 +554,7 @@ async fn monitoring_resumes_after_the_add_on_is_reloaded() -> Result<()> {
             "the reloaded add-on must not trigger again"
         );
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
+        check_now_unless_settled(browser, WAIT).await?;
         let verdict = browser
             .wait_for_js("document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent", Duration::from_secs(60))
             .await?;
@@ -727,7 +727,7 @@ async fn find_culprit_chosen_in_the_popup_names_the_regression_with_its_chart() 
             }
             ensure!(rounds < 40, "no answer after {rounds} rounds");
             admin.post("/__sandbox/advance", json!({ "seconds": 900 })).await?;
-            browser.click_when_ready("#mozci-panel .mozci-check-now:not([disabled])", WAIT).await?;
+            check_now_unless_settled(browser, WAIT).await?;
             browser
                 .wait_for_js("document.getElementById('mozci-panel')?.dataset.state === 'done' || document.querySelector('#mozci-panel .mozci-check-now:not([disabled])') !== null", Duration::from_secs(60))
                 .await?;

@@ -6,8 +6,8 @@
 
 use anyhow::{ensure, Result};
 use mozci_harness::panel::{
-    choose_in_options, click_backfill_afresh, click_backfill_and_confirm_settling,
-    open_autoland_job_at, open_options_from_panel,
+    check_now_unless_settled, choose_in_options, click_backfill_afresh,
+    click_backfill_and_confirm_settling, open_autoland_job_at, open_options_from_panel,
 };
 use mozci_harness::{run_browser_test, Browser, Sandbox, SandboxAdmin};
 use serde_json::{json, Value};
@@ -133,7 +133,7 @@ async fn a_stale_plan_confirmed_after_another_run_sends_nothing() -> Result<()> 
         ensure!(state == "running", "the other run: {state}");
         ensure!(!admin.hook_calls_after(0).await?.is_empty(), "the other run sent its triggers");
         admin.post("/__sandbox/advance", json!({ "seconds": 4 * 3600 })).await?;
-        browser.click_when_ready("#mozci-panel .mozci-check-now", WAIT).await?;
+        check_now_unless_settled(browser, WAIT).await?;
         browser.wait_for("#mozci-panel[data-state='done']", Duration::from_secs(60)).await?;
         let sent = admin.hook_calls_after(0).await?.len();
 
@@ -200,9 +200,7 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
             .await?;
         tokio::time::sleep(Duration::from_millis(1500)).await;
         browser.client.switch_to_window(search_tab).await?;
-        browser
-            .click_when_ready("#mozci-panel .mozci-check-now", WAIT)
-            .await?;
+        check_now_unless_settled(browser, WAIT).await?;
 
         // Both finish: B's panel shows its run, and the hook log stops growing.
         browser.client.switch_to_window(backfill_tab).await?;
@@ -212,9 +210,11 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
                 Duration::from_secs(60),
             )
             .await?;
+        // Quiet for 20 s: each call's answer is held 8 s, and the add-on
+        // takes its time before the next on a loaded machine.
         let mut calls = admin.hook_calls_after(0).await?;
         loop {
-            tokio::time::sleep(Duration::from_secs(10)).await;
+            tokio::time::sleep(Duration::from_secs(20)).await;
             let now = admin.hook_calls_after(0).await?;
             if now.len() == calls.len() {
                 break;

@@ -21,10 +21,12 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 const LABEL: &str = "test-linux64/opt-mochitest-browser-chrome-1";
-/// How soon a change must show: a second for the news, the gathering
-/// window and one poll, with room for a loaded machine. The alarm polls
-/// once a minute.
-const SHOWN_WITHIN: Duration = Duration::from_secs(4);
+/// How soon a change must show: well under the alarm's minute, so that
+/// only live events can do it, with room for a loaded machine (a poll
+/// already under way when the news comes is waited for). How soon it
+/// shows on an idle machine is the live-events benchmark's to measure
+/// (about a tenth of a second).
+const SHOWN_WITHIN: Duration = Duration::from_secs(15);
 /// Simulated seconds per clock step: short enough that runs finish in
 /// different steps.
 const STEP: i64 = 30;
@@ -236,10 +238,12 @@ async fn a_backfills_panel_shows_each_completion_from_the_subscription_also_afte
             admin.post("/__sandbox/advance", json!({ "seconds": STEP })).await?;
         }
         admin.post("/__sandbox/subscriptions/refuse", json!({"refuse": false})).await?;
+        // The reconnections backed off while refused (up to a minute apart),
+        // and the alarm polls once a minute: the next of either, and a poll.
         let verdict = browser
             .wait_for_js(
                 "document.querySelector('#mozci-panel[data-state=\"done\"] .mozci-verdict')?.textContent",
-                WAIT,
+                Duration::from_secs(90),
             )
             .await
             .context("the final states missed while deaf never showed")?;

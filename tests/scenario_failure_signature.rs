@@ -48,8 +48,12 @@ fn scenario_file(max_run_time: &[usize], download: &[usize]) -> std::path::PathB
         {"label": BC1, "repo": "autoland", "kind": "max_run_time", "runs": max_run_time},
         {"label": BC1, "repo": "autoland", "kind": "download", "runs": download},
     ]);
+    // One file per call: two tests writing the same file at once could
+    // hand a starting sandbox half of it.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!(
-        "mozci-failure-signature-{}-{max_run_time:?}-{download:?}.json",
+        "mozci-failure-signature-{}-{call}-{max_run_time:?}-{download:?}.json",
         std::process::id()
     ));
     std::fs::write(&path, demo.to_string()).expect("scenario written");

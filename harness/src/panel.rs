@@ -32,6 +32,29 @@ pub async fn click_backfill_afresh(browser: &Browser, wait: Duration) -> Result<
     Ok(())
 }
 
+/// Clicks the panel's "Check now" (a poll at once), unless the run settles
+/// first: live events can settle it between a move of the sandbox's clock
+/// and the click, and a settled panel has no such button. Waits up to
+/// `wait` for one or the other.
+pub async fn check_now_unless_settled(browser: &Browser, wait: Duration) -> Result<()> {
+    let found = browser
+        .wait_for_js(
+            "document.getElementById('mozci-panel')?.dataset.state === 'done' ? 'done' : (document.querySelector('#mozci-panel .mozci-check-now:not([disabled])') ? 'check' : null)",
+            wait,
+        )
+        .await?;
+    if found == "check" {
+        if let Err(e) = browser
+            .click_when_ready("#mozci-panel .mozci-check-now", Duration::from_secs(2))
+            .await
+        {
+            // Gone between the look and the click: the run settled.
+            eprintln!("Check now went away before the click ({e:#})");
+        }
+    }
+    Ok(())
+}
+
 /// [`click_backfill_and_confirm`], waiting up to `settle` (not `wait`) for
 /// the panel to settle after Confirm: for runs whose answer is slow to
 /// come on purpose (a timed-out request).
