@@ -41,7 +41,11 @@ use mozci::sources::taskcluster::pulse::{
 use tokio::sync::mpsc;
 
 /// Messages kept at most while nobody reads them (the oldest go first).
-const QUEUE_MAX_LENGTH: i64 = 10_000;
+/// Pulse's PulseGuardian counts a queue's messages, ready and
+/// unacknowledged: above 2,000 it mails the owner a warning, above 8,000 it
+/// deletes the queue (its defaults, `WARN_QUEUE_SIZE` / `DEL_QUEUE_SIZE`).
+/// This bound and `PREFETCH` keep a stalled watch's queue under the warning.
+const QUEUE_MAX_LENGTH: i64 = 1_500;
 /// Deliveries the broker may have in flight to the client, unacknowledged.
 const PREFETCH: u16 = 100;
 /// Reports waiting for the watch to read them before the listener stops

@@ -574,7 +574,7 @@ async fn flood(
             )
             .await
             .expect("publish");
-        if i % 2_000 == 0 {
+        if i % 500 == 0 {
             match depth().await {
                 Some(messages) => deepest = deepest.max(messages),
                 None => {
@@ -660,11 +660,13 @@ async fn a_flooded_queue_stays_bounded_and_the_watch_still_ends_right() {
             eprintln!("mozci: {line}");
         }
     });
-    // A producer far faster than the consumer. First 25,000 messages while
+    // A producer far faster than the consumer. First 5,000 messages while
     // the watch is stopped (SIGSTOP) and the clock with it, so no run can
     // settle and the watch cannot end: the backlog must stay on the
-    // broker, filled to its bound of 10,000 and no further (a client that
+    // broker, filled to its bound of 1,500 and no further (a client that
     // took every delivery would leave the queue short and grow instead).
+    // On Pulse, PulseGuardian mails a warning about a queue of over 2,000
+    // messages and deletes one of over 8,000.
     let pid = child.id().expect("the watch's pid") as libc::pid_t;
     let signal = |number| {
         // SAFETY: kill(2) on our own child, which has not been reaped.
@@ -674,27 +676,28 @@ async fn a_flooded_queue_stays_bounded_and_the_watch_still_ends_right() {
     let groups = decision_task_groups(&s, &rev).await;
     wait_for_consumer(&broker, &queue).await;
     signal(libc::SIGSTOP);
-    let held = flood(&broker, &queue, &groups, 0..25_000, false).await;
+    let held = flood(&broker, &queue, &groups, 0..5_000, false).await;
     signal(libc::SIGCONT);
     assert_eq!(
-        held, 10_000,
-        "the stopped watch's queue held {held} messages, not its bound of 10,000"
+        held, 1_500,
+        "the stopped watch's queue held {held} messages, not its bound of 1,500"
     );
-    // Then 10,000 more while the watch reads again and the triggered runs
+    // Then 5,000 more while the watch reads again and the triggered runs
     // move on, so that the watch's own messages arrive among them. The
     // watch may end (and delete its queue) before these are all sent,
     // which ends the flood.
     clock.paused.store(false, Ordering::Relaxed);
-    let deepest = flood(&broker, &queue, &groups, 25_000..35_000, true).await;
+    let deepest = flood(&broker, &queue, &groups, 5_000..10_000, true).await;
     assert!(
-        deepest <= 10_000,
-        "the queue held {deepest} messages, over its bound of 10,000"
+        deepest <= 1_500,
+        "the queue held {deepest} messages, over its bound of 1,500"
     );
     let (code, doc) = finish(child).await;
     assert_eq!(code, 0, "{doc}");
     // The flood reached the watch, which read past it.
     let unreadable = doc["live_events"]["unreadable"].as_u64().unwrap_or(0);
-    assert!(unreadable > 1_000, "{}", doc["live_events"]);
+    eprintln!("flood: the watch's live events: {}", doc["live_events"]);
+    assert!(unreadable > 500, "{}", doc["live_events"]);
     assert!(!doc["verdict"].is_null(), "{doc}");
     assert_eq!(unsettled_runs(&s, &doc).await, 0, "every run settled");
     let hooks = hook_calls(&s).await.len();
