@@ -172,9 +172,6 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
             "the search started"
         );
         let search_tab = browser.client.window().await?;
-        admin
-            .post("/__sandbox/advance", json!({ "seconds": 3600 }))
-            .await?;
 
         // Run B in another tab: a backfill whose hook calls are answered 8 s
         // late, confirmed; while it is being sent, run A is polled.
@@ -188,6 +185,12 @@ async fn an_execution_and_a_poll_at_once_lose_no_record() -> Result<()> {
         // click that opens the options later starts nothing).
         choose_in_options(browser, "to_last_good", "20", "auto", WAIT).await?;
         let before = admin.hook_calls_after(0).await?.len();
+        // A's runs finish only now, after `before`: A's own alarm (once a
+        // minute) may send its next round from here on, and that round
+        // must count as sent during B's execution either way.
+        admin
+            .post("/__sandbox/advance", json!({ "seconds": 3600 }))
+            .await?;
         admin
             .post(
                 "/__sandbox/faults",
