@@ -399,6 +399,11 @@ async fn the_watch_outlives_the_broker_going_away_and_triggers_nothing_twice() {
     broker.run("stop");
     tokio::time::sleep(Duration::from_secs(3)).await;
     broker.run("start");
+    let env = broker.run("env");
+    assert!(
+        env.contains(&broker.test_url),
+        "the broker came back on other ports, where the watch cannot find it: {env}"
+    );
     // Back: the clock moves again once the watch has reconnected.
     let mut lines = Vec::new();
     let back = Instant::now();
